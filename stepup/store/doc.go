@@ -1,0 +1,23 @@
+// Package store defines stepup's persistence: one small interface per
+// aggregate (users, authenticators, devices, sessions, challenges, action
+// records, OIDC requests and tokens, clients and API keys, rule sets, signing
+// keys, audit events), the records they keep, and the two sentinel errors
+// every backend returns.
+//
+// Every conditional change that must never race is an atomic primitive of the
+// store, not a read-then-write in a caller:
+//
+//   - consume-once: AuthCodes.Consume, Challenges.Consume;
+//   - compare-and-set: every Update checks the record's Version, and
+//     Authenticators.AdvanceCounter and RefreshFamilies.Rotate guard the TOTP
+//     step and the refresh token;
+//   - uniqueness of secondary keys (username, email, credential id, idempotency
+//     key), checked by the store in the same transaction as the write.
+//
+// Records are values: a backend copies what it is given and returns copies,
+// so a caller may change a returned record and pass it to Update.
+//
+// Reads never return an expired record (ErrNotFound instead), and Sweep
+// removes them for good. The backends live in sub-packages (memdb, the
+// embedded default); conformance is the one test suite they all pass.
+package store

@@ -1,0 +1,144 @@
+package memdb
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/go-memdb"
+	"github.com/stepup-auth/stepup/stepup/store"
+)
+
+type authRequests struct{ records[store.AuthRequest] }
+
+// AuthRequests returns the pending authorization requests.
+func (s *Store) AuthRequests() store.AuthRequests {
+	return authRequests{records[store.AuthRequest]{s, tableAuthRequests, (*store.AuthRequest).Clone,
+		func(x *store.AuthRequest) *uint64 { return &x.Version }}}
+}
+
+func (r authRequests) Create(_ context.Context, x *store.AuthRequest) error { return r.create(x, nil) }
+func (r authRequests) Get(_ context.Context, id string) (*store.AuthRequest, error) {
+	return r.get(indexID, id)
+}
+func (r authRequests) Update(_ context.Context, x *store.AuthRequest) error { return r.update(x, nil) }
+func (r authRequests) Delete(_ context.Context, id string) error            { return r.delete(id) }
+
+type authCodes struct{ records[store.AuthCode] }
+
+// AuthCodes returns the authorization codes.
+func (s *Store) AuthCodes() store.AuthCodes {
+	return authCodes{records[store.AuthCode]{s, tableAuthCodes, (*store.AuthCode).Clone, nil}}
+}
+
+func (r authCodes) Create(_ context.Context, c *store.AuthCode) error { return r.create(c, nil) }
+func (r authCodes) Consume(_ context.Context, hash string) (*store.AuthCode, error) {
+	return r.consume(hash)
+}
+
+type accessTokens struct{ records[store.AccessToken] }
+
+// AccessTokens returns the issued access tokens.
+func (s *Store) AccessTokens() store.AccessTokens {
+	return accessTokens{records[store.AccessToken]{s, tableAccessTokens, (*store.AccessToken).Clone, nil}}
+}
+
+func (r accessTokens) Create(_ context.Context, t *store.AccessToken) error { return r.create(t, nil) }
+func (r accessTokens) Get(_ context.Context, id string) (*store.AccessToken, error) {
+	return r.get(indexID, id)
+}
+func (r accessTokens) Delete(_ context.Context, id string) error { return r.delete(id) }
+
+func (r accessTokens) DeleteByFamily(_ context.Context, familyID string) (int, error) {
+	n := 0
+	err := r.s.update(func(txn *memdb.Txn, now time.Time) error {
+		var err error
+		n, err = r.s.revokeFamilyTokens(txn, now, familyID)
+		return err
+	})
+	return n, err
+}
+
+// revokeFamilyTokens deletes a family's access tokens and counts the live ones.
+func (s *Store) revokeFamilyTokens(txn *memdb.Txn, now time.Time, familyID string) (int, error) {
+	if familyID == "" {
+		return 0, nil
+	}
+	live, err := all[store.AccessToken](s, txn, now, tableAccessTokens, indexFamily, familyID)
+	if err != nil {
+		return 0, err
+	}
+	_, err = deleteAll(txn, tableAccessTokens, indexFamily, familyID)
+	return len(live), err
+}
+
+type refreshFamilies struct{ records[store.RefreshFamily] }
+
+// RefreshFamilies returns the refresh token families.
+func (s *Store) RefreshFamilies() store.RefreshFamilies {
+	return refreshFamilies{records[store.RefreshFamily]{s, tableRefreshFamilies, (*store.RefreshFamily).Clone, nil}}
+}
+
+func (r refreshFamilies) Create(_ context.Context, f *store.RefreshFamily) error {
+	return r.create(f, nil)
+}
+func (r refreshFamilies) Get(_ context.Context, id string) (*store.RefreshFamily, error) {
+	return r.get(indexID, id)
+}
+
+func (r refreshFamilies) Rotate(_ context.Context, id, from, to string) (*store.RefreshFamily, error) {
+	var (
+		out    *store.RefreshFamily
+		reused bool
+	)
+	err := r.s.update(func(txn *memdb.Txn, now time.Time) error {
+		cur, err := find[store.RefreshFamily](r.s, txn, now, tableRefreshFamilies, indexID, id)
+		if err != nil {
+			return err
+		}
+		if cur.Revoked {
+			return fmt.Errorf("memdb: refresh family is revoked: %w", store.ErrConflict)
+		}
+		next := cur.Clone()
+		if subtle.ConstantTimeCompare([]byte(cur.TokenHash), []byte(from)) != 1 {
+			// An old token came back: whoever holds the family may be
+			// an attacker. Revoke it all, and commit that.
+			reused = true
+			next.Revoked, next.RevokedAt = true, now
+			if _, err := r.s.revokeFamilyTokens(txn, now, id); err != nil {
+				return err
+			}
+			return txn.Insert(tableRefreshFamilies, next)
+		}
+		next.TokenHash = to
+		next.Generation++
+		out = next.Clone()
+		return txn.Insert(tableRefreshFamilies, next)
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case reused:
+		return nil, fmt.Errorf("memdb: refresh token reused; family revoked: %w", store.ErrConflict)
+	}
+	return out, nil
+}
+
+func (r refreshFamilies) Revoke(_ context.Context, id string) error {
+	return r.s.update(func(txn *memdb.Txn, now time.Time) error {
+		cur, err := find[store.RefreshFamily](r.s, txn, now, tableRefreshFamilies, indexID, id)
+		if err != nil {
+			return err
+		}
+		if _, err := r.s.revokeFamilyTokens(txn, now, id); err != nil {
+			return err
+		}
+		if cur.Revoked {
+			return nil
+		}
+		next := cur.Clone()
+		next.Revoked, next.RevokedAt = true, now
+		return txn.Insert(tableRefreshFamilies, next)
+	})
+}

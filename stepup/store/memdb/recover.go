@@ -1,0 +1,157 @@
+package memdb
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/hashicorp/go-memdb"
+)
+
+// replayBatch is how many records a replay commits at once: large enough to
+// amortise commits, small enough to bound the transaction's working set.
+const replayBatch = 8192
+
+// recovered says where the journal continues after start-up.
+type recovered struct {
+	segment uint64 // the segment to append to
+	size    int64  // its valid length
+	records uint64 // records in it
+}
+
+// recover loads the newest snapshot and replays the journal after it.
+func (s *Store) recover() (recovered, error) {
+	snaps, segs, err := dataFiles(s.dir)
+	if err != nil {
+		return recovered{}, err
+	}
+	loader := &loader{db: s.db, tables: s.tables}
+	defer loader.abort()
+
+	var base uint64 = 1
+	if len(snaps) > 0 {
+		base = snaps[len(snaps)-1]
+		if _, err := readSnapshot(snapshotPath(s.dir, base), loader.put); err != nil {
+			return recovered{}, err
+		}
+	}
+	var replay []uint64
+	for _, n := range segs {
+		if n >= base {
+			replay = append(replay, n)
+		}
+	}
+	for i, n := range replay {
+		if n != base+uint64(i) {
+			return recovered{}, fmt.Errorf("memdb: journal segment %d is missing from %s (found %d next); the data folder is damaged",
+				base+uint64(i), s.dir, n)
+		}
+	}
+
+	out := recovered{segment: base}
+	for i, n := range replay {
+		path := segmentPath(s.dir, n)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return recovered{}, fmt.Errorf("memdb: read journal: %w", err)
+		}
+		var records uint64
+		bad, err := scanFrames(data, func(payload []byte) error {
+			records++
+			return loader.replay(payload)
+		})
+		if err != nil {
+			return recovered{}, fmt.Errorf("memdb: journal %s, record %d: %w", path, records, err)
+		}
+		last := i == len(replay)-1
+		size := int64(len(data))
+		if bad != nil {
+			if !last || !bad.Tail {
+				return recovered{}, fmt.Errorf("memdb: journal %s is corrupt at byte %d (%s) and valid records follow; "+
+					"refusing to start rather than lose them: restore the data folder from a backup",
+					path, bad.Offset, bad.Reason)
+			}
+			s.log.Warn("memdb: dropping a torn record at the end of the journal (a write the crash cut short; it was never acknowledged)",
+				"file", path, "offset", bad.Offset, "dropped_bytes", len(data)-bad.Offset, "reason", bad.Reason)
+			size = int64(bad.Offset)
+			records--
+		}
+		out = recovered{segment: n, size: size, records: records}
+	}
+	if err := loader.commit(); err != nil {
+		return recovered{}, err
+	}
+	// Files older than the snapshot are left over from a crash between
+	// installing it and cleaning up.
+	if err := removeBefore(s.dir, base, snaps, segs); err != nil {
+		return recovered{}, err
+	}
+	s.log.Debug("memdb: recovered", "snapshot", base, "segments", len(replay), "records_in_last_segment", out.records)
+	return out, nil
+}
+
+// loader applies recovered records to go-memdb in large transactions.
+type loader struct {
+	db      *memdb.MemDB
+	tables  map[string]table
+	txn     *memdb.Txn
+	pending int
+}
+
+func (l *loader) put(tableName string, rec []byte) error {
+	return l.apply(change{Table: tableName, Record: rec})
+}
+
+func (l *loader) replay(payload []byte) error {
+	var changes []change
+	if err := decMode.Unmarshal(payload, &changes); err != nil {
+		return fmt.Errorf("decode transaction: %w", err)
+	}
+	for _, c := range changes {
+		if err := l.apply(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *loader) apply(c change) error {
+	t, ok := l.tables[c.Table]
+	if !ok {
+		return fmt.Errorf("unknown table %q (written by a newer stepup?)", c.Table)
+	}
+	obj, err := t.decode(c.Record)
+	if err != nil {
+		return err
+	}
+	if l.txn == nil {
+		l.txn = l.db.Txn(true)
+	}
+	if c.Delete {
+		// Replaying is idempotent: a record already gone stays gone.
+		if err := l.txn.Delete(c.Table, obj); err != nil && !errors.Is(err, memdb.ErrNotFound) {
+			return fmt.Errorf("delete from %s: %w", c.Table, err)
+		}
+	} else if err := l.txn.Insert(c.Table, obj); err != nil {
+		return fmt.Errorf("insert into %s: %w", c.Table, err)
+	}
+	if l.pending++; l.pending >= replayBatch {
+		return l.commit()
+	}
+	return nil
+}
+
+func (l *loader) commit() error {
+	if l.txn != nil {
+		l.txn.Commit()
+		l.txn, l.pending = nil, 0
+	}
+	return nil
+}
+
+func (l *loader) abort() {
+	if l.txn != nil {
+		l.txn.Abort()
+	}
+}
+

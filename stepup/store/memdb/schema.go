@@ -1,0 +1,65 @@
+package memdb
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/go-memdb"
+)
+
+// table is one go-memdb table and how its records decode from disk.
+type table struct {
+	schema *memdb.TableSchema
+	decode func([]byte) (any, error)
+	// expiresAt returns a record's expiry, for tables with an expires
+	// index; nil for tables whose records never expire.
+	expiresAt func(obj any) time.Time
+	// unique lists the indexes whose keys the store keeps unique, id first.
+	unique []string
+}
+
+// tables lists every table; each is defined in its own schema_*.go file.
+func tables() []table {
+	return []table{
+		usersTable(), authenticatorsTable(), devicesTable(), sessionsTable(),
+		challengesTable(), actionsTable(), authRequestsTable(), authCodesTable(),
+		accessTokensTable(), refreshFamiliesTable(), clientsTable(), apiKeysTable(),
+		ruleSetsTable(), signingKeysTable(), auditTable(),
+	}
+}
+
+// newTable builds a table whose records are of type T, with a unique id
+// index and the given secondary indexes.
+func newTable[T any](name string, id memdb.Indexer, secondary ...*memdb.IndexSchema) table {
+	t := table{
+		schema: &memdb.TableSchema{Name: name, Indexes: map[string]*memdb.IndexSchema{
+			indexID: {Name: indexID, Unique: true, Indexer: id},
+		}},
+		decode: decodeRecord[T],
+	}
+	t.unique = []string{indexID}
+	for _, ix := range secondary {
+		if ix.Unique {
+			t.unique = append(t.unique, ix.Name)
+		}
+		t.schema.Indexes[ix.Name] = ix
+		if ix.Name == indexExpires {
+			t.expiresAt = ix.Indexer.(interface{ timeOf(any) time.Time }).timeOf
+		}
+	}
+	return t
+}
+
+// schema is the go-memdb schema of all tables, and the tables by name.
+func schema() (*memdb.DBSchema, map[string]table, error) {
+	s := &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{}}
+	byName := map[string]table{}
+	for _, t := range tables() {
+		s.Tables[t.schema.Name] = t.schema
+		byName[t.schema.Name] = t
+	}
+	if err := s.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("memdb: invalid schema: %w", err)
+	}
+	return s, byName, nil
+}

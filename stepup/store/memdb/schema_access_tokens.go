@@ -1,0 +1,24 @@
+package memdb
+
+import (
+	"time"
+
+	"github.com/hashicorp/go-memdb"
+	"github.com/stepup-auth/stepup/stepup/store"
+)
+
+const (
+	tableAccessTokens = "access_tokens"
+	indexFamily       = "family"
+)
+
+func accessTokensTable() table {
+	type T = store.AccessToken
+	return newTable[T](tableAccessTokens,
+		stringIndex[T]{"ID", func(x *T) []string { return []string{x.ID} }},
+		&memdb.IndexSchema{Name: indexFamily, AllowMissing: true,
+			Indexer: stringIndex[T]{"RefreshFamilyID", func(x *T) []string { return nonEmpty(x.RefreshFamilyID) }}},
+		&memdb.IndexSchema{Name: indexExpires, AllowMissing: true,
+			Indexer: timeIndex[T]{"ExpiresAt", func(x *T) time.Time { return x.ExpiresAt }}},
+	)
+}

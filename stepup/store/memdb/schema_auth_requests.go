@@ -1,0 +1,19 @@
+package memdb
+
+import (
+	"time"
+
+	"github.com/hashicorp/go-memdb"
+	"github.com/stepup-auth/stepup/stepup/store"
+)
+
+const tableAuthRequests = "auth_requests"
+
+func authRequestsTable() table {
+	type R = store.AuthRequest
+	return newTable[R](tableAuthRequests,
+		stringIndex[R]{"ID", func(x *R) []string { return []string{x.ID} }},
+		&memdb.IndexSchema{Name: indexExpires, AllowMissing: true,
+			Indexer: timeIndex[R]{"ExpiresAt", func(x *R) time.Time { return x.ExpiresAt }}},
+	)
+}

@@ -1,0 +1,19 @@
+package memdb
+
+import (
+	"time"
+
+	"github.com/hashicorp/go-memdb"
+	"github.com/stepup-auth/stepup/stepup/store"
+)
+
+const tableChallenges = "challenges"
+
+func challengesTable() table {
+	type C = store.Challenge
+	return newTable[C](tableChallenges,
+		stringIndex[C]{"ID", func(c *C) []string { return []string{c.ID} }},
+		&memdb.IndexSchema{Name: indexExpires, AllowMissing: true,
+			Indexer: timeIndex[C]{"ExpiresAt", func(c *C) time.Time { return c.ExpiresAt }}},
+	)
+}

@@ -1,0 +1,19 @@
+package memdb
+
+import (
+	"time"
+
+	"github.com/hashicorp/go-memdb"
+	"github.com/stepup-auth/stepup/stepup/store"
+)
+
+const tableRefreshFamilies = "refresh_families"
+
+func refreshFamiliesTable() table {
+	type F = store.RefreshFamily
+	return newTable[F](tableRefreshFamilies,
+		stringIndex[F]{"ID", func(x *F) []string { return []string{x.ID} }},
+		&memdb.IndexSchema{Name: indexExpires, AllowMissing: true,
+			Indexer: timeIndex[F]{"ExpiresAt", func(x *F) time.Time { return x.ExpiresAt }}},
+	)
+}

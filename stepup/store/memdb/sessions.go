@@ -1,0 +1,98 @@
+package memdb
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+
+	"github.com/hashicorp/go-memdb"
+	"github.com/stepup-auth/stepup/stepup/store"
+)
+
+type sessions struct{ records[store.Session] }
+
+// Sessions returns the SSO sessions.
+func (s *Store) Sessions() store.Sessions {
+	return sessions{records[store.Session]{s, tableSessions, (*store.Session).Clone,
+		func(x *store.Session) *uint64 { return &x.Version }}}
+}
+
+func (r sessions) Create(_ context.Context, x *store.Session) error { return r.create(x, nil) }
+func (r sessions) Get(_ context.Context, id string) (*store.Session, error) {
+	return r.get(indexID, id)
+}
+func (r sessions) ListByUser(_ context.Context, userID string) ([]*store.Session, error) {
+	return r.list(indexUser, userID)
+}
+func (r sessions) Update(_ context.Context, x *store.Session) error { return r.update(x, nil) }
+func (r sessions) Delete(_ context.Context, id string) error        { return r.delete(id) }
+
+func (r sessions) DeleteByUser(_ context.Context, userID string) (int, error) {
+	n := 0
+	err := r.s.update(func(txn *memdb.Txn, now time.Time) error {
+		live, err := all[store.Session](r.s, txn, now, tableSessions, indexUser, userID)
+		if err != nil {
+			return err
+		}
+		n = len(live)
+		_, err = deleteAll(txn, tableSessions, indexUser, userID)
+		return err
+	})
+	return n, err
+}
+
+type challenges struct{ records[store.Challenge] }
+
+// Challenges returns the pending challenges.
+func (s *Store) Challenges() store.Challenges {
+	return challenges{records[store.Challenge]{s, tableChallenges, (*store.Challenge).Clone,
+		func(x *store.Challenge) *uint64 { return &x.Version }}}
+}
+
+func (r challenges) Create(_ context.Context, c *store.Challenge) error { return r.create(c, nil) }
+func (r challenges) Get(_ context.Context, id string) (*store.Challenge, error) {
+	return r.get(indexID, id)
+}
+func (r challenges) Update(_ context.Context, c *store.Challenge) error { return r.update(c, nil) }
+func (r challenges) Consume(_ context.Context, id string) (*store.Challenge, error) {
+	return r.consume(id)
+}
+func (r challenges) Delete(_ context.Context, id string) error { return r.delete(id) }
+
+type actions struct{ records[store.ActionRecord] }
+
+// Actions returns the action records.
+func (s *Store) Actions() store.Actions {
+	return actions{records[store.ActionRecord]{s, tableActions, (*store.ActionRecord).Clone,
+		func(x *store.ActionRecord) *uint64 { return &x.Version }}}
+}
+
+func (r actions) Create(_ context.Context, a *store.ActionRecord) error { return r.create(a, nil) }
+func (r actions) Get(_ context.Context, id string) (*store.ActionRecord, error) {
+	return r.get(indexID, id)
+}
+func (r actions) Update(_ context.Context, a *store.ActionRecord) error { return r.update(a, nil) }
+
+func (r actions) GetByIdempotencyKey(_ context.Context, userID, action, key string) (*store.ActionRecord, error) {
+	if key == "" {
+		return nil, store.ErrNotFound
+	}
+	return r.get(indexIdempotency, userID, action, key)
+}
+
+// ListByUser returns the newest records first. A user's records are read
+// whole and sorted: the user index orders them by id, not by time.
+func (r actions) ListByUser(_ context.Context, userID string, limit int) ([]*store.ActionRecord, error) {
+	recs, err := r.list(indexUser, userID)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(recs, func(a, b *store.ActionRecord) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+	return recs[:min(len(recs), store.Page{Limit: limit}.PageLimit())], nil
+}

@@ -1,0 +1,336 @@
+package memdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-memdb"
+	"github.com/stepup-auth/stepup/stepup/store"
+)
+
+// Options configure a Store. Only Dir is required.
+type Options struct {
+	// Dir is the data folder; it is created if missing.
+	Dir string
+	// SnapshotEvery is how many journal records trigger a snapshot that
+	// compacts the journal (default 100000). It bounds start-up time.
+	SnapshotEvery int
+	// SweepInterval is how often expired records are deleted (default one
+	// minute); negative turns the background sweep off.
+	SweepInterval time.Duration
+	// Now is the clock for expiry (default time.Now).
+	Now func() time.Time
+	// Logger receives warnings about recovery and background work
+	// (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Store is the embedded, durable store.
+type Store struct {
+	dir           string
+	snapshotEvery uint64
+	now           func() time.Time
+	log           *slog.Logger
+
+	db      *memdb.MemDB
+	tables  map[string]table
+	names   []string // table names, sorted
+	journal *journal
+	lock    *os.File
+
+	snapshotKick chan struct{}
+	snapshotMu   sync.Mutex // one snapshot at a time
+	stop         chan struct{}
+	background   sync.WaitGroup
+	closeOnce    sync.Once
+	closeErr     error
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens the store in opts.Dir: it takes the folder's lock, loads the
+// newest snapshot, replays the journal and starts the background snapshot
+// and sweep.
+func Open(opts Options) (*Store, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("memdb: no data folder given")
+	}
+	if opts.SnapshotEvery <= 0 {
+		opts.SnapshotEvery = 100_000
+	}
+	if opts.SweepInterval == 0 {
+		opts.SweepInterval = time.Minute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if err := ensureDir(opts.Dir, opts.Logger); err != nil {
+		return nil, err
+	}
+	lock, err := lockDir(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{
+		dir:           opts.Dir,
+		snapshotEvery: uint64(opts.SnapshotEvery),
+		now:           opts.Now,
+		log:           opts.Logger,
+		lock:          lock,
+		snapshotKick:  make(chan struct{}, 1),
+		stop:          make(chan struct{}),
+	}
+	fail := func(err error) (*Store, error) {
+		lock.Close()
+		return nil, err
+	}
+	dbSchema, tables, err := schema()
+	if err != nil {
+		return fail(err)
+	}
+	if s.db, err = memdb.NewMemDB(dbSchema); err != nil {
+		return fail(fmt.Errorf("memdb: %w", err))
+	}
+	s.tables = tables
+	for name := range tables {
+		s.names = append(s.names, name)
+	}
+	slices.Sort(s.names)
+
+	at, err := s.recover()
+	if err != nil {
+		return fail(err)
+	}
+	if s.journal, err = openJournal(s.dir, at.segment, at.size, at.records); err != nil {
+		return fail(err)
+	}
+	s.background.Add(1)
+	go s.snapshotLoop()
+	if opts.SweepInterval > 0 {
+		s.background.Add(1)
+		go s.sweepLoop(opts.SweepInterval)
+	}
+	if at.records >= s.snapshotEvery {
+		s.kickSnapshot()
+	}
+	return s, nil
+}
+
+// ensureDir creates the data folder if it is missing and checks that it is
+// a folder.
+func ensureDir(dir string, log *slog.Logger) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("memdb: create data folder: %w", err)
+		}
+		log.Info("memdb: created data folder", "dir", dir)
+		return nil
+	case err != nil:
+		return fmt.Errorf("memdb: data folder: %w", err)
+	case !fi.IsDir():
+		return fmt.Errorf("memdb: data folder %s is not a folder", dir)
+	}
+	return nil
+}
+
+// Close stops background work, syncs the journal and releases the lock.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		s.background.Wait()
+		s.closeErr = s.journal.close()
+		if err := s.lock.Close(); err != nil && s.closeErr == nil {
+			s.closeErr = fmt.Errorf("memdb: release lock: %w", err)
+		}
+	})
+	return s.closeErr
+}
+
+// Ping reports a failed journal or a closed store.
+func (s *Store) Ping(context.Context) error {
+	return s.journal.failure()
+}
+
+// update runs fn in a write transaction, commits it, and returns once its
+// journal record is on disk. fn returning an error aborts the transaction.
+func (s *Store) update(fn func(txn *memdb.Txn, now time.Time) error) error {
+	txn := s.db.Txn(true)
+	defer txn.Abort()
+	txn.TrackChanges()
+	if err := fn(txn, s.now()); err != nil {
+		return err
+	}
+	changes := txn.Changes()
+	if len(changes) == 0 {
+		return nil
+	}
+	payload, err := encodeChanges(changes)
+	if err != nil {
+		return err
+	}
+	b, err := s.journal.append(payload)
+	if err != nil {
+		return err
+	}
+	txn.Commit()
+	if s.journal.sinceRotation() >= s.snapshotEvery {
+		s.kickSnapshot()
+	}
+	return b.wait()
+}
+
+// view runs fn in a read transaction.
+func (s *Store) view(fn func(txn *memdb.Txn, now time.Time) error) error {
+	return fn(s.db.Txn(false), s.now())
+}
+
+func encodeChanges(cs memdb.Changes) ([]byte, error) {
+	out := make([]change, 0, len(cs))
+	for _, c := range cs {
+		obj, del := c.After, c.After == nil
+		if del {
+			obj = c.Before
+		}
+		if obj == nil {
+			continue // inserted and deleted in the same transaction
+		}
+		rec, err := encMode.Marshal(obj)
+		if err != nil {
+			return nil, fmt.Errorf("memdb: encode %s record: %w", c.Table, err)
+		}
+		out = append(out, change{Table: c.Table, Delete: del, Record: rec})
+	}
+	b, err := encMode.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("memdb: encode transaction: %w", err)
+	}
+	return b, nil
+}
+
+func (s *Store) kickSnapshot() {
+	select {
+	case s.snapshotKick <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Store) snapshotLoop() {
+	defer s.background.Done()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.snapshotKick:
+			if err := s.Snapshot(); err != nil && !errors.Is(err, errClosed) {
+				s.log.Error("memdb: snapshot failed; the journal keeps every write and the next snapshot will retry", "err", err)
+			}
+		}
+	}
+}
+
+// Snapshot writes a snapshot of the whole store and deletes the journal
+// segments and snapshots it replaces. It runs in the background on its own;
+// it is exported for tools and tests.
+func (s *Store) Snapshot() error {
+	s.snapshotMu.Lock()
+	defer s.snapshotMu.Unlock()
+
+	// Holding the writer lock while the journal rotates makes the read
+	// transaction below see exactly the records of the old segments.
+	w := s.db.Txn(true)
+	seg, err := s.journal.rotate()
+	read := s.db.Txn(false)
+	w.Abort()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := writeSnapshot(s.dir, seg, read, s.names); err != nil {
+		return err
+	}
+	snaps, segs, err := dataFiles(s.dir)
+	if err != nil {
+		return err
+	}
+	if err := removeBefore(s.dir, seg, snaps, segs); err != nil {
+		return err
+	}
+	s.log.Debug("memdb: snapshot written", "segment", seg, "took", time.Since(start))
+	return nil
+}
+
+func (s *Store) sweepLoop(every time.Duration) {
+	defer s.background.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if n, err := s.Sweep(context.Background()); err != nil {
+				s.log.Error("memdb: sweeping expired records failed", "err", err)
+			} else if n > 0 {
+				s.log.Debug("memdb: swept expired records", "count", n)
+			}
+		}
+	}
+}
+
+// sweepBatch bounds how many records one sweep transaction deletes, so
+// that a sweep never holds the writer lock for long.
+const sweepBatch = 1000
+
+// Sweep deletes every expired record, walking each table's expires index
+// from the oldest, and says how many it deleted.
+func (s *Store) Sweep(context.Context) (int, error) {
+	total := 0
+	for _, name := range s.names {
+		expiresAt := s.tables[name].expiresAt
+		if expiresAt == nil {
+			continue
+		}
+		for {
+			n := 0
+			err := s.update(func(txn *memdb.Txn, now time.Time) error {
+				it, err := txn.Get(name, indexExpires)
+				if err != nil {
+					return err
+				}
+				var expired []any
+				for obj := it.Next(); obj != nil && len(expired) < sweepBatch; obj = it.Next() {
+					if store.Live(expiresAt(obj), now) {
+						break
+					}
+					expired = append(expired, obj)
+				}
+				for _, obj := range expired {
+					if err := txn.Delete(name, obj); err != nil {
+						return err
+					}
+				}
+				n = len(expired)
+				return nil
+			})
+			if err != nil {
+				return total, fmt.Errorf("memdb: sweep %s: %w", name, err)
+			}
+			total += n
+			if n < sweepBatch {
+				break
+			}
+		}
+	}
+	return total, nil
+}

@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/stepup-auth/stepup/acr"
+)
+
+// Session is an SSO session at stepup: a user and the verifications they
+// completed, from which the session's level, amr and auth_time follow.
+type Session struct {
+	ID            string // a hash of the cookie value, never the cookie itself
+	UserID        string
+	Verifications []Verification
+	CreatedAt     time.Time
+	LastSeenAt    time.Time
+	ExpiresAt     time.Time
+	Version       uint64
+}
+
+// Verification is one completed verification of one factor.
+type Verification struct {
+	Method          acr.Method
+	AuthenticatorID string
+	AMR             []string
+	UserVerified    bool // a WebAuthn ceremony with the UV flag
+	HardwareBound   bool // a device-bound key
+	At              time.Time
+}
+
+// Sessions keeps SSO sessions.
+type Sessions interface {
+	Create(ctx context.Context, s *Session) error
+	Get(ctx context.Context, id string) (*Session, error)
+	ListByUser(ctx context.Context, userID string) ([]*Session, error)
+	// Update replaces the session if s.Version matches (see Users.Update).
+	Update(ctx context.Context, s *Session) error
+	Delete(ctx context.Context, id string) error
+	// DeleteByUser ends every session of a user and says how many it ended.
+	DeleteByUser(ctx context.Context, userID string) (int, error)
+}
+
+// Challenge is one pending verification of one factor: a code sent, WebAuthn
+// options issued, a push waiting. It is single use.
+type Challenge struct {
+	ID          string
+	Method      acr.Method
+	UserID      string
+	SessionID   string
+	FlowID      string
+	SecretHash  []byte // a hash of the code, when there is one
+	Data        []byte // e.g. WebAuthn session data, stored verbatim
+	Attempts    int
+	MaxAttempts int
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	Version     uint64
+}
+
+// Challenges keeps pending challenges.
+type Challenges interface {
+	Create(ctx context.Context, c *Challenge) error
+	Get(ctx context.Context, id string) (*Challenge, error)
+	// Update replaces the challenge if c.Version matches: counting a failed
+	// attempt is a compare-and-set, so racing guesses each count.
+	Update(ctx context.Context, c *Challenge) error
+	// Consume returns the challenge and deletes it in one step: of any
+	// number of concurrent calls, exactly one gets it; the others get
+	// ErrNotFound.
+	Consume(ctx context.Context, id string) (*Challenge, error)
+	Delete(ctx context.Context, id string) error
+}
+
+// ActionRecord is a tracked action (a sign-in, a payment) and the decision
+// made for it. IdempotencyKey is unique per (UserID, Action) when set.
+type ActionRecord struct {
+	ID             string
+	UserID         string
+	Action         string
+	IdempotencyKey string
+	State          string // the decision outcome and what followed
+	Data           []byte // the caller's custom data (JSON)
+	Decision       []byte // matched rules and signal values (JSON)
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	ExpiresAt      time.Time
+	Version        uint64
+}
+
+// Actions keeps action records.
+type Actions interface {
+	// Create stores a new record; ErrConflict if the ID, or the
+	// idempotency key for this user and action, is taken.
+	Create(ctx context.Context, a *ActionRecord) error
+	Get(ctx context.Context, id string) (*ActionRecord, error)
+	GetByIdempotencyKey(ctx context.Context, userID, action, key string) (*ActionRecord, error)
+	// ListByUser returns the user's records, newest first, at most limit
+	// (0: DefaultLimit).
+	ListByUser(ctx context.Context, userID string, limit int) ([]*ActionRecord, error)
+	Update(ctx context.Context, a *ActionRecord) error
+}
