@@ -19,7 +19,7 @@ func (r clients) Get(_ context.Context, id string) (*store.Client, error) {
 	return r.get(indexID, id)
 }
 func (r clients) Update(_ context.Context, c *store.Client) error { return r.update(c, nil) }
-func (r clients) Delete(_ context.Context, id string) error        { return r.delete(id) }
+func (r clients) Delete(_ context.Context, id string) error       { return r.delete(id) }
 func (r clients) List(_ context.Context, p store.Page) ([]*store.Client, error) {
 	return r.page(p)
 }
@@ -37,7 +37,7 @@ func (r apiKeys) Get(_ context.Context, id string) (*store.APIKey, error) {
 	return r.get(indexID, id)
 }
 func (r apiKeys) Update(_ context.Context, k *store.APIKey) error { return r.update(k, nil) }
-func (r apiKeys) Delete(_ context.Context, id string) error        { return r.delete(id) }
+func (r apiKeys) Delete(_ context.Context, id string) error       { return r.delete(id) }
 func (r apiKeys) List(_ context.Context, p store.Page) ([]*store.APIKey, error) {
 	return r.page(p)
 }

@@ -154,4 +154,3 @@ func (l *loader) abort() {
 		l.txn.Abort()
 	}
 }
-

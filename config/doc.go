@@ -1,0 +1,22 @@
+// Package config reads stepup's one YAML configuration file.
+//
+// Load decodes the file on top of Default, so every key is optional, and
+// returns every problem it finds at once rather than stopping at the first:
+// unknown keys, values of the wrong type, unset environment variables and
+// invalid settings, each naming its key path and, when the key is in the file,
+// its line and column:
+//
+//	stepup.yaml:7:3: server.listn: unknown key (did you mean "listen"?)
+//	stepup.yaml:31:9: oidc.clients[2].redirect_uris[0]: must be an absolute https URL or http://localhost
+//
+// Strings become types at this boundary (time.Duration, URL, acr.Level,
+// acr.Method, slog.Level), so the rest of stepup never parses configuration.
+//
+// A scalar value may refer to the environment as ${VAR} or ${VAR:-default}.
+// Expansion happens after parsing, on the decoded value, so a secret that
+// contains ": " or a newline cannot change the structure of the file. $${
+// stands for a literal ${.
+//
+// A key written with no value (null) keeps its default, as if omitted.
+// Example holds a fully commented file that lists every key.
+package config

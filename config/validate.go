@@ -1,0 +1,215 @@
+package config
+
+import (
+	"fmt"
+	"maps"
+	"net"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/stepup-auth/stepup/acr"
+)
+
+// Validate checks a Config built in code, as Load checks the file it reads.
+// The problems carry key paths but no positions.
+func (c *Config) Validate() Problems {
+	ps := validate(c, newDecoder("", nil))
+	ps.sort()
+	return ps
+}
+
+// validator checks one section at a time and reports each problem at its key
+// path's place in the file, when the decoder saw it there.
+type validator struct {
+	d        *decoder
+	problems Problems
+}
+
+func validate(c *Config, d *decoder) Problems {
+	v := &validator{d: d}
+	v.server(&c.Server)
+	v.log(&c.Log)
+	v.store(&c.Store)
+	v.acr(&c.ACR)
+	v.oidc(&c.OIDC)
+	return v.problems
+}
+
+func (v *validator) report(sev Severity, path, format string, args ...any) {
+	at, found := position{}, false
+	for p := path; p != ""; p = parent(p) {
+		if v.d.failed[p] {
+			return // the decoder already said what is wrong with this value
+		}
+		// A missing key, such as oidc.clients[0].id, is reported at the
+		// nearest enclosing key that is in the file.
+		if a, ok := v.d.pos[p]; ok && !found {
+			at, found = a, true
+		}
+	}
+	v.problems = append(v.problems, Problem{
+		File: v.d.file, Line: at.line, Column: at.col, Path: path,
+		Message: fmt.Sprintf(format, args...), Severity: sev,
+	})
+}
+
+func (v *validator) errorf(path, format string, args ...any) { v.report(Error, path, format, args...) }
+func (v *validator) warnf(path, format string, args ...any)  { v.report(Warning, path, format, args...) }
+
+// parent returns the key path that encloses path: "a.b[2]" for "a.b[2].c",
+// "a.b" for "a.b[2]", "" for "a". Map keys are quoted and may contain dots
+// or brackets, so an index is stripped whole.
+func parent(path string) string {
+	if strings.HasSuffix(path, "]") {
+		if i := strings.LastIndex(path, "[\""); i >= 0 && strings.HasSuffix(path, "\"]") {
+			return path[:i]
+		}
+		if i := strings.LastIndexByte(path, '['); i >= 0 {
+			return path[:i]
+		}
+	}
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[:i]
+	}
+	return ""
+}
+
+func (v *validator) server(s *Server) {
+	if _, port, err := net.SplitHostPort(s.Listen); err != nil {
+		v.errorf("server.listen", "must be host:port, e.g. 127.0.0.1:8080 or :8080")
+	} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		v.errorf("server.listen", "port %q must be a number from 0 to 65535", port)
+	}
+	if !webURL(s.PublicURL) {
+		v.errorf("server.public_url", "must be an absolute https URL, or http on localhost, 127.0.0.1 or [::1]")
+	} else if s.PublicURL.RawQuery != "" || s.PublicURL.ForceQuery || s.PublicURL.Fragment != "" {
+		v.errorf("server.public_url", "must not have a query or fragment")
+	}
+	v.positive("server.shutdown_timeout", s.ShutdownTimeout)
+	v.positive("server.read_header_timeout", s.ReadHeaderTimeout)
+}
+
+func (v *validator) positive(path string, d time.Duration) {
+	if d <= 0 {
+		v.errorf(path, "must be more than 0s, got %s", d)
+	}
+}
+
+func (v *validator) log(l *Log) {
+	if l.Format != "text" && l.Format != "json" {
+		v.errorf("log.format", "unknown format %q (want text or json)", l.Format)
+	}
+}
+
+// backends lists the store backends stepup can run on.
+var backends = []string{"memdb"}
+
+func (v *validator) store(s *Store) {
+	if !slices.Contains(backends, s.Backend) {
+		v.errorf("store.backend", "unknown backend %q (supported: %s)", s.Backend, strings.Join(backends, ", "))
+	}
+	m := &s.Memdb
+	if strings.TrimSpace(m.Dir) == "" {
+		v.errorf("store.memdb.dir", "must not be empty")
+	}
+	if m.SnapshotEvery < 1000 {
+		v.errorf("store.memdb.snapshot_every", "must be at least 1000, got %d", m.SnapshotEvery)
+	}
+	if m.SweepInterval < time.Second {
+		v.errorf("store.memdb.sweep_interval", "must be at least 1s, got %s", m.SweepInterval)
+	}
+}
+
+func (v *validator) acr(a *ACR) {
+	// Sorted, so problems come out in the same order on every run.
+	for _, alias := range slices.Sorted(maps.Keys(a.Aliases)) {
+		path := "acr.aliases[" + strconv.Quote(alias) + "]"
+		switch l, err := acr.ParseLevel(alias); {
+		case alias == "":
+			v.errorf(path, "an alias must not be empty")
+		case strings.ContainsFunc(alias, unicode.IsSpace):
+			v.errorf(path, "an alias must not contain whitespace")
+		case err == nil:
+			v.errorf(path, "%q is already the built-in level %s; remove the alias", alias, l)
+		}
+		if a.Aliases[alias] == acr.None {
+			v.errorf(path, "must be a built-in level: 1fa, mfa, phr or phrh")
+		}
+	}
+}
+
+// clientIDPattern is RFC 3986's unreserved characters: an ID that needs no
+// escaping in a URL or a form.
+var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]+$`)
+
+// minSecretLen is the length below which a client secret is guessable enough
+// to warn about.
+const minSecretLen = 32
+
+func (v *validator) oidc(o *OIDC) {
+	seen := map[string]int{} // client ID -> index of its first use
+	for i := range o.Clients {
+		c := &o.Clients[i]
+		base := fmt.Sprintf("oidc.clients[%d]", i)
+		switch first, dup := seen[c.ID]; {
+		case c.ID == "":
+			v.errorf(base+".id", "is required")
+		case !clientIDPattern.MatchString(c.ID):
+			v.errorf(base+".id", "%q may only contain letters, digits and . _ ~ -", c.ID)
+		case dup:
+			v.errorf(base+".id", "duplicate client id %q, also used by oidc.clients[%d]", c.ID, first)
+		default:
+			seen[c.ID] = i
+		}
+		if c.Secret != "" && len(c.Secret) < minSecretLen {
+			v.warnf(base+".secret", "is shorter than %d characters; use a long random secret", minSecretLen)
+		}
+		if len(c.RedirectURIs) == 0 {
+			v.errorf(base+".redirect_uris", "at least one redirect URI is required")
+		}
+		v.redirectURIs(base+".redirect_uris", c.RedirectURIs)
+		v.redirectURIs(base+".post_logout_redirect_uris", c.PostLogoutRedirectURIs)
+		if c.DefaultACR == acr.None {
+			v.errorf(base+".default_acr", "must be a built-in level: 1fa, mfa, phr or phrh")
+		}
+		for j, m := range c.Methods {
+			if k := slices.Index(c.Methods, m); k < j {
+				v.warnf(fmt.Sprintf("%s.methods[%d]", base, j), "%s is already listed at methods[%d]", m, k)
+			}
+		}
+	}
+}
+
+func (v *validator) redirectURIs(path string, uris []URL) {
+	for i, u := range uris {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		if !webURL(u) {
+			v.errorf(p, "must be an absolute https URL or http://localhost")
+		} else if u.Fragment != "" {
+			v.errorf(p, "must not have a fragment")
+		}
+	}
+}
+
+// webURL reports whether u is an absolute https URL, or an http URL on the
+// loopback interface, where TLS adds nothing (RFC 8252, section 7.3).
+func webURL(u URL) bool {
+	if u.URL == nil || u.Host == "" || u.Opaque != "" {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		return isLoopback(u.Hostname())
+	}
+	return false
+}
+
+func isLoopback(host string) bool {
+	return host == "localhost" || host == "127.0.0.1" || host == "::1"
+}

@@ -1,0 +1,103 @@
+package config
+
+import (
+	"testing"
+	"time"
+)
+
+// client is a valid client entry to build test files from.
+const client = "oidc:\n  clients:\n    - id: a\n      redirect_uris: [https://a.example/cb]\n"
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []string
+	}{
+		{"listen without port", "server:\n  listen: localhost\n",
+			[]string{"stepup.yaml:2:11: server.listen: must be host:port, e.g. 127.0.0.1:8080 or :8080"}},
+		{"listen with named port", "server:\n  listen: localhost:http\n",
+			[]string{`stepup.yaml:2:11: server.listen: port "http" must be a number from 0 to 65535`}},
+		{"listen port too big", "server:\n  listen: :65536\n",
+			[]string{`stepup.yaml:2:11: server.listen: port "65536" must be a number from 0 to 65535`}},
+		{"listen any interface", "server:\n  listen: \":0\"\n", nil},
+		{"listen signed port", "server:\n  listen: localhost:+80\n",
+			[]string{`stepup.yaml:2:11: server.listen: port "+80" must be a number from 0 to 65535`}},
+		{"public url http not local", "server:\n  public_url: http://login.example.com\n",
+			[]string{"stepup.yaml:2:15: server.public_url: must be an absolute https URL, or http on localhost, 127.0.0.1 or [::1]"}},
+		{"public url relative", "server:\n  public_url: /login\n",
+			[]string{"stepup.yaml:2:15: server.public_url: must be an absolute https URL, or http on localhost, 127.0.0.1 or [::1]"}},
+		{"public url empty", "server:\n  public_url: \"\"\n",
+			[]string{"stepup.yaml:2:15: server.public_url: must be an absolute https URL, or http on localhost, 127.0.0.1 or [::1]"}},
+		{"public url query", "server:\n  public_url: https://a.example/?x=1\n",
+			[]string{"stepup.yaml:2:15: server.public_url: must not have a query or fragment"}},
+		{"public url loopback", "server:\n  public_url: http://[::1]:8080/auth\n", nil},
+		{"timeouts", "server:\n  shutdown_timeout: 0s\n  read_header_timeout: -1s\n",
+			[]string{
+				"stepup.yaml:2:21: server.shutdown_timeout: must be more than 0s, got 0s",
+				"stepup.yaml:3:24: server.read_header_timeout: must be more than 0s, got -1s",
+			}},
+		{"log format", "log:\n  format: xml\n",
+			[]string{`stepup.yaml:2:11: log.format: unknown format "xml" (want text or json)`}},
+		{"backend", "store:\n  backend: postgres\n",
+			[]string{`stepup.yaml:2:12: store.backend: unknown backend "postgres" (supported: memdb)`}},
+		{"memdb", "store:\n  memdb:\n    dir: \"\"\n    snapshot_every: 999\n    sweep_interval: 500ms\n",
+			[]string{
+				"stepup.yaml:3:10: store.memdb.dir: must not be empty",
+				"stepup.yaml:4:21: store.memdb.snapshot_every: must be at least 1000, got 999",
+				"stepup.yaml:5:21: store.memdb.sweep_interval: must be at least 1s, got 500ms",
+			}},
+		{"aliases", "acr:\n  aliases:\n    \"\": mfa\n    \"two words\": mfa\n    MFA: mfa\n    urn:stepup:acr:phr: phr\n    blank: \"\"\n",
+			[]string{
+				`stepup.yaml:3:9: acr.aliases[""]: an alias must not be empty`,
+				`stepup.yaml:4:18: acr.aliases["two words"]: an alias must not contain whitespace`,
+				`stepup.yaml:5:10: acr.aliases["MFA"]: "MFA" is already the built-in level urn:stepup:acr:mfa; remove the alias`,
+				`stepup.yaml:6:25: acr.aliases["urn:stepup:acr:phr"]: "urn:stepup:acr:phr" is already the built-in level urn:stepup:acr:phr; remove the alias`,
+				`stepup.yaml:7:12: acr.aliases["blank"]: must be a built-in level: 1fa, mfa, phr or phrh`,
+			}},
+		{"valid client", client, nil},
+		{"client id missing", "oidc:\n  clients:\n    - name: A\n      redirect_uris: [https://a.example/cb]\n",
+			[]string{"stepup.yaml:3:7: oidc.clients[0].id: is required"}},
+		{"client id characters", "oidc:\n  clients:\n    - id: a b\n      redirect_uris: [https://a.example/cb]\n",
+			[]string{`stepup.yaml:3:11: oidc.clients[0].id: "a b" may only contain letters, digits and . _ ~ -`}},
+		{"duplicate client ids", client + "    - id: b\n      redirect_uris: [https://b.example/cb]\n    - id: a\n      redirect_uris: [https://a.example/cb]\n",
+			[]string{`stepup.yaml:7:11: oidc.clients[2].id: duplicate client id "a", also used by oidc.clients[0]`}},
+		{"short secret", client + "      secret: hunter2\n",
+			[]string{"stepup.yaml:5:15: warning: oidc.clients[0].secret: is shorter than 32 characters; use a long random secret"}},
+		{"no redirect uris", "oidc:\n  clients:\n    - id: a\n      redirect_uris: []\n",
+			[]string{"stepup.yaml:4:22: oidc.clients[0].redirect_uris: at least one redirect URI is required"}},
+		{"redirect uris", "oidc:\n  clients:\n    - id: a\n      redirect_uris:\n        - http://localhost:3000/cb\n        - http://127.0.0.1/cb?x=1\n        - http://app.example/cb\n        - https://app.example/cb#frag\n        - app.example/cb\n        - com.example.app:/cb\n",
+			[]string{
+				"stepup.yaml:7:11: oidc.clients[0].redirect_uris[2]: must be an absolute https URL or http://localhost",
+				"stepup.yaml:8:11: oidc.clients[0].redirect_uris[3]: must not have a fragment",
+				"stepup.yaml:9:11: oidc.clients[0].redirect_uris[4]: must be an absolute https URL or http://localhost",
+				"stepup.yaml:10:11: oidc.clients[0].redirect_uris[5]: must be an absolute https URL or http://localhost",
+			}},
+		{"post logout redirect uris", client + "      post_logout_redirect_uris: [ftp://a.example/]\n",
+			[]string{"stepup.yaml:5:35: oidc.clients[0].post_logout_redirect_uris[0]: must be an absolute https URL or http://localhost"}},
+		{"default acr none", client + "      default_acr: \"\"\n",
+			[]string{"stepup.yaml:5:20: oidc.clients[0].default_acr: must be a built-in level: 1fa, mfa, phr or phrh"}},
+		{"duplicate methods", client + "      methods: [TOTP, PASSKEY, totp]\n",
+			[]string{"stepup.yaml:5:32: warning: oidc.clients[0].methods[2]: TOTP is already listed at methods[0]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, ps := load(t, tt.yaml, nil)
+			wantProblems(t, ps, tt.want...)
+		})
+	}
+}
+
+func TestValidateInCode(t *testing.T) {
+	if ps := Default().Validate(); len(ps) != 0 {
+		t.Errorf("Default().Validate() = %s", ps)
+	}
+	c := Default()
+	c.Store.Memdb.SweepInterval = time.Millisecond
+	c.OIDC.Clients = []Client{{ID: "a"}}
+	wantProblems(t, c.Validate(),
+		"store.memdb.sweep_interval: must be at least 1s, got 1ms",
+		"oidc.clients[0].redirect_uris: at least one redirect URI is required",
+		"oidc.clients[0].default_acr: must be a built-in level: 1fa, mfa, phr or phrh",
+	)
+}
