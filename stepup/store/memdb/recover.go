@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"github.com/hashicorp/go-memdb"
 )
@@ -25,6 +26,9 @@ func (s *Store) recover() (recovered, error) {
 	if err != nil {
 		return recovered{}, err
 	}
+	// Replay allocates millions of small objects that all stay live;
+	// collecting often at start-up only rescans them.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	loader := &loader{db: s.db, tables: s.tables}
 	defer loader.abort()
 

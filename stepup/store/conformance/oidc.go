@@ -1,0 +1,409 @@
+package conformance
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stepup-auth/stepup/stepup/store"
+)
+
+// newAuthRequest returns an authorization request with every field set but
+// Version, expiring in ten minutes.
+func newAuthRequest(e *env, id string) *store.AuthRequest {
+	now := e.now()
+	maxAge := 15 * time.Minute
+	return &store.AuthRequest{
+		ID:                  id,
+		ClientID:            "shop",
+		RedirectURI:         "https://shop.example.com/callback",
+		ResponseType:        "code",
+		ResponseMode:        "form_post",
+		Scopes:              []string{"openid", "email", "offline_access"},
+		State:               "af0ifjsldkj",
+		Nonce:               "n-0S6_WzA2Mj",
+		CodeChallenge:       "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+		CodeChallengeMethod: "S256",
+		ACRValues:           []string{"urn:stepup:loa:high", "urn:stepup:loa:mfa"},
+		Claims:              []byte(`{"id_token":{"acr":{"essential":true}}}`),
+		MaxAge:              &maxAge,
+		Prompt:              []string{"login", "consent"},
+		LoginHint:           "alice@example.com",
+		IDTokenHintSubject:  "u1",
+		UILocales:           []string{"de-CH", "en"},
+		UserID:              "u1",
+		SessionID:           "s1",
+		Done:                true,
+		AuthTime:            at(now, -time.Minute),
+		ACR:                 "urn:stepup:loa:high",
+		AMR:                 []string{"pwd", "hwk"},
+		CreatedAt:           at(now, -2*time.Minute),
+		ExpiresAt:           at(now, 10*time.Minute),
+	}
+}
+
+func createAuthRequest(e *env, id string) *store.AuthRequest {
+	e.t.Helper()
+	r := newAuthRequest(e, id)
+	must(e.t, fmt.Sprintf("AuthRequests.Create(%q)", id), e.s.AuthRequests().Create(e.ctx, r))
+	r.Version = 1
+	return r
+}
+
+func testAuthRequests(t *testing.T, nb NewBackend) {
+	t.Run("CreateGet", func(t *testing.T) {
+		e := setup(t, nb)
+		r := newAuthRequest(e, "r1")
+		checkFixture(t, r, "Version")
+		want := r.Clone()
+		want.Version = 1
+		must(t, "AuthRequests.Create", e.s.AuthRequests().Create(e.ctx, r))
+		if r.Version != 1 {
+			t.Errorf("AuthRequests.Create: the argument's Version is %d afterwards, want 1", r.Version)
+		}
+		checkRecord(t, "AuthRequests.Get", read(e.s.AuthRequests().Get(e.ctx, "r1")).must(t, "AuthRequests.Get"), want)
+	})
+
+	t.Run("CreateExistingID", func(t *testing.T) {
+		e := setup(t, nb)
+		want := createAuthRequest(e, "r1")
+		dup := newAuthRequest(e, "r1")
+		dup.ClientID = "other"
+		wantErr(t, "AuthRequests.Create of a taken ID", e.s.AuthRequests().Create(e.ctx, dup), store.ErrConflict)
+		checkRecord(t, "AuthRequests.Get after a conflicting Create", read(e.s.AuthRequests().Get(e.ctx, "r1")).must(t, "AuthRequests.Get"), want)
+	})
+
+	t.Run("Update", func(t *testing.T) {
+		e := setup(t, nb)
+		r := newAuthRequest(e, "r1")
+		r.UserID, r.SessionID, r.Done, r.AuthTime, r.ACR, r.AMR, r.MaxAge = "", "", false, time.Time{}, "", nil, nil
+		must(t, "AuthRequests.Create of a pending request", e.s.AuthRequests().Create(e.ctx, r))
+		r = read(e.s.AuthRequests().Get(e.ctx, "r1")).must(t, "AuthRequests.Get")
+		done := newAuthRequest(e, "r1")
+		r.UserID, r.SessionID, r.Done, r.AuthTime, r.ACR, r.AMR = done.UserID, done.SessionID, true, done.AuthTime, done.ACR, done.AMR
+		must(t, "AuthRequests.Update from Version 1", e.s.AuthRequests().Update(e.ctx, r))
+		if r.Version != 2 {
+			t.Fatalf("AuthRequests.Update from Version 1: the argument's Version is %d afterwards, want 2", r.Version)
+		}
+		checkRecord(t, "AuthRequests.Get after Update", read(e.s.AuthRequests().Get(e.ctx, "r1")).must(t, "AuthRequests.Get"), r)
+	})
+
+	t.Run("UpdateStaleVersion", func(t *testing.T) {
+		e := setup(t, nb)
+		createAuthRequest(e, "r1")
+		first := read(e.s.AuthRequests().Get(e.ctx, "r1")).must(t, "AuthRequests.Get")
+		second := first.Clone()
+		first.ACR = "first"
+		must(t, "AuthRequests.Update", e.s.AuthRequests().Update(e.ctx, first))
+		second.ACR = "second"
+		wantErr(t, "AuthRequests.Update from a stale Version", e.s.AuthRequests().Update(e.ctx, second), store.ErrConflict)
+		checkRecord(t, "AuthRequests.Get after a stale Update", read(e.s.AuthRequests().Get(e.ctx, "r1")).must(t, "AuthRequests.Get"), first)
+	})
+
+	t.Run("MissingAndDelete", func(t *testing.T) {
+		e := setup(t, nb)
+		read(e.s.AuthRequests().Get(e.ctx, "nope")).wantErr(t, "AuthRequests.Get of a missing request", store.ErrNotFound)
+		missing := newAuthRequest(e, "nope")
+		missing.Version = 1
+		wantErr(t, "AuthRequests.Update of a missing request", e.s.AuthRequests().Update(e.ctx, missing), store.ErrNotFound)
+		wantErr(t, "AuthRequests.Delete of a missing request", e.s.AuthRequests().Delete(e.ctx, "nope"), store.ErrNotFound)
+		r := createAuthRequest(e, "r1")
+		must(t, "AuthRequests.Delete", e.s.AuthRequests().Delete(e.ctx, "r1"))
+		read(e.s.AuthRequests().Get(e.ctx, "r1")).wantErr(t, "AuthRequests.Get of a deleted request", store.ErrNotFound)
+		wantErr(t, "AuthRequests.Update of a deleted request", e.s.AuthRequests().Update(e.ctx, r), store.ErrNotFound)
+		wantErr(t, "AuthRequests.Delete of a deleted request", e.s.AuthRequests().Delete(e.ctx, "r1"), store.ErrNotFound)
+	})
+
+	t.Run("ReturnsCopies", func(t *testing.T) {
+		e := setup(t, nb)
+		r := newAuthRequest(e, "r1")
+		must(t, "AuthRequests.Create", e.s.AuthRequests().Create(e.ctx, r))
+		want := r.Clone()
+		*r.MaxAge, r.Scopes[0], r.Claims[0] = time.Second, "changed by the caller", 'X'
+		got := read(e.s.AuthRequests().Get(e.ctx, "r1")).must(t, "AuthRequests.Get")
+		checkRecord(t, "AuthRequests.Get after the caller changed the record it created", got, want)
+		*got.MaxAge, got.AMR[0], got.UILocales[0] = time.Second, "changed by the caller", "changed by the caller"
+		checkRecord(t, "AuthRequests.Get after the caller changed a record it read", read(e.s.AuthRequests().Get(e.ctx, "r1")).must(t, "AuthRequests.Get"), want)
+	})
+}
+
+// newAuthCode returns an authorization code with every field set, expiring
+// in a minute.
+func newAuthCode(e *env, hash string) *store.AuthCode {
+	now := e.now()
+	return &store.AuthCode{Hash: hash, AuthRequestID: "r-" + hash, CreatedAt: at(now, 0), ExpiresAt: at(now, time.Minute)}
+}
+
+func testAuthCodes(t *testing.T, nb NewBackend) {
+	t.Run("CreateConsume", func(t *testing.T) {
+		e := setup(t, nb)
+		c := newAuthCode(e, "h1")
+		checkFixture(t, c)
+		want := c.Clone()
+		must(t, "AuthCodes.Create", e.s.AuthCodes().Create(e.ctx, c))
+		must(t, "AuthCodes.Create of another code", e.s.AuthCodes().Create(e.ctx, newAuthCode(e, "h2")))
+		checkRecord(t, "AuthCodes.Consume", read(e.s.AuthCodes().Consume(e.ctx, "h1")).must(t, "AuthCodes.Consume"), want)
+		read(e.s.AuthCodes().Consume(e.ctx, "h1")).wantErr(t, "AuthCodes.Consume a second time", store.ErrNotFound)
+		checkRecord(t, "AuthCodes.Consume of another code", read(e.s.AuthCodes().Consume(e.ctx, "h2")).must(t, "AuthCodes.Consume"), newAuthCode(e, "h2"))
+	})
+
+	t.Run("CreateExistingHash", func(t *testing.T) {
+		e := setup(t, nb)
+		want := newAuthCode(e, "h1")
+		must(t, "AuthCodes.Create", e.s.AuthCodes().Create(e.ctx, want.Clone()))
+		dup := newAuthCode(e, "h1")
+		dup.AuthRequestID = "another request"
+		wantErr(t, "AuthCodes.Create of a taken hash", e.s.AuthCodes().Create(e.ctx, dup), store.ErrConflict)
+		checkRecord(t, "AuthCodes.Consume after a conflicting Create", read(e.s.AuthCodes().Consume(e.ctx, "h1")).must(t, "AuthCodes.Consume"), want)
+	})
+
+	t.Run("Missing", func(t *testing.T) {
+		e := setup(t, nb)
+		read(e.s.AuthCodes().Consume(e.ctx, "nope")).wantErr(t, "AuthCodes.Consume of a missing code", store.ErrNotFound)
+	})
+
+	t.Run("ReturnsCopies", func(t *testing.T) {
+		e := setup(t, nb)
+		c := newAuthCode(e, "h1")
+		must(t, "AuthCodes.Create", e.s.AuthCodes().Create(e.ctx, c))
+		want := c.Clone()
+		c.AuthRequestID = "changed by the caller"
+		checkRecord(t, "AuthCodes.Consume after the caller changed the record it created", read(e.s.AuthCodes().Consume(e.ctx, "h1")).must(t, "AuthCodes.Consume"), want)
+	})
+}
+
+// newAccessToken returns an access token with every field set, expiring in
+// an hour.
+func newAccessToken(e *env, id, familyID string) *store.AccessToken {
+	now := e.now()
+	return &store.AccessToken{
+		ID:              id,
+		ClientID:        "shop",
+		Subject:         "u1",
+		Audience:        []string{"https://api.example.com", "shop"},
+		Scopes:          []string{"openid", "orders:read"},
+		ACR:             "urn:stepup:loa:mfa",
+		AMR:             []string{"pwd", "otp"},
+		AuthTime:        at(now, -time.Minute),
+		RefreshFamilyID: familyID,
+		CreatedAt:       at(now, 0),
+		ExpiresAt:       at(now, time.Hour),
+	}
+}
+
+func createAccessToken(e *env, id, familyID string) *store.AccessToken {
+	e.t.Helper()
+	tok := newAccessToken(e, id, familyID)
+	must(e.t, fmt.Sprintf("AccessTokens.Create(%q)", id), e.s.AccessTokens().Create(e.ctx, tok.Clone()))
+	return tok
+}
+
+func testAccessTokens(t *testing.T, nb NewBackend) {
+	t.Run("CreateGet", func(t *testing.T) {
+		e := setup(t, nb)
+		tok := newAccessToken(e, "jti1", "f1")
+		checkFixture(t, tok)
+		want := tok.Clone()
+		must(t, "AccessTokens.Create", e.s.AccessTokens().Create(e.ctx, tok))
+		checkRecord(t, "AccessTokens.Get", read(e.s.AccessTokens().Get(e.ctx, "jti1")).must(t, "AccessTokens.Get"), want)
+	})
+
+	t.Run("CreateExistingID", func(t *testing.T) {
+		e := setup(t, nb)
+		want := createAccessToken(e, "jti1", "f1")
+		dup := newAccessToken(e, "jti1", "f2")
+		dup.Subject = "mallory"
+		wantErr(t, "AccessTokens.Create of a taken ID", e.s.AccessTokens().Create(e.ctx, dup), store.ErrConflict)
+		checkRecord(t, "AccessTokens.Get after a conflicting Create", read(e.s.AccessTokens().Get(e.ctx, "jti1")).must(t, "AccessTokens.Get"), want)
+	})
+
+	t.Run("MissingAndDelete", func(t *testing.T) {
+		e := setup(t, nb)
+		read(e.s.AccessTokens().Get(e.ctx, "nope")).wantErr(t, "AccessTokens.Get of a missing token", store.ErrNotFound)
+		wantErr(t, "AccessTokens.Delete of a missing token", e.s.AccessTokens().Delete(e.ctx, "nope"), store.ErrNotFound)
+		createAccessToken(e, "jti1", "f1")
+		other := createAccessToken(e, "jti2", "f1")
+		must(t, "AccessTokens.Delete", e.s.AccessTokens().Delete(e.ctx, "jti1"))
+		read(e.s.AccessTokens().Get(e.ctx, "jti1")).wantErr(t, "AccessTokens.Get of a deleted token", store.ErrNotFound)
+		wantErr(t, "AccessTokens.Delete of a deleted token", e.s.AccessTokens().Delete(e.ctx, "jti1"), store.ErrNotFound)
+		checkRecord(t, "AccessTokens.Get of another token", read(e.s.AccessTokens().Get(e.ctx, "jti2")).must(t, "AccessTokens.Get"), other)
+	})
+
+	t.Run("DeleteByFamily", func(t *testing.T) {
+		e := setup(t, nb)
+		for _, id := range []string{"a1", "a2", "a3"} {
+			createAccessToken(e, id, "f1")
+		}
+		other := createAccessToken(e, "b1", "f2")
+		lone := createAccessToken(e, "c1", "")
+		n, err := e.s.AccessTokens().DeleteByFamily(e.ctx, "f1")
+		must(t, "AccessTokens.DeleteByFamily", err)
+		if n != 3 {
+			t.Errorf("AccessTokens.DeleteByFamily of a family with 3 tokens: got %d, want 3", n)
+		}
+		for _, id := range []string{"a1", "a2", "a3"} {
+			read(e.s.AccessTokens().Get(e.ctx, id)).wantErr(t, fmt.Sprintf("AccessTokens.Get(%q) after DeleteByFamily", id), store.ErrNotFound)
+		}
+		checkRecord(t, "AccessTokens.Get of another family's token", read(e.s.AccessTokens().Get(e.ctx, "b1")).must(t, "AccessTokens.Get"), other)
+		checkRecord(t, "AccessTokens.Get of a token without a family", read(e.s.AccessTokens().Get(e.ctx, "c1")).must(t, "AccessTokens.Get"), lone)
+		n, err = e.s.AccessTokens().DeleteByFamily(e.ctx, "f1")
+		must(t, "AccessTokens.DeleteByFamily a second time", err)
+		if n != 0 {
+			t.Errorf("AccessTokens.DeleteByFamily of a family without tokens: got %d, want 0", n)
+		}
+	})
+
+	t.Run("ReturnsCopies", func(t *testing.T) {
+		e := setup(t, nb)
+		tok := newAccessToken(e, "jti1", "f1")
+		must(t, "AccessTokens.Create", e.s.AccessTokens().Create(e.ctx, tok))
+		want := tok.Clone()
+		tok.Audience[0], tok.Scopes[0] = "changed by the caller", "changed by the caller"
+		got := read(e.s.AccessTokens().Get(e.ctx, "jti1")).must(t, "AccessTokens.Get")
+		checkRecord(t, "AccessTokens.Get after the caller changed the record it created", got, want)
+		got.AMR[0] = "changed by the caller"
+		checkRecord(t, "AccessTokens.Get after the caller changed a record it read", read(e.s.AccessTokens().Get(e.ctx, "jti1")).must(t, "AccessTokens.Get"), want)
+	})
+}
+
+// newRefreshFamily returns a live refresh token family with every field set
+// but the revocation, expiring in thirty days.
+func newRefreshFamily(e *env, id string) *store.RefreshFamily {
+	now := e.now()
+	return &store.RefreshFamily{
+		ID:         id,
+		ClientID:   "shop",
+		UserID:     "u1",
+		SessionID:  "s1",
+		TokenHash:  "hash-" + id + "-0",
+		Generation: 0,
+		Scopes:     []string{"openid", "offline_access"},
+		Audience:   []string{"shop"},
+		ACR:        "urn:stepup:loa:mfa",
+		AMR:        []string{"pwd", "otp"},
+		AuthTime:   at(now, -time.Minute),
+		CreatedAt:  at(now, 0),
+		ExpiresAt:  at(now, 30*24*time.Hour),
+	}
+}
+
+func createRefreshFamily(e *env, id string) *store.RefreshFamily {
+	e.t.Helper()
+	f := newRefreshFamily(e, id)
+	must(e.t, fmt.Sprintf("RefreshFamilies.Create(%q)", id), e.s.RefreshFamilies().Create(e.ctx, f.Clone()))
+	return f
+}
+
+// checkRevoked checks that family id is revoked and that it has no access
+// tokens left.
+func checkRevoked(t *testing.T, e *env, what, id string, tokens ...string) {
+	t.Helper()
+	f := read(e.s.RefreshFamilies().Get(e.ctx, id)).must(t, what+": RefreshFamilies.Get")
+	if !f.Revoked {
+		t.Errorf("%s: the family is not Revoked", what)
+	}
+	// The store has a clock: it stamps the revocation.
+	if !f.RevokedAt.Equal(e.now()) {
+		t.Errorf("%s: RevokedAt = %v, want the store's now, %v", what, f.RevokedAt, e.now())
+	}
+	for _, tok := range tokens {
+		read(e.s.AccessTokens().Get(e.ctx, tok)).wantErr(t, fmt.Sprintf("%s: AccessTokens.Get(%q) of the family's token", what, tok), store.ErrNotFound)
+	}
+}
+
+func testRefreshFamilies(t *testing.T, nb NewBackend) {
+	t.Run("CreateGet", func(t *testing.T) {
+		e := setup(t, nb)
+		f := newRefreshFamily(e, "f1")
+		checkFixture(t, f, "Generation", "Revoked", "RevokedAt")
+		revoked := newRefreshFamily(e, "f2")
+		revoked.Generation, revoked.Revoked, revoked.RevokedAt = 4, true, at(e.now(), -time.Second)
+		for _, f := range []*store.RefreshFamily{f, revoked} {
+			want := f.Clone()
+			must(t, "RefreshFamilies.Create", e.s.RefreshFamilies().Create(e.ctx, f))
+			checkRecord(t, "RefreshFamilies.Get", read(e.s.RefreshFamilies().Get(e.ctx, f.ID)).must(t, "RefreshFamilies.Get"), want)
+		}
+	})
+
+	t.Run("CreateExistingID", func(t *testing.T) {
+		e := setup(t, nb)
+		want := createRefreshFamily(e, "f1")
+		dup := newRefreshFamily(e, "f1")
+		dup.TokenHash = "another"
+		wantErr(t, "RefreshFamilies.Create of a taken ID", e.s.RefreshFamilies().Create(e.ctx, dup), store.ErrConflict)
+		checkRecord(t, "RefreshFamilies.Get after a conflicting Create", read(e.s.RefreshFamilies().Get(e.ctx, "f1")).must(t, "RefreshFamilies.Get"), want)
+	})
+
+	t.Run("Rotate", func(t *testing.T) {
+		e := setup(t, nb)
+		want := createRefreshFamily(e, "f1")
+		for gen := uint64(1); gen <= 3; gen++ {
+			from, to := want.TokenHash, fmt.Sprintf("hash-f1-%d", gen)
+			what := fmt.Sprintf("RefreshFamilies.Rotate(%q -> %q)", from, to)
+			got := read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", from, to)).must(t, what)
+			want.TokenHash, want.Generation = to, gen
+			checkRecord(t, what, got, want)
+			checkRecord(t, "RefreshFamilies.Get after "+what, read(e.s.RefreshFamilies().Get(e.ctx, "f1")).must(t, "RefreshFamilies.Get"), want)
+		}
+	})
+
+	t.Run("RotateReuse", func(t *testing.T) {
+		e := setup(t, nb)
+		createRefreshFamily(e, "f1")
+		createRefreshFamily(e, "f2")
+		createAccessToken(e, "a1", "f1")
+		createAccessToken(e, "a2", "f1")
+		other := createAccessToken(e, "b1", "f2")
+		read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "hash-f1-1")).must(t, "RefreshFamilies.Rotate")
+		createAccessToken(e, "a3", "f1")
+		_, err := e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "hash-f1-x")
+		wantErr(t, "RefreshFamilies.Rotate from a rotated-out hash (reuse)", err, store.ErrConflict)
+		checkRevoked(t, e, "after refresh token reuse", "f1", "a1", "a2", "a3")
+		f := read(e.s.RefreshFamilies().Get(e.ctx, "f1")).must(t, "RefreshFamilies.Get")
+		if f.TokenHash != "hash-f1-1" {
+			t.Errorf("RefreshFamilies.Get after reuse: TokenHash = %q, want %q (reuse must not rotate)", f.TokenHash, "hash-f1-1")
+		}
+		_, err = e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-1", "hash-f1-2")
+		wantErr(t, "RefreshFamilies.Rotate of a family revoked for reuse, from its current hash", err, store.ErrConflict)
+		checkRecord(t, "AccessTokens.Get of another family's token", read(e.s.AccessTokens().Get(e.ctx, "b1")).must(t, "AccessTokens.Get"), other)
+		g := read(e.s.RefreshFamilies().Get(e.ctx, "f2")).must(t, "RefreshFamilies.Get of another family")
+		if g.Revoked {
+			t.Errorf("RefreshFamilies.Get of another family: Revoked after a reuse in family f1")
+		}
+	})
+
+	t.Run("Revoke", func(t *testing.T) {
+		e := setup(t, nb)
+		createRefreshFamily(e, "f1")
+		createAccessToken(e, "a1", "f1")
+		other := createAccessToken(e, "b1", "f2")
+		must(t, "RefreshFamilies.Revoke", e.s.RefreshFamilies().Revoke(e.ctx, "f1"))
+		checkRevoked(t, e, "after Revoke", "f1", "a1")
+		_, err := e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "hash-f1-1")
+		wantErr(t, "RefreshFamilies.Rotate of a revoked family", err, store.ErrConflict)
+		checkRecord(t, "AccessTokens.Get of another family's token", read(e.s.AccessTokens().Get(e.ctx, "b1")).must(t, "AccessTokens.Get"), other)
+	})
+
+	t.Run("Missing", func(t *testing.T) {
+		e := setup(t, nb)
+		read(e.s.RefreshFamilies().Get(e.ctx, "nope")).wantErr(t, "RefreshFamilies.Get of a missing family", store.ErrNotFound)
+		read(e.s.RefreshFamilies().Rotate(e.ctx, "nope", "a", "b")).wantErr(t, "RefreshFamilies.Rotate of a missing family", store.ErrNotFound)
+		wantErr(t, "RefreshFamilies.Revoke of a missing family", e.s.RefreshFamilies().Revoke(e.ctx, "nope"), store.ErrNotFound)
+	})
+
+	t.Run("ReturnsCopies", func(t *testing.T) {
+		e := setup(t, nb)
+		f := newRefreshFamily(e, "f1")
+		must(t, "RefreshFamilies.Create", e.s.RefreshFamilies().Create(e.ctx, f))
+		want := f.Clone()
+		f.Scopes[0], f.TokenHash = "changed by the caller", "changed by the caller"
+		got := read(e.s.RefreshFamilies().Get(e.ctx, "f1")).must(t, "RefreshFamilies.Get")
+		checkRecord(t, "RefreshFamilies.Get after the caller changed the record it created", got, want)
+		got.AMR[0], got.Audience[0] = "changed by the caller", "changed by the caller"
+		checkRecord(t, "RefreshFamilies.Get after the caller changed a record it read", read(e.s.RefreshFamilies().Get(e.ctx, "f1")).must(t, "RefreshFamilies.Get"), want)
+		rotated := read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", want.TokenHash, "hash-f1-1")).must(t, "RefreshFamilies.Rotate")
+		want.TokenHash, want.Generation = "hash-f1-1", 1
+		rotated.Scopes[0] = "changed by the caller"
+		checkRecord(t, "RefreshFamilies.Get after the caller changed the record Rotate returned", read(e.s.RefreshFamilies().Get(e.ctx, "f1")).must(t, "RefreshFamilies.Get"), want)
+	})
+}
