@@ -172,6 +172,16 @@ func (j *journal) failure() error {
 	return j.err
 }
 
+// health returns why the journal cannot take writes: a failure or Close.
+func (j *journal) health() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err == nil && j.closed {
+		return errClosed
+	}
+	return j.err
+}
+
 func (j *journal) flushLoop() {
 	defer close(j.done)
 	defer func() { j.file.Close() }() // the file of the last segment

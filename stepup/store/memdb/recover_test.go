@@ -373,3 +373,34 @@ func TestJournalFailureStopsWrites(t *testing.T) {
 		t.Fatalf("a refused write is visible: %v", err)
 	}
 }
+
+func TestPingAfterClose(t *testing.T) {
+	s, _, err := reopen(t, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatalf("Ping of an open store: %v", err)
+	}
+	s.Close()
+	if err := s.Ping(context.Background()); err == nil {
+		t.Fatal("Ping of a closed store reports healthy")
+	}
+}
+
+func TestRecordWithoutIDIsRefused(t *testing.T) {
+	s, _, err := reopen(t, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.Users().Create(ctx, &store.User{}); err == nil || !strings.Contains(err.Error(), "no id") {
+		t.Fatalf("Create without an id = %v", err)
+	}
+	if err := s.Users().Create(ctx, &store.User{ID: "u"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Devices().Create(ctx, &store.Device{UserID: "u"}); err == nil || !strings.Contains(err.Error(), "no id") {
+		t.Fatalf("Create of a device without an id = %v", err)
+	}
+}

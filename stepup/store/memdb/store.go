@@ -159,7 +159,7 @@ func (s *Store) Close() error {
 
 // Ping reports a failed journal or a closed store.
 func (s *Store) Ping(context.Context) error {
-	return s.journal.failure()
+	return s.journal.health()
 }
 
 // update runs fn in a write transaction, commits it, and returns once its
@@ -225,6 +225,9 @@ func (s *Store) kickSnapshot() {
 	}
 }
 
+// snapshotRetry is the pause after a failed snapshot.
+const snapshotRetry = 30 * time.Second
+
 func (s *Store) snapshotLoop() {
 	defer s.background.Done()
 	for {
@@ -232,8 +235,18 @@ func (s *Store) snapshotLoop() {
 		case <-s.stop:
 			return
 		case <-s.snapshotKick:
-			if err := s.Snapshot(); err != nil && !errors.Is(err, errClosed) {
-				s.log.Error("memdb: snapshot failed; the journal keeps every write and the next snapshot will retry", "err", err)
+			err := s.Snapshot()
+			if err == nil || errors.Is(err, errClosed) {
+				continue
+			}
+			s.log.Error("memdb: snapshot failed; the journal keeps every write and a snapshot is retried later",
+				"err", err, "retry_in", snapshotRetry)
+			// Every write asks for a snapshot while the journal is
+			// long: without a pause a failing disk would be hammered.
+			select {
+			case <-s.stop:
+				return
+			case <-time.After(snapshotRetry):
 			}
 		}
 	}

@@ -69,6 +69,11 @@ func page[T any](s *Store, txn *memdb.Txn, now time.Time, table string, p store.
 // insert stores a new record: ErrConflict if a live record holds its id or
 // any of its unique keys.
 func (s *Store) insert(txn *memdb.Txn, now time.Time, table string, obj any) error {
+	for _, part := range s.tables[table].schema.Indexes[indexID].Indexer.(argser).argsOf(obj) {
+		if part == "" {
+			return fmt.Errorf("memdb: %s: the record has no id", table)
+		}
+	}
 	if err := s.claimAll(txn, now, table, obj, true); err != nil {
 		return err
 	}

@@ -1,0 +1,9 @@
+// Package oidc will be stepup's OpenID Provider, built on zitadel/oidc/v3:
+// discovery, authorize, token, userinfo, JWKS, introspection, revocation and
+// end_session, with the assurance semantics of acr_values, the claims
+// parameter, max_age, prompt and id_token_hint. It starts a stepup flow for
+// each authorization request and finishes it at the callback; it renders no
+// pages itself.
+//
+// It holds no code yet: the OpenID Provider is the next piece of work.
+package oidc
