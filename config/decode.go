@@ -189,9 +189,9 @@ func (d *decoder) decode(path string, n ast.Node, v reflect.Value, at position, 
 		if !ok {
 			return
 		}
-		i, err := strconv.ParseInt(s, 0, t.Bits())
+		i, err := strconv.ParseInt(s, 10, t.Bits())
 		if err != nil {
-			d.fail(at, path, "%q is not a whole number", s)
+			d.failInt(at, path, s, t.Bits())
 			return
 		}
 		v.SetInt(i)
@@ -205,6 +205,27 @@ func (d *decoder) decode(path string, n ast.Node, v reflect.Value, at position, 
 		// Only reachable if a field of an unsupported type is added to Config.
 		d.fail(at, path, "internal error: cannot decode into %s", t)
 	}
+}
+
+// failInt reports s, which is not a decimal number. Numbers are read in base
+// 10 only, with or without leading zeros: YAML 1.1 reads 010000 as octal
+// 4096, and a value from ${VAR} is not YAML at all, so any other base would
+// be a surprise. A 0x, 0o or 0b prefix is refused by name.
+func (d *decoder) failInt(at position, path, s string, bits int) {
+	var base string
+	switch digits := strings.ToLower(strings.TrimLeft(s, "+-")); {
+	case strings.HasPrefix(digits, "0x"):
+		base = "hexadecimal"
+	case strings.HasPrefix(digits, "0o"):
+		base = "octal"
+	case strings.HasPrefix(digits, "0b"):
+		base = "binary"
+	}
+	if i, err := strconv.ParseInt(s, 0, bits); base != "" && err == nil {
+		d.fail(at, path, "%q is %s; want a decimal number (%d)", s, base, i)
+		return
+	}
+	d.fail(at, path, "%q is not a whole number", s)
 }
 
 var logLevels = map[string]slog.Level{
@@ -284,8 +305,16 @@ func (d *decoder) decodeMap(path string, n ast.Node, v reflect.Value, at positio
 	m := reflect.MakeMapWithSize(v.Type(), len(entries))
 	for _, e := range entries {
 		key := keyText(e.Key)
+		sub := fmt.Sprintf("%s[%s]", path, strconv.Quote(key))
+		if strings.Contains(key, "${") {
+			// Taken as written, "${X}" would be a key nobody means; $${
+			// is refused too rather than meaning one thing here and
+			// another in a value.
+			d.fail(posOf(e.Key), sub, `keys are not expanded, so a key must not contain "${"; only values may read the environment`)
+			continue
+		}
 		elem := reflect.New(v.Type().Elem()).Elem()
-		d.decode(fmt.Sprintf("%s[%s]", path, strconv.Quote(key)), e.Value, elem, posOf(e.Key), true)
+		d.decode(sub, e.Value, elem, posOf(e.Key), true)
 		m.SetMapIndex(reflect.ValueOf(key).Convert(v.Type().Key()), elem)
 	}
 	v.Set(m)
@@ -306,7 +335,9 @@ func (d *decoder) decodeStruct(path string, n ast.Node, v reflect.Value, at posi
 		i, ok := fields[key]
 		if !ok {
 			msg := "unknown key"
-			if s := suggest(key, v.Type()); s != "" {
+			if strings.Contains(key, "${") {
+				msg += " (keys are not expanded; only values may read the environment)"
+			} else if s := suggest(key, v.Type()); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			d.errorf(posOf(e.Key), sub, "%s", msg)

@@ -15,7 +15,11 @@
 // A scalar value may refer to the environment as ${VAR} or ${VAR:-default}.
 // Expansion happens after parsing, on the decoded value, so a secret that
 // contains ": " or a newline cannot change the structure of the file. $${
-// stands for a literal ${.
+// stands for a literal ${. Keys are never expanded, and a key that contains
+// ${ is an error rather than a key nobody meant.
+//
+// Whole numbers are read in base 10 only, so 010000 is 10000 (not octal 4096,
+// as YAML 1.1 would have it) and a 0x, 0o or 0b prefix is an error.
 //
 // A key written with no value (null) keeps its default, as if omitted.
 // Example holds a fully commented file that lists every key.

@@ -93,7 +93,28 @@ oidc:
       redirect_uris: [https://a.example/cb]
 `, nil)
 	wantProblems(t, ps,
-		"stepup.yaml:2:1: ${KEY}: unknown key",
+		"stepup.yaml:2:1: ${KEY}: unknown key (keys are not expanded; only values may read the environment)",
 		"stepup.yaml:6:15: oidc.clients[0].secret: environment variable STEPUP_DEMO_SECRET is not set",
 	)
+}
+
+func TestMapKeysAreNotExpanded(t *testing.T) {
+	// A key is taken as written, so a key that looks expanded would be a
+	// different alias than the one its author meant: refuse it, $${ too.
+	_, ps := load(t, `acr:
+  aliases:
+    "${X}": mfa
+    $${Y}: phr
+    gold: phrh
+    x-${Z}-y: 2fa
+`, map[string]string{"X": "silver", "Y": "bronze", "Z": "z"})
+	const msg = `keys are not expanded, so a key must not contain "${"; only values may read the environment`
+	wantProblems(t, ps,
+		`stepup.yaml:3:5: acr.aliases["${X}"]: `+msg,
+		`stepup.yaml:4:5: acr.aliases["$${Y}"]: `+msg,
+		`stepup.yaml:6:5: acr.aliases["x-${Z}-y"]: `+msg,
+	)
+
+	_, ps = load(t, "acr:\n  aliases: {gold: phrh, \"${X}\": mfa}\n", nil)
+	wantProblems(t, ps, `stepup.yaml:2:25: acr.aliases["${X}"]: `+msg)
 }

@@ -17,6 +17,8 @@ func FuzzLoadBytes(f *testing.F) {
 		"log: &l {level: debug}\nx: *l\n", "oidc:\n  clients:\n    - &c {id: a}\n    - <<: *c\n",
 		"a: &a {<<: *a}", "server:\n  listen: ${X:-:1}\n", "acr:\n  aliases: {? [a]: mfa}\n",
 		"--- a\n--- b\n", "server: !!str x", "log:\n  level: |\n    info\n",
+		"store:\n  memdb:\n    snapshot_every: -0x10\n", "acr:\n  aliases: {\"$${X}\": mfa}\n",
+		"server:\n  public_url: https://a.example/b%2F//\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -61,7 +61,7 @@ func LoadBytes(name string, data []byte, env func(string) (string, bool)) (*Conf
 	cfg.fillDerived()
 	ps := d.problems
 	if d.values <= maxValues { // else the Config is cut short, and checking it would only add noise
-		ps = append(ps, validate(cfg, d)...)
+		ps = append(ps, validate(cfg, d, true)...)
 	}
 	ps.sort()
 	if ps.HasErrors() {

@@ -167,7 +167,7 @@ log:
   level: WARN
 store:
   memdb:
-    snapshot_every: 0x2000
+    snapshot_every: 010000
 acr:
   aliases:
     gold: urn:stepup:acr:phrh
@@ -189,7 +189,7 @@ oidc:
 	}
 	want := []any{
 		"login.example.com", "/auth", 90 * time.Second,
-		"WARN", 0x2000, "urn:stepup:acr:phrh",
+		"WARN", 10000, "urn:stepup:acr:phrh",
 		"42", "42", "https://a.example/cb", "urn:stepup:acr:mfa", c.Methods,
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -214,6 +214,14 @@ func TestTypeErrors(t *testing.T) {
 			`stepup.yaml:3:21: store.memdb.snapshot_every: "1e6" is not a whole number`},
 		{"integer overflow", "store:\n  memdb:\n    snapshot_every: 99999999999999999999\n",
 			`stepup.yaml:3:21: store.memdb.snapshot_every: "99999999999999999999" is not a whole number`},
+		{"hexadecimal integer", "store:\n  memdb:\n    snapshot_every: 0x2000\n",
+			`stepup.yaml:3:21: store.memdb.snapshot_every: "0x2000" is hexadecimal; want a decimal number (8192)`},
+		{"octal integer", "store:\n  memdb:\n    snapshot_every: 0o20000\n",
+			`stepup.yaml:3:21: store.memdb.snapshot_every: "0o20000" is octal; want a decimal number (8192)`},
+		{"binary integer", "store:\n  memdb:\n    snapshot_every: -0B11\n",
+			`stepup.yaml:3:21: store.memdb.snapshot_every: "-0B11" is binary; want a decimal number (-3)`},
+		{"bad hexadecimal integer", "store:\n  memdb:\n    snapshot_every: 0xG\n",
+			`stepup.yaml:3:21: store.memdb.snapshot_every: "0xG" is not a whole number`},
 		{"acr level", "oidc:\n  clients:\n    - id: a\n      redirect_uris: [https://a.example]\n      default_acr: gold\n",
 			`stepup.yaml:5:20: oidc.clients[0].default_acr: unknown level "gold" (want one of 1fa, mfa, phr, phrh)`},
 		{"alias level", "acr:\n  aliases:\n    silver: 2fa\n",
@@ -239,6 +247,36 @@ func TestTypeErrors(t *testing.T) {
 			wantProblems(t, ps, tt.want)
 		})
 	}
+}
+
+// TestIntegersAreDecimal checks that a leading zero never turns a number
+// octal: YAML 1.1 reads 010000 as 4096, YAML 1.2 and most people as 10000.
+func TestIntegersAreDecimal(t *testing.T) {
+	tests := []struct {
+		name, value string
+		env         map[string]string
+		want        int
+	}{
+		{"plain", "10000", nil, 10000},
+		{"leading zero", "010000", nil, 10000},
+		{"quoted leading zero", `"010000"`, nil, 10000},
+		{"leading zero from the environment", "${N}", map[string]string{"N": "010000"}, 10000},
+		{"plus sign", "+2000", nil, 2000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, ps := load(t, "store:\n  memdb:\n    snapshot_every: "+tt.value+"\n", tt.env)
+			if len(ps) != 0 {
+				t.Fatalf("problems: %s", ps)
+			}
+			if got := cfg.Store.Memdb.SnapshotEvery; got != tt.want {
+				t.Errorf("snapshot_every: %s = %d, want %d", tt.value, got, tt.want)
+			}
+		})
+	}
+
+	_, ps := load(t, "store:\n  memdb:\n    snapshot_every: ${N}\n", map[string]string{"N": "0x4000"})
+	wantProblems(t, ps, `stepup.yaml:3:21: store.memdb.snapshot_every: "0x4000" is hexadecimal; want a decimal number (16384)`)
 }
 
 func TestAnchorsAliasesAndMerges(t *testing.T) {

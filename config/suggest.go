@@ -31,12 +31,15 @@ func fold(s string) string {
 	return strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(s))
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes.
+// editDistance is the optimal string alignment distance between a and b, in
+// bytes: Levenshtein's insertions, deletions and substitutions, plus the
+// swap of two neighbouring letters ("levle" → "level"), the commonest typo.
 func editDistance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
 		// Keys are short; a long one is no typo, and this bounds the work.
 		return len(a) + len(b)
 	}
+	prev2 := make([]int, len(b)+1) // row i-2, for swaps
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
@@ -50,8 +53,11 @@ func editDistance(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(b)]
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -14,10 +15,12 @@ import (
 	"github.com/stepup-auth/stepup/acr"
 )
 
-// Validate checks a Config built in code, as Load checks the file it reads.
-// The problems carry key paths but no positions.
+// Validate checks a Config built in code, as Load checks the file it reads,
+// and normalises it the same way: a trailing slash is removed from
+// server.public_url, with a warning. The problems carry key paths but no
+// positions.
 func (c *Config) Validate() Problems {
-	ps := validate(c, newDecoder("", nil))
+	ps := validate(c, newDecoder("", nil), false)
 	ps.sort()
 	return ps
 }
@@ -26,11 +29,15 @@ func (c *Config) Validate() Problems {
 // path's place in the file, when the decoder saw it there.
 type validator struct {
 	d        *decoder
+	fromFile bool // the Config was read from a file, not built in code
 	problems Problems
 }
 
-func validate(c *Config, d *decoder) Problems {
-	v := &validator{d: d}
+// validate checks c, normalising the values that have one canonical form.
+// fromFile says c was read from a file: only then is a default that suits
+// development but not production worth a warning.
+func validate(c *Config, d *decoder, fromFile bool) Problems {
+	v := &validator{d: d, fromFile: fromFile}
 	v.server(&c.Server)
 	v.log(&c.Log)
 	v.store(&c.Store)
@@ -88,6 +95,14 @@ func (v *validator) server(s *Server) {
 		v.errorf("server.public_url", "must be an absolute https URL, or http on localhost, 127.0.0.1 or [::1]")
 	} else if s.PublicURL.RawQuery != "" || s.PublicURL.ForceQuery || s.PublicURL.Fragment != "" {
 		v.errorf("server.public_url", "must not have a query or fragment")
+	} else if strings.HasSuffix(s.PublicURL.Path, "/") {
+		// The URL is the issuer, which relying parties compare byte for
+		// byte with the iss claim and the discovery document's issuer.
+		u := *s.PublicURL.URL
+		u.Path = strings.TrimRight(u.Path, "/")
+		u.RawPath = strings.TrimRight(u.RawPath, "/")
+		s.PublicURL = URL{&u}
+		v.warnf("server.public_url", "the issuer will be %q, without the trailing slash; relying parties compare the issuer exactly, so configure them with that value", u.String())
 	}
 	v.positive("server.shutdown_timeout", s.ShutdownTimeout)
 	v.positive("server.read_header_timeout", s.ReadHeaderTimeout)
@@ -115,6 +130,10 @@ func (v *validator) store(s *Store) {
 	m := &s.Memdb
 	if strings.TrimSpace(m.Dir) == "" {
 		v.errorf("store.memdb.dir", "must not be empty")
+	} else if v.fromFile && !filepath.IsAbs(m.Dir) {
+		// Under a service manager the working directory is often /, and
+		// a store there would start empty instead of failing.
+		v.warnf("store.memdb.dir", "%q is relative to the working directory; use an absolute path in production", m.Dir)
 	}
 	if m.SnapshotEvery < 1000 {
 		v.errorf("store.memdb.snapshot_every", "must be at least 1000, got %d", m.SnapshotEvery)

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"fmt"
+	"net/url"
 	"testing"
 	"time"
 )
@@ -95,9 +97,85 @@ func TestValidateInCode(t *testing.T) {
 	c := Default()
 	c.Store.Memdb.SweepInterval = time.Millisecond
 	c.OIDC.Clients = []Client{{ID: "a"}}
+	c.Server.PublicURL = URL{&url.URL{Scheme: "https", Host: "id.example.com", Path: "/"}}
+	c.Store.Memdb.Dir = "data" // only a file draws the relative-directory warning
 	wantProblems(t, c.Validate(),
+		`warning: server.public_url: the issuer will be "https://id.example.com", without the trailing slash; relying parties compare the issuer exactly, so configure them with that value`,
 		"store.memdb.sweep_interval: must be at least 1s, got 1ms",
 		"oidc.clients[0].redirect_uris: at least one redirect URI is required",
 		"oidc.clients[0].default_acr: must be a built-in level: 1fa, mfa, phr or phrh",
 	)
+	if got := c.Server.PublicURL.String(); got != "https://id.example.com" {
+		t.Errorf("after Validate, public_url = %q, want https://id.example.com", got)
+	}
+}
+
+func TestPublicURLTrailingSlash(t *testing.T) {
+	tests := []struct {
+		in, want string
+	}{
+		{"https://id.example.com/", "https://id.example.com"},
+		{"https://x.example/auth/", "https://x.example/auth"},
+		{"https://x.example/auth//", "https://x.example/auth"},
+		{"http://localhost:8080/a%2Fb/", "http://localhost:8080/a%2Fb"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			cfg, ps := load(t, "server:\n  public_url: "+tt.in+"\n", nil)
+			wantProblems(t, ps, fmt.Sprintf("stepup.yaml:2:15: warning: server.public_url: the issuer will be %q, "+
+				"without the trailing slash; relying parties compare the issuer exactly, so configure them with that value", tt.want))
+			if cfg == nil {
+				return
+			}
+			if got := cfg.Server.PublicURL.String(); got != tt.want {
+				t.Errorf("public_url = %q, want %q", got, tt.want)
+			}
+			if cfg.Validate() != nil {
+				t.Errorf("a normalised public_url still draws %s", cfg.Validate())
+			}
+		})
+	}
+
+	cfg, ps := load(t, "server:\n  public_url: https://x.example/auth\n", nil)
+	if len(ps) != 0 || cfg.Server.PublicURL.String() != "https://x.example/auth" {
+		t.Errorf("public_url without a slash: %v, %s", cfg.Server.PublicURL, ps)
+	}
+}
+
+func TestRelativeDataDir(t *testing.T) {
+	const warning = `"%s" is relative to the working directory; use an absolute path in production`
+	tests := []struct {
+		name, yaml, want string // want "" for no problem
+	}{
+		{"default in a file", "log:\n  level: info\n",
+			"stepup.yaml: warning: store.memdb.dir: " + fmt.Sprintf(warning, "./stepup-data")},
+		{"default in an empty file", "",
+			"stepup.yaml: warning: store.memdb.dir: " + fmt.Sprintf(warning, "./stepup-data")},
+		{"memdb section without dir", "store:\n  memdb:\n    snapshot_every: 5000\n",
+			"stepup.yaml:3:5: warning: store.memdb.dir: " + fmt.Sprintf(warning, "./stepup-data")},
+		{"relative", "store:\n  memdb:\n    dir: data\n",
+			"stepup.yaml:3:10: warning: store.memdb.dir: " + fmt.Sprintf(warning, "data")},
+		{"dot", "store:\n  memdb:\n    dir: .\n",
+			"stepup.yaml:3:10: warning: store.memdb.dir: " + fmt.Sprintf(warning, ".")},
+		{"absolute", "store:\n  memdb:\n    dir: /var/lib/stepup\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Not load, which leaves this warning out.
+			cfg, ps := LoadBytes("stepup.yaml", []byte(tt.yaml), fakeEnv(nil))
+			if cfg == nil {
+				t.Fatalf("a warning made the Config nil: %s", ps)
+			}
+			if tt.want == "" {
+				wantProblems(t, ps)
+			} else {
+				wantProblems(t, ps, tt.want)
+			}
+		})
+	}
+
+	// With no file, the defaults run quietly.
+	if _, ps := Load(""); len(ps) != 0 {
+		t.Errorf("Load(\"\") = %s", ps)
+	}
 }

@@ -17,6 +17,10 @@
 // Records are values: a backend copies what it is given and returns copies,
 // so a caller may change a returned record and pass it to Update.
 //
+// A write returns only once it is durable. A backend may let readers see a
+// write a moment before it is durable (memdb does); callers must not treat
+// what they read as acknowledged by anyone but its writer.
+//
 // Reads never return an expired record (ErrNotFound instead), and Sweep
 // removes them for good. The backends live in sub-packages (memdb, the
 // embedded default); conformance is the one test suite they all pass.

@@ -38,7 +38,8 @@ type AuthRequest struct {
 	Version   uint64
 }
 
-// AuthRequests keeps pending authorization requests.
+// AuthRequests keeps pending authorization requests. Create and Update give
+// ErrNotFound if UserID is set and the user does not exist.
 type AuthRequests interface {
 	Create(ctx context.Context, r *AuthRequest) error
 	Get(ctx context.Context, id string) (*AuthRequest, error)
@@ -68,7 +69,7 @@ type AuthCodes interface {
 type AccessToken struct {
 	ID              string // jti
 	ClientID        string
-	Subject         string
+	Subject         string // the user's id
 	Audience        []string
 	Scopes          []string
 	ACR             string
@@ -81,6 +82,10 @@ type AccessToken struct {
 
 // AccessTokens keeps issued access tokens.
 type AccessTokens interface {
+	// Create stores a token. If RefreshFamilyID is set, the family must
+	// exist (else ErrNotFound) and not be revoked (else ErrConflict), checked
+	// in the same step: a token minted while a reuse revoked its family
+	// must not outlive the revocation.
 	Create(ctx context.Context, t *AccessToken) error
 	Get(ctx context.Context, id string) (*AccessToken, error)
 	Delete(ctx context.Context, id string) error
@@ -111,6 +116,7 @@ type RefreshFamily struct {
 
 // RefreshFamilies keeps refresh token families.
 type RefreshFamilies interface {
+	// Create stores a new family; ErrNotFound if the user does not exist.
 	Create(ctx context.Context, f *RefreshFamily) error
 	Get(ctx context.Context, id string) (*RefreshFamily, error)
 	// Rotate replaces the current token hash `from` with `to` and returns

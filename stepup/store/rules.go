@@ -56,7 +56,7 @@ type SigningKeys interface {
 
 // AuditEvent is one entry of the append-only audit trail.
 type AuditEvent struct {
-	Seq       uint64 // assigned by Append, from 1, without gaps
+	Seq       uint64 // assigned by Append, from 1, without gaps (appends are serialised)
 	Time      time.Time
 	Type      string
 	ActorID   string

@@ -31,6 +31,7 @@ type Verification struct {
 
 // Sessions keeps SSO sessions.
 type Sessions interface {
+	// Create stores a new session; ErrNotFound if the user does not exist.
 	Create(ctx context.Context, s *Session) error
 	Get(ctx context.Context, id string) (*Session, error)
 	ListByUser(ctx context.Context, userID string) ([]*Session, error)
@@ -58,13 +59,19 @@ type Challenge struct {
 	Version     uint64
 }
 
-// Challenges keeps pending challenges.
+// Challenges keeps pending challenges. Create gives ErrNotFound if UserID
+// is set and the user does not exist; it may be empty, as in a passkey
+// sign-in that has not yet learnt who the user is.
 type Challenges interface {
 	Create(ctx context.Context, c *Challenge) error
 	Get(ctx context.Context, id string) (*Challenge, error)
-	// Update replaces the challenge if c.Version matches: counting a failed
-	// attempt is a compare-and-set, so racing guesses each count.
+	// Update replaces the challenge if c.Version matches (see Users.Update).
 	Update(ctx context.Context, c *Challenge) error
+	// Attempt spends one attempt before the caller checks a guess: it
+	// increments Attempts and returns the challenge while Attempts was
+	// below MaxAttempts, and gives ErrConflict once they are spent. Of any
+	// number of concurrent guesses, at most MaxAttempts get to compare.
+	Attempt(ctx context.Context, id string) (*Challenge, error)
 	// Consume returns the challenge and deletes it in one step: of any
 	// number of concurrent calls, exactly one gets it; the others get
 	// ErrNotFound.
@@ -91,7 +98,8 @@ type ActionRecord struct {
 // Actions keeps action records.
 type Actions interface {
 	// Create stores a new record; ErrConflict if the ID, or the
-	// idempotency key for this user and action, is taken.
+	// idempotency key for this user and action, is taken; ErrNotFound if
+	// the user does not exist.
 	Create(ctx context.Context, a *ActionRecord) error
 	Get(ctx context.Context, id string) (*ActionRecord, error)
 	GetByIdempotencyKey(ctx context.Context, userID, action, key string) (*ActionRecord, error)

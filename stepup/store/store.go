@@ -43,8 +43,9 @@ type Store interface {
 	Close() error
 }
 
-// Page selects a slice of a listing ordered by key: the records after the key
-// After (exclusive), at most Limit of them (0 means a backend default of 100).
+// Page selects a slice of a listing ordered by key, compared bytewise: the
+// records after the key After (exclusive), at most Limit of them (0 means
+// DefaultLimit).
 type Page struct {
 	After string
 	Limit int

@@ -38,7 +38,10 @@ type Users interface {
 	// increments u.Version. ErrConflict on a stale version or a taken
 	// username or email; ErrNotFound if the user is gone.
 	Update(ctx context.Context, u *User) error
-	// Delete removes the user with their authenticators, devices and sessions.
+	// Delete removes the user and, in the same step, everything that is
+	// theirs: authenticators, devices, sessions, challenges, action
+	// records, authorization requests, refresh token families and access
+	// tokens (by Subject).
 	Delete(ctx context.Context, id string) error
 	List(ctx context.Context, p Page) ([]*User, error)
 }

@@ -38,6 +38,7 @@ func actionKey(a *store.ActionRecord) string { return a.ID }
 func testActions(t *testing.T, nb NewBackend) {
 	t.Run("CreateGet", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		a := newAction(e, "a1", "u1", "payment", "idem-1")
 		checkFixture(t, a, "Version")
 		want := a.Clone()
@@ -50,8 +51,20 @@ func testActions(t *testing.T, nb NewBackend) {
 		checkRecord(t, "Actions.GetByIdempotencyKey", read(e.s.Actions().GetByIdempotencyKey(e.ctx, "u1", "payment", "idem-1")).must(t, "Actions.GetByIdempotencyKey"), want)
 	})
 
+	t.Run("CreateUnknownUser", func(t *testing.T) {
+		e := setup(t, nb)
+		wantErr(t, "Actions.Create for a user who does not exist", e.s.Actions().Create(e.ctx, newAction(e, "a1", "nobody", "payment", "idem-1")), store.ErrNotFound)
+		read(e.s.Actions().Get(e.ctx, "a1")).wantErr(t, "Actions.Get after a Create for a missing user", store.ErrNotFound)
+		read(e.s.Actions().GetByIdempotencyKey(e.ctx, "nobody", "payment", "idem-1")).wantErr(t, "Actions.GetByIdempotencyKey after a Create for a missing user", store.ErrNotFound)
+		// The failed write must not have claimed the ID or the key.
+		createUser(e, "nobody")
+		want := createAction(e, newAction(e, "a1", "nobody", "payment", "idem-1"))
+		checkRecord(t, "Actions.GetByIdempotencyKey once the user exists", read(e.s.Actions().GetByIdempotencyKey(e.ctx, "nobody", "payment", "idem-1")).must(t, "Actions.GetByIdempotencyKey"), want)
+	})
+
 	t.Run("CreateExistingID", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		want := createAction(e, newAction(e, "a1", "u1", "payment", "idem-1"))
 		wantErr(t, "Actions.Create of a taken ID", e.s.Actions().Create(e.ctx, newAction(e, "a1", "u1", "payment", "idem-2")), store.ErrConflict)
 		checkRecord(t, "Actions.Get after a conflicting Create", read(e.s.Actions().Get(e.ctx, "a1")).must(t, "Actions.Get"), want)
@@ -60,12 +73,14 @@ func testActions(t *testing.T, nb NewBackend) {
 
 	t.Run("UniqueIdempotencyKey", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		want := createAction(e, newAction(e, "a1", "u1", "payment", "idem-1"))
 		wantErr(t, "Actions.Create with a taken (user, action, idempotency key)",
 			e.s.Actions().Create(e.ctx, newAction(e, "a2", "u1", "payment", "idem-1")), store.ErrConflict)
 		read(e.s.Actions().Get(e.ctx, "a2")).wantErr(t, "Actions.Get of a record whose Create conflicted", store.ErrNotFound)
 		checkRecord(t, "Actions.GetByIdempotencyKey after a conflicting Create", read(e.s.Actions().GetByIdempotencyKey(e.ctx, "u1", "payment", "idem-1")).must(t, "Actions.GetByIdempotencyKey"), want)
 		// The key is unique per (UserID, Action) only.
+		createUser(e, "u2")
 		otherUser := createAction(e, newAction(e, "a3", "u2", "payment", "idem-1"))
 		otherAction := createAction(e, newAction(e, "a4", "u1", "withdrawal", "idem-1"))
 		checkRecord(t, "Actions.GetByIdempotencyKey for another user", read(e.s.Actions().GetByIdempotencyKey(e.ctx, "u2", "payment", "idem-1")).must(t, "Actions.GetByIdempotencyKey"), otherUser)
@@ -76,6 +91,7 @@ func testActions(t *testing.T, nb NewBackend) {
 
 	t.Run("EmptyIdempotencyKeyNeverConflicts", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		for _, id := range []string{"a1", "a2", "a3"} {
 			createAction(e, newAction(e, id, "u1", "payment", ""))
 		}
@@ -84,6 +100,7 @@ func testActions(t *testing.T, nb NewBackend) {
 
 	t.Run("Update", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		createAction(e, newAction(e, "a1", "u1", "payment", "idem-1"))
 		a := read(e.s.Actions().Get(e.ctx, "a1")).must(t, "Actions.Get")
 		a.State, a.UpdatedAt = "approved", at(e.now(), 0)
@@ -98,6 +115,7 @@ func testActions(t *testing.T, nb NewBackend) {
 
 	t.Run("UpdateStaleVersion", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		createAction(e, newAction(e, "a1", "u1", "payment", "idem-1"))
 		first := read(e.s.Actions().Get(e.ctx, "a1")).must(t, "Actions.Get")
 		second := first.Clone()
@@ -110,6 +128,7 @@ func testActions(t *testing.T, nb NewBackend) {
 
 	t.Run("Missing", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		read(e.s.Actions().Get(e.ctx, "nope")).wantErr(t, "Actions.Get of a missing record", store.ErrNotFound)
 		a := newAction(e, "nope", "u1", "payment", "")
 		a.Version = 1
@@ -118,6 +137,7 @@ func testActions(t *testing.T, nb NewBackend) {
 
 	t.Run("ListByUserNewestFirst", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		const n = store.DefaultLimit + 5
 		all := make([]*store.ActionRecord, n) // newest first
 		for i := range n {
@@ -128,6 +148,7 @@ func testActions(t *testing.T, nb NewBackend) {
 			a.CreatedAt = at(e.now(), -time.Duration(j)*time.Second)
 			all[j] = createAction(e, a)
 		}
+		createUser(e, "u2")
 		createAction(e, newAction(e, "other", "u2", "payment", "idem-0"))
 		list := func(limit int) []*store.ActionRecord {
 			t.Helper()
@@ -141,6 +162,7 @@ func testActions(t *testing.T, nb NewBackend) {
 
 	t.Run("ReturnsCopies", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		a := newAction(e, "a1", "u1", "payment", "idem-1")
 		must(t, "Actions.Create", e.s.Actions().Create(e.ctx, a))
 		want := a.Clone()

@@ -9,8 +9,8 @@ import (
 	"github.com/stepup-auth/stepup/stepup/store"
 )
 
-// newChallenge returns a challenge with every field set but Version,
-// expiring in five minutes.
+// newChallenge returns a challenge of user u1 with every field set but
+// Version, expiring in five minutes.
 func newChallenge(e *env, id string) *store.Challenge {
 	now := e.now()
 	return &store.Challenge{
@@ -39,6 +39,7 @@ func createChallenge(e *env, id string) *store.Challenge {
 func testChallenges(t *testing.T, nb NewBackend) {
 	t.Run("CreateGet", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		c := newChallenge(e, "c1")
 		checkFixture(t, c, "Version")
 		want := c.Clone()
@@ -52,6 +53,7 @@ func testChallenges(t *testing.T, nb NewBackend) {
 
 	t.Run("CreateExistingID", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		want := createChallenge(e, "c1")
 		dup := newChallenge(e, "c1")
 		dup.SecretHash = []byte("another")
@@ -59,8 +61,29 @@ func testChallenges(t *testing.T, nb NewBackend) {
 		checkRecord(t, "Challenges.Get after a conflicting Create", read(e.s.Challenges().Get(e.ctx, "c1")).must(t, "Challenges.Get"), want)
 	})
 
+	t.Run("CreateUnknownUser", func(t *testing.T) {
+		e := setup(t, nb)
+		c := newChallenge(e, "c1")
+		c.UserID = "nobody"
+		wantErr(t, "Challenges.Create for a user who does not exist", e.s.Challenges().Create(e.ctx, c), store.ErrNotFound)
+		read(e.s.Challenges().Get(e.ctx, "c1")).wantErr(t, "Challenges.Get after a Create for a missing user", store.ErrNotFound)
+	})
+
+	t.Run("CreateWithoutUser", func(t *testing.T) {
+		// A passkey sign-in challenges before it knows who the user is.
+		e := setup(t, nb)
+		c := newChallenge(e, "c1")
+		c.UserID = ""
+		want := c.Clone()
+		want.Version = 1
+		must(t, "Challenges.Create without a UserID", e.s.Challenges().Create(e.ctx, c))
+		checkRecord(t, "Challenges.Get of a challenge without a UserID", read(e.s.Challenges().Get(e.ctx, "c1")).must(t, "Challenges.Get"), want)
+		checkRecord(t, "Challenges.Consume of a challenge without a UserID", read(e.s.Challenges().Consume(e.ctx, "c1")).must(t, "Challenges.Consume"), want)
+	})
+
 	t.Run("Update", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		createChallenge(e, "c1")
 		c := read(e.s.Challenges().Get(e.ctx, "c1")).must(t, "Challenges.Get")
 		c.Attempts++
@@ -73,6 +96,7 @@ func testChallenges(t *testing.T, nb NewBackend) {
 
 	t.Run("UpdateStaleVersion", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		createChallenge(e, "c1")
 		first := read(e.s.Challenges().Get(e.ctx, "c1")).must(t, "Challenges.Get")
 		second := first.Clone()
@@ -83,8 +107,85 @@ func testChallenges(t *testing.T, nb NewBackend) {
 		checkRecord(t, "Challenges.Get after a stale Update", read(e.s.Challenges().Get(e.ctx, "c1")).must(t, "Challenges.Get"), first)
 	})
 
+	t.Run("Attempt", func(t *testing.T) {
+		e := setup(t, nb)
+		createUser(e, "u1")
+		want := newChallenge(e, "c1")
+		want.Attempts, want.MaxAttempts = 0, 3
+		must(t, "Challenges.Create", e.s.Challenges().Create(e.ctx, want.Clone()))
+		want.Version = 1
+		for n := 1; n <= want.MaxAttempts; n++ {
+			what := fmt.Sprintf("Challenges.Attempt %d of %d", n, want.MaxAttempts)
+			got := read(e.s.Challenges().Attempt(e.ctx, "c1")).must(t, what)
+			// Whether Attempt bumps Version is the backend's choice, as
+			// for AdvanceCounter; the record it returns is the one stored.
+			want.Attempts, want.Version = n, got.Version
+			checkRecord(t, what, got, want)
+			checkRecord(t, "Challenges.Get after "+what, read(e.s.Challenges().Get(e.ctx, "c1")).must(t, "Challenges.Get"), want)
+		}
+		for _, what := range []string{"Challenges.Attempt with no attempts left", "Challenges.Attempt with no attempts left, again"} {
+			read(e.s.Challenges().Attempt(e.ctx, "c1")).wantErr(t, what, store.ErrConflict)
+			checkRecord(t, "Challenges.Get after "+what, read(e.s.Challenges().Get(e.ctx, "c1")).must(t, "Challenges.Get"), want)
+		}
+		// Spent is not gone: the caller still consumes or deletes it.
+		checkRecord(t, "Challenges.Consume of a spent challenge", read(e.s.Challenges().Consume(e.ctx, "c1")).must(t, "Challenges.Consume"), want)
+	})
+
+	t.Run("AttemptSpentAtCreate", func(t *testing.T) {
+		e := setup(t, nb)
+		createUser(e, "u1")
+		want := newChallenge(e, "c1")
+		want.Attempts, want.MaxAttempts = 3, 3
+		must(t, "Challenges.Create with Attempts == MaxAttempts", e.s.Challenges().Create(e.ctx, want.Clone()))
+		want.Version = 1
+		read(e.s.Challenges().Attempt(e.ctx, "c1")).wantErr(t, "Challenges.Attempt of a challenge created with Attempts == MaxAttempts", store.ErrConflict)
+		checkRecord(t, "Challenges.Get after an Attempt with no attempts left", read(e.s.Challenges().Get(e.ctx, "c1")).must(t, "Challenges.Get"), want)
+		// Once it has expired it is gone, which says more than spent.
+		e.clock.Advance(want.ExpiresAt.Sub(e.now()))
+		read(e.s.Challenges().Attempt(e.ctx, "c1")).wantErr(t, "Challenges.Attempt of a spent challenge at its ExpiresAt", store.ErrNotFound)
+	})
+
+	t.Run("AttemptThenUpdate", func(t *testing.T) {
+		// The record Attempt returns is current: the caller may go on to
+		// Update it, and later attempts count on from it.
+		e := setup(t, nb)
+		createUser(e, "u1")
+		createChallenge(e, "c1") // Attempts 1 of 5
+		c := read(e.s.Challenges().Attempt(e.ctx, "c1")).must(t, "Challenges.Attempt")
+		c.Data = []byte(`{"challenge":"second"}`)
+		version := c.Version
+		must(t, "Challenges.Update of the record Attempt returned", e.s.Challenges().Update(e.ctx, c))
+		if c.Version != version+1 {
+			t.Errorf("Challenges.Update from the Version Attempt returned, %d: the argument's Version is %d afterwards, want %d", version, c.Version, version+1)
+		}
+		checkRecord(t, "Challenges.Get after Attempt and Update", read(e.s.Challenges().Get(e.ctx, "c1")).must(t, "Challenges.Get"), c)
+		got := read(e.s.Challenges().Attempt(e.ctx, "c1")).must(t, "Challenges.Attempt after Update")
+		if got.Attempts != 3 || string(got.Data) != string(c.Data) {
+			t.Errorf("Challenges.Attempt after Attempt and Update: got Attempts %d and Data %q, want 3 and %q", got.Attempts, got.Data, c.Data)
+		}
+	})
+
+	t.Run("AttemptNotUndoneByStaleUpdate", func(t *testing.T) {
+		// A copy read before Attempt still holds the old count. Its Update
+		// may succeed or conflict, but must not give the attempt back, or
+		// a caller could guess without end.
+		e := setup(t, nb)
+		createUser(e, "u1")
+		createChallenge(e, "c1") // Attempts 1 of 5
+		old := read(e.s.Challenges().Get(e.ctx, "c1")).must(t, "Challenges.Get")
+		read(e.s.Challenges().Attempt(e.ctx, "c1")).must(t, "Challenges.Attempt")
+		old.FlowID = "another flow"
+		if err := e.s.Challenges().Update(e.ctx, old); err != nil {
+			wantErr(t, "Challenges.Update of a record read before Attempt", err, store.ErrConflict)
+		}
+		if got := read(e.s.Challenges().Get(e.ctx, "c1")).must(t, "Challenges.Get"); got.Attempts != 2 {
+			t.Errorf("Challenges.Get after Attempt and an Update of an older copy: Attempts = %d, want 2", got.Attempts)
+		}
+	})
+
 	t.Run("Consume", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		createChallenge(e, "c1")
 		c := read(e.s.Challenges().Get(e.ctx, "c1")).must(t, "Challenges.Get")
 		c.Attempts++
@@ -93,14 +194,17 @@ func testChallenges(t *testing.T, nb NewBackend) {
 		checkRecord(t, "Challenges.Consume", read(e.s.Challenges().Consume(e.ctx, "c1")).must(t, "Challenges.Consume"), c)
 		read(e.s.Challenges().Consume(e.ctx, "c1")).wantErr(t, "Challenges.Consume a second time", store.ErrNotFound)
 		read(e.s.Challenges().Get(e.ctx, "c1")).wantErr(t, "Challenges.Get of a consumed challenge", store.ErrNotFound)
+		read(e.s.Challenges().Attempt(e.ctx, "c1")).wantErr(t, "Challenges.Attempt of a consumed challenge", store.ErrNotFound)
 		wantErr(t, "Challenges.Update of a consumed challenge", e.s.Challenges().Update(e.ctx, c), store.ErrNotFound)
 		checkRecord(t, "Challenges.Get of another challenge", read(e.s.Challenges().Get(e.ctx, "c2")).must(t, "Challenges.Get"), other)
 	})
 
 	t.Run("Missing", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		read(e.s.Challenges().Get(e.ctx, "nope")).wantErr(t, "Challenges.Get of a missing challenge", store.ErrNotFound)
 		read(e.s.Challenges().Consume(e.ctx, "nope")).wantErr(t, "Challenges.Consume of a missing challenge", store.ErrNotFound)
+		read(e.s.Challenges().Attempt(e.ctx, "nope")).wantErr(t, "Challenges.Attempt of a missing challenge", store.ErrNotFound)
 		c := newChallenge(e, "nope")
 		c.Version = 1
 		wantErr(t, "Challenges.Update of a missing challenge", e.s.Challenges().Update(e.ctx, c), store.ErrNotFound)
@@ -109,16 +213,19 @@ func testChallenges(t *testing.T, nb NewBackend) {
 
 	t.Run("Delete", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		c := createChallenge(e, "c1")
 		must(t, "Challenges.Delete", e.s.Challenges().Delete(e.ctx, "c1"))
 		read(e.s.Challenges().Get(e.ctx, "c1")).wantErr(t, "Challenges.Get of a deleted challenge", store.ErrNotFound)
 		read(e.s.Challenges().Consume(e.ctx, "c1")).wantErr(t, "Challenges.Consume of a deleted challenge", store.ErrNotFound)
+		read(e.s.Challenges().Attempt(e.ctx, "c1")).wantErr(t, "Challenges.Attempt of a deleted challenge", store.ErrNotFound)
 		wantErr(t, "Challenges.Update of a deleted challenge", e.s.Challenges().Update(e.ctx, c), store.ErrNotFound)
 		wantErr(t, "Challenges.Delete of a deleted challenge", e.s.Challenges().Delete(e.ctx, "c1"), store.ErrNotFound)
 	})
 
 	t.Run("ReturnsCopies", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		c := newChallenge(e, "c1")
 		must(t, "Challenges.Create", e.s.Challenges().Create(e.ctx, c))
 		want := c.Clone()
@@ -126,6 +233,10 @@ func testChallenges(t *testing.T, nb NewBackend) {
 		got := read(e.s.Challenges().Get(e.ctx, "c1")).must(t, "Challenges.Get")
 		checkRecord(t, "Challenges.Get after the caller changed the record it created", got, want)
 		got.SecretHash[0], got.Data[0] = 0, 'X'
-		checkRecord(t, "Challenges.Consume after the caller changed a record it read", read(e.s.Challenges().Consume(e.ctx, "c1")).must(t, "Challenges.Consume"), want)
+		checkRecord(t, "Challenges.Get after the caller changed a record it read", read(e.s.Challenges().Get(e.ctx, "c1")).must(t, "Challenges.Get"), want)
+		attempted := read(e.s.Challenges().Attempt(e.ctx, "c1")).must(t, "Challenges.Attempt")
+		want.Attempts, want.Version = attempted.Attempts, attempted.Version
+		attempted.SecretHash[0], attempted.Data[0] = 0, 'X'
+		checkRecord(t, "Challenges.Consume after the caller changed the record Attempt returned", read(e.s.Challenges().Consume(e.ctx, "c1")).must(t, "Challenges.Consume"), want)
 	})
 }

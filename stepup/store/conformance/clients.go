@@ -118,6 +118,18 @@ func testClients(t *testing.T, nb NewBackend) {
 		})
 	})
 
+	t.Run("ListPagingBytewise", func(t *testing.T) {
+		e := setup(t, nb)
+		byID := map[string]*store.Client{}
+		for _, id := range bytewiseKeys {
+			byID[id] = createClient(e, id)
+		}
+		checkBytewise(t, "Clients", byID, clientKey, func(p store.Page) []*store.Client {
+			t.Helper()
+			return read(e.s.Clients().List(e.ctx, p)).must(t, fmt.Sprintf("Clients.List(%+v)", p))
+		})
+	})
+
 	t.Run("ReturnsCopies", func(t *testing.T) {
 		e := setup(t, nb)
 		c := newClient(e, "shop")
@@ -233,6 +245,18 @@ func testAPIKeys(t *testing.T, nb NewBackend) {
 			all[j] = createAPIKey(e, fmt.Sprintf("k%03d", j))
 		}
 		checkPaging(t, "APIKeys", all, apiKeyKey, func(p store.Page) []*store.APIKey {
+			t.Helper()
+			return read(e.s.APIKeys().List(e.ctx, p)).must(t, fmt.Sprintf("APIKeys.List(%+v)", p))
+		})
+	})
+
+	t.Run("ListPagingBytewise", func(t *testing.T) {
+		e := setup(t, nb)
+		byID := map[string]*store.APIKey{}
+		for _, id := range bytewiseKeys {
+			byID[id] = createAPIKey(e, id)
+		}
+		checkBytewise(t, "APIKeys", byID, apiKeyKey, func(p store.Page) []*store.APIKey {
 			t.Helper()
 			return read(e.s.APIKeys().List(e.ctx, p)).must(t, fmt.Sprintf("APIKeys.List(%+v)", p))
 		})

@@ -28,6 +28,7 @@ func testConcurrency(t *testing.T, nb NewBackend) {
 
 	t.Run("ChallengeConsume", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		want := createChallenge(e, "c1")
 		got := make([]*store.Challenge, racers)
 		errs := race(func(i int) (err error) {
@@ -43,6 +44,7 @@ func testConcurrency(t *testing.T, nb NewBackend) {
 		// increment, compare-and-set, and again on ErrConflict. No attempt
 		// may be lost.
 		e := setup(t, nb)
+		createUser(e, "u1")
 		c := newChallenge(e, "c1")
 		c.Attempts = 0
 		must(t, "Challenges.Create", e.s.Challenges().Create(e.ctx, c))
@@ -70,6 +72,74 @@ func testConcurrency(t *testing.T, nb NewBackend) {
 		}
 		if got.Version != racers+1 {
 			t.Errorf("Challenges.Get after %d racing Updates: Version = %d, want %d", racers, got.Version, racers+1)
+		}
+	})
+
+	t.Run("ChallengeAttempt", func(t *testing.T) {
+		// Each racer spends an attempt before it compares a guess: only
+		// MaxAttempts of them get to compare, each with its own count.
+		e := setup(t, nb)
+		createUser(e, "u1")
+		c := newChallenge(e, "c1")
+		c.Attempts, c.MaxAttempts = 0, 5
+		must(t, "Challenges.Create", e.s.Challenges().Create(e.ctx, c))
+		got := make([]*store.Challenge, racers)
+		errs := race(func(i int) (err error) {
+			got[i], err = e.s.Challenges().Attempt(e.ctx, "c1")
+			return err
+		})
+		var counts []int
+		for _, w := range winners(t, "Challenges.Attempt of a challenge with MaxAttempts 5 by racing callers", errs, store.ErrConflict, 5) {
+			counts = append(counts, got[w].Attempts)
+		}
+		slices.Sort(counts)
+		if !slices.Equal(counts, []int{1, 2, 3, 4, 5}) {
+			t.Errorf("Challenges.Attempt by racing callers: the winners got Attempts %v, want each of 1..5 once", counts)
+		}
+		if stored := read(e.s.Challenges().Get(e.ctx, "c1")).must(t, "Challenges.Get"); stored.Attempts != 5 {
+			t.Errorf("Challenges.Get after %d racing Attempts with MaxAttempts 5: Attempts = %d, want 5", racers, stored.Attempts)
+		}
+	})
+
+	t.Run("ChallengeAttemptUntilSpent", func(t *testing.T) {
+		// Racers spend attempts until they are refused: over a hundred
+		// overlapping calls, an Attempt that reads and then writes in two
+		// steps loses counts and lets more than MaxAttempts through.
+		const maxAttempts = 100
+		e := setup(t, nb)
+		createUser(e, "u1")
+		c := newChallenge(e, "c1")
+		c.Attempts, c.MaxAttempts = 0, maxAttempts
+		must(t, "Challenges.Create", e.s.Challenges().Create(e.ctx, c))
+		counts := make([][]int, racers)
+		errs := race(func(i int) error {
+			for range maxAttempts + 1 {
+				got, err := e.s.Challenges().Attempt(e.ctx, "c1")
+				if err != nil {
+					return err
+				}
+				counts[i] = append(counts[i], got.Attempts)
+			}
+			return fmt.Errorf("%d Attempts in a row succeeded with MaxAttempts %d", maxAttempts+1, maxAttempts)
+		})
+		var all []int
+		for i, err := range errs {
+			if !errors.Is(err, store.ErrConflict) {
+				t.Errorf("Challenges.Attempt until spent: racer %d was stopped by error %v, want %v", i, err, store.ErrConflict)
+			}
+			all = append(all, counts[i]...)
+		}
+		if len(all) != maxAttempts {
+			t.Fatalf("Challenges.Attempt until spent by %d racers with MaxAttempts %d: %d calls succeeded, want %d", racers, maxAttempts, len(all), maxAttempts)
+		}
+		slices.Sort(all)
+		for n, a := range all {
+			if a != n+1 {
+				t.Fatalf("Challenges.Attempt until spent by %d racers: the successful calls got Attempts %v, want each of 1..%d once", racers, all, maxAttempts)
+			}
+		}
+		if stored := read(e.s.Challenges().Get(e.ctx, "c1")).must(t, "Challenges.Get"); stored.Attempts != maxAttempts {
+			t.Errorf("Challenges.Get after racing Attempts until spent: Attempts = %d, want %d", stored.Attempts, maxAttempts)
 		}
 	})
 
@@ -125,6 +195,7 @@ func testConcurrency(t *testing.T, nb NewBackend) {
 
 	t.Run("RefreshRotate", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		f := createRefreshFamily(e, "f1")
 		createAccessToken(e, "a1", "f1")
 		got := make([]*store.RefreshFamily, racers)
@@ -139,6 +210,115 @@ func testConcurrency(t *testing.T, nb NewBackend) {
 		// The losers presented a hash that was no longer current: to the
 		// store that is reuse, so the family ends revoked.
 		checkRevoked(t, e, "after racing Rotates", "f1", "a1")
+	})
+
+	// Racer 0 revokes a family while the others mint access tokens in it
+	// until they are refused. A token created before the revocation is
+	// deleted by it, and one after is refused: none may be left.
+	for _, revoke := range []struct {
+		how string
+		do  func(e *env) error
+	}{
+		{"Revoke", func(e *env) error { return e.s.RefreshFamilies().Revoke(e.ctx, "f1") }},
+		{"Reuse", func(e *env) error {
+			_, err := e.s.RefreshFamilies().Rotate(e.ctx, "f1", "a rotated-out hash", "hash-f1-x")
+			if errors.Is(err, store.ErrConflict) {
+				return nil
+			}
+			return fmt.Errorf("RefreshFamilies.Rotate from a rotated-out hash: got error %v, want %v", err, store.ErrConflict)
+		}},
+	} {
+		t.Run("AccessTokenCreateRaces"+revoke.how, func(t *testing.T) {
+			e := setup(t, nb)
+			createUser(e, "u1")
+			createRefreshFamily(e, "f1")
+			id := func(i, n int) string { return fmt.Sprintf("jti%02d-%03d", i, n) }
+			created := make([]int, racers)
+			errs := race(func(i int) (err error) {
+				if i == 0 {
+					return revoke.do(e)
+				}
+				created[i], err = createUntilRefused(func(n int) error {
+					return e.s.AccessTokens().Create(e.ctx, newAccessToken(e, id(i, n), "f1"))
+				})
+				return err
+			})
+			must(t, "revoking the family ("+revoke.how+") while tokens are created in it", errs[0])
+			checkRevoked(t, e, "after AccessTokens.Create raced a revocation ("+revoke.how+")", "f1")
+			for i := 1; i < racers; i++ {
+				if !errors.Is(errs[i], store.ErrConflict) {
+					t.Errorf("AccessTokens.Create racing a revocation (%s): racer %d was stopped by error %v, want %v", revoke.how, i, errs[i], store.ErrConflict)
+				}
+				for n := range created[i] {
+					read(e.s.AccessTokens().Get(e.ctx, id(i, n))).wantErr(t, fmt.Sprintf("AccessTokens.Get(%q) of a token created racing a revocation (%s)", id(i, n), revoke.how), store.ErrNotFound)
+				}
+			}
+		})
+	}
+
+	t.Run("UserDeleteRacesCreate", func(t *testing.T) {
+		// Racer 0 deletes a user while the others create records of
+		// theirs until they are refused. A record created before the
+		// Delete goes with the user, and one after is refused: none may
+		// be left.
+		e := setup(t, nb)
+		createUser(e, "u1")
+		kinds := []struct {
+			name   string
+			create func(id string) error
+			get    func(id string) error
+		}{{
+			name:   "Sessions",
+			create: func(id string) error { return e.s.Sessions().Create(e.ctx, newSession(e, id, "u1")) },
+			get:    func(id string) error { return read(e.s.Sessions().Get(e.ctx, id)).err },
+		}, {
+			name:   "Challenges",
+			create: func(id string) error { return e.s.Challenges().Create(e.ctx, newChallenge(e, id)) },
+			get:    func(id string) error { return read(e.s.Challenges().Get(e.ctx, id)).err },
+		}, {
+			name: "Actions",
+			create: func(id string) error {
+				return e.s.Actions().Create(e.ctx, newAction(e, id, "u1", "payment", "idem-"+id))
+			},
+			get: func(id string) error { return read(e.s.Actions().Get(e.ctx, id)).err },
+		}, {
+			name:   "AuthRequests",
+			create: func(id string) error { return e.s.AuthRequests().Create(e.ctx, newAuthRequest(e, id)) },
+			get:    func(id string) error { return read(e.s.AuthRequests().Get(e.ctx, id)).err },
+		}, {
+			name:   "RefreshFamilies",
+			create: func(id string) error { return e.s.RefreshFamilies().Create(e.ctx, newRefreshFamily(e, id)) },
+			get:    func(id string) error { return read(e.s.RefreshFamilies().Get(e.ctx, id)).err },
+		}, {
+			name:   "Authenticators",
+			create: func(id string) error { return e.s.Authenticators().Create(e.ctx, newAuthenticator(e, id, "u1")) },
+			get:    func(id string) error { return read(e.s.Authenticators().Get(e.ctx, id)).err },
+		}, {
+			name:   "Devices",
+			create: func(id string) error { return e.s.Devices().Create(e.ctx, newDevice(e, "u1", id)) },
+			get:    func(id string) error { return read(e.s.Devices().Get(e.ctx, "u1", id)).err },
+		}}
+		// Each racer cycles through the kinds, from its own.
+		kind := func(i, n int) int { return (i + n) % len(kinds) }
+		id := func(i, n int) string { return fmt.Sprintf("r%02d-%03d", i, n) }
+		created := make([]int, racers)
+		errs := race(func(i int) (err error) {
+			if i == 0 {
+				return e.s.Users().Delete(e.ctx, "u1")
+			}
+			created[i], err = createUntilRefused(func(n int) error { return kinds[kind(i, n)].create(id(i, n)) })
+			return err
+		})
+		must(t, "Users.Delete while records of the user are created", errs[0])
+		for i := 1; i < racers; i++ {
+			if !errors.Is(errs[i], store.ErrNotFound) {
+				t.Errorf("%s.Create racing Users.Delete: racer %d was stopped by error %v, want %v", kinds[kind(i, created[i])].name, i, errs[i], store.ErrNotFound)
+			}
+			for n := range created[i] {
+				k := kinds[kind(i, n)]
+				wantGone(t, fmt.Sprintf("%s.Get(%q) of a record created racing Users.Delete", k.name, id(i, n)), k.get(id(i, n)))
+			}
+		}
 	})
 
 	t.Run("RuleSetPublish", func(t *testing.T) {
@@ -190,6 +370,7 @@ func testConcurrency(t *testing.T, nb NewBackend) {
 
 	t.Run("UniqueIdempotencyKey", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		errs := race(func(i int) error {
 			return e.s.Actions().Create(e.ctx, newAction(e, fmt.Sprintf("a%02d", i), "u1", "payment", "idem-1"))
 		})
@@ -225,4 +406,21 @@ func testConcurrency(t *testing.T, nb NewBackend) {
 		slices.SortFunc(want, func(a, b *store.AuditEvent) int { return int(a.Seq) - int(b.Seq) })
 		checkList(t, "Audit.List after racing Appends", got, want, auditKey)
 	})
+}
+
+// maxCreates bounds createUntilRefused: a backend that never refuses fails
+// the test instead of hanging it.
+const maxCreates = 1000
+
+// createUntilRefused calls create(0), create(1), ... until a call fails, so
+// that a racer keeps writing for as long as the write it races with takes,
+// in whatever steps a backend makes it. It returns how many calls succeeded
+// and the error that stopped them.
+func createUntilRefused(create func(n int) error) (int, error) {
+	for n := range maxCreates {
+		if err := create(n); err != nil {
+			return n, err
+		}
+	}
+	return maxCreates, fmt.Errorf("%d creates in a row succeeded, want the store to refuse one", maxCreates)
 }

@@ -178,18 +178,24 @@ func race(f func(i int) error) []error {
 // other failed with loserErr, and returns the winner's index.
 func oneWinner(t *testing.T, what string, errs []error, loserErr error) int {
 	t.Helper()
-	winner, wins := -1, 0
+	return winners(t, what, errs, loserErr, 1)[0]
+}
+
+// winners checks that exactly n calls of a race succeeded and that every
+// other failed with loserErr, and returns the winners' indexes.
+func winners(t *testing.T, what string, errs []error, loserErr error, n int) []int {
+	t.Helper()
+	var won []int
 	for i, err := range errs {
 		switch {
 		case err == nil:
-			winner = i
-			wins++
+			won = append(won, i)
 		case !errors.Is(err, loserErr):
 			t.Errorf("%s: racer %d got error %v, want nil or %v", what, i, err, loserErr)
 		}
 	}
-	if wins != 1 {
-		t.Fatalf("%s: %d of %d racers succeeded, want exactly 1", what, wins, len(errs))
+	if len(won) != n {
+		t.Fatalf("%s: %d of %d racers succeeded, want exactly %d", what, len(won), len(errs), n)
 	}
-	return winner
+	return won
 }

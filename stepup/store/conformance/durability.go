@@ -30,8 +30,8 @@ func testDurability(t *testing.T, nb NewBackend) {
 		authReq := createAuthRequest(e, "r1")
 		code := newAuthCode(e, "h1")
 		must(t, "AuthCodes.Create", e.s.AuthCodes().Create(e.ctx, code.Clone()))
-		token := createAccessToken(e, "jti1", "f1")
 		family := createRefreshFamily(e, "f1")
+		token := createAccessToken(e, "jti1", "f1")
 		family = read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", family.TokenHash, "hash-f1-1")).must(t, "RefreshFamilies.Rotate")
 		client := createClient(e, "shop")
 		apiKey := createAPIKey(e, "k1")
@@ -70,25 +70,27 @@ func testDurability(t *testing.T, nb NewBackend) {
 	})
 
 	t.Run("DeletionsSurvive", func(t *testing.T) {
+		// User u2 is deleted with what is theirs; u1's records are
+		// deleted one by one.
 		e := setup(t, nb)
 		createUser(e, "u1")
-		createAuthenticator(e, "a1", "u1")
-		createDevice(e, "u1", "d1")
-		createSession(e, "s1", "u1")
 		createUser(e, "u2")
-		createSession(e, "s2", "u2")
+		createAuthenticator(e, "a1", "u2")
+		createDevice(e, "u2", "d1")
+		createSession(e, "s1", "u2")
+		createSession(e, "s2", "u1")
 		createChallenge(e, "c1")
 		createChallenge(e, "c2")
 		createAuthRequest(e, "r1")
 		must(t, "AuthCodes.Create", e.s.AuthCodes().Create(e.ctx, newAuthCode(e, "h1")))
+		createRefreshFamily(e, "f1")
 		createAccessToken(e, "jti1", "")
 		createAccessToken(e, "jti2", "f1")
-		createRefreshFamily(e, "f1")
 		createClient(e, "shop")
 		createAPIKey(e, "k1")
 		createSigningKey(e, "kid1")
 
-		must(t, "Users.Delete", e.s.Users().Delete(e.ctx, "u1"))
+		must(t, "Users.Delete", e.s.Users().Delete(e.ctx, "u2"))
 		must(t, "Sessions.Delete", e.s.Sessions().Delete(e.ctx, "s2"))
 		read(e.s.Challenges().Consume(e.ctx, "c1")).must(t, "Challenges.Consume")
 		must(t, "Challenges.Delete", e.s.Challenges().Delete(e.ctx, "c2"))
@@ -105,11 +107,11 @@ func testDurability(t *testing.T, nb NewBackend) {
 			what string
 			err  error
 		}{
-			{"Users.Get of a deleted user", read(e.s.Users().Get(e.ctx, "u1")).err},
-			{"Users.GetByUsername of a deleted user", read(e.s.Users().GetByUsername(e.ctx, "user-u1")).err},
+			{"Users.Get of a deleted user", read(e.s.Users().Get(e.ctx, "u2")).err},
+			{"Users.GetByUsername of a deleted user", read(e.s.Users().GetByUsername(e.ctx, "user-u2")).err},
 			{"Authenticators.Get of a deleted user's authenticator", read(e.s.Authenticators().Get(e.ctx, "a1")).err},
 			{"Authenticators.GetByCredentialID of a deleted user's authenticator", read(e.s.Authenticators().GetByCredentialID(e.ctx, []byte("cred-a1"))).err},
-			{"Devices.Get of a deleted user's device", read(e.s.Devices().Get(e.ctx, "u1", "d1")).err},
+			{"Devices.Get of a deleted user's device", read(e.s.Devices().Get(e.ctx, "u2", "d1")).err},
 			{"Sessions.Get of a deleted user's session", read(e.s.Sessions().Get(e.ctx, "s1")).err},
 			{"Sessions.Get of a deleted session", read(e.s.Sessions().Get(e.ctx, "s2")).err},
 			{"Challenges.Get of a consumed challenge", read(e.s.Challenges().Get(e.ctx, "c1")).err},
@@ -127,7 +129,23 @@ func testDurability(t *testing.T, nb NewBackend) {
 			wantGone(t, g.what+" after reopening", g.err)
 		}
 		checkRevoked(t, e, "RefreshFamilies.Get of a revoked family after reopening", "f1")
-		read(e.s.Users().Get(e.ctx, "u2")).must(t, "Users.Get of a remaining user after reopening")
+		read(e.s.Users().Get(e.ctx, "u1")).must(t, "Users.Get of a remaining user after reopening")
+	})
+
+	t.Run("UserDeleteCascadeSurvives", func(t *testing.T) {
+		e := setup(t, nb)
+		createUser(e, "u1")
+		createUser(e, "u2")
+		mine := createBelongings(e, "u1")
+		kept := append(createBelongings(e, "u2"), createUnowned(e)...)
+		must(t, "Users.Delete", e.s.Users().Delete(e.ctx, "u1"))
+		e.reopen()
+		read(e.s.Users().Get(e.ctx, "u1")).wantErr(t, "Users.Get of a deleted user after reopening", store.ErrNotFound)
+		checkGone(t, e, "after Users.Delete of the user and reopening", mine)
+		checkKept(t, e, "after Users.Delete of another user and reopening", kept)
+		// Every ID and key the deleted records held is still free.
+		createUser(e, "u1")
+		createBelongings(e, "u1")
 	})
 
 	t.Run("VersionsSurvive", func(t *testing.T) {

@@ -72,6 +72,7 @@ var expiringAggregates = []expiring{
 		reads: []expiringRead{
 			{"Get", func(e *env, id string) error { _, err := e.s.Challenges().Get(e.ctx, id); return err }},
 			{"Consume", func(e *env, id string) error { _, err := e.s.Challenges().Consume(e.ctx, id); return err }},
+			{"Attempt", func(e *env, id string) error { _, err := e.s.Challenges().Attempt(e.ctx, id); return err }},
 		},
 		update: func(e *env, id string) error {
 			c := newChallenge(e, id)
@@ -256,6 +257,7 @@ func testExpiry(t *testing.T, nb NewBackend) {
 	t.Run("Actions/ExpiredIdempotencyKeyIsFree", func(t *testing.T) {
 		// An expired record is gone, and so is its claim on the key.
 		e := setup(t, nb)
+		createUser(e, "u1")
 		old := newAction(e, "a1", "u1", "payment", "idem-1")
 		old.ExpiresAt = e.now().Add(time.Hour)
 		must(t, "Actions.Create", e.s.Actions().Create(e.ctx, old))
@@ -313,5 +315,58 @@ func testExpiry(t *testing.T, nb NewBackend) {
 			}
 			checkRecord(t, "Users.Get "+when, read(e.s.Users().Get(e.ctx, "u1")).must(t, "Users.Get"), user)
 		}
+	})
+
+	t.Run("SweepFarFuture", func(t *testing.T) {
+		// Year 9999 is past what a count of nanoseconds since 1970 holds
+		// (2262): a backend that orders expiry that way sees it wrap
+		// around, before the records that are due, and stops there.
+		e := setup(t, nb)
+		createUser(e, "u1")
+		far := map[string]time.Time{
+			"far1": time.Date(9999, 12, 31, 23, 59, 59, 999999000, zone),
+			"far2": time.Date(9999, 1, 1, 0, 0, 0, 123456000, time.UTC),
+		}
+		expiring := map[string]time.Time{
+			"soon1": at(e.now(), time.Minute),
+			"soon2": at(e.now(), time.Minute),
+			"past":  time.Date(1900, 1, 1, 0, 0, 0, 123456000, zone), // expired when created
+		}
+		// Far and due records are created interleaved, so that a backend
+		// that happens to sweep in creation order is no help.
+		for _, c := range expiringAggregates {
+			for _, id := range []string{"far1", "soon1", "past", "far2", "soon2"} {
+				exp, ok := far[id]
+				if !ok {
+					exp = expiring[id]
+				}
+				must(t, fmt.Sprintf("%s.Create(%q) expiring at %s", c.name, id, exp.Format(time.RFC3339Nano)), c.create(e, id, exp))
+			}
+		}
+		session := newSession(e, "far1", "u1")
+		session.ExpiresAt, session.Version = far["far1"], 1
+		token := newAccessToken(e, "far2", "")
+		token.ExpiresAt = far["far2"]
+
+		e.clock.Advance(time.Hour)
+		n, err := e.s.Sweep(e.ctx)
+		must(t, "Sweep", err)
+		if want := len(expiring) * len(expiringAggregates); n != want {
+			t.Errorf("Sweep of %d expired records among records expiring in year 9999: got %d, want %d", want, n, want)
+		}
+		// Move the clock back to before the expiry: a record Sweep merely
+		// hid would reappear.
+		e.clock.Advance(-time.Hour)
+		for _, c := range expiringAggregates {
+			r := c.reads[0]
+			for id, exp := range expiring {
+				wantGone(t, fmt.Sprintf("%s.%s(%q) expiring at %s, after Sweep, with the clock moved back", c.name, r.name, id, exp.Format(time.RFC3339Nano)), r.read(e, id))
+			}
+			for id, exp := range far {
+				wantFound(t, fmt.Sprintf("%s.%s(%q) expiring at %s, after Sweep", c.name, r.name, id, exp.Format(time.RFC3339Nano)), r.read(e, id))
+			}
+		}
+		checkRecord(t, "Sessions.Get of a session expiring in year 9999", read(e.s.Sessions().Get(e.ctx, "far1")).must(t, "Sessions.Get"), session)
+		checkRecord(t, "AccessTokens.Get of a token expiring in year 9999", read(e.s.AccessTokens().Get(e.ctx, "far2")).must(t, "AccessTokens.Get"), token)
 	})
 }

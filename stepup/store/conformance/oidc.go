@@ -8,8 +8,8 @@ import (
 	"github.com/stepup-auth/stepup/stepup/store"
 )
 
-// newAuthRequest returns an authorization request with every field set but
-// Version, expiring in ten minutes.
+// newAuthRequest returns an authorization request of user u1 with every
+// field set but Version, expiring in ten minutes.
 func newAuthRequest(e *env, id string) *store.AuthRequest {
 	now := e.now()
 	maxAge := 15 * time.Minute
@@ -53,6 +53,7 @@ func createAuthRequest(e *env, id string) *store.AuthRequest {
 func testAuthRequests(t *testing.T, nb NewBackend) {
 	t.Run("CreateGet", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		r := newAuthRequest(e, "r1")
 		checkFixture(t, r, "Version")
 		want := r.Clone()
@@ -66,6 +67,7 @@ func testAuthRequests(t *testing.T, nb NewBackend) {
 
 	t.Run("CreateExistingID", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		want := createAuthRequest(e, "r1")
 		dup := newAuthRequest(e, "r1")
 		dup.ClientID = "other"
@@ -73,8 +75,45 @@ func testAuthRequests(t *testing.T, nb NewBackend) {
 		checkRecord(t, "AuthRequests.Get after a conflicting Create", read(e.s.AuthRequests().Get(e.ctx, "r1")).must(t, "AuthRequests.Get"), want)
 	})
 
+	t.Run("CreateUnknownUser", func(t *testing.T) {
+		e := setup(t, nb)
+		r := newAuthRequest(e, "r1")
+		r.UserID = "nobody"
+		wantErr(t, "AuthRequests.Create for a user who does not exist", e.s.AuthRequests().Create(e.ctx, r), store.ErrNotFound)
+		read(e.s.AuthRequests().Get(e.ctx, "r1")).wantErr(t, "AuthRequests.Get after a Create for a missing user", store.ErrNotFound)
+	})
+
+	t.Run("CreateWithoutUser", func(t *testing.T) {
+		// A request is pending until the user is through: no user yet.
+		e := setup(t, nb)
+		r := newAuthRequest(e, "r1")
+		r.UserID = ""
+		want := r.Clone()
+		want.Version = 1
+		must(t, "AuthRequests.Create without a UserID", e.s.AuthRequests().Create(e.ctx, r))
+		checkRecord(t, "AuthRequests.Get of a request without a UserID", read(e.s.AuthRequests().Get(e.ctx, "r1")).must(t, "AuthRequests.Get"), want)
+	})
+
+	t.Run("UpdateToUnknownUser", func(t *testing.T) {
+		e := setup(t, nb)
+		pending := newAuthRequest(e, "r1")
+		pending.UserID = ""
+		must(t, "AuthRequests.Create without a UserID", e.s.AuthRequests().Create(e.ctx, pending))
+		r := pending.Clone()
+		r.UserID = "nobody"
+		wantErr(t, "AuthRequests.Update to a user who does not exist", e.s.AuthRequests().Update(e.ctx, r), store.ErrNotFound)
+		checkRecord(t, "AuthRequests.Get after an Update to a missing user", read(e.s.AuthRequests().Get(e.ctx, "r1")).must(t, "AuthRequests.Get"), pending)
+		// The refused Update did not spend the Version.
+		createUser(e, "u1")
+		r = pending.Clone()
+		r.UserID = "u1"
+		must(t, "AuthRequests.Update to a user who exists, from the same Version", e.s.AuthRequests().Update(e.ctx, r))
+		checkRecord(t, "AuthRequests.Get after Update", read(e.s.AuthRequests().Get(e.ctx, "r1")).must(t, "AuthRequests.Get"), r)
+	})
+
 	t.Run("Update", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		r := newAuthRequest(e, "r1")
 		r.UserID, r.SessionID, r.Done, r.AuthTime, r.ACR, r.AMR, r.MaxAge = "", "", false, time.Time{}, "", nil, nil
 		must(t, "AuthRequests.Create of a pending request", e.s.AuthRequests().Create(e.ctx, r))
@@ -90,6 +129,7 @@ func testAuthRequests(t *testing.T, nb NewBackend) {
 
 	t.Run("UpdateStaleVersion", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		createAuthRequest(e, "r1")
 		first := read(e.s.AuthRequests().Get(e.ctx, "r1")).must(t, "AuthRequests.Get")
 		second := first.Clone()
@@ -102,6 +142,7 @@ func testAuthRequests(t *testing.T, nb NewBackend) {
 
 	t.Run("MissingAndDelete", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		read(e.s.AuthRequests().Get(e.ctx, "nope")).wantErr(t, "AuthRequests.Get of a missing request", store.ErrNotFound)
 		missing := newAuthRequest(e, "nope")
 		missing.Version = 1
@@ -116,6 +157,7 @@ func testAuthRequests(t *testing.T, nb NewBackend) {
 
 	t.Run("ReturnsCopies", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		r := newAuthRequest(e, "r1")
 		must(t, "AuthRequests.Create", e.s.AuthRequests().Create(e.ctx, r))
 		want := r.Clone()
@@ -172,8 +214,8 @@ func testAuthCodes(t *testing.T, nb NewBackend) {
 	})
 }
 
-// newAccessToken returns an access token with every field set, expiring in
-// an hour.
+// newAccessToken returns an access token of user u1 with every field set,
+// expiring in an hour.
 func newAccessToken(e *env, id, familyID string) *store.AccessToken {
 	now := e.now()
 	return &store.AccessToken{
@@ -198,9 +240,20 @@ func createAccessToken(e *env, id, familyID string) *store.AccessToken {
 	return tok
 }
 
+// createUserWithFamilies creates user u1 and their refresh token families
+// ids, in which access tokens may then be created.
+func createUserWithFamilies(e *env, ids ...string) {
+	e.t.Helper()
+	createUser(e, "u1")
+	for _, id := range ids {
+		createRefreshFamily(e, id)
+	}
+}
+
 func testAccessTokens(t *testing.T, nb NewBackend) {
 	t.Run("CreateGet", func(t *testing.T) {
 		e := setup(t, nb)
+		createUserWithFamilies(e, "f1")
 		tok := newAccessToken(e, "jti1", "f1")
 		checkFixture(t, tok)
 		want := tok.Clone()
@@ -208,10 +261,75 @@ func testAccessTokens(t *testing.T, nb NewBackend) {
 		checkRecord(t, "AccessTokens.Get", read(e.s.AccessTokens().Get(e.ctx, "jti1")).must(t, "AccessTokens.Get"), want)
 	})
 
+	t.Run("CreateWithoutFamily", func(t *testing.T) {
+		// Without a family nothing is checked: not even that the Subject
+		// is a user.
+		e := setup(t, nb)
+		tok := newAccessToken(e, "jti1", "")
+		tok.Subject = "not-a-user"
+		want := tok.Clone()
+		must(t, "AccessTokens.Create without a family for a Subject who is not a user", e.s.AccessTokens().Create(e.ctx, tok))
+		checkRecord(t, "AccessTokens.Get", read(e.s.AccessTokens().Get(e.ctx, "jti1")).must(t, "AccessTokens.Get"), want)
+	})
+
+	t.Run("CreateInLiveFamily", func(t *testing.T) {
+		e := setup(t, nb)
+		createUserWithFamilies(e, "f1")
+		first := createAccessToken(e, "jti1", "f1")
+		read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "hash-f1-1")).must(t, "RefreshFamilies.Rotate")
+		second := createAccessToken(e, "jti2", "f1")
+		checkRecord(t, "AccessTokens.Get of a token created in a live family", read(e.s.AccessTokens().Get(e.ctx, "jti1")).must(t, "AccessTokens.Get"), first)
+		checkRecord(t, "AccessTokens.Get of a token created in a family after a Rotate", read(e.s.AccessTokens().Get(e.ctx, "jti2")).must(t, "AccessTokens.Get"), second)
+	})
+
+	t.Run("CreateInUnknownFamily", func(t *testing.T) {
+		e := setup(t, nb)
+		createUser(e, "u1")
+		wantErr(t, "AccessTokens.Create in a family that does not exist", e.s.AccessTokens().Create(e.ctx, newAccessToken(e, "jti1", "nope")), store.ErrNotFound)
+		read(e.s.AccessTokens().Get(e.ctx, "jti1")).wantErr(t, "AccessTokens.Get after a Create in a missing family", store.ErrNotFound)
+		// An expired family is gone too.
+		f := newRefreshFamily(e, "f1")
+		f.ExpiresAt = at(e.now(), time.Minute)
+		must(t, "RefreshFamilies.Create", e.s.RefreshFamilies().Create(e.ctx, f))
+		e.clock.Advance(time.Hour)
+		wantErr(t, "AccessTokens.Create in an expired family", e.s.AccessTokens().Create(e.ctx, newAccessToken(e, "jti2", "f1")), store.ErrNotFound)
+		read(e.s.AccessTokens().Get(e.ctx, "jti2")).wantErr(t, "AccessTokens.Get after a Create in an expired family", store.ErrNotFound)
+	})
+
+	// A token minted from a family that is revoked would outlive the
+	// revocation: Create refuses it, whoever revoked the family.
+	for _, revoke := range []struct {
+		how string
+		do  func(e *env) error
+	}{
+		{"RevokedFamily", func(e *env) error { return e.s.RefreshFamilies().Revoke(e.ctx, "f1") }},
+		{"FamilyRevokedForReuse", func(e *env) error {
+			read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "hash-f1-1")).must(e.t, "RefreshFamilies.Rotate")
+			_, err := e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "hash-f1-x")
+			wantErr(e.t, "RefreshFamilies.Rotate from a rotated-out hash (reuse)", err, store.ErrConflict)
+			return nil
+		}},
+	} {
+		t.Run("CreateIn"+revoke.how, func(t *testing.T) {
+			e := setup(t, nb)
+			createUserWithFamilies(e, "f1", "f2")
+			must(t, "revoking family f1", revoke.do(e))
+			wantErr(t, "AccessTokens.Create in a family revoked ("+revoke.how+")", e.s.AccessTokens().Create(e.ctx, newAccessToken(e, "jti1", "f1")), store.ErrConflict)
+			read(e.s.AccessTokens().Get(e.ctx, "jti1")).wantErr(t, "AccessTokens.Get after a Create in a revoked family", store.ErrNotFound)
+			n, err := e.s.AccessTokens().DeleteByFamily(e.ctx, "f1")
+			must(t, "AccessTokens.DeleteByFamily of the revoked family", err)
+			if n != 0 {
+				t.Errorf("AccessTokens.DeleteByFamily of a revoked family after a refused Create: got %d, want 0", n)
+			}
+			createAccessToken(e, "jti2", "f2") // another family is still live
+		})
+	}
+
 	t.Run("CreateExistingID", func(t *testing.T) {
 		e := setup(t, nb)
+		createUserWithFamilies(e, "f1")
 		want := createAccessToken(e, "jti1", "f1")
-		dup := newAccessToken(e, "jti1", "f2")
+		dup := newAccessToken(e, "jti1", "f1")
 		dup.Subject = "mallory"
 		wantErr(t, "AccessTokens.Create of a taken ID", e.s.AccessTokens().Create(e.ctx, dup), store.ErrConflict)
 		checkRecord(t, "AccessTokens.Get after a conflicting Create", read(e.s.AccessTokens().Get(e.ctx, "jti1")).must(t, "AccessTokens.Get"), want)
@@ -219,6 +337,7 @@ func testAccessTokens(t *testing.T, nb NewBackend) {
 
 	t.Run("MissingAndDelete", func(t *testing.T) {
 		e := setup(t, nb)
+		createUserWithFamilies(e, "f1")
 		read(e.s.AccessTokens().Get(e.ctx, "nope")).wantErr(t, "AccessTokens.Get of a missing token", store.ErrNotFound)
 		wantErr(t, "AccessTokens.Delete of a missing token", e.s.AccessTokens().Delete(e.ctx, "nope"), store.ErrNotFound)
 		createAccessToken(e, "jti1", "f1")
@@ -231,6 +350,7 @@ func testAccessTokens(t *testing.T, nb NewBackend) {
 
 	t.Run("DeleteByFamily", func(t *testing.T) {
 		e := setup(t, nb)
+		createUserWithFamilies(e, "f1", "f2")
 		for _, id := range []string{"a1", "a2", "a3"} {
 			createAccessToken(e, id, "f1")
 		}
@@ -255,6 +375,7 @@ func testAccessTokens(t *testing.T, nb NewBackend) {
 
 	t.Run("ReturnsCopies", func(t *testing.T) {
 		e := setup(t, nb)
+		createUserWithFamilies(e, "f1")
 		tok := newAccessToken(e, "jti1", "f1")
 		must(t, "AccessTokens.Create", e.s.AccessTokens().Create(e.ctx, tok))
 		want := tok.Clone()
@@ -266,8 +387,8 @@ func testAccessTokens(t *testing.T, nb NewBackend) {
 	})
 }
 
-// newRefreshFamily returns a live refresh token family with every field set
-// but the revocation, expiring in thirty days.
+// newRefreshFamily returns a live refresh token family of user u1 with every
+// field set but the revocation, expiring in thirty days.
 func newRefreshFamily(e *env, id string) *store.RefreshFamily {
 	now := e.now()
 	return &store.RefreshFamily{
@@ -314,6 +435,7 @@ func checkRevoked(t *testing.T, e *env, what, id string, tokens ...string) {
 func testRefreshFamilies(t *testing.T, nb NewBackend) {
 	t.Run("CreateGet", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		f := newRefreshFamily(e, "f1")
 		checkFixture(t, f, "Generation", "Revoked", "RevokedAt")
 		revoked := newRefreshFamily(e, "f2")
@@ -325,8 +447,17 @@ func testRefreshFamilies(t *testing.T, nb NewBackend) {
 		}
 	})
 
+	t.Run("CreateUnknownUser", func(t *testing.T) {
+		e := setup(t, nb)
+		f := newRefreshFamily(e, "f1")
+		f.UserID = "nobody"
+		wantErr(t, "RefreshFamilies.Create for a user who does not exist", e.s.RefreshFamilies().Create(e.ctx, f), store.ErrNotFound)
+		read(e.s.RefreshFamilies().Get(e.ctx, "f1")).wantErr(t, "RefreshFamilies.Get after a Create for a missing user", store.ErrNotFound)
+	})
+
 	t.Run("CreateExistingID", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		want := createRefreshFamily(e, "f1")
 		dup := newRefreshFamily(e, "f1")
 		dup.TokenHash = "another"
@@ -336,6 +467,7 @@ func testRefreshFamilies(t *testing.T, nb NewBackend) {
 
 	t.Run("Rotate", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		want := createRefreshFamily(e, "f1")
 		for gen := uint64(1); gen <= 3; gen++ {
 			from, to := want.TokenHash, fmt.Sprintf("hash-f1-%d", gen)
@@ -349,6 +481,7 @@ func testRefreshFamilies(t *testing.T, nb NewBackend) {
 
 	t.Run("RotateReuse", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		createRefreshFamily(e, "f1")
 		createRefreshFamily(e, "f2")
 		createAccessToken(e, "a1", "f1")
@@ -374,7 +507,9 @@ func testRefreshFamilies(t *testing.T, nb NewBackend) {
 
 	t.Run("Revoke", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		createRefreshFamily(e, "f1")
+		createRefreshFamily(e, "f2")
 		createAccessToken(e, "a1", "f1")
 		other := createAccessToken(e, "b1", "f2")
 		must(t, "RefreshFamilies.Revoke", e.s.RefreshFamilies().Revoke(e.ctx, "f1"))
@@ -386,6 +521,7 @@ func testRefreshFamilies(t *testing.T, nb NewBackend) {
 
 	t.Run("Missing", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		read(e.s.RefreshFamilies().Get(e.ctx, "nope")).wantErr(t, "RefreshFamilies.Get of a missing family", store.ErrNotFound)
 		read(e.s.RefreshFamilies().Rotate(e.ctx, "nope", "a", "b")).wantErr(t, "RefreshFamilies.Rotate of a missing family", store.ErrNotFound)
 		wantErr(t, "RefreshFamilies.Revoke of a missing family", e.s.RefreshFamilies().Revoke(e.ctx, "nope"), store.ErrNotFound)
@@ -393,6 +529,7 @@ func testRefreshFamilies(t *testing.T, nb NewBackend) {
 
 	t.Run("ReturnsCopies", func(t *testing.T) {
 		e := setup(t, nb)
+		createUser(e, "u1")
 		f := newRefreshFamily(e, "f1")
 		must(t, "RefreshFamilies.Create", e.s.RefreshFamilies().Create(e.ctx, f))
 		want := f.Clone()

@@ -52,6 +52,13 @@ func testSessions(t *testing.T, nb NewBackend) {
 		checkRecord(t, "Sessions.Get", read(e.s.Sessions().Get(e.ctx, "s1")).must(t, "Sessions.Get"), want)
 	})
 
+	t.Run("CreateUnknownUser", func(t *testing.T) {
+		e := setup(t, nb)
+		wantErr(t, "Sessions.Create for a user who does not exist", e.s.Sessions().Create(e.ctx, newSession(e, "s1", "nobody")), store.ErrNotFound)
+		read(e.s.Sessions().Get(e.ctx, "s1")).wantErr(t, "Sessions.Get after a Create for a missing user", store.ErrNotFound)
+		checkList(t, "Sessions.ListByUser after a Create for a missing user", read(e.s.Sessions().ListByUser(e.ctx, "nobody")).must(t, "Sessions.ListByUser"), nil, sessionKey)
+	})
+
 	t.Run("CreateExistingID", func(t *testing.T) {
 		e := setup(t, nb)
 		createUser(e, "u1")

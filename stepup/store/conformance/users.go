@@ -280,46 +280,18 @@ func testUsers(t *testing.T, nb NewBackend) {
 		e := setup(t, nb)
 		createUser(e, "u1")
 		createUser(e, "u2")
-		for _, uid := range []string{"u1", "u2"} {
-			must(t, "Authenticators.Create", e.s.Authenticators().Create(e.ctx, newAuthenticator(e, "a-"+uid, uid)))
-			must(t, "Devices.Create", e.s.Devices().Create(e.ctx, newDevice(e, uid, "d1")))
-			must(t, "Sessions.Create", e.s.Sessions().Create(e.ctx, newSession(e, "s-"+uid, uid)))
-		}
+		mine := createBelongings(e, "u1")
+		kept := append(createBelongings(e, "u2"), createUnowned(e)...)
 		must(t, "Users.Delete", e.s.Users().Delete(e.ctx, "u1"))
-
-		_, err := e.s.Authenticators().Get(e.ctx, "a-u1")
-		wantErr(t, "Authenticators.Get of a deleted user's authenticator", err, store.ErrNotFound)
-		_, err = e.s.Authenticators().GetByCredentialID(e.ctx, newAuthenticator(e, "a-u1", "u1").CredentialID)
-		wantErr(t, "Authenticators.GetByCredentialID of a deleted user's authenticator", err, store.ErrNotFound)
-		as, err := e.s.Authenticators().ListByUser(e.ctx, "u1")
-		must(t, "Authenticators.ListByUser of a deleted user", err)
-		if len(as) != 0 {
-			t.Errorf("Authenticators.ListByUser of a deleted user: got %d authenticators, want 0", len(as))
-		}
-		_, err = e.s.Devices().Get(e.ctx, "u1", "d1")
-		wantErr(t, "Devices.Get of a deleted user's device", err, store.ErrNotFound)
-		ds, err := e.s.Devices().ListByUser(e.ctx, "u1")
-		must(t, "Devices.ListByUser of a deleted user", err)
-		if len(ds) != 0 {
-			t.Errorf("Devices.ListByUser of a deleted user: got %d devices, want 0", len(ds))
-		}
-		_, err = e.s.Sessions().Get(e.ctx, "s-u1")
-		wantErr(t, "Sessions.Get of a deleted user's session", err, store.ErrNotFound)
-		ss, err := e.s.Sessions().ListByUser(e.ctx, "u1")
-		must(t, "Sessions.ListByUser of a deleted user", err)
-		if len(ss) != 0 {
-			t.Errorf("Sessions.ListByUser of a deleted user: got %d sessions, want 0", len(ss))
-		}
-
-		read(e.s.Authenticators().Get(e.ctx, "a-u2")).must(t, "Authenticators.Get of another user's authenticator")
-		read(e.s.Devices().Get(e.ctx, "u2", "d1")).must(t, "Devices.Get of another user's device")
-		read(e.s.Sessions().Get(e.ctx, "s-u2")).must(t, "Sessions.Get of another user's session")
-
-		// The deleted authenticator's credential id is free again.
-		createUser(e, "u3")
-		reused := newAuthenticator(e, "a-u3", "u3")
-		reused.CredentialID = newAuthenticator(e, "a-u1", "u1").CredentialID
-		must(t, "Authenticators.Create with a deleted user's credential id", e.s.Authenticators().Create(e.ctx, reused))
+		checkGone(t, e, "after Users.Delete of the user", mine)
+		checkKept(t, e, "after Users.Delete of another user", kept)
+		wantErr(t, "Sessions.Create for a deleted user", e.s.Sessions().Create(e.ctx, newSession(e, "s-again", "u1")), store.ErrNotFound)
+		wantErr(t, "Actions.Create for a deleted user", e.s.Actions().Create(e.ctx, newAction(e, "x-again", "u1", "payment", "idem-2")), store.ErrNotFound)
+		// A new user with the same ID starts with nothing, and every ID
+		// and key the deleted records held is free again.
+		createUser(e, "u1")
+		checkGone(t, e, "after Users.Delete and a new Users.Create of the same ID", mine)
+		checkKept(t, e, "after Users.Delete and a new Users.Create of the same ID", createBelongings(e, "u1"))
 	})
 
 	t.Run("ListPaging", func(t *testing.T) {
@@ -339,6 +311,44 @@ func testUsers(t *testing.T, nb NewBackend) {
 		}
 		checkPaging(t, "Users", all, userKey, list)
 	})
+
+	t.Run("ListPagingBytewise", func(t *testing.T) {
+		e := setup(t, nb)
+		byID := map[string]*store.User{}
+		for _, id := range bytewiseKeys {
+			byID[id] = createUser(e, id)
+		}
+		checkBytewise(t, "Users", byID, userKey, func(p store.Page) []*store.User {
+			t.Helper()
+			return read(e.s.Users().List(e.ctx, p)).must(t, fmt.Sprintf("Users.List(%+v)", p))
+		})
+	})
+}
+
+// bytewiseKeys are the keys that ListPagingBytewise stores, out of order;
+// bytewiseOrder is how a listing sorts them. Compared bytewise, upper case
+// sorts before lower case and a multi-byte UTF-8 letter after all of ASCII,
+// which neither a case-insensitive nor a locale collation does.
+var (
+	bytewiseKeys  = []string{"b", "é", "B", "a", "Z", "z"}
+	bytewiseOrder = []string{"B", "Z", "a", "b", "z", "é"}
+)
+
+// checkBytewise checks a listing by Page of the records stored under
+// bytewiseKeys, found in byKey.
+func checkBytewise[T any](t *testing.T, aggregate string, byKey map[string]*T, key func(*T) string, list func(store.Page) []*T) {
+	t.Helper()
+	want := func(keys ...string) []*T {
+		rs := make([]*T, len(keys))
+		for i, k := range keys {
+			rs[i] = byKey[k]
+		}
+		return rs
+	}
+	checkList(t, aggregate+".List(Page{}) of keys in mixed case", list(store.Page{}), want(bytewiseOrder...), key)
+	checkList(t, aggregate+`.List(Page{After: "Z", Limit: 2})`, list(store.Page{After: "Z", Limit: 2}), want("a", "b"), key)
+	checkList(t, aggregate+`.List(Page{After: "C"})`, list(store.Page{After: "C"}), want("Z", "a", "b", "z", "é"), key)
+	checkList(t, aggregate+`.List(Page{After: "z"})`, list(store.Page{After: "z"}), want("é"), key)
 }
 
 // checkPaging checks a listing by Page of the records all, sorted by key.

@@ -36,7 +36,7 @@ func (r authenticators) GetByCredentialID(_ context.Context, credentialID []byte
 }
 
 func (r authenticators) Update(_ context.Context, a *store.Authenticator) error {
-	return r.update(a, func(stored, next *store.Authenticator) {
+	return r.update(a, nil, func(stored, next *store.Authenticator) {
 		next.Counter = stored.Counter // only AdvanceCounter moves it
 	})
 }
@@ -73,7 +73,7 @@ func (r devices) Get(_ context.Context, userID, id string) (*store.Device, error
 func (r devices) ListByUser(_ context.Context, userID string) ([]*store.Device, error) {
 	return r.list(indexID+"_prefix", userID)
 }
-func (r devices) Update(_ context.Context, d *store.Device) error { return r.update(d, nil) }
+func (r devices) Update(_ context.Context, d *store.Device) error { return r.update(d, nil, nil) }
 func (r devices) Delete(_ context.Context, userID, id string) error {
 	return r.delete(userID, id)
 }

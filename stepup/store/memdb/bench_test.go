@@ -3,6 +3,7 @@ package memdb
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"runtime"
@@ -115,13 +116,15 @@ func BenchmarkOpen(b *testing.B) {
 }
 
 // writeJournal writes n user-creating transactions straight into segment
-// 1, with the same encoding the store uses but no fsync per record.
+// 1, in the store's own format, but with no sync per transaction.
 func writeJournal(b *testing.B, dir string, n int) {
 	f, err := os.Create(segmentPath(dir, 1))
 	if err != nil {
 		b.Fatal(err)
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
+	header, salt := newSegmentHeader()
+	w.Write(header)
 	created := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
 	var frame []byte
 	for i := range n {
@@ -133,11 +136,14 @@ func writeJournal(b *testing.B, dir string, n int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		payload, err := encMode.Marshal([]change{{Table: tableUsers, Record: rec}})
+		txn, err := encMode.Marshal([]change{{Table: tableUsers, Record: rec}})
 		if err != nil {
 			b.Fatal(err)
 		}
-		frame = appendFrame(frame[:0], payload)
+		// One transaction a batch: the most frames a journal can hold.
+		frame = appendFrame(frame[:0], salt, binary.AppendUvarint(nil, uint64(len(txn))))
+		frame = append(frame, txn...)
+		sealFrame(frame, 0, salt)
 		w.Write(frame)
 	}
 	if err := w.Flush(); err != nil {

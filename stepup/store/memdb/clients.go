@@ -18,7 +18,7 @@ func (r clients) Create(_ context.Context, c *store.Client) error { return r.cre
 func (r clients) Get(_ context.Context, id string) (*store.Client, error) {
 	return r.get(indexID, id)
 }
-func (r clients) Update(_ context.Context, c *store.Client) error { return r.update(c, nil) }
+func (r clients) Update(_ context.Context, c *store.Client) error { return r.update(c, nil, nil) }
 func (r clients) Delete(_ context.Context, id string) error       { return r.delete(id) }
 func (r clients) List(_ context.Context, p store.Page) ([]*store.Client, error) {
 	return r.page(p)
@@ -36,7 +36,7 @@ func (r apiKeys) Create(_ context.Context, k *store.APIKey) error { return r.cre
 func (r apiKeys) Get(_ context.Context, id string) (*store.APIKey, error) {
 	return r.get(indexID, id)
 }
-func (r apiKeys) Update(_ context.Context, k *store.APIKey) error { return r.update(k, nil) }
+func (r apiKeys) Update(_ context.Context, k *store.APIKey) error { return r.update(k, nil, nil) }
 func (r apiKeys) Delete(_ context.Context, id string) error       { return r.delete(id) }
 func (r apiKeys) List(_ context.Context, p store.Page) ([]*store.APIKey, error) {
 	return r.page(p)
@@ -54,8 +54,10 @@ func (r signingKeys) Create(_ context.Context, k *store.SigningKey) error { retu
 func (r signingKeys) Get(_ context.Context, id string) (*store.SigningKey, error) {
 	return r.get(indexID, id)
 }
-func (r signingKeys) Update(_ context.Context, k *store.SigningKey) error { return r.update(k, nil) }
-func (r signingKeys) Delete(_ context.Context, id string) error           { return r.delete(id) }
+func (r signingKeys) Update(_ context.Context, k *store.SigningKey) error {
+	return r.update(k, nil, nil)
+}
+func (r signingKeys) Delete(_ context.Context, id string) error { return r.delete(id) }
 func (r signingKeys) List(_ context.Context) ([]*store.SigningKey, error) {
 	return r.list(indexID)
 }

@@ -1,45 +1,62 @@
 package memdb
 
 import (
+	"crypto/rand"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 )
 
-// A frame is one record on disk, in the journal and in snapshots:
+// A frame is one checksummed unit on disk:
 //
 //	length   uint32 LE  payload length
-//	crc      uint32 LE  CRC-32C of the payload
-//	hdrcrc   uint32 LE  CRC-32C of the first 8 bytes
+//	crc      uint32 LE  CRC-32C of the payload, seeded with the salt's high half
+//	hdrcrc   uint32 LE  CRC-32C of the first 8 bytes, seeded with the low half
 //	payload  length bytes
 //
 // The header has its own checksum so that a flipped bit in a length can
-// never make the reader skip or misread valid records after it.
+// never make the reader skip or misread the frames after it. In the journal
+// one frame holds one group-commit batch, written with one write and one
+// sync: before the sync its pages may reach the disk in any order, so the
+// whole batch must stand or fall together. The salt is random per journal
+// segment, so bytes a user stored inside a record can never pass for a
+// frame of their own. Snapshots use salt 0.
 const (
 	frameHeader  = 12
-	maxFrameSize = 256 << 20 // no transaction comes near this; a larger length is corruption
+	maxFrameSize = 1 << 30 // a larger length is corruption
+	maxTxnSize   = 64 << 20
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// appendFrame appends payload, framed, to buf.
-func appendFrame(buf, payload []byte) []byte {
-	var h [frameHeader]byte
+// reserveFrame starts a frame in buf; sealFrame fills its header once the
+// payload has been appended after it.
+func reserveFrame(buf []byte) []byte { return append(buf, make([]byte, frameHeader)...) }
+
+// sealFrame writes the header of the frame that starts at buf[start:].
+func sealFrame(buf []byte, start int, salt uint64) {
+	h, payload := buf[start:start+frameHeader], buf[start+frameHeader:]
 	binary.LittleEndian.PutUint32(h[0:], uint32(len(payload)))
-	binary.LittleEndian.PutUint32(h[4:], crc32.Checksum(payload, castagnoli))
-	binary.LittleEndian.PutUint32(h[8:], crc32.Checksum(h[:8], castagnoli))
-	buf = append(buf, h[:]...)
-	return append(buf, payload...)
+	binary.LittleEndian.PutUint32(h[4:], crc32.Update(uint32(salt>>32), castagnoli, payload))
+	binary.LittleEndian.PutUint32(h[8:], crc32.Update(uint32(salt), castagnoli, h[:8]))
+}
+
+// appendFrame appends payload, framed, to buf.
+func appendFrame(buf []byte, salt uint64, payload []byte) []byte {
+	start := len(buf)
+	buf = append(reserveFrame(buf), payload...)
+	sealFrame(buf, start, salt)
+	return buf
 }
 
 // frameAt reads the frame at data[off:]. It returns the payload and the
 // offset after it, or a reason why no valid frame starts there.
-func frameAt(data []byte, off int) (payload []byte, next int, reason string) {
+func frameAt(data []byte, off int, salt uint64) (payload []byte, next int, reason string) {
 	rest := data[off:]
 	if len(rest) < frameHeader {
 		return nil, 0, fmt.Sprintf("%d bytes are too few for a record header", len(rest))
 	}
-	if crc32.Checksum(rest[:8], castagnoli) != binary.LittleEndian.Uint32(rest[8:]) {
+	if crc32.Update(uint32(salt), castagnoli, rest[:8]) != binary.LittleEndian.Uint32(rest[8:]) {
 		return nil, 0, "record header checksum mismatch"
 	}
 	n := int(binary.LittleEndian.Uint32(rest[0:]))
@@ -50,7 +67,7 @@ func frameAt(data []byte, off int) (payload []byte, next int, reason string) {
 		return nil, 0, fmt.Sprintf("record of %d bytes is cut short at %d", n, len(rest)-frameHeader)
 	}
 	payload = rest[frameHeader : frameHeader+n]
-	if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(rest[4:]) {
+	if crc32.Update(uint32(salt>>32), castagnoli, payload) != binary.LittleEndian.Uint32(rest[4:]) {
 		return nil, 0, "record checksum mismatch"
 	}
 	return payload, off + frameHeader + n, ""
@@ -68,11 +85,11 @@ type corruption struct {
 // scanFrames calls fn for each frame of data in order. It stops at the first
 // frame that cannot be read and describes it; nil means all of data was
 // read. An error from fn is returned as is.
-func scanFrames(data []byte, fn func(payload []byte) error) (*corruption, error) {
+func scanFrames(data []byte, salt uint64, fn func(payload []byte) error) (*corruption, error) {
 	for off := 0; off < len(data); {
-		payload, next, reason := frameAt(data, off)
+		payload, next, reason := frameAt(data, off, salt)
 		if reason != "" {
-			return &corruption{Offset: off, Reason: reason, Tail: !validFrameAfter(data, off)}, nil
+			return &corruption{Offset: off, Reason: reason, Tail: !validFrameAfter(data, off, salt)}, nil
 		}
 		if err := fn(payload); err != nil {
 			return nil, err
@@ -83,13 +100,54 @@ func scanFrames(data []byte, fn func(payload []byte) error) (*corruption, error)
 }
 
 // validFrameAfter reports whether a valid frame starts anywhere after off.
-// Both checksums must hold, so a chance match in garbage is negligible
-// (about 2^-64 per position).
-func validFrameAfter(data []byte, off int) bool {
+// Both salted checksums must hold, so neither chance nor a crafted record
+// makes one appear.
+func validFrameAfter(data []byte, off int, salt uint64) bool {
 	for i := off + 1; i+frameHeader <= len(data); i++ {
-		if _, _, reason := frameAt(data, i); reason == "" {
+		if _, _, reason := frameAt(data, i, salt); reason == "" {
 			return true
 		}
 	}
 	return false
+}
+
+// A journal segment starts with a header: a magic string and the salt of
+// its frames. It is synced before the first frame is written, so a header
+// that cannot be read is either a segment whose creation a crash cut short
+// (nothing follows it) or corruption.
+const (
+	segmentMagic  = "stepupJ1"
+	segmentHeader = len(segmentMagic) + 8
+)
+
+func newSegmentHeader() (header []byte, salt uint64) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	salt = binary.LittleEndian.Uint64(b[:])
+	return append([]byte(segmentMagic), b[:]...), salt
+}
+
+func parseSegmentHeader(data []byte) (salt uint64, ok bool) {
+	if len(data) < segmentHeader || string(data[:len(segmentMagic)]) != segmentMagic {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint64(data[len(segmentMagic):segmentHeader]), true
+}
+
+// batchRecords calls fn for each transaction of a batch frame's payload:
+// each is a uvarint length and that many bytes.
+func batchRecords(payload []byte, fn func(txn []byte) error) error {
+	for len(payload) > 0 {
+		n, k := binary.Uvarint(payload)
+		if k <= 0 || n > uint64(len(payload)-k) {
+			return fmt.Errorf("malformed batch: bad transaction length")
+		}
+		if err := fn(payload[k : k+int(n)]); err != nil {
+			return err
+		}
+		payload = payload[k+int(n):]
+	}
+	return nil
 }

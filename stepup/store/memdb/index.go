@@ -146,10 +146,12 @@ func (ix stringIndex[T]) argsOf(obj any) []any {
 
 func (ix uintIndex[T]) argsOf(obj any) []any { return []any{ix.key(obj.(*T))} }
 
-// timeKey orders instants bytewise: Unix nanoseconds with the sign bit
-// flipped, big-endian.
+// timeKey orders instants bytewise: Unix seconds with the sign bit flipped,
+// then nanoseconds, big-endian. (Unix nanoseconds would overflow outside
+// 1678-2262, and a year-9999 expiry would sort before now.)
 func timeKey(t time.Time) []byte {
-	return binary.BigEndian.AppendUint64(nil, uint64(t.UnixNano())^(1<<63))
+	k := binary.BigEndian.AppendUint64(make([]byte, 0, 12), uint64(t.Unix())^(1<<63))
+	return binary.BigEndian.AppendUint32(k, uint32(t.Nanosecond()))
 }
 
 // describe names an indexer for the schema golden file.

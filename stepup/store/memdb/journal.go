@@ -1,46 +1,57 @@
 package memdb
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
 
-// journal appends framed records to the current segment file. Callers
-// append under go-memdb's writer lock, which orders the records as the
-// transactions committed; one flusher goroutine writes and syncs what has
-// accumulated, so all the commits that arrive during one sync share the
-// next one (group commit).
+// journal appends transactions to the current segment file. Callers
+// append under go-memdb's writer lock, which orders them as they committed;
+// one flusher goroutine writes and syncs what has accumulated as one frame,
+// so all the commits that arrive during one sync share the next one (group
+// commit).
 type journal struct {
 	dir string
 
-	mu      sync.Mutex
-	pending *batch // records not yet handed to the flusher
-	closed  bool
-	err     error  // sticky: after a failed write nothing more is written
-	records uint64 // appended since the segment began
+	mu       sync.Mutex
+	pending  *batch // transactions not yet handed to the flusher
+	inflight *batch // the batch being written, if any
+	closed   bool
+	err      error  // sticky: after a failed write nothing more is written
+	records  uint64 // transactions in the current segment
+
+	// failed mirrors err for readers, who must not take a lock.
+	failed atomic.Pointer[error]
 
 	kick chan struct{} // wakes the flusher; capacity 1
 	done chan struct{} // closed when the flusher has exited
 
-	// Owned by the flusher goroutine.
+	// Owned by the flusher goroutine (seg also read under mu).
 	file *os.File
 	seg  uint64
+	salt uint64
 }
 
-// batch is the records of the commits that share one sync.
+// batch is the transactions of the commits that share one sync. buf is
+// one frame: a reserved header, then each transaction as a uvarint length
+// and its bytes.
 type batch struct {
-	buf    []byte
-	rotate bool          // start a new segment after this batch
-	done   chan struct{} // closed once buf is on disk (or failed)
-	err    error         // set before done is closed
+	buf       []byte
+	n         int
+	rotate    bool          // start a new segment after this batch
+	done      chan struct{} // closed once buf is on disk (or failed)
+	err       error         // the write's outcome, set before done is closed
+	rotateErr error         // why the new segment could not be started
 }
 
-func newBatch() *batch { return &batch{done: make(chan struct{})} }
+func newBatch() *batch { return &batch{buf: reserveFrame(nil), done: make(chan struct{})} }
 
 // wait blocks until the batch is synced and returns the outcome.
 func (b *batch) wait() error {
@@ -52,27 +63,20 @@ func segmentPath(dir string, n uint64) string {
 	return filepath.Join(dir, fmt.Sprintf("journal-%020d.wal", n))
 }
 
-// openJournal continues segment seg (creating it if needed) after its first
-// size bytes: anything beyond is a torn tail the loader decided to drop.
-func openJournal(dir string, seg uint64, size int64, records uint64) (*journal, error) {
-	f, err := os.OpenFile(segmentPath(dir, seg), os.O_RDWR|os.O_CREATE, 0o600)
+// openJournal continues segment seg after its first size bytes (anything
+// beyond is a torn tail the loader decided to drop). A segment without a
+// whole header is started afresh.
+func openJournal(dir string, seg uint64, size int64, salt uint64, records uint64) (*journal, error) {
+	var (
+		f   *os.File
+		err error
+	)
+	if size < int64(segmentHeader) {
+		f, salt, err = createSegment(dir, seg, os.O_TRUNC)
+	} else {
+		f, err = continueSegment(dir, seg, size)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("memdb: open journal: %w", err)
-	}
-	if err := f.Truncate(size); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("memdb: truncate journal: %w", err)
-	}
-	if _, err := f.Seek(size, 0); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("memdb: seek journal: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("memdb: sync journal: %w", err)
-	}
-	if err := syncDir(dir); err != nil {
-		f.Close()
 		return nil, err
 	}
 	j := &journal{
@@ -83,16 +87,66 @@ func openJournal(dir string, seg uint64, size int64, records uint64) (*journal, 
 		done:    make(chan struct{}),
 		file:    f,
 		seg:     seg,
+		salt:    salt,
 	}
 	go j.flushLoop()
 	return j, nil
 }
 
+// createSegment creates segment n with a new header, synced with its
+// folder entry before any frame can follow it.
+func createSegment(dir string, n uint64, flag int) (*os.File, uint64, error) {
+	f, err := os.OpenFile(segmentPath(dir, n), os.O_RDWR|os.O_CREATE|flag, 0o600)
+	if err != nil {
+		return nil, 0, fmt.Errorf("memdb: create journal segment: %w", err)
+	}
+	header, salt := newSegmentHeader()
+	if _, err := f.Write(header); err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("memdb: write journal segment header: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("memdb: sync journal segment: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, salt, nil
+}
+
+// continueSegment opens segment n for appending after its first size bytes.
+func continueSegment(dir string, n uint64, size int64) (*os.File, error) {
+	f, err := os.OpenFile(segmentPath(dir, n), os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("memdb: open journal: %w", err)
+	}
+	fail := func(what string, err error) (*os.File, error) {
+		f.Close()
+		return nil, fmt.Errorf("memdb: %s journal: %w", what, err)
+	}
+	if fi, err := f.Stat(); err != nil {
+		return fail("stat", err)
+	} else if fi.Size() != size {
+		if err := f.Truncate(size); err != nil {
+			return fail("truncate", err)
+		}
+		if err := f.Sync(); err != nil {
+			return fail("sync", err)
+		}
+	}
+	if _, err := f.Seek(size, 0); err != nil {
+		return fail("seek", err)
+	}
+	return f, nil
+}
+
 var errClosed = errors.New("memdb: store is closed")
 
-// append queues one record and returns the batch to wait on. It must be
-// called in commit order (under go-memdb's writer lock).
-func (j *journal) append(payload []byte) (*batch, error) {
+// append queues one transaction and returns the batch to wait on. It must
+// be called in commit order (under go-memdb's writer lock).
+func (j *journal) append(txn []byte) (*batch, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	switch {
@@ -100,12 +154,37 @@ func (j *journal) append(payload []byte) (*batch, error) {
 		return nil, j.err
 	case j.closed:
 		return nil, errClosed
+	case len(j.pending.buf)+binary.MaxVarintLen64+len(txn) > maxFrameSize:
+		return nil, errors.New("memdb: too much is waiting for the disk; try again")
 	}
 	b := j.pending
-	b.buf = appendFrame(b.buf, payload)
+	b.buf = binary.AppendUvarint(b.buf, uint64(len(txn)))
+	b.buf = append(b.buf, txn...)
+	b.n++
 	j.records++
 	j.wake()
 	return b, nil
+}
+
+// barrier waits until every transaction appended so far is on disk. A
+// transaction that changed nothing calls it: what it read (say, "already
+// revoked") may be a change not yet synced, and its caller must not hear
+// of it before it is durable.
+func (j *journal) barrier() error {
+	j.mu.Lock()
+	if j.err != nil {
+		defer j.mu.Unlock()
+		return j.err
+	}
+	b := j.pending
+	if b.n == 0 {
+		b = j.inflight // the pending batch waits for no one; the one on its way might
+	}
+	j.mu.Unlock()
+	if b == nil {
+		return nil
+	}
+	return b.wait()
 }
 
 func (j *journal) wake() {
@@ -115,7 +194,7 @@ func (j *journal) wake() {
 	}
 }
 
-// sinceRotation returns how many records the current segment holds.
+// sinceRotation returns how many transactions the current segment holds.
 func (j *journal) sinceRotation() uint64 {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -123,50 +202,43 @@ func (j *journal) sinceRotation() uint64 {
 }
 
 // rotate syncs what is pending and starts the next segment, whose number it
-// returns. The caller holds go-memdb's writer lock, so no record can be
-// appended between the two segments' contents and the snapshot it takes.
+// returns. The caller holds go-memdb's writer lock, so no transaction can
+// be appended between the old segment's contents and the snapshot the
+// caller takes. If the new segment cannot be created, the journal goes on
+// in the old one and rotate reports why.
 func (j *journal) rotate() (uint64, error) {
 	j.mu.Lock()
-	if j.err != nil || j.closed {
-		err := j.err
-		if err == nil {
-			err = errClosed
-		}
+	if err := j.healthLocked(); err != nil {
 		j.mu.Unlock()
 		return 0, err
 	}
 	b := j.pending
 	b.rotate = true
-	j.records = 0
 	j.wake()
 	j.mu.Unlock()
 	if err := b.wait(); err != nil {
 		return 0, err
 	}
+	if b.rotateErr != nil {
+		return 0, b.rotateErr
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.records = 0
 	return j.seg, nil
 }
 
 // close syncs what is pending and closes the segment file.
 func (j *journal) close() error {
 	j.mu.Lock()
-	if j.closed {
-		j.mu.Unlock()
-		<-j.done
-		return nil
-	}
+	already := j.closed
 	j.closed = true
 	j.wake()
 	j.mu.Unlock()
 	<-j.done
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.err
-}
-
-// failure returns the sticky write error, if any.
-func (j *journal) failure() error {
+	if already {
+		return nil
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.err
@@ -176,10 +248,22 @@ func (j *journal) failure() error {
 func (j *journal) health() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	return j.healthLocked()
+}
+
+func (j *journal) healthLocked() error {
 	if j.err == nil && j.closed {
 		return errClosed
 	}
 	return j.err
+}
+
+// failure returns the sticky write error without taking the lock.
+func (j *journal) failure() error {
+	if p := j.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 func (j *journal) flushLoop() {
@@ -189,18 +273,25 @@ func (j *journal) flushLoop() {
 		j.mu.Lock()
 		b := j.pending
 		j.pending = newBatch()
+		j.inflight = b
 		closed := j.closed
+		failed := j.err
 		j.mu.Unlock()
 
-		err := j.flush(b)
-		if err != nil {
-			j.mu.Lock()
-			if j.err == nil {
-				j.err = fmt.Errorf("memdb: journal write failed; the store accepts no more writes until it is reopened: %w", err)
+		b.err = failed
+		if failed == nil {
+			if err := j.flush(b); err != nil {
+				err = fmt.Errorf("memdb: journal write failed; the store refuses reads and writes until it is reopened: %w", err)
+				j.mu.Lock()
+				j.err = err
+				j.failed.Store(&err)
+				j.mu.Unlock()
+				b.err = err
 			}
-			b.err = j.err
-			j.mu.Unlock()
 		}
+		j.mu.Lock()
+		j.inflight = nil
+		j.mu.Unlock()
 		close(b.done)
 		if closed {
 			return
@@ -208,12 +299,11 @@ func (j *journal) flushLoop() {
 	}
 }
 
-// flush writes one batch and syncs it; it runs only in the flusher.
+// flush writes one batch as one frame and syncs it, then starts a new
+// segment if asked. It runs only in the flusher.
 func (j *journal) flush(b *batch) error {
-	if err := j.failure(); err != nil {
-		return err
-	}
-	if len(b.buf) > 0 {
+	if b.n > 0 {
+		sealFrame(b.buf, 0, j.salt)
 		if _, err := j.file.Write(b.buf); err != nil {
 			return err
 		}
@@ -223,21 +313,17 @@ func (j *journal) flush(b *batch) error {
 			return err
 		}
 	}
-	if !b.rotate {
-		return nil
+	if b.rotate {
+		next, salt, err := createSegment(j.dir, j.seg+1, os.O_EXCL)
+		if err != nil {
+			b.rotateErr = err // the old segment takes the writes that follow
+			return nil
+		}
+		j.file.Close()
+		j.mu.Lock()
+		j.file, j.seg, j.salt = next, j.seg+1, salt
+		j.mu.Unlock()
 	}
-	next, err := os.OpenFile(segmentPath(j.dir, j.seg+1), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if err := syncDir(j.dir); err != nil {
-		next.Close()
-		return err
-	}
-	j.file.Close()
-	j.mu.Lock()
-	j.file, j.seg = next, j.seg+1
-	j.mu.Unlock()
 	return nil
 }
 

@@ -18,12 +18,16 @@ func (s *Store) AuthRequests() store.AuthRequests {
 		func(x *store.AuthRequest) *uint64 { return &x.Version }}}
 }
 
-func (r authRequests) Create(_ context.Context, x *store.AuthRequest) error { return r.create(x, nil) }
+func (r authRequests) Create(_ context.Context, x *store.AuthRequest) error {
+	return r.create(x, r.s.userExistsIfSet(x.UserID))
+}
 func (r authRequests) Get(_ context.Context, id string) (*store.AuthRequest, error) {
 	return r.get(indexID, id)
 }
-func (r authRequests) Update(_ context.Context, x *store.AuthRequest) error { return r.update(x, nil) }
-func (r authRequests) Delete(_ context.Context, id string) error            { return r.delete(id) }
+func (r authRequests) Update(_ context.Context, x *store.AuthRequest) error {
+	return r.update(x, r.s.userExistsIfSet(x.UserID), nil)
+}
+func (r authRequests) Delete(_ context.Context, id string) error { return r.delete(id) }
 
 type authCodes struct{ records[store.AuthCode] }
 
@@ -44,7 +48,21 @@ func (s *Store) AccessTokens() store.AccessTokens {
 	return accessTokens{records[store.AccessToken]{s, tableAccessTokens, (*store.AccessToken).Clone, nil}}
 }
 
-func (r accessTokens) Create(_ context.Context, t *store.AccessToken) error { return r.create(t, nil) }
+func (r accessTokens) Create(_ context.Context, t *store.AccessToken) error {
+	return r.create(t, func(txn *memdb.Txn, now time.Time) error {
+		if t.RefreshFamilyID == "" {
+			return nil
+		}
+		f, err := find[store.RefreshFamily](r.s, txn, now, tableRefreshFamilies, indexID, t.RefreshFamilyID)
+		if err != nil {
+			return fmt.Errorf("memdb: refresh family of the access token: %w", err)
+		}
+		if f.Revoked {
+			return fmt.Errorf("memdb: refresh family of the access token is revoked: %w", store.ErrConflict)
+		}
+		return nil
+	})
+}
 func (r accessTokens) Get(_ context.Context, id string) (*store.AccessToken, error) {
 	return r.get(indexID, id)
 }
@@ -81,7 +99,7 @@ func (s *Store) RefreshFamilies() store.RefreshFamilies {
 }
 
 func (r refreshFamilies) Create(_ context.Context, f *store.RefreshFamily) error {
-	return r.create(f, nil)
+	return r.create(f, r.s.userExists(f.UserID))
 }
 func (r refreshFamilies) Get(_ context.Context, id string) (*store.RefreshFamily, error) {
 	return r.get(indexID, id)

@@ -74,15 +74,21 @@ func (r records[T]) page(p store.Page) ([]*T, error) {
 }
 
 // update replaces the live record with rec's id if rec's Version is the
-// stored one, and increments rec's Version. keep, if set, copies fields
-// that Update must not change from the stored record into the new one.
-func (r records[T]) update(rec *T, keep func(stored, next *T)) error {
+// stored one, and increments rec's Version. check, if set, runs first in
+// the same transaction; keep, if set, copies fields that Update must not
+// change from the stored record into the new one.
+func (r records[T]) update(rec *T, check func(txn *memdb.Txn, now time.Time) error, keep func(stored, next *T)) error {
 	c := r.clone(rec)
 	id := r.s.tables[r.table].schema.Indexes[indexID].Indexer.(argser).argsOf(c)
 	err := r.s.update(func(txn *memdb.Txn, now time.Time) error {
 		cur, err := find[T](r.s, txn, now, r.table, indexID, id...)
 		if err != nil {
 			return err
+		}
+		if check != nil {
+			if err := check(txn, now); err != nil {
+				return err
+			}
 		}
 		if err := checkVersion(r.table, *r.version(cur), *r.version(c)); err != nil {
 			return err

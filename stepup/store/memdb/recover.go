@@ -17,7 +17,8 @@ const replayBatch = 8192
 type recovered struct {
 	segment uint64 // the segment to append to
 	size    int64  // its valid length
-	records uint64 // records in it
+	salt    uint64 // its frames' salt
+	records uint64 // transactions in it
 }
 
 // recover loads the newest snapshot and replays the journal after it.
@@ -35,8 +36,13 @@ func (s *Store) recover() (recovered, error) {
 	var base uint64 = 1
 	if len(snaps) > 0 {
 		base = snaps[len(snaps)-1]
-		if _, err := readSnapshot(snapshotPath(s.dir, base), loader.put); err != nil {
+		seg, err := readSnapshot(snapshotPath(s.dir, base), loader.put)
+		if err != nil {
 			return recovered{}, err
+		}
+		if seg != base {
+			return recovered{}, fmt.Errorf("memdb: snapshot %s says it was taken at segment %d: was it renamed or copied?",
+				snapshotPath(s.dir, base), seg)
 		}
 	}
 	var replay []uint64
@@ -54,33 +60,12 @@ func (s *Store) recover() (recovered, error) {
 
 	out := recovered{segment: base}
 	for i, n := range replay {
-		path := segmentPath(s.dir, n)
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return recovered{}, fmt.Errorf("memdb: read journal: %w", err)
-		}
-		var records uint64
-		bad, err := scanFrames(data, func(payload []byte) error {
-			records++
-			return loader.replay(payload)
-		})
-		if err != nil {
-			return recovered{}, fmt.Errorf("memdb: journal %s, record %d: %w", path, records, err)
-		}
 		last := i == len(replay)-1
-		size := int64(len(data))
-		if bad != nil {
-			if !last || !bad.Tail {
-				return recovered{}, fmt.Errorf("memdb: journal %s is corrupt at byte %d (%s) and valid records follow; "+
-					"refusing to start rather than lose them: restore the data folder from a backup",
-					path, bad.Offset, bad.Reason)
-			}
-			s.log.Warn("memdb: dropping a torn record at the end of the journal (a write the crash cut short; it was never acknowledged)",
-				"file", path, "offset", bad.Offset, "dropped_bytes", len(data)-bad.Offset, "reason", bad.Reason)
-			size = int64(bad.Offset)
-			records--
+		at, err := replaySegment(s, loader, n, last)
+		if err != nil {
+			return recovered{}, err
 		}
-		out = recovered{segment: n, size: size, records: records}
+		out = at
 	}
 	if err := loader.commit(); err != nil {
 		return recovered{}, err
@@ -92,6 +77,50 @@ func (s *Store) recover() (recovered, error) {
 	}
 	s.log.Debug("memdb: recovered", "snapshot", base, "segments", len(replay), "records_in_last_segment", out.records)
 	return out, nil
+}
+
+// replaySegment replays segment n; last says whether it is the newest, the
+// only one a crash can have left with a torn end.
+func replaySegment(s *Store, loader *loader, n uint64, last bool) (recovered, error) {
+	path := segmentPath(s.dir, n)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return recovered{}, fmt.Errorf("memdb: read journal: %w", err)
+	}
+	salt, ok := parseSegmentHeader(data)
+	if !ok {
+		if last && len(data) <= segmentHeader {
+			// Created, then cut short by a crash before any frame: its
+			// header is rewritten when the journal opens.
+			s.log.Warn("memdb: starting afresh a journal segment whose creation a crash interrupted", "file", path)
+			return recovered{segment: n}, nil
+		}
+		return recovered{}, fmt.Errorf("memdb: journal %s has no valid header; the data folder is damaged", path)
+	}
+	body := data[segmentHeader:]
+	var records uint64
+	bad, err := scanFrames(body, salt, func(frame []byte) error {
+		return batchRecords(frame, func(txn []byte) error {
+			records++
+			return loader.replay(txn)
+		})
+	})
+	if err != nil {
+		return recovered{}, fmt.Errorf("memdb: journal %s, transaction %d: %w", path, records+1, err)
+	}
+	size := int64(len(data))
+	if bad != nil {
+		offset := segmentHeader + bad.Offset
+		if !last || !bad.Tail {
+			return recovered{}, fmt.Errorf("memdb: journal %s is corrupt at byte %d (%s) and valid records follow; "+
+				"stepup will not start rather than drop them. Keep a copy of the data folder, then restore it from a backup",
+				path, offset, bad.Reason)
+		}
+		s.log.Warn("memdb: dropping a torn write at the end of the journal (a write the crash cut short; nobody was told it succeeded)",
+			"file", path, "offset", offset, "dropped_bytes", len(data)-offset, "reason", bad.Reason)
+		size = int64(offset)
+	}
+	return recovered{segment: n, size: size, salt: salt, records: records}, nil
 }
 
 // loader applies recovered records to go-memdb in large transactions.

@@ -3,6 +3,7 @@ package memdb
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -18,14 +19,16 @@ func (s *Store) Sessions() store.Sessions {
 		func(x *store.Session) *uint64 { return &x.Version }}}
 }
 
-func (r sessions) Create(_ context.Context, x *store.Session) error { return r.create(x, nil) }
+func (r sessions) Create(_ context.Context, x *store.Session) error {
+	return r.create(x, r.s.userExists(x.UserID))
+}
 func (r sessions) Get(_ context.Context, id string) (*store.Session, error) {
 	return r.get(indexID, id)
 }
 func (r sessions) ListByUser(_ context.Context, userID string) ([]*store.Session, error) {
 	return r.list(indexUser, userID)
 }
-func (r sessions) Update(_ context.Context, x *store.Session) error { return r.update(x, nil) }
+func (r sessions) Update(_ context.Context, x *store.Session) error { return r.update(x, nil, nil) }
 func (r sessions) Delete(_ context.Context, id string) error        { return r.delete(id) }
 
 func (r sessions) DeleteByUser(_ context.Context, userID string) (int, error) {
@@ -50,15 +53,36 @@ func (s *Store) Challenges() store.Challenges {
 		func(x *store.Challenge) *uint64 { return &x.Version }}}
 }
 
-func (r challenges) Create(_ context.Context, c *store.Challenge) error { return r.create(c, nil) }
+func (r challenges) Create(_ context.Context, c *store.Challenge) error {
+	return r.create(c, r.s.userExistsIfSet(c.UserID))
+}
 func (r challenges) Get(_ context.Context, id string) (*store.Challenge, error) {
 	return r.get(indexID, id)
 }
-func (r challenges) Update(_ context.Context, c *store.Challenge) error { return r.update(c, nil) }
+func (r challenges) Update(_ context.Context, c *store.Challenge) error { return r.update(c, nil, nil) }
 func (r challenges) Consume(_ context.Context, id string) (*store.Challenge, error) {
 	return r.consume(id)
 }
 func (r challenges) Delete(_ context.Context, id string) error { return r.delete(id) }
+
+func (r challenges) Attempt(_ context.Context, id string) (*store.Challenge, error) {
+	var out *store.Challenge
+	err := r.s.update(func(txn *memdb.Txn, now time.Time) error {
+		cur, err := find[store.Challenge](r.s, txn, now, tableChallenges, indexID, id)
+		if err != nil {
+			return err
+		}
+		if cur.Attempts >= cur.MaxAttempts {
+			return fmt.Errorf("memdb: challenge has no attempts left: %w", store.ErrConflict)
+		}
+		next := cur.Clone()
+		next.Attempts++
+		next.Version++
+		out = next.Clone()
+		return txn.Insert(tableChallenges, next)
+	})
+	return out, err
+}
 
 type actions struct{ records[store.ActionRecord] }
 
@@ -68,11 +92,13 @@ func (s *Store) Actions() store.Actions {
 		func(x *store.ActionRecord) *uint64 { return &x.Version }}}
 }
 
-func (r actions) Create(_ context.Context, a *store.ActionRecord) error { return r.create(a, nil) }
+func (r actions) Create(_ context.Context, a *store.ActionRecord) error {
+	return r.create(a, r.s.userExists(a.UserID))
+}
 func (r actions) Get(_ context.Context, id string) (*store.ActionRecord, error) {
 	return r.get(indexID, id)
 }
-func (r actions) Update(_ context.Context, a *store.ActionRecord) error { return r.update(a, nil) }
+func (r actions) Update(_ context.Context, a *store.ActionRecord) error { return r.update(a, nil, nil) }
 
 func (r actions) GetByIdempotencyKey(_ context.Context, userID, action, key string) (*store.ActionRecord, error) {
 	if key == "" {

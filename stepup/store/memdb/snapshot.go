@@ -38,7 +38,7 @@ func writeSnapshot(dir string, seg uint64, txn *memdb.Txn, tableNames []string) 
 		if err != nil {
 			return err
 		}
-		frame = appendFrame(frame[:0], payload)
+		frame = appendFrame(frame[:0], 0, payload)
 		_, err = w.Write(frame)
 		return err
 	}
@@ -93,7 +93,7 @@ func readSnapshot(path string, apply func(table string, rec []byte) error) (uint
 		header     bool
 		trailer    bool
 	)
-	bad, err := scanFrames(data, func(payload []byte) error {
+	bad, err := scanFrames(data, 0, func(payload []byte) error {
 		var e snapshotEntry
 		if err := decMode.Unmarshal(payload, &e); err != nil {
 			return fmt.Errorf("decode entry: %w", err)
@@ -139,7 +139,7 @@ func dataFiles(dir string) (snaps, segs []uint64, err error) {
 		var n uint64
 		name := e.Name()
 		switch {
-		case filepath.Ext(name) == ".tmp":
+		case scan(name, "snapshot-%020d.snap.tmp", &n):
 			if err := os.Remove(filepath.Join(dir, name)); err != nil {
 				return nil, nil, fmt.Errorf("memdb: remove unfinished snapshot: %w", err)
 			}

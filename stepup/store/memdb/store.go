@@ -110,7 +110,7 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if s.journal, err = openJournal(s.dir, at.segment, at.size, at.records); err != nil {
+	if s.journal, err = openJournal(s.dir, at.segment, at.size, at.salt, at.records); err != nil {
 		return fail(err)
 	}
 	s.background.Add(1)
@@ -173,11 +173,14 @@ func (s *Store) update(fn func(txn *memdb.Txn, now time.Time) error) error {
 	}
 	changes := txn.Changes()
 	if len(changes) == 0 {
-		return nil
+		return s.journal.barrier()
 	}
 	payload, err := encodeChanges(changes)
 	if err != nil {
 		return err
+	}
+	if len(payload) > maxTxnSize {
+		return fmt.Errorf("memdb: a transaction of %d bytes exceeds the limit of %d", len(payload), maxTxnSize)
 	}
 	b, err := s.journal.append(payload)
 	if err != nil {
@@ -190,8 +193,13 @@ func (s *Store) update(fn func(txn *memdb.Txn, now time.Time) error) error {
 	return b.wait()
 }
 
-// view runs fn in a read transaction.
+// view runs fn in a read transaction. After a journal failure memory holds
+// changes the disk does not, so reads are refused too (fail-stop): nobody
+// acts on a change that a restart will undo.
 func (s *Store) view(fn func(txn *memdb.Txn, now time.Time) error) error {
+	if err := s.journal.failure(); err != nil {
+		return err
+	}
 	return fn(s.db.Txn(false), s.now())
 }
 

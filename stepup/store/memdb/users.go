@@ -2,6 +2,7 @@ package memdb
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/go-memdb"
@@ -20,7 +21,7 @@ func (r users) Create(_ context.Context, u *store.User) error { return r.create(
 func (r users) Get(_ context.Context, id string) (*store.User, error) {
 	return r.get(indexID, id)
 }
-func (r users) Update(_ context.Context, u *store.User) error { return r.update(u, nil) }
+func (r users) Update(_ context.Context, u *store.User) error { return r.update(u, nil, nil) }
 func (r users) List(_ context.Context, p store.Page) ([]*store.User, error) {
 	return r.page(p)
 }
@@ -49,21 +50,47 @@ func (r users) Delete(_ context.Context, id string) error {
 		if err := txn.Delete(tableUsers, u); err != nil {
 			return err
 		}
-		if _, err := deleteAll(txn, tableAuthenticators, indexUser, id); err != nil {
+		families, err := all[store.RefreshFamily](r.s, txn, now, tableRefreshFamilies, indexUser, id)
+		if err != nil {
 			return err
 		}
-		if _, err := deleteAll(txn, tableDevices, indexID+"_prefix", id); err != nil {
-			return err
+		for _, f := range families {
+			if _, err := deleteAll(txn, tableAccessTokens, indexFamily, f.ID); err != nil {
+				return err
+			}
 		}
-		_, err = deleteAll(txn, tableSessions, indexUser, id)
-		return err
+		for _, owned := range []struct{ table, index string }{
+			{tableAuthenticators, indexUser},
+			{tableDevices, indexID + "_prefix"},
+			{tableSessions, indexUser},
+			{tableChallenges, indexUser},
+			{tableActions, indexUser},
+			{tableAuthRequests, indexUser},
+			{tableRefreshFamilies, indexUser},
+			{tableAccessTokens, indexSubject},
+		} {
+			if _, err := deleteAll(txn, owned.table, owned.index, id); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
 // userExists is the check behind "ErrNotFound when the user does not exist".
 func (s *Store) userExists(userID string) func(*memdb.Txn, time.Time) error {
 	return func(txn *memdb.Txn, now time.Time) error {
-		_, err := find[store.User](s, txn, now, tableUsers, indexID, userID)
-		return err
+		if _, err := find[store.User](s, txn, now, tableUsers, indexID, userID); err != nil {
+			return fmt.Errorf("memdb: user %q: %w", userID, err)
+		}
+		return nil
 	}
+}
+
+// userExistsIfSet checks the user only when a record names one.
+func (s *Store) userExistsIfSet(userID string) func(*memdb.Txn, time.Time) error {
+	if userID == "" {
+		return nil
+	}
+	return s.userExists(userID)
 }
