@@ -69,8 +69,10 @@ type Challenges interface {
 	Update(ctx context.Context, c *Challenge) error
 	// Attempt spends one attempt before the caller checks a guess: it
 	// increments Attempts and returns the challenge while Attempts was
-	// below MaxAttempts, and gives ErrConflict once they are spent. Of any
-	// number of concurrent guesses, at most MaxAttempts get to compare.
+	// below MaxAttempts, and gives ErrConflict once they are spent (a
+	// MaxAttempts of 0 allows none). Of any number of concurrent guesses,
+	// at most MaxAttempts get to compare. It increments Version too, so an
+	// Update from a copy read before it fails and cannot undo the attempt.
 	Attempt(ctx context.Context, id string) (*Challenge, error)
 	// Consume returns the challenge and deletes it in one step: of any
 	// number of concurrent calls, exactly one gets it; the others get
