@@ -1,10 +1,15 @@
 // Package acr is stepup's assurance model, importable by any Go program on its
-// own: the ordered assurance levels named by ACR values and the authentication
-// methods whose verifications reach them.
+// own: the ordered assurance levels named by ACR values, the authentication
+// methods whose verifications reach them, and the amr values they yield.
 //
 // A Level is what a relying party asks for (acr_values, an essential acr claim)
 // and what a token carries in its acr claim. Levels are totally ordered: a
 // higher level satisfies every lower one.
+//
+// A Scheme maps ACR values to levels: the built-in urn:stepup:acr:* values,
+// well-known values of other specifications (OpenID EAP's phr and phrh, PAPE,
+// Okta's) and an operator's aliases. Assess turns a session's verifications
+// into the level they reach, with their RFC 8176 amr values and auth_time.
 //
 // The package imports nothing else of stepup, so an API can depend on it alone.
 package acr
