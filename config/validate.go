@@ -154,6 +154,9 @@ func (v *validator) acr(a *ACR) {
 			v.errorf(path, "an alias must not contain whitespace")
 		case err == nil:
 			v.errorf(path, "%q is already the built-in level %s; remove the alias", alias, l)
+		case strings.HasPrefix(alias, "urn:stepup:acr:"):
+			// acr.NewScheme refuses these too: the namespace is stepup's.
+			v.errorf(path, "urn:stepup:acr: values are stepup's own levels (1fa, mfa, phr, phrh); choose an alias outside that namespace")
 		}
 		if a.Aliases[alias] == acr.None {
 			v.errorf(path, "must be a built-in level: 1fa, mfa, phr or phrh")

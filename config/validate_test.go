@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/stepup-auth/stepup/acr"
 	"net/url"
 	"testing"
 	"time"
@@ -49,13 +50,14 @@ func TestValidate(t *testing.T) {
 				"stepup.yaml:4:21: store.memdb.snapshot_every: must be at least 1000, got 999",
 				"stepup.yaml:5:21: store.memdb.sweep_interval: must be at least 1s, got 500ms",
 			}},
-		{"aliases", "acr:\n  aliases:\n    \"\": mfa\n    \"two words\": mfa\n    MFA: mfa\n    urn:stepup:acr:phr: phr\n    blank: \"\"\n",
+		{"aliases", "acr:\n  aliases:\n    \"\": mfa\n    \"two words\": mfa\n    MFA: mfa\n    urn:stepup:acr:phr: phr\n    blank: \"\"\n    urn:stepup:acr:gold: phr\n",
 			[]string{
 				`stepup.yaml:3:9: acr.aliases[""]: an alias must not be empty`,
 				`stepup.yaml:4:18: acr.aliases["two words"]: an alias must not contain whitespace`,
 				`stepup.yaml:5:10: acr.aliases["MFA"]: "MFA" is already the built-in level urn:stepup:acr:mfa; remove the alias`,
 				`stepup.yaml:6:25: acr.aliases["urn:stepup:acr:phr"]: "urn:stepup:acr:phr" is already the built-in level urn:stepup:acr:phr; remove the alias`,
 				`stepup.yaml:7:12: acr.aliases["blank"]: must be a built-in level: 1fa, mfa, phr or phrh`,
+				`stepup.yaml:8:26: acr.aliases["urn:stepup:acr:gold"]: urn:stepup:acr: values are stepup's own levels (1fa, mfa, phr, phrh); choose an alias outside that namespace`,
 			}},
 		{"valid client", client, nil},
 		{"client id missing", "oidc:\n  clients:\n    - name: A\n      redirect_uris: [https://a.example/cb]\n",
@@ -177,5 +179,22 @@ func TestRelativeDataDir(t *testing.T) {
 	// With no file, the defaults run quietly.
 	if _, ps := Load(""); len(ps) != 0 {
 		t.Errorf("Load(\"\") = %s", ps)
+	}
+}
+
+// The server builds its acr.Scheme from the configured aliases: whatever
+// config accepts, the scheme must accept too.
+func TestAcceptedAliasesMakeAScheme(t *testing.T) {
+	for _, doc := range []string{
+		string(Example),
+		"acr:\n  aliases:\n    gold: phr\n    urn:okta:loa:2fa:any: phrh\n    http://x.example/acr: 1fa\n",
+	} {
+		cfg, ps := LoadBytes("stepup.yaml", []byte(doc), fakeEnv(nil))
+		if ps.HasErrors() {
+			t.Fatalf("%s", ps)
+		}
+		if _, err := acr.NewScheme(cfg.ACR.Aliases); err != nil {
+			t.Errorf("config accepted aliases %v that acr.NewScheme refuses: %v", cfg.ACR.Aliases, err)
+		}
 	}
 }
