@@ -1,6 +1,11 @@
-// Package stepup is the decision engine of stepup, with no HTTP in it:
-// requests become decisions, sessions reach levels, flows carry a pending
-// sign-in or step-up to its completion target. Its sub-packages hold what the
-// engine stands on: store (persistence), and in later work rules, signals and
-// factors.
+// Package stepup is the decision engine of stepup, with no HTTP in it.
+//
+// Engine.Decide is the one place where the level an action needs is
+// decided: the OpenID Connect flow, the track API and the Cognito triggers
+// all ask it with a Request and act on its Decision. Sessions keeps the SSO
+// sessions whose verifications the decisions weigh, with their idle and
+// absolute timeouts.
+//
+// Its sub-packages hold what the engine stands on: store (persistence), and
+// in later work rules, signals and factors.
 package stepup

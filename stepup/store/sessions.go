@@ -24,8 +24,9 @@ type Verification struct {
 	Method          acr.Method
 	AuthenticatorID string
 	AMR             []string
-	UserVerified    bool // a WebAuthn ceremony with the UV flag
-	HardwareBound   bool // a device-bound key
+	UserVerified    bool      // a WebAuthn ceremony with the UV flag
+	HardwareBound   bool      // a device-bound key
+	Level           acr.Level // what an upstream sign-in proves by its trust mapping
 	At              time.Time
 }
 

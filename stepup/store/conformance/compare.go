@@ -160,3 +160,23 @@ func checkFixture(t *testing.T, rec any, mayBeZero ...string) {
 		}
 	}
 }
+
+// checkFixtures is checkFixture for a list of values: each field must be
+// set in at least one of them.
+func checkFixtures[T any](t *testing.T, recs []T, mayBeZero ...string) {
+	t.Helper()
+	if len(recs) == 0 {
+		t.Fatalf("conformance: an empty %T fixture checks nothing", recs)
+	}
+	typ := reflect.TypeFor[T]()
+	for i := range typ.NumField() {
+		name := typ.Field(i).Name
+		set := slices.Contains(mayBeZero, name)
+		for _, r := range recs {
+			set = set || !reflect.ValueOf(r).Field(i).IsZero()
+		}
+		if !set {
+			t.Fatalf("conformance: every %s in the fixture leaves %s zero; set it in one so that the suite checks it round-trips", typ.Name(), name)
+		}
+	}
+}

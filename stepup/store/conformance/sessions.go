@@ -19,6 +19,7 @@ func newSession(e *env, id, userID string) *store.Session {
 		Verifications: []store.Verification{
 			{Method: acr.Password, AuthenticatorID: "pw-" + userID, AMR: []string{"pwd"}, At: at(now, -10*time.Minute)},
 			{Method: acr.Passkey, AuthenticatorID: "pk-" + userID, AMR: []string{"hwk", "user"}, UserVerified: true, HardwareBound: true, At: at(now, -5*time.Minute)},
+			{Method: acr.Upstream, AuthenticatorID: "up-" + userID, AMR: []string{"pwd", "otp"}, Level: acr.MFA, At: at(now, -2*time.Minute)},
 		},
 		CreatedAt:  at(now, -10*time.Minute),
 		LastSeenAt: at(now, -time.Minute),
@@ -42,7 +43,7 @@ func testSessions(t *testing.T, nb NewBackend) {
 		createUser(e, "u1")
 		s := newSession(e, "s1", "u1")
 		checkFixture(t, s, "Version")
-		checkFixture(t, &s.Verifications[1])
+		checkFixtures(t, s.Verifications)
 		want := s.Clone()
 		want.Version = 1
 		must(t, "Sessions.Create", e.s.Sessions().Create(e.ctx, s))

@@ -1,0 +1,68 @@
+package stepup
+
+import (
+	"time"
+
+	"github.com/stepup-auth/stepup/acr"
+)
+
+// Request is one question to the engine: may this user go on with this
+// action, given what their session proves? Every entry point (the OpenID
+// Connect authorize flow, the track API, the Cognito triggers) asks it the
+// same way.
+type Request struct {
+	Action   string // "signIn" for an OpenID Connect sign-in
+	ClientID string
+	UserID   string
+	// Requested is the level the caller asked for (acr_values, an
+	// essential acr claim, or the track API's level): a floor that
+	// policy may raise, never lower.
+	Requested acr.Level
+	// MaxAge, when set, is how recent the verifications that count must
+	// be; zero (max_age=0, prompt=login) counts only those made after
+	// FlowStarted.
+	MaxAge      *time.Duration
+	FlowStarted time.Time
+	// Verifications are what the user's session has proved so far.
+	Verifications []acr.Verification
+}
+
+// Outcome is what the engine decided.
+type Outcome int
+
+// The outcomes.
+const (
+	Allow     Outcome = iota + 1 // go on
+	Challenge                    // verify more first, to Decision.Level
+	Review                       // hold for a person to look at
+	Block                        // refuse
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Allow:
+		return "ALLOW"
+	case Challenge:
+		return "CHALLENGE"
+	case Review:
+		return "REVIEW"
+	case Block:
+		return "BLOCK"
+	}
+	return "UNKNOWN"
+}
+
+// Decision is the engine's answer to a Request.
+type Decision struct {
+	Outcome Outcome
+	// Level is the level the action needs, and Since the instant from
+	// which verifications count toward it (zero: all of them).
+	Level acr.Level
+	Since time.Time
+	// Methods the user may verify with to reach Level; empty allows any.
+	Methods []acr.Method
+	// Assurance is what the session proves now, counting from Since.
+	Assurance acr.Assurance
+	// Reasons say why, one line each, for logs and the action record.
+	Reasons []string
+}

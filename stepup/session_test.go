@@ -1,0 +1,120 @@
+package stepup
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stepup-auth/stepup/acr"
+	"github.com/stepup-auth/stepup/stepup/store"
+	"github.com/stepup-auth/stepup/stepup/store/conformance"
+	"github.com/stepup-auth/stepup/stepup/store/memdb"
+)
+
+func newSessions(t *testing.T) (*Sessions, *conformance.Clock, store.Store) {
+	t.Helper()
+	clock := conformance.NewClock()
+	st, err := memdb.Open(memdb.Options{Dir: t.TempDir(), Now: clock.Now, SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Users().Create(context.Background(), &store.User{ID: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	return NewSessions(st.Sessions(), DefaultSessionPolicy(), clock.Now, nil), clock, st
+}
+
+func TestSessionStartFindEnd(t *testing.T) {
+	s, clock, st := newSessions(t)
+	ctx := context.Background()
+	token, sess, err := s.Start(ctx, "alice", store.Verification{Method: acr.Password, At: clock.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sess.ID == token {
+		t.Fatal("the store keys the session by the token itself")
+	}
+	if _, err := st.Sessions().Get(ctx, token); !errors.Is(err, store.ErrNotFound) {
+		t.Fatal("the raw token finds the session in the store")
+	}
+	got, err := s.Find(ctx, token)
+	if err != nil || got.UserID != "alice" {
+		t.Fatalf("Find = %v, %v", got, err)
+	}
+	if _, err := s.Find(ctx, token+"x"); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("Find of a wrong token = %v", err)
+	}
+	if err := s.End(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Find(ctx, token); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("Find after logout = %v", err)
+	}
+}
+
+func TestSessionIdleAndAbsoluteTimeouts(t *testing.T) {
+	s, clock, _ := newSessions(t)
+	ctx := context.Background()
+	token, _, err := s.Start(ctx, "alice", store.Verification{Method: acr.Password, At: clock.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Active every 20 minutes: idle never lapses, but 12 hours end it.
+	for elapsed := time.Duration(0); elapsed < 12*time.Hour-20*time.Minute; elapsed += 20 * time.Minute {
+		clock.Advance(20 * time.Minute)
+		if _, err := s.Find(ctx, token); err != nil {
+			t.Fatalf("after %v of activity: %v", elapsed+20*time.Minute, err)
+		}
+	}
+	clock.Advance(20 * time.Minute)
+	if _, err := s.Find(ctx, token); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("past the absolute timeout: %v", err)
+	}
+
+	token, _, _ = s.Start(ctx, "alice", store.Verification{Method: acr.Password, At: clock.Now()})
+	clock.Advance(31 * time.Minute)
+	if _, err := s.Find(ctx, token); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("past the idle timeout: %v", err)
+	}
+}
+
+func TestAddVerificationRaisesTheLevel(t *testing.T) {
+	s, clock, _ := newSessions(t)
+	ctx := context.Background()
+	token, sess, _ := s.Start(ctx, "alice", store.Verification{Method: acr.Password, At: clock.Now()})
+	if l := acr.Assess(Verifications(sess), time.Time{}).Level; l != acr.OneFactor {
+		t.Fatalf("after a password: %v", l)
+	}
+	clock.Advance(time.Minute)
+	if _, err := s.AddVerification(ctx, sess, store.Verification{Method: acr.TOTP, At: clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	sess, _ = s.Find(ctx, token)
+	if l := acr.Assess(Verifications(sess), time.Time{}).Level; l != acr.MFA {
+		t.Fatalf("after password and TOTP: %v", l)
+	}
+}
+
+// Verifications recorded at once by parallel requests (two tabs finishing
+// a step-up) are all kept.
+func TestConcurrentVerificationsAreAllKept(t *testing.T) {
+	s, clock, _ := newSessions(t)
+	ctx := context.Background()
+	token, sess, _ := s.Start(ctx, "alice", store.Verification{Method: acr.Password, At: clock.Now()})
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Go(func() {
+			if _, err := s.AddVerification(ctx, sess, store.Verification{Method: acr.TOTP, At: clock.Now()}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	sess, _ = s.Find(ctx, token)
+	if n := len(sess.Verifications); n != 7 {
+		t.Fatalf("%d verifications kept, want 7", n)
+	}
+}
