@@ -5,5 +5,6 @@
 // each authorization request and finishes it at the callback; it renders no
 // pages itself.
 //
-// It holds no code yet: the OpenID Provider is the next piece of work.
+// So far it holds the parser of the claims request parameter, which
+// zitadel/oidc drops; the provider itself is work in progress.
 package oidc
