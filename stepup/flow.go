@@ -1,0 +1,107 @@
+package stepup
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stepup-auth/stepup/acr"
+)
+
+// Flow is a pending sign-in or step-up on its way through the hosted
+// pages: what it needs, who it is for, and where it goes back when a step
+// is done. It travels with the browser as a signed token, so each hop
+// (authorize → sign-in → step-up → back) carries exactly what the previous
+// one decided and none can be skipped or altered.
+type Flow struct {
+	// AuthRequestID is the completion target: the OpenID Connect
+	// authorization request the flow finishes.
+	AuthRequestID string `json:"ar,omitempty"`
+	// Return is the path the hosted pages hand the flow back to.
+	Return string `json:"ret"`
+	// UserID is the user the flow is for, once known: set by a sign-in,
+	// or required from the start by id_token_hint. A flow never changes
+	// user silently.
+	UserID    string `json:"uid,omitempty"`
+	LoginHint string `json:"lh,omitempty"`
+	// Level is what the flow needs, counting verifications since Since.
+	Level   acr.Level    `json:"lvl"`
+	Since   time.Time    `json:"since,omitzero"`
+	Methods []acr.Method `json:"m,omitempty"`
+	// FreshSignIn asks for a new first-factor sign-in even with a session
+	// (max_age exceeded, prompt=login, another user's session).
+	FreshSignIn bool `json:"fresh,omitempty"`
+	// Unmet says the hosted pages could not reach Level with what the
+	// user has; the completion target decides what that means.
+	Unmet     bool      `json:"unmet,omitempty"`
+	ExpiresAt time.Time `json:"exp"`
+}
+
+// ErrFlow means a flow token is invalid, expired, or was started in
+// another browser.
+var ErrFlow = errors.New("stepup: invalid or expired flow")
+
+// Flows signs and checks flow tokens with an HMAC key.
+type Flows struct {
+	key []byte
+	now func() time.Time
+}
+
+// NewFlows returns a flow signer; key must have at least 32 bytes.
+func NewFlows(key []byte, now func() time.Time) (*Flows, error) {
+	if len(key) < 32 {
+		return nil, errors.New("stepup: a flow key needs at least 32 bytes")
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Flows{key: key, now: now}, nil
+}
+
+// Seal returns the token of f for the browser whose flow cookie holds
+// binding.
+func (fs *Flows) Seal(f Flow, binding string) (string, error) {
+	body, err := json.Marshal(f)
+	if err != nil {
+		return "", fmt.Errorf("stepup: seal flow: %w", err)
+	}
+	payload := base64.RawURLEncoding.EncodeToString(body)
+	return payload + "." + base64.RawURLEncoding.EncodeToString(fs.mac(payload, binding)), nil
+}
+
+// Open checks a token against the browser's binding and returns its flow.
+func (fs *Flows) Open(token, binding string) (Flow, error) {
+	payload, sig, ok := strings.Cut(token, ".")
+	if !ok || binding == "" {
+		return Flow{}, ErrFlow
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, fs.mac(payload, binding)) {
+		return Flow{}, ErrFlow
+	}
+	body, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return Flow{}, ErrFlow
+	}
+	var f Flow
+	if err := json.Unmarshal(body, &f); err != nil || !fs.now().Before(f.ExpiresAt) {
+		return Flow{}, ErrFlow
+	}
+	return f, nil
+}
+
+// mac binds a payload to a browser. The binding is hashed in, so a token
+// carried to another browser (a phished link) does not verify there.
+func (fs *Flows) mac(payload, binding string) []byte {
+	m := hmac.New(sha256.New, fs.key)
+	b := sha256.Sum256([]byte(binding))
+	m.Write([]byte("stepup-flow-v1\x00"))
+	m.Write(b[:])
+	m.Write([]byte(payload))
+	return m.Sum(nil)
+}
