@@ -10,7 +10,8 @@
 //   - consume-once: AuthCodes.Consume, Challenges.Consume;
 //   - compare-and-set: every Update checks the record's Version, and
 //     Authenticators.AdvanceCounter and RefreshFamilies.Rotate guard the TOTP
-//     step and the refresh token;
+//     step and the refresh token; SigningKeys.Rotate moves an algorithm's
+//     next, active and retired keys in one step;
 //   - uniqueness of secondary keys (username, email, credential id, idempotency
 //     key), checked by the store in the same transaction as the write.
 //

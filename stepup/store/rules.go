@@ -37,7 +37,7 @@ type SigningKey struct {
 	Algorithm   string
 	PrivateKey  []byte
 	PublicKey   []byte // JWK
-	State       string // "next", "active" or "retired"
+	State       string // SigningKeyNext, SigningKeyActive or SigningKeyRetired
 	CreatedAt   time.Time
 	ActivatedAt time.Time
 	RetiredAt   time.Time
@@ -45,13 +45,50 @@ type SigningKey struct {
 	Version     uint64
 }
 
+// The states of a signing key. A key is published (in the JWKS) in every
+// state, and signs only while active.
+const (
+	SigningKeyNext    = "next"    // published ahead of use, so verifiers have it before it signs
+	SigningKeyActive  = "active"  // signs new tokens
+	SigningKeyRetired = "retired" // verifies tokens it signed until ExpiresAt
+)
+
 // SigningKeys keeps signing keys.
+//
+// Each algorithm has at most one active and at most one next key: a Create
+// or Update that would make a second is ErrConflict, so two processes
+// starting at once cannot both create their own.
+//
+// A first start Creates, for each algorithm, an active key and then a next
+// key (a crash between the two leaves an active key only; the next start
+// Creates the missing next key). From then on only Rotate moves keys from
+// state to state.
 type SigningKeys interface {
 	Create(ctx context.Context, k *SigningKey) error
 	Get(ctx context.Context, id string) (*SigningKey, error)
 	Update(ctx context.Context, k *SigningKey) error
 	List(ctx context.Context) ([]*SigningKey, error)
 	Delete(ctx context.Context, id string) error
+	// Rotate moves the keys of algorithm on by one, in one atomic step,
+	// so that a crash leaves either the keys before or the keys after and
+	// never zero or two active keys:
+	//
+	//   - the next key becomes active, with ActivatedAt = now;
+	//   - the active key, if there is one, becomes retired, with
+	//     RetiredAt = now and ExpiresAt = retiredUntil;
+	//   - next is stored as the new next key, with Version 1 (next's
+	//     Version is set to 1, as by Create).
+	//
+	// now is the store's clock, and each changed record's Version goes up
+	// by one. next must have that Algorithm and State SigningKeyNext, and
+	// retiredUntil must not be zero (a retired key that never expires would
+	// be published for ever). If the algorithm has no next key (it never
+	// had keys: see the first start above), Rotate is ErrNotFound; if
+	// next's ID is taken, ErrConflict. Either way nothing changes.
+	//
+	// Rotations of one algorithm are serialised: each promotes the next
+	// key the one before it stored.
+	Rotate(ctx context.Context, algorithm string, next *SigningKey, retiredUntil time.Time) error
 }
 
 // AuditEvent is one entry of the append-only audit trail.

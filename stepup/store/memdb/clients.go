@@ -41,23 +41,3 @@ func (r apiKeys) Delete(_ context.Context, id string) error       { return r.del
 func (r apiKeys) List(_ context.Context, p store.Page) ([]*store.APIKey, error) {
 	return r.page(p)
 }
-
-type signingKeys struct{ records[store.SigningKey] }
-
-// SigningKeys returns the token signing keys.
-func (s *Store) SigningKeys() store.SigningKeys {
-	return signingKeys{records[store.SigningKey]{s, tableSigningKeys, (*store.SigningKey).Clone,
-		func(x *store.SigningKey) *uint64 { return &x.Version }}}
-}
-
-func (r signingKeys) Create(_ context.Context, k *store.SigningKey) error { return r.create(k, nil) }
-func (r signingKeys) Get(_ context.Context, id string) (*store.SigningKey, error) {
-	return r.get(indexID, id)
-}
-func (r signingKeys) Update(_ context.Context, k *store.SigningKey) error {
-	return r.update(k, nil, nil)
-}
-func (r signingKeys) Delete(_ context.Context, id string) error { return r.delete(id) }
-func (r signingKeys) List(_ context.Context) ([]*store.SigningKey, error) {
-	return r.list(indexID)
-}
