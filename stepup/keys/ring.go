@@ -188,11 +188,23 @@ func (r *Ring) Rotate(ctx context.Context, alg string) error {
 }
 
 func (r *Ring) rotate(ctx context.Context, alg string) error {
+	// The next key to activate is the one published now: Rotate refuses if
+	// another rotation moved it meanwhile.
+	all, err := r.st.List(ctx)
+	if err != nil {
+		return fmt.Errorf("keys: rotating %s: %w", alg, err)
+	}
+	promote := ""
+	for _, k := range all {
+		if k.Algorithm == alg && k.State == store.SigningKeyNext {
+			promote = k.ID
+		}
+	}
 	rec, err := r.generate(alg, store.SigningKeyNext)
 	if err != nil {
 		return err
 	}
-	err = r.st.Rotate(ctx, alg, rec, r.now().Add(r.retireAfter))
+	err = r.st.Rotate(ctx, alg, promote, rec, r.now().Add(r.retireAfter))
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("keys: %s has no next key to activate; Ensure creates one: %w", alg, err)
 	}

@@ -86,9 +86,12 @@ type SigningKeys interface {
 	// had keys: see the first start above), Rotate is ErrNotFound; if
 	// next's ID is taken, ErrConflict. Either way nothing changes.
 	//
-	// Rotations of one algorithm are serialised: each promotes the next
-	// key the one before it stored.
-	Rotate(ctx context.Context, algorithm string, next *SigningKey, retiredUntil time.Time) error
+	// promote is the ID of the next key the caller expects to activate:
+	// the one it saw published. If the stored next key is another, someone
+	// rotated in between, and Rotate is ErrConflict with nothing changed:
+	// a key is never activated that relying parties may not have fetched
+	// yet. Of racing rotations from the same state, exactly one wins.
+	Rotate(ctx context.Context, algorithm, promote string, next *SigningKey, retiredUntil time.Time) error
 }
 
 // AuditEvent is one entry of the append-only audit trail.

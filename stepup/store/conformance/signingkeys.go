@@ -251,7 +251,7 @@ func testSigningKeyRotate(t *testing.T, nb NewBackend) {
 			e.clock.Advance(time.Hour)
 			k := newKeyInState(e, next, "ES256", store.SigningKeyNext)
 			until := at(e.now(), week)
-			must(t, "SigningKeys.Rotate", e.s.SigningKeys().Rotate(e.ctx, "ES256", k, until))
+			must(t, "SigningKeys.Rotate", e.s.SigningKeys().Rotate(e.ctx, "ES256", nextKeyID(e, "ES256"), k, until))
 			if k.Version != 1 {
 				t.Errorf("SigningKeys.Rotate: the new next key's Version is %d afterwards, want 1", k.Version)
 			}
@@ -278,10 +278,10 @@ func testSigningKeyRotate(t *testing.T, nb NewBackend) {
 		e := setup(t, nb)
 		until := at(e.now(), week)
 		next := newKeyInState(e, "es-n1", "ES256", store.SigningKeyNext)
-		wantErr(t, "SigningKeys.Rotate of an algorithm without keys", e.s.SigningKeys().Rotate(e.ctx, "ES256", next, until), store.ErrNotFound)
+		wantErr(t, "SigningKeys.Rotate of an algorithm without keys", e.s.SigningKeys().Rotate(e.ctx, "ES256", "", next, until), store.ErrNotFound)
 		want := map[string]*store.SigningKey{"es-a0": createKeyInState(e, "es-a0", "ES256", store.SigningKeyActive)}
 		want["rs-n0"] = createKeyInState(e, "rs-n0", "RS256", store.SigningKeyNext)
-		wantErr(t, "SigningKeys.Rotate of an algorithm with an active key only", e.s.SigningKeys().Rotate(e.ctx, "ES256", next, until), store.ErrNotFound)
+		wantErr(t, "SigningKeys.Rotate of an algorithm with an active key only", e.s.SigningKeys().Rotate(e.ctx, "ES256", "", next, until), store.ErrNotFound)
 		checkKeys(t, e, "SigningKeys.List after Rotates that found no next key", want)
 	})
 
@@ -293,7 +293,7 @@ func testSigningKeyRotate(t *testing.T, nb NewBackend) {
 		e.clock.Advance(time.Minute)
 		next := newKeyInState(e, "es-n1", "ES256", store.SigningKeyNext)
 		until := at(e.now(), week)
-		must(t, "SigningKeys.Rotate of an algorithm with a next key only", e.s.SigningKeys().Rotate(e.ctx, "ES256", next, until))
+		must(t, "SigningKeys.Rotate of an algorithm with a next key only", e.s.SigningKeys().Rotate(e.ctx, "ES256", "es-n0", next, until))
 		rotated(want, "ES256", next, e.now(), until)
 		checkKeys(t, e, "SigningKeys.List after Rotate of an algorithm with a next key only", want)
 	})
@@ -305,7 +305,7 @@ func testSigningKeyRotate(t *testing.T, nb NewBackend) {
 		want := firstStart(e)
 		want["es-r0"] = createKeyInState(e, "es-r0", "ES256", store.SigningKeyRetired)
 		taken := newKeyInState(e, "es-r0", "ES256", store.SigningKeyNext)
-		wantErr(t, "SigningKeys.Rotate to a next key whose ID is taken", e.s.SigningKeys().Rotate(e.ctx, "ES256", taken, at(e.now(), week)), store.ErrConflict)
+		wantErr(t, "SigningKeys.Rotate to a next key whose ID is taken", e.s.SigningKeys().Rotate(e.ctx, "ES256", "es-n0", taken, at(e.now(), week)), store.ErrConflict)
 		checkKeys(t, e, "SigningKeys.List after a refused Rotate", want)
 
 		bad := []struct {
@@ -319,7 +319,7 @@ func testSigningKeyRotate(t *testing.T, nb NewBackend) {
 			{"with a zero retiredUntil", "ES256", newKeyInState(e, "x3", "ES256", store.SigningKeyNext), time.Time{}},
 		}
 		for _, b := range bad {
-			if err := e.s.SigningKeys().Rotate(e.ctx, b.algorithm, b.next, b.until); err == nil {
+			if err := e.s.SigningKeys().Rotate(e.ctx, b.algorithm, "es-n0", b.next, b.until); err == nil {
 				t.Errorf("SigningKeys.Rotate %s: no error", b.what)
 			}
 		}
@@ -327,13 +327,11 @@ func testSigningKeyRotate(t *testing.T, nb NewBackend) {
 	})
 
 	t.Run("RotateRace", func(t *testing.T) {
-		// Property: rotations of one algorithm are serialised. Whatever
-		// number w of racers win (memdb lets all 32 through; a backend
-		// may refuse some with ErrConflict), afterwards ES256 has exactly
-		// one active and one next key, 2+w keys in all, w of them retired
-		// (es-a0 and each key promoted and then retired in turn); the
-		// next key is a winner's, the losers' keys are not stored, and
-		// RS256 is untouched.
+		// Property: racers that all saw es-n0 published rotate from the
+		// same state, so exactly one wins (w = 1); afterwards ES256 has
+		// one active, one next and w retired keys, 2+w in all; the next
+		// key is the winner's, the losers' keys are not stored, and RS256
+		// is untouched.
 		e := setup(t, nb)
 		before := firstStart(e)
 		e.clock.Advance(time.Hour)
@@ -342,7 +340,7 @@ func testSigningKeyRotate(t *testing.T, nb NewBackend) {
 		for i := range keys {
 			keys[i] = newKeyInState(e, fmt.Sprintf("es-n%02d", i+1), "ES256", store.SigningKeyNext)
 		}
-		errs := race(func(i int) error { return e.s.SigningKeys().Rotate(e.ctx, "ES256", keys[i], until) })
+		errs := race(func(i int) error { return e.s.SigningKeys().Rotate(e.ctx, "ES256", "es-n0", keys[i], until) })
 		won := map[string]bool{}
 		for i, err := range errs {
 			switch {
@@ -352,10 +350,9 @@ func testSigningKeyRotate(t *testing.T, nb NewBackend) {
 				t.Errorf("SigningKeys.Rotate by racer %d: got error %v, want nil or %v", i, err, store.ErrConflict)
 			}
 		}
-		if len(won) == 0 {
-			t.Fatalf("SigningKeys.Rotate by %d racing callers: none succeeded", racers)
+		if len(won) != 1 {
+			t.Fatalf("SigningKeys.Rotate by %d racing callers from the same next key: %d succeeded, want exactly 1", racers, len(won))
 		}
-		t.Logf("%d of %d racing rotations succeeded", len(won), racers)
 
 		got := read(e.s.SigningKeys().List(e.ctx)).must(t, "SigningKeys.List")
 		count := map[string]int{}
@@ -394,13 +391,28 @@ func testSigningKeyRotate(t *testing.T, nb NewBackend) {
 		}
 	})
 
+	t.Run("RotateFromAStaleNextKey", func(t *testing.T) {
+		// A rotation that saw es-n0 published while another already
+		// promoted it must not activate a key nobody has fetched yet.
+		e := setup(t, nb)
+		want := firstStart(e)
+		e.clock.Advance(time.Hour)
+		until := at(e.now(), week)
+		first := newKeyInState(e, "es-n1", "ES256", store.SigningKeyNext)
+		must(t, "SigningKeys.Rotate", e.s.SigningKeys().Rotate(e.ctx, "ES256", "es-n0", first, until))
+		rotated(want, "ES256", first, e.now(), until)
+		stale := newKeyInState(e, "es-n2", "ES256", store.SigningKeyNext)
+		wantErr(t, "SigningKeys.Rotate from a next key already promoted", e.s.SigningKeys().Rotate(e.ctx, "ES256", "es-n0", stale, until), store.ErrConflict)
+		checkKeys(t, e, "SigningKeys.List after a stale Rotate", want)
+	})
+
 	t.Run("RotateSurvivesReopen", func(t *testing.T) {
 		e := setup(t, nb)
 		want := firstStart(e)
 		e.clock.Advance(time.Hour)
 		next := newKeyInState(e, "es-n1", "ES256", store.SigningKeyNext)
 		until := at(e.now(), week)
-		must(t, "SigningKeys.Rotate", e.s.SigningKeys().Rotate(e.ctx, "ES256", next, until))
+		must(t, "SigningKeys.Rotate", e.s.SigningKeys().Rotate(e.ctx, "ES256", nextKeyID(e, "ES256"), next, until))
 		rotated(want, "ES256", next, e.now(), until)
 		e.reopen()
 		checkKeys(t, e, "SigningKeys.List after Rotate and reopening", want)
@@ -410,9 +422,19 @@ func testSigningKeyRotate(t *testing.T, nb NewBackend) {
 			e.s.SigningKeys().Create(e.ctx, newKeyInState(e, "es-x", "ES256", store.SigningKeyActive)), store.ErrConflict)
 		e.clock.Advance(time.Hour)
 		next = newKeyInState(e, "es-n2", "ES256", store.SigningKeyNext)
-		must(t, "SigningKeys.Rotate after reopening", e.s.SigningKeys().Rotate(e.ctx, "ES256", next, until))
+		must(t, "SigningKeys.Rotate after reopening", e.s.SigningKeys().Rotate(e.ctx, "ES256", nextKeyID(e, "ES256"), next, until))
 		rotated(want, "ES256", next, e.now(), until)
 		e.reopen()
 		checkKeys(t, e, "SigningKeys.List after a second Rotate and reopening", want)
 	})
+}
+
+// nextKeyID returns the ID of the algorithm's next key, or "".
+func nextKeyID(e *env, algorithm string) string {
+	for _, k := range read(e.s.SigningKeys().List(e.ctx)).must(e.t, "SigningKeys.List") {
+		if k.Algorithm == algorithm && k.State == store.SigningKeyNext {
+			return k.ID
+		}
+	}
+	return ""
 }

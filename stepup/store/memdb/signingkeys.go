@@ -30,7 +30,7 @@ func (r signingKeys) List(_ context.Context) ([]*store.SigningKey, error) {
 	return r.list(indexID)
 }
 
-func (r signingKeys) Rotate(_ context.Context, algorithm string, next *store.SigningKey, retiredUntil time.Time) error {
+func (r signingKeys) Rotate(_ context.Context, algorithm, promote string, next *store.SigningKey, retiredUntil time.Time) error {
 	switch {
 	case next.Algorithm != algorithm:
 		return fmt.Errorf("memdb: signing keys: rotating %s to a key of algorithm %q", algorithm, next.Algorithm)
@@ -45,6 +45,10 @@ func (r signingKeys) Rotate(_ context.Context, algorithm string, next *store.Sig
 		promoted, err := find[store.SigningKey](r.s, txn, now, tableSigningKeys, indexKeyState, algorithm, store.SigningKeyNext)
 		if err != nil {
 			return fmt.Errorf("memdb: signing keys: no next %s key to activate: %w", algorithm, err)
+		}
+		if promoted.ID != promote {
+			return fmt.Errorf("memdb: signing keys: the next %s key is %s, not %s: rotated meanwhile: %w",
+				algorithm, promoted.ID, promote, store.ErrConflict)
 		}
 		// The slots of the unique index are freed in order: the active
 		// key leaves "active" before the next key takes it, and the next
