@@ -2,19 +2,25 @@ package config
 
 import (
 	"log/slog"
+	"math"
 	"net/url"
 	"time"
 
 	"github.com/stepup-auth/stepup/acr"
+	"github.com/stepup-auth/stepup/stepup/password"
 )
 
 // Config is the whole configuration. Its yaml tags are the keys of the file.
 type Config struct {
-	Server Server `yaml:"server"`
-	Log    Log    `yaml:"log"`
-	Store  Store  `yaml:"store"`
-	ACR    ACR    `yaml:"acr"`
-	OIDC   OIDC   `yaml:"oidc"`
+	Server    Server    `yaml:"server"`
+	Log       Log       `yaml:"log"`
+	Store     Store     `yaml:"store"`
+	Secrets   Secrets   `yaml:"secrets"`
+	Sessions  Sessions  `yaml:"sessions"`
+	Passwords Passwords `yaml:"passwords"`
+	ACR       ACR       `yaml:"acr"`
+	OIDC      OIDC      `yaml:"oidc"`
+	Demo      Demo      `yaml:"demo"`
 }
 
 // Server configures the HTTP listener.
@@ -45,6 +51,55 @@ type Memdb struct {
 	SweepInterval time.Duration `yaml:"sweep_interval"` // how often expired records are removed
 }
 
+// Secrets holds stepup's master key.
+type Secrets struct {
+	// Key seals signing keys and TOTP seeds at rest; the flow and CSRF
+	// keys are derived from it. When it is not set, the server generates
+	// one at first start and keeps it in the data folder.
+	Key SecretKey `yaml:"key"`
+}
+
+// Sessions bounds how long a sign-in lasts.
+type Sessions struct {
+	Idle     time.Duration `yaml:"idle"`     // ends a session unused for this long
+	Absolute time.Duration `yaml:"absolute"` // ends a session this long after sign-in, used or not
+}
+
+// Passwords configures how local-account passwords are hashed (argon2id) and
+// what a new password must be. The fields stay plain numbers, as in the
+// file; Params turns them into the password package's type.
+type Passwords struct {
+	MemoryKiB   int `yaml:"memory_kib"`
+	Iterations  int `yaml:"iterations"`
+	Parallelism int `yaml:"parallelism"`
+	MinLength   int `yaml:"min_length"` // in characters, for a new password
+}
+
+// Params returns the argon2id parameters, with password.DefaultParams' salt
+// and key lengths (16 and 32 bytes). A value outside its field's range
+// saturates, so that Validate still refuses it rather than seeing it wrap
+// around: a parallelism of 257 must not become 1.
+func (p Passwords) Params() password.Params {
+	pp := password.DefaultParams()
+	pp.Memory = saturate[uint32](p.MemoryKiB, math.MaxUint32)
+	pp.Iterations = saturate[uint32](p.Iterations, math.MaxUint32)
+	pp.Parallelism = saturate[uint8](p.Parallelism, math.MaxUint8)
+	return pp
+}
+
+// saturate converts n to T, clamped to 0..most. most is an int64 so that
+// math.MaxUint32 fits on 32-bit platforms too.
+func saturate[T uint8 | uint32](n int, most int64) T {
+	return T(max(0, min(int64(n), most)))
+}
+
+// Demo configures the built-in demo client and page.
+type Demo struct {
+	// Enabled serves the demo client and the demo page under /demo, for
+	// trying stepup out.
+	Enabled bool `yaml:"enabled"`
+}
+
 // ACR configures how foreign ACR values map onto stepup's levels.
 type ACR struct {
 	// Aliases maps an ACR value a relying party may send (for example
@@ -54,18 +109,31 @@ type ACR struct {
 
 // OIDC configures the OpenID Provider.
 type OIDC struct {
-	Clients []Client `yaml:"clients"`
+	AccessTokenLifetime  time.Duration `yaml:"access_token_lifetime"`
+	IDTokenLifetime      time.Duration `yaml:"id_token_lifetime"`
+	RefreshTokenLifetime time.Duration `yaml:"refresh_token_lifetime"`
+	CodeLifetime         time.Duration `yaml:"code_lifetime"`         // how long a code may wait to be exchanged
+	AuthRequestLifetime  time.Duration `yaml:"auth_request_lifetime"` // how long a user may take to sign in
+	Clients              []Client      `yaml:"clients"`
 }
 
 // Client is a registered relying party.
+//
+// MinimumACR is the lowest level any sign-in to this client reaches;
+// acr_values and the claims parameter can ask for more, never less. Action
+// names the rule set a sign-in to this client is decided by, as
+// stepup.Request.Action.
 type Client struct {
 	ID                     string       `yaml:"id"`
 	Name                   string       `yaml:"name"`   // display name; defaults to ID
 	Secret                 string       `yaml:"secret"` // empty for a public client, which must use PKCE
 	RedirectURIs           []URL        `yaml:"redirect_uris"`
 	PostLogoutRedirectURIs []URL        `yaml:"post_logout_redirect_uris"`
-	DefaultACR             acr.Level    `yaml:"default_acr"` // used when the request asks for none
-	Methods                []acr.Method `yaml:"methods"`     // allowed methods; empty allows all
+	MinimumACR             acr.Level    `yaml:"minimum_acr"`
+	Methods                []acr.Method `yaml:"methods"`             // allowed methods; empty allows all
+	SigningAlg             SigningAlg   `yaml:"signing_alg"`         // for ID tokens and JWT access tokens
+	AccessTokenFormat      TokenFormat  `yaml:"access_token_format"` // JWT or Opaque
+	Action                 string       `yaml:"action"`
 }
 
 // Default returns the configuration used when the file omits a key, or when
@@ -87,12 +155,40 @@ func Default() *Config {
 				SweepInterval: time.Minute,
 			},
 		},
+		// NIST SP 800-63B's limits for AAL2 reauthentication.
+		Sessions:  Sessions{Idle: 30 * time.Minute, Absolute: 12 * time.Hour},
+		Passwords: defaultPasswords(),
+		OIDC: OIDC{
+			AccessTokenLifetime:  5 * time.Minute,
+			IDTokenLifetime:      time.Hour,
+			RefreshTokenLifetime: 30 * 24 * time.Hour,
+			CodeLifetime:         time.Minute,
+			AuthRequestLifetime:  10 * time.Minute,
+		},
+		Demo: Demo{Enabled: true},
+	}
+}
+
+// defaultPasswords takes the password package's default cost, OWASP's
+// minimum, and NIST SP 800-63B's minimum length.
+func defaultPasswords() Passwords {
+	p := password.DefaultParams()
+	return Passwords{
+		MemoryKiB:   int(p.Memory),
+		Iterations:  int(p.Iterations),
+		Parallelism: int(p.Parallelism),
+		MinLength:   minPasswordLength,
 	}
 }
 
 // setDefaults gives a client listed in the file its defaults before its keys
 // are decoded; the decoder calls it for each new element of oidc.clients.
-func (c *Client) setDefaults() { c.DefaultACR = acr.OneFactor }
+func (c *Client) setDefaults() {
+	c.MinimumACR = acr.OneFactor
+	c.SigningAlg = ES256
+	c.AccessTokenFormat = JWT
+	c.Action = "signIn"
+}
 
 // fillDerived sets defaults that depend on other keys, after decoding.
 func (c *Config) fillDerived() {

@@ -37,6 +37,7 @@ type decoder struct {
 	anchors  map[string][]*ast.AnchorNode // by name, in document order
 	pos      map[string]position          // where each decoded key path's value is
 	failed   map[string]bool              // key paths whose value could not be decoded
+	fromEnv  map[string]bool              // key paths whose value refers to the environment
 	values   int                          // values decoded so far, against maxValues
 	problems Problems
 }
@@ -51,6 +52,7 @@ func newDecoder(file string, env func(string) (string, bool)) *decoder {
 		anchors: map[string][]*ast.AnchorNode{},
 		pos:     map[string]position{},
 		failed:  map[string]bool{},
+		fromEnv: map[string]bool{},
 	}
 }
 
@@ -184,6 +186,19 @@ func (d *decoder) decode(path string, n ast.Node, v reflect.Value, at position, 
 		if s, ok := d.scalar(path, n, at); ok {
 			v.SetString(s)
 		}
+	case t.Kind() == reflect.Bool:
+		s, ok := d.scalar(path, n, at)
+		if !ok {
+			return
+		}
+		b, ok := bools[s]
+		if !ok {
+			// YAML 1.1's yes, no, on and off are left out: they are
+			// strings in YAML 1.2 and a surprise in either.
+			d.fail(at, path, "%q is not a boolean (want true or false)", s)
+			return
+		}
+		v.SetBool(b)
 	case t.Kind() == reflect.Int:
 		s, ok := d.scalar(path, n, at)
 		if !ok {
@@ -228,6 +243,12 @@ func (d *decoder) failInt(at position, path, s string, bits int) {
 	d.fail(at, path, "%q is not a whole number", s)
 }
 
+// bools are YAML 1.2's spellings of true and false.
+var bools = map[string]bool{
+	"true": true, "True": true, "TRUE": true,
+	"false": false, "False": false, "FALSE": false,
+}
+
 var logLevels = map[string]slog.Level{
 	"debug": slog.LevelDebug,
 	"info":  slog.LevelInfo,
@@ -266,6 +287,9 @@ func (d *decoder) scalar(path string, n ast.Node, at position) (string, bool) {
 	default:
 		d.fail(at, path, "must be a single value")
 		return "", false
+	}
+	if strings.Contains(strings.ReplaceAll(s, "$${", ""), "${") {
+		d.fromEnv[path] = true
 	}
 	s, err := expand(s, d.env)
 	if err != nil {
@@ -360,7 +384,7 @@ func (d *decoder) entries(path string, n ast.Node, at position, depth int) ([]*a
 	default:
 		what := "a mapping"
 		if path == "" {
-			what = "a mapping of sections (server, log, store, acr, oidc)"
+			what = "a mapping of sections (" + sectionNames() + ")"
 		}
 		d.fail(at, path, "must be %s", what)
 		return nil, false
@@ -414,6 +438,18 @@ func (d *decoder) entries(path string, n ast.Node, at position, depth int) ([]*a
 		}
 	}
 	return append(merged, own...), true
+}
+
+// sectionNames lists the top-level keys, in the order Config declares them.
+func sectionNames() string {
+	t := reflect.TypeFor[Config]()
+	names := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		if name := yamlName(t.Field(i)); name != "" {
+			names = append(names, name)
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // keyText returns a mapping key as a string.

@@ -9,8 +9,10 @@
 //	stepup.yaml:7:3: server.listn: unknown key (did you mean "listen"?)
 //	stepup.yaml:31:9: oidc.clients[2].redirect_uris[0]: must be an absolute https URL or http://localhost
 //
-// Strings become types at this boundary (time.Duration, URL, acr.Level,
-// acr.Method, slog.Level), so the rest of stepup never parses configuration.
+// Strings become types at this boundary (time.Duration, URL, SecretKey,
+// SigningAlg, TokenFormat, acr.Level, acr.Method, slog.Level), so the rest of
+// stepup never parses configuration. A SecretKey never prints its bytes, and
+// no problem repeats it.
 //
 // A scalar value may refer to the environment as ${VAR} or ${VAR:-default}.
 // Expansion happens after parsing, on the decoded value, so a secret that

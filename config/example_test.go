@@ -60,11 +60,15 @@ func keyPaths(prefix string, t reflect.Type) []string {
 			path = prefix + "." + path
 		}
 		paths = append(paths, path)
+		// A struct that decodes from text, such as URL or SecretKey, is one
+		// value, not a section.
+		section := func(t reflect.Type) bool {
+			return t.Kind() == reflect.Struct && !reflect.PointerTo(t).Implements(unmarshalType)
+		}
 		switch ft := f.Type; {
-		case ft == reflect.TypeFor[URL]():
-		case ft.Kind() == reflect.Struct:
+		case section(ft):
 			paths = append(paths, keyPaths(path, ft)...)
-		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct && ft.Elem() != reflect.TypeFor[URL]():
+		case ft.Kind() == reflect.Slice && section(ft.Elem()):
 			paths = append(paths, keyPaths(fmt.Sprintf("%s[0]", path), ft.Elem())...)
 		}
 	}

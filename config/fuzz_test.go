@@ -19,6 +19,9 @@ func FuzzLoadBytes(f *testing.F) {
 		"--- a\n--- b\n", "server: !!str x", "log:\n  level: |\n    info\n",
 		"store:\n  memdb:\n    snapshot_every: -0x10\n", "acr:\n  aliases: {\"$${X}\": mfa}\n",
 		"server:\n  public_url: https://a.example/b%2F//\n",
+		"secrets:\n  key: base64:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n", "demo: {enabled: FALSE}\n",
+		"sessions: {idle: 1h, absolute: 1m}\n", "passwords: {memory_kib: 8, parallelism: 300, min_length: 64}\n",
+		"oidc:\n  code_lifetime: 10s\n  clients:\n    - {id: a, signing_alg: eddsa, access_token_format: opaque, action: pay_1}\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -35,6 +38,11 @@ func FuzzLoadBytes(f *testing.F) {
 		}
 		if cfg != nil && cfg.Validate().HasErrors() {
 			t.Errorf("LoadBytes accepted a config that Validate rejects: %s", cfg.Validate())
+		}
+		if cfg != nil {
+			if err := cfg.Passwords.Params().Validate(); err != nil {
+				t.Errorf("LoadBytes accepted passwords that the password package rejects: %v", err)
+			}
 		}
 	})
 }

@@ -19,21 +19,33 @@ const longSecret = "0123456789abcdef0123456789abcdef"
 
 // load decodes a file named stepup.yaml with the given environment.
 //
-// Most test files leave store.memdb.dir at its relative default, which draws
-// a warning in every one of them; load leaves that warning out, so each test
-// lists only the problems it is about. TestRelativeDataDir checks it.
+// Most test files keep defaults that suit development but draw a warning in
+// a file: store.memdb.dir is relative, secrets.key is unset, and the demo is
+// on, which an https public_url makes worth a warning. load leaves those
+// warnings out, so each test lists only the problems it is about;
+// TestRelativeDataDir, TestSecretKeyWarning and TestDemoWarning check them.
 func load(t *testing.T, yaml string, vars map[string]string) (*Config, Problems) {
 	t.Helper()
 	cfg, ps := LoadBytes("stepup.yaml", []byte(yaml), fakeEnv(vars))
 	if (cfg == nil) != ps.HasErrors() {
 		t.Fatalf("cfg == nil is %v, but HasErrors is %v:\n%s", cfg == nil, ps.HasErrors(), ps)
 	}
-	return cfg, slices.DeleteFunc(ps, isRelativeDirWarning)
+	return cfg, slices.DeleteFunc(ps, func(p Problem) bool {
+		return isRelativeDirWarning(p) || isSecretKeyWarning(p) || isDemoWarning(p)
+	})
 }
 
 func isRelativeDirWarning(p Problem) bool {
 	return p.Severity == Warning && p.Path == "store.memdb.dir" &&
 		strings.Contains(p.Message, "is relative to the working directory")
+}
+
+func isSecretKeyWarning(p Problem) bool {
+	return p.Severity == Warning && p.Path == "secrets.key" && strings.HasPrefix(p.Message, "is not set")
+}
+
+func isDemoWarning(p Problem) bool {
+	return p.Severity == Warning && p.Path == "demo.enabled"
 }
 
 // lines formats problems one per element, for comparison with a want list.

@@ -175,7 +175,7 @@ oidc:
   clients:
     - id: 42
       redirect_uris: ["https://a.example/cb"]
-      default_acr: MFA
+      minimum_acr: MFA
       methods: [passkey, TOTP]
 `, nil)
 	if len(ps) != 0 {
@@ -185,7 +185,7 @@ oidc:
 	got := []any{
 		cfg.Server.PublicURL.Host, cfg.Server.PublicURL.Path, cfg.Server.ShutdownTimeout,
 		cfg.Log.Level.String(), cfg.Store.Memdb.SnapshotEvery, cfg.ACR.Aliases["gold"].String(),
-		c.ID, c.Name, c.RedirectURIs[0].String(), c.DefaultACR.String(), c.Methods,
+		c.ID, c.Name, c.RedirectURIs[0].String(), c.MinimumACR.String(), c.Methods,
 	}
 	want := []any{
 		"login.example.com", "/auth", 90 * time.Second,
@@ -222,8 +222,8 @@ func TestTypeErrors(t *testing.T) {
 			`stepup.yaml:3:21: store.memdb.snapshot_every: "-0B11" is binary; want a decimal number (-3)`},
 		{"bad hexadecimal integer", "store:\n  memdb:\n    snapshot_every: 0xG\n",
 			`stepup.yaml:3:21: store.memdb.snapshot_every: "0xG" is not a whole number`},
-		{"acr level", "oidc:\n  clients:\n    - id: a\n      redirect_uris: [https://a.example]\n      default_acr: gold\n",
-			`stepup.yaml:5:20: oidc.clients[0].default_acr: unknown level "gold" (want one of 1fa, mfa, phr, phrh)`},
+		{"acr level", "oidc:\n  clients:\n    - id: a\n      redirect_uris: [https://a.example]\n      minimum_acr: gold\n",
+			`stepup.yaml:5:20: oidc.clients[0].minimum_acr: unknown level "gold" (want one of 1fa, mfa, phr, phrh)`},
 		{"alias level", "acr:\n  aliases:\n    silver: 2fa\n",
 			`stepup.yaml:3:13: acr.aliases["silver"]: unknown level "2fa" (want one of 1fa, mfa, phr, phrh)`},
 		{"method", "oidc:\n  clients:\n    - id: a\n      redirect_uris: [https://a.example]\n      methods: [PASSKEY, CARRIER_PIGEON]\n",
@@ -238,13 +238,51 @@ func TestTypeErrors(t *testing.T) {
 			`stepup.yaml:1:9: server: must be a mapping`},
 		{"null list item", "oidc:\n  clients:\n    - id: a\n      redirect_uris: [https://a.example]\n      methods: [PASSKEY, null]\n",
 			`stepup.yaml:5:26: oidc.clients[0].methods[1]: must not be empty`},
+		{"signing alg", "oidc:\n  clients:\n    - id: a\n      redirect_uris: [https://a.example]\n      signing_alg: HS256\n",
+			`stepup.yaml:5:20: oidc.clients[0].signing_alg: unknown signing algorithm "HS256" (want ES256, RS256 or EdDSA)`},
+		{"access token format", "oidc:\n  clients:\n    - id: a\n      redirect_uris: [https://a.example]\n      access_token_format: paseto\n",
+			`stepup.yaml:5:28: oidc.clients[0].access_token_format: unknown access token format "paseto" (want jwt or opaque)`},
+		{"boolean", "demo:\n  enabled: yes\n",
+			`stepup.yaml:2:12: demo.enabled: "yes" is not a boolean (want true or false)`},
+		{"boolean number", "demo:\n  enabled: 1\n",
+			`stepup.yaml:2:12: demo.enabled: "1" is not a boolean (want true or false)`},
+		{"boolean list", "demo:\n  enabled: [true]\n",
+			`stepup.yaml:2:12: demo.enabled: must be a single value, not a list`},
 		{"top level", "- server\n",
-			`stepup.yaml:1:1: must be a mapping of sections (server, log, store, acr, oidc)`},
+			`stepup.yaml:1:1: must be a mapping of sections (server, log, store, secrets, sessions, passwords, acr, oidc, demo)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, ps := load(t, tt.yaml, nil)
 			wantProblems(t, ps, tt.want)
+		})
+	}
+}
+
+func TestBooleans(t *testing.T) {
+	tests := []struct {
+		value string
+		env   map[string]string
+		want  bool
+	}{
+		{"true", nil, true},
+		{"True", nil, true},
+		{"TRUE", nil, true},
+		{"false", nil, false},
+		{"False", nil, false},
+		{`"false"`, nil, false},
+		{"${D}", map[string]string{"D": "false"}, false},
+		{"${D:-true}", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			cfg, ps := load(t, "demo:\n  enabled: "+tt.value+"\n", tt.env)
+			if len(ps) != 0 {
+				t.Fatalf("problems: %s", ps)
+			}
+			if cfg.Demo.Enabled != tt.want {
+				t.Errorf("demo.enabled: %s = %v, want %v", tt.value, cfg.Demo.Enabled, tt.want)
+			}
 		})
 	}
 }
@@ -285,7 +323,7 @@ func TestAnchorsAliasesAndMerges(t *testing.T) {
     - &base
       id: one
       redirect_uris: &uris [https://a.example/cb]
-      default_acr: mfa
+      minimum_acr: mfa
     - <<: *base
       id: two
     - id: three
@@ -295,8 +333,8 @@ func TestAnchorsAliasesAndMerges(t *testing.T) {
 		t.Fatalf("problems: %s", ps)
 	}
 	cs := cfg.OIDC.Clients
-	if len(cs) != 3 || cs[1].ID != "two" || cs[1].DefaultACR.String() != "urn:stepup:acr:mfa" ||
-		len(cs[1].RedirectURIs) != 1 || len(cs[2].RedirectURIs) != 1 || cs[2].DefaultACR.String() != "urn:stepup:acr:1fa" {
+	if len(cs) != 3 || cs[1].ID != "two" || cs[1].MinimumACR.String() != "urn:stepup:acr:mfa" ||
+		len(cs[1].RedirectURIs) != 1 || len(cs[2].RedirectURIs) != 1 || cs[2].MinimumACR.String() != "urn:stepup:acr:1fa" {
 		t.Errorf("clients = %+v", cs)
 	}
 

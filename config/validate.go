@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"maps"
+	"math"
 	"net"
 	"path/filepath"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/stepup-auth/stepup/acr"
+	"github.com/stepup-auth/stepup/stepup/password"
 )
 
 // Validate checks a Config built in code, as Load checks the file it reads,
@@ -41,8 +43,12 @@ func validate(c *Config, d *decoder, fromFile bool) Problems {
 	v.server(&c.Server)
 	v.log(&c.Log)
 	v.store(&c.Store)
+	v.secrets(&c.Secrets)
+	v.sessions(&c.Sessions)
+	v.passwords(&c.Passwords)
 	v.acr(&c.ACR)
 	v.oidc(&c.OIDC)
+	v.demo(&c.Demo, c.Server.PublicURL)
 	return v.problems
 }
 
@@ -114,6 +120,13 @@ func (v *validator) positive(path string, d time.Duration) {
 	}
 }
 
+// within reports d unless it lies in lo..hi.
+func (v *validator) within(path string, d, lo, hi time.Duration) {
+	if d < lo || d > hi {
+		v.errorf(path, "must be from %s to %s, got %s", lo, hi, d)
+	}
+}
+
 func (v *validator) log(l *Log) {
 	if l.Format != "text" && l.Format != "json" {
 		v.errorf("log.format", "unknown format %q (want text or json)", l.Format)
@@ -140,6 +153,85 @@ func (v *validator) store(s *Store) {
 	}
 	if m.SweepInterval < time.Second {
 		v.errorf("store.memdb.sweep_interval", "must be at least 1s, got %s", m.SweepInterval)
+	}
+}
+
+func (v *validator) secrets(s *Secrets) {
+	// A malformed key is the decoder's error, which never shows the key.
+	// An empty one is allowed: the server generates a key and keeps it in
+	// the data folder, which suits a try-out. A file whose key reads the
+	// environment, as with ${STEPUP_SECRET_KEY:-}, already does what the
+	// warning asks and allows an empty key on purpose (a plain ${VAR}
+	// makes a missing key an error); only other files are warned.
+	if !s.Key.Set && v.fromFile && !v.d.fromEnv["secrets.key"] {
+		v.warnf("secrets.key", "is not set: a generated key is kept in the data folder; set one from the environment in production")
+	}
+}
+
+func (v *validator) sessions(s *Sessions) {
+	v.positive("sessions.idle", s.Idle)
+	v.positive("sessions.absolute", s.Absolute)
+	if s.Idle > 0 && s.Absolute > 0 && s.Idle > s.Absolute {
+		v.errorf("sessions.idle", "must not be longer than sessions.absolute (%s), got %s", s.Absolute, s.Idle)
+	}
+}
+
+// Limits on passwords.min_length: NIST SP 800-63B asks for at least 8
+// characters and for accepting at least 64, so a minimum above 64 would
+// refuse passwords NIST says to take.
+const (
+	minPasswordLength = 8
+	maxPasswordLength = 64
+)
+
+func (v *validator) passwords(p *Passwords) {
+	fits := true
+	for _, f := range []struct {
+		key  string
+		val  int
+		most int64
+	}{
+		{"memory_kib", p.MemoryKiB, math.MaxUint32},
+		{"iterations", p.Iterations, math.MaxUint32},
+		{"parallelism", p.Parallelism, math.MaxUint8},
+	} {
+		if f.val < 0 || int64(f.val) > f.most {
+			// Params would saturate it, and the password package's
+			// message would then name a number nobody wrote.
+			v.errorf("passwords."+f.key, "must be from 0 to %d, got %d", f.most, f.val)
+			fits = false
+		}
+	}
+	if fits {
+		// The password package's own rules, so that config accepts
+		// exactly what password.Hash will.
+		params := p.Params()
+		if err := params.Validate(); err != nil {
+			for _, e := range unjoin(err) {
+				v.errorf("passwords", "%s", strings.TrimPrefix(e.Error(), password.ErrInvalidParams.Error()+": "))
+			}
+		} else if params.Weak() {
+			v.warnf("passwords", "memory_kib %d with iterations %d is below the OWASP minimum; fine for tests, not for production", p.MemoryKiB, p.Iterations)
+		}
+	}
+	if p.MinLength < minPasswordLength || p.MinLength > maxPasswordLength {
+		v.errorf("passwords.min_length", "must be from %d to %d, got %d", minPasswordLength, maxPasswordLength, p.MinLength)
+	}
+}
+
+// unjoin returns the errors that errors.Join combined into err, or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func (v *validator) demo(d *Demo, publicURL URL) {
+	// Only a file read for a public https URL looks like production; the
+	// defaults and local try-outs run on http://localhost.
+	if d.Enabled && v.fromFile && publicURL.URL != nil && publicURL.Scheme == "https" {
+		v.warnf("demo.enabled", "the demo client and demo page under /demo are on, and public_url is https as in production; set demo.enabled to false there")
 	}
 }
 
@@ -172,7 +264,16 @@ var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]+$`)
 // to warn about.
 const minSecretLen = 32
 
+// actionPattern is the form of a client's action: an identifier, as rule
+// sets are named.
+var actionPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
+
 func (v *validator) oidc(o *OIDC) {
+	v.within("oidc.access_token_lifetime", o.AccessTokenLifetime, time.Minute, 24*time.Hour)
+	v.within("oidc.id_token_lifetime", o.IDTokenLifetime, time.Minute, 24*time.Hour)
+	v.within("oidc.refresh_token_lifetime", o.RefreshTokenLifetime, time.Hour, 365*24*time.Hour)
+	v.within("oidc.code_lifetime", o.CodeLifetime, 10*time.Second, 10*time.Minute)
+	v.within("oidc.auth_request_lifetime", o.AuthRequestLifetime, time.Minute, time.Hour)
 	seen := map[string]int{} // client ID -> index of its first use
 	for i := range o.Clients {
 		c := &o.Clients[i]
@@ -195,13 +296,24 @@ func (v *validator) oidc(o *OIDC) {
 		}
 		v.redirectURIs(base+".redirect_uris", c.RedirectURIs)
 		v.redirectURIs(base+".post_logout_redirect_uris", c.PostLogoutRedirectURIs)
-		if c.DefaultACR == acr.None {
-			v.errorf(base+".default_acr", "must be a built-in level: 1fa, mfa, phr or phrh")
+		if c.MinimumACR == acr.None {
+			v.errorf(base+".minimum_acr", "must be a built-in level: 1fa, mfa, phr or phrh")
 		}
 		for j, m := range c.Methods {
 			if k := slices.Index(c.Methods, m); k < j {
 				v.warnf(fmt.Sprintf("%s.methods[%d]", base, j), "%s is already listed at methods[%d]", m, k)
 			}
+		}
+		// The decoder refuses unknown names; these catch a Config built
+		// in code, or an empty value in the file.
+		if !slices.Contains(signingAlgs, c.SigningAlg) {
+			v.errorf(base+".signing_alg", "must be %s", orList(signingAlgs))
+		}
+		if !slices.Contains(tokenFormats, c.AccessTokenFormat) {
+			v.errorf(base+".access_token_format", "must be %s", orList(tokenFormats))
+		}
+		if !actionPattern.MatchString(c.Action) {
+			v.errorf(base+".action", "must be a letter followed by at most 63 letters, digits or _, got %q", c.Action)
 		}
 	}
 }

@@ -2,10 +2,15 @@ package config
 
 import (
 	"fmt"
-	"github.com/stepup-auth/stepup/acr"
+	"math"
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/stepup-auth/stepup/acr"
+	"github.com/stepup-auth/stepup/stepup/password"
 )
 
 // client is a valid client entry to build test files from.
@@ -79,10 +84,71 @@ func TestValidate(t *testing.T) {
 			}},
 		{"post logout redirect uris", client + "      post_logout_redirect_uris: [ftp://a.example/]\n",
 			[]string{"stepup.yaml:5:35: oidc.clients[0].post_logout_redirect_uris[0]: must be an absolute https URL or http://localhost"}},
-		{"default acr none", client + "      default_acr: \"\"\n",
-			[]string{"stepup.yaml:5:20: oidc.clients[0].default_acr: must be a built-in level: 1fa, mfa, phr or phrh"}},
+		{"minimum acr none", client + "      minimum_acr: \"\"\n",
+			[]string{"stepup.yaml:5:20: oidc.clients[0].minimum_acr: must be a built-in level: 1fa, mfa, phr or phrh"}},
 		{"duplicate methods", client + "      methods: [TOTP, PASSKEY, totp]\n",
 			[]string{"stepup.yaml:5:32: warning: oidc.clients[0].methods[2]: TOTP is already listed at methods[0]"}},
+		{"signing alg empty", client + "      signing_alg: \"\"\n",
+			[]string{"stepup.yaml:5:20: oidc.clients[0].signing_alg: must be ES256, RS256 or EdDSA"}},
+		{"access token format empty", client + "      access_token_format: \"\"\n",
+			[]string{"stepup.yaml:5:28: oidc.clients[0].access_token_format: must be jwt or opaque"}},
+		{"action with a hyphen", client + "      action: sign-in\n",
+			[]string{`stepup.yaml:5:15: oidc.clients[0].action: must be a letter followed by at most 63 letters, digits or _, got "sign-in"`}},
+		{"action starting with a digit", client + "      action: 2fa\n",
+			[]string{`stepup.yaml:5:15: oidc.clients[0].action: must be a letter followed by at most 63 letters, digits or _, got "2fa"`}},
+		{"action empty", client + "      action: \"\"\n",
+			[]string{`stepup.yaml:5:15: oidc.clients[0].action: must be a letter followed by at most 63 letters, digits or _, got ""`}},
+		{"action of 65 characters", client + "      action: a" + strings.Repeat("b", 64) + "\n",
+			[]string{`stepup.yaml:5:15: oidc.clients[0].action: must be a letter followed by at most 63 letters, digits or _, got "a` + strings.Repeat("b", 64) + `"`}},
+		{"action of 64 characters", client + "      action: a_" + strings.Repeat("B9", 31) + "\n", nil},
+		{"sessions", "sessions:\n  idle: 0s\n  absolute: -1h\n",
+			[]string{
+				"stepup.yaml:2:9: sessions.idle: must be more than 0s, got 0s",
+				"stepup.yaml:3:13: sessions.absolute: must be more than 0s, got -1h0m0s",
+			}},
+		{"idle longer than absolute", "sessions:\n  idle: 13h\n",
+			[]string{"stepup.yaml:2:9: sessions.idle: must not be longer than sessions.absolute (12h0m0s), got 13h0m0s"}},
+		{"idle as long as absolute", "sessions:\n  idle: 1h\n  absolute: 1h\n", nil},
+		{"password cost", "passwords:\n  memory_kib: 15\n  iterations: 0\n  parallelism: 2\n",
+			[]string{
+				"stepup.yaml:2:3: passwords: memory must be at least 16 KiB (8 KiB per lane) but it's 15 KiB",
+				"stepup.yaml:2:3: passwords: iterations must be between 1 and 100 but it's 0",
+			}},
+		{"password cost out of range", "passwords:\n  memory_kib: -1\n  iterations: 4294967296\n  parallelism: 257\n",
+			[]string{
+				"stepup.yaml:2:15: passwords.memory_kib: must be from 0 to 4294967295, got -1",
+				"stepup.yaml:3:15: passwords.iterations: must be from 0 to 4294967295, got 4294967296",
+				"stepup.yaml:4:16: passwords.parallelism: must be from 0 to 255, got 257",
+			}},
+		{"password parallelism", "passwords:\n  parallelism: 17\n",
+			[]string{"stepup.yaml:2:3: passwords: parallelism must be between 1 and 16 but it's 17"}},
+		{"password memory over 4 GiB", "passwords:\n  memory_kib: 4194305\n",
+			[]string{"stepup.yaml:2:3: passwords: memory must be at most 4194304 KiB (4 GiB) but it's 4194305 KiB"}},
+		{"weak password cost", "passwords:\n  memory_kib: 19455\n  iterations: 2\n",
+			[]string{"stepup.yaml:2:3: warning: passwords: memory_kib 19455 with iterations 2 is below the OWASP minimum; fine for tests, not for production"}},
+		{"another OWASP minimum", "passwords:\n  memory_kib: 7168\n  iterations: 5\n", nil},
+		{"password min length", "passwords:\n  min_length: 7\n",
+			[]string{"stepup.yaml:2:15: passwords.min_length: must be from 8 to 64, got 7"}},
+		{"password min length too long", "passwords:\n  min_length: 65\n",
+			[]string{"stepup.yaml:2:15: passwords.min_length: must be from 8 to 64, got 65"}},
+		{"password min length 64", "passwords:\n  min_length: 64\n", nil},
+		{"token lifetimes too short", "oidc:\n  access_token_lifetime: 59s\n  id_token_lifetime: 0s\n  refresh_token_lifetime: 59m\n  code_lifetime: 9s\n  auth_request_lifetime: 30s\n",
+			[]string{
+				"stepup.yaml:2:26: oidc.access_token_lifetime: must be from 1m0s to 24h0m0s, got 59s",
+				"stepup.yaml:3:22: oidc.id_token_lifetime: must be from 1m0s to 24h0m0s, got 0s",
+				"stepup.yaml:4:27: oidc.refresh_token_lifetime: must be from 1h0m0s to 8760h0m0s, got 59m0s",
+				"stepup.yaml:5:18: oidc.code_lifetime: must be from 10s to 10m0s, got 9s",
+				"stepup.yaml:6:26: oidc.auth_request_lifetime: must be from 1m0s to 1h0m0s, got 30s",
+			}},
+		{"token lifetimes too long", "oidc:\n  access_token_lifetime: 25h\n  id_token_lifetime: 24h1s\n  refresh_token_lifetime: 8761h\n  code_lifetime: 11m\n  auth_request_lifetime: 61m\n",
+			[]string{
+				"stepup.yaml:2:26: oidc.access_token_lifetime: must be from 1m0s to 24h0m0s, got 25h0m0s",
+				"stepup.yaml:3:22: oidc.id_token_lifetime: must be from 1m0s to 24h0m0s, got 24h0m1s",
+				"stepup.yaml:4:27: oidc.refresh_token_lifetime: must be from 1h0m0s to 8760h0m0s, got 8761h0m0s",
+				"stepup.yaml:5:18: oidc.code_lifetime: must be from 10s to 10m0s, got 11m0s",
+				"stepup.yaml:6:26: oidc.auth_request_lifetime: must be from 1m0s to 1h0m0s, got 1h1m0s",
+			}},
+		{"token lifetimes at their bounds", "oidc:\n  access_token_lifetime: 24h\n  id_token_lifetime: 1m\n  refresh_token_lifetime: 8760h\n  code_lifetime: 10s\n  auth_request_lifetime: 1h\n", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,7 +171,10 @@ func TestValidateInCode(t *testing.T) {
 		`warning: server.public_url: the issuer will be "https://id.example.com", without the trailing slash; relying parties compare the issuer exactly, so configure them with that value`,
 		"store.memdb.sweep_interval: must be at least 1s, got 1ms",
 		"oidc.clients[0].redirect_uris: at least one redirect URI is required",
-		"oidc.clients[0].default_acr: must be a built-in level: 1fa, mfa, phr or phrh",
+		"oidc.clients[0].minimum_acr: must be a built-in level: 1fa, mfa, phr or phrh",
+		"oidc.clients[0].signing_alg: must be ES256, RS256 or EdDSA",
+		"oidc.clients[0].access_token_format: must be jwt or opaque",
+		`oidc.clients[0].action: must be a letter followed by at most 63 letters, digits or _, got ""`,
 	)
 	if got := c.Server.PublicURL.String(); got != "https://id.example.com" {
 		t.Errorf("after Validate, public_url = %q, want https://id.example.com", got)
@@ -168,6 +237,7 @@ func TestRelativeDataDir(t *testing.T) {
 			if cfg == nil {
 				t.Fatalf("a warning made the Config nil: %s", ps)
 			}
+			ps = slices.DeleteFunc(ps, isSecretKeyWarning)
 			if tt.want == "" {
 				wantProblems(t, ps)
 			} else {
@@ -179,6 +249,56 @@ func TestRelativeDataDir(t *testing.T) {
 	// With no file, the defaults run quietly.
 	if _, ps := Load(""); len(ps) != 0 {
 		t.Errorf("Load(\"\") = %s", ps)
+	}
+}
+
+func TestDemoWarning(t *testing.T) {
+	const warning = "warning: demo.enabled: the demo client and demo page under /demo are on, and public_url is https as in production; set demo.enabled to false there"
+	tests := []struct {
+		name, yaml, want string // want "" for no problem
+	}{
+		{"https", "server:\n  public_url: https://id.example.com\n", "stepup.yaml: " + warning},
+		{"https, enabled", "server:\n  public_url: https://id.example.com\ndemo:\n  enabled: true\n", "stepup.yaml:4:12: " + warning},
+		{"https, disabled", "server:\n  public_url: https://id.example.com\ndemo:\n  enabled: false\n", ""},
+		{"localhost", "server:\n  public_url: http://localhost:8080\ndemo:\n  enabled: true\n", ""},
+		{"default public_url", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Not load, which leaves this warning out.
+			_, ps := LoadBytes("stepup.yaml", []byte(tt.yaml), fakeEnv(nil))
+			ps = slices.DeleteFunc(ps, func(p Problem) bool { return isRelativeDirWarning(p) || isSecretKeyWarning(p) })
+			if tt.want == "" {
+				wantProblems(t, ps)
+			} else {
+				wantProblems(t, ps, tt.want)
+			}
+		})
+	}
+
+	// A Config built in code is no deployment to warn about.
+	c := Default()
+	c.Server.PublicURL = URL{&url.URL{Scheme: "https", Host: "id.example.com"}}
+	if ps := c.Validate(); len(ps) != 0 {
+		t.Errorf("Validate() = %s", ps)
+	}
+}
+
+func TestPasswordsParams(t *testing.T) {
+	if got, want := Default().Passwords.Params(), password.DefaultParams(); got != want {
+		t.Errorf("Default().Passwords.Params() = %+v, want password.DefaultParams() %+v", got, want)
+	}
+	p := Passwords{MemoryKiB: 65536, Iterations: 3, Parallelism: 4}.Params()
+	if p.Memory != 65536 || p.Iterations != 3 || p.Parallelism != 4 || p.SaltLength != 16 || p.KeyLength != 32 {
+		t.Errorf("Params() = %+v", p)
+	}
+	// Out of range, a value saturates rather than wrapping into range.
+	p = Passwords{MemoryKiB: -1, Iterations: 1 << 40, Parallelism: 257}.Params()
+	if p.Memory != 0 || p.Iterations != math.MaxUint32 || p.Parallelism != math.MaxUint8 {
+		t.Errorf("Params() = %+v, want 0, MaxUint32, MaxUint8", p)
+	}
+	if p.Validate() == nil {
+		t.Error("saturated parameters validate")
 	}
 }
 

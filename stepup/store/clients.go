@@ -16,7 +16,7 @@ type Client struct {
 	PostLogoutRedirectURIs []string
 	GrantTypes             []string
 	ResponseTypes          []string
-	DefaultACR             string
+	MinimumACR             string // the lowest level a sign-in to this client reaches
 	Methods                []acr.Method
 	AccessTokenFormat      string // "jwt" or "opaque"
 	SigningAlgorithm       string

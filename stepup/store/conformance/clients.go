@@ -20,7 +20,7 @@ func newClient(e *env, id string) *store.Client {
 		PostLogoutRedirectURIs: []string{"https://shop.example.com/"},
 		GrantTypes:             []string{"authorization_code", "refresh_token"},
 		ResponseTypes:          []string{"code"},
-		DefaultACR:             "urn:stepup:loa:mfa",
+		MinimumACR:             "urn:stepup:acr:mfa",
 		Methods:                []acr.Method{acr.Passkey, acr.TOTP},
 		AccessTokenFormat:      "jwt",
 		SigningAlgorithm:       "ES256",
