@@ -157,8 +157,15 @@ func (t *Throttle) Begin(account, ip string) error {
 	if _, ok := t.locked.peek(account); ok {
 		return ErrAccountLocked
 	}
-	var wait time.Duration
 	a, _ := t.accounts.get(account)
+	if a != nil && a.count >= t.policy.LockAfter {
+		// The lock moves out of the counters, where churn could push it
+		// out, into a set of its own.
+		t.accounts.remove(account)
+		t.locked.put(account, now)
+		return ErrAccountLocked
+	}
+	var wait time.Duration
 	if a != nil && a.count >= t.policy.FreeFailures {
 		wait = a.last.Add(t.delay(a.count)).Sub(now)
 	}
@@ -181,14 +188,10 @@ func (t *Throttle) Begin(account, ip string) error {
 		a = &accountFailures{}
 		t.accounts.put(account, a)
 	}
+	// The attempt that reaches LockAfter may still have the right
+	// password; the lock falls on the one after it.
 	a.count++
 	a.last = now
-	if a.count >= t.policy.LockAfter {
-		// This attempt may still succeed; the lock applies to the next.
-		t.accounts.remove(account)
-		t.locked.put(account, now)
-		t.lockedPending(account, a)
-	}
 	if key != "" {
 		if w == nil {
 			w = &ipFailures{}
@@ -202,24 +205,12 @@ func (t *Throttle) Begin(account, ip string) error {
 	return nil
 }
 
-// lockedPending remembers the counter of an account locked by the attempt
-// in flight, so that Succeeded can still undo the lock if that very
-// attempt had the right password.
-func (t *Throttle) lockedPending(account string, a *accountFailures) {
-	t.accounts.put(account, a)
-}
-
 // Succeeded records that the attempt Begin admitted had the right
 // password: the account's consecutive failures start again from zero, and
 // the attempt no longer counts against the address.
 func (t *Throttle) Succeeded(account, ip string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if a, ok := t.accounts.peek(account); ok && a.count >= t.policy.LockAfter {
-		if at, locked := t.locked.peek(account); locked && at.Equal(a.last) {
-			t.locked.remove(account)
-		}
-	}
 	t.accounts.remove(account)
 	if key := ipKey(ip); key != "" {
 		if w, ok := t.ips.peek(key); ok && len(w.times) > 0 {

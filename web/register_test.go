@@ -1,0 +1,105 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func (b *browser) registerForm(flowToken, username, pw, confirm string) page {
+	b.t.Helper()
+	csrf := b.open("/register", flowToken)
+	return b.post("/register", url.Values{
+		"flow": {flowToken}, "csrf": {csrf}, "username": {username}, "password": {pw}, "confirm": {confirm},
+	})
+}
+
+func TestRegisterSignsInAndHandsTheFlowBack(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser("browser-1")
+	p := b.registerForm(b.seal(e.flow()), "  Alice ", "correct horse", "correct horse")
+	var session *http.Cookie
+	for _, c := range (&http.Response{Header: p.header}).Cookies() {
+		if c.Name == "stepup_session" {
+			session = c
+		}
+	}
+	if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteLaxMode || session.Path != "/" || session.Secure {
+		t.Fatalf("session cookie %+v; want HttpOnly, SameSite=Lax, Path=/, not Secure in development", session)
+	}
+	f := b.handedBack(p, "/authorize/callback")
+	ctx := context.Background()
+	u, err := e.store.Users().GetByUsername(ctx, "alice")
+	if err != nil {
+		t.Fatalf("the account is not stored under its canonical name: %v", err)
+	}
+	if f.UserID != u.ID {
+		t.Fatalf("flow user %q, want %q", f.UserID, u.ID)
+	}
+	if sess, err := e.sessions.Find(ctx, session.Value); err != nil || sess.UserID != u.ID {
+		t.Fatalf("session %+v, %v", sess, err)
+	}
+	// The canonical name signs in however it is typed.
+	other := e.browser("browser-2")
+	other.handedBack(other.signIn(other.seal(e.flow()), "ALICE", "correct horse"), "/authorize/callback")
+}
+
+func TestRegisterShowsErrorsInline(t *testing.T) {
+	e := newEnv(t, false)
+	e.register("alice", "correct horse")
+	b := e.browser("browser-1")
+	token := b.seal(e.flow())
+	for _, tc := range []struct {
+		name, username, password, confirm, want string
+	}{
+		{"taken, in another case", "ALICE", "battery staple", "battery staple", "This username is taken."},
+		{"too short", "bob", "short", "short", "The password must be at least 8 characters long."},
+		{"mismatch", "bob", "battery staple", "battery stapler", "The passwords do not match."},
+		{"password is the username", "bobbybobby", "BobbyBobby", "BobbyBobby", "The password must not be your username."},
+		{"bad username", "b b", "battery staple", "battery staple", "The username must not contain spaces"},
+		{"short username", "bo", "battery staple", "battery staple", "The username must be 3 to 64 characters long."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := b.registerForm(token, tc.username, tc.password, tc.confirm)
+			if p.status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422", p.status)
+			}
+			mustContain(t, p, tc.want, `aria-invalid="true"`)
+			if tc.password != "" && strings.Contains(p.body, tc.password+`"`) {
+				t.Error("the page gives the password back")
+			}
+		})
+	}
+	if _, err := e.store.Users().GetByUsername(context.Background(), "bob"); err == nil {
+		t.Fatal("an account was made despite the errors")
+	}
+	if b.session() != "" {
+		t.Fatal("a failed registration set a session cookie")
+	}
+}
+
+func TestRegisterRefusedInAFlowForAKnownUser(t *testing.T) {
+	e := newEnv(t, false)
+	bob := e.register("bob", "battery staple")
+	b := e.browser("browser-1")
+	f := e.flow()
+	f.UserID = bob.ID
+	token := b.seal(f)
+	p := b.get("/register?flow=" + url.QueryEscape(token))
+	if p.status != http.StatusForbidden {
+		t.Fatalf("GET: status %d", p.status)
+	}
+	mustContain(t, p, "cannot be created here", `href="/signin?flow=`)
+	// A form from a flow without a user, posted with this flow: refused.
+	csrf := b.open("/register", b.seal(e.flow()))
+	p = b.post("/register", url.Values{"flow": {token}, "csrf": {csrf}, "username": {"carol"},
+		"password": {"battery staple"}, "confirm": {"battery staple"}})
+	if p.status != http.StatusForbidden {
+		t.Fatalf("POST: status %d", p.status)
+	}
+	if _, err := e.store.Users().GetByUsername(context.Background(), "carol"); err == nil {
+		t.Fatal("the account was made")
+	}
+}

@@ -1,0 +1,282 @@
+package web
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/stepup-auth/stepup/stepup"
+)
+
+//go:embed templates/*.html static
+var assets embed.FS
+
+// maxFormBytes bounds a posted form: a flow token and a password of
+// password.MaxPasswordLength bytes fit many times over.
+const maxFormBytes = 64 << 10
+
+// contentSecurityPolicy allows the page's own stylesheet and images, and
+// forms that post back to it; no script, no framing.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// Options are what the hosted pages work with. Flows, Sessions and
+// Accounts are required, and CSRFKey must have at least 32 bytes.
+type Options struct {
+	Flows    *stepup.Flows
+	Sessions *stepup.Sessions
+	Accounts *stepup.Accounts
+	// CSRFKey is a secret from which the key of the forms' CSRF tokens is
+	// derived. Replicas behind one load balancer need the same one.
+	CSRFKey []byte
+	// SecureCookies marks cookies Secure. Turn it off only to develop on
+	// http://localhost, where browsers would otherwise drop them.
+	SecureCookies bool
+	Now           func() time.Time // default time.Now
+	Log           *slog.Logger     // default slog.Default()
+}
+
+// Server serves the hosted pages.
+type Server struct {
+	flows    *stepup.Flows
+	sessions *stepup.Sessions
+	accounts *stepup.Accounts
+	csrfKey  []byte
+	secure   bool
+	now      func() time.Time
+	log      *slog.Logger
+	origins  *http.CrossOriginProtection
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
+}
+
+// New returns the hosted pages' server. It panics when a required option
+// is missing: that is a wiring mistake, found at start-up.
+func New(o Options) *Server {
+	switch {
+	case o.Flows == nil, o.Sessions == nil, o.Accounts == nil:
+		panic("web: Options.Flows, Sessions and Accounts are required")
+	case len(o.CSRFKey) < 32:
+		panic("web: Options.CSRFKey needs at least 32 bytes")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	// The CSRF key is derived rather than used as is, so the same secret
+	// can key something else without the two ever producing the same MAC.
+	derive := hmac.New(sha256.New, o.CSRFKey)
+	derive.Write([]byte("stepup web csrf v1"))
+	s := &Server{
+		flows:    o.Flows,
+		sessions: o.Sessions,
+		accounts: o.Accounts,
+		csrfKey:  derive.Sum(nil),
+		secure:   o.SecureCookies,
+		now:      o.Now,
+		log:      o.Log,
+		origins:  http.NewCrossOriginProtection(),
+		pages:    parsePages(),
+		mux:      http.NewServeMux(),
+	}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /signin", s.signInPage)
+	s.mux.HandleFunc("POST /signin", s.signIn)
+	s.mux.HandleFunc("GET /register", s.registerPage)
+	s.mux.HandleFunc("POST /register", s.register)
+	s.mux.HandleFunc("GET /stepup", s.stepUpPage)
+	s.mux.HandleFunc("POST /stepup", s.stepUp)
+	static, err := fs.Sub(assets, "static")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", noListing(http.FileServerFS(static))))
+}
+
+// Handler returns the handler of every hosted page and asset, each
+// answered with the security headers.
+func (s *Server) Handler() http.Handler {
+	return securityHeaders(s.mux)
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		// Pages carry flow tokens and CSRF tokens: no cache keeps them.
+		// The stylesheet is small enough to follow the same rule.
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// noListing answers 404 for directories, which http.FileServer would list.
+func noListing(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// view is what a page template shows. Every page has a Title; forms carry
+// Flow and CSRF in hidden fields.
+type view struct {
+	Title string
+	Flow  string
+	CSRF  string
+	// Error is a message about the whole form; the Field ones sit
+	// next to their input.
+	Error         string
+	Username      string
+	UsernameError string
+	PasswordError string
+	ConfirmError  string
+	Level         string
+	// Link, on the error page, offers a way on.
+	Link, LinkText string
+}
+
+func parsePages() map[string]*template.Template {
+	pages := make(map[string]*template.Template)
+	for _, name := range []string{"signin", "register", "stepup", "error"} {
+		pages[name] = template.Must(template.ParseFS(assets, "templates/layout.html", "templates/"+name+".html"))
+	}
+	return pages
+}
+
+// render writes a page whole or not at all: it is executed into a buffer
+// first, so a template error cannot leave half a page behind a 200.
+func (s *Server) render(w http.ResponseWriter, status int, page string, v view) {
+	var buf bytes.Buffer
+	if err := s.pages[page].ExecuteTemplate(&buf, "layout", v); err != nil {
+		s.log.Error("web: render page", "page", page, "err", err)
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+func (s *Server) errorPage(w http.ResponseWriter, status int, title, message string) {
+	s.render(w, status, "error", view{Title: title, Error: message})
+}
+
+// fail answers a fault of ours: the cause goes to the log, the user sees
+// a fixed message.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("web: request failed", "path", r.URL.Path, "err", err)
+	s.errorPage(w, http.StatusInternalServerError, "Something went wrong",
+		"Something went wrong on our side. Try again in a moment.")
+}
+
+// openFlow returns the flow named by the request's flow parameter, with
+// its token and the browser binding, or answers 400 and returns false.
+func (s *Server) openFlow(w http.ResponseWriter, r *http.Request) (flow stepup.Flow, token, binding string, ok bool) {
+	token, binding = r.FormValue("flow"), FlowBinding(r)
+	flow, err := s.flows.Open(token, binding)
+	if err == nil && !localPath(flow.Return) {
+		// Signed by us, so a bug of the OP rather than an attack; either
+		// way this page redirects nowhere but to this site.
+		s.log.Error("web: flow returns to a path outside this site", "return", flow.Return)
+		err = stepup.ErrFlow
+	}
+	if err != nil {
+		s.errorPage(w, http.StatusBadRequest, "This link has expired",
+			"This sign-in link has expired or was opened in another browser. "+
+				"Go back to the application and start again.")
+		return stepup.Flow{}, "", "", false
+	}
+	return flow, token, binding, true
+}
+
+// openPost reads a posted form and checks, in order, that it came from
+// this site, that its flow opens in this browser, and that it carries
+// this browser's CSRF token. It answers 400 or 403 itself when not.
+func (s *Server) openPost(w http.ResponseWriter, r *http.Request) (flow stepup.Flow, binding string, ok bool) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		s.errorPage(w, http.StatusBadRequest, "This form could not be read",
+			"This form could not be read. Go back to the application and start again.")
+		return stepup.Flow{}, "", false
+	}
+	if err := s.origins.Check(r); err != nil {
+		s.forbidden(w)
+		return stepup.Flow{}, "", false
+	}
+	flow, _, binding, ok = s.openFlow(w, r)
+	if !ok {
+		return stepup.Flow{}, "", false
+	}
+	if !s.validCSRF(r.PostFormValue("csrf"), binding) {
+		s.forbidden(w)
+		return stepup.Flow{}, "", false
+	}
+	return flow, binding, true
+}
+
+func (s *Server) forbidden(w http.ResponseWriter) {
+	s.errorPage(w, http.StatusForbidden, "This form was refused",
+		"This form has expired or did not come from this site. Go back to the application and start again.")
+}
+
+// handBack returns the flow to its completion target.
+func (s *Server) handBack(w http.ResponseWriter, r *http.Request, flow stepup.Flow, binding string) {
+	token, err := s.flows.Seal(flow, binding)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sep := "?"
+	if strings.Contains(flow.Return, "?") {
+		sep = "&"
+	}
+	http.Redirect(w, r, flow.Return+sep+"flow="+url.QueryEscape(token), http.StatusSeeOther)
+}
+
+// localPath reports whether p is a path on this site: rooted, and not a
+// scheme-relative "//host" or the "/\host" that browsers read the same way.
+func localPath(p string) bool {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+		return false
+	}
+	u, err := url.Parse(p)
+	return err == nil && u.Scheme == "" && u.Host == ""
+}
+
+// clientIP is the address the connection came from. X-Forwarded-For is
+// not read: anyone can send it, and trusting it would let an attacker
+// pick a fresh address for every guess. Trusted proxies come with their
+// configuration.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// pageURL is a hosted page's address carrying the flow token.
+func pageURL(path, flowToken string) string {
+	return path + "?flow=" + url.QueryEscape(flowToken)
+}

@@ -1,0 +1,143 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/stepup-auth/stepup/acr"
+	"github.com/stepup-auth/stepup/stepup"
+	"github.com/stepup-auth/stepup/stepup/store"
+)
+
+// Messages of the sign-in page. The credentials message is the same for
+// every failure, so the page cannot tell which usernames exist.
+const (
+	msgBadCredentials = "Wrong username or password."
+	msgLocked         = "This account is locked after too many failed sign-ins. Ask your administrator to unlock it."
+	msgOtherUser      = "You are signed in to this application as someone else; sign in as the expected user."
+)
+
+func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) {
+	flow, token, binding, ok := s.openFlow(w, r)
+	if !ok {
+		return
+	}
+	s.render(w, http.StatusOK, "signin", view{
+		Title: "Sign in", Flow: token, CSRF: s.csrfToken(binding), Username: flow.LoginHint,
+	})
+}
+
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
+	flow, binding, ok := s.openPost(w, r)
+	if !ok {
+		return
+	}
+	username := r.PostFormValue("username")
+	again := func(status int, message string) {
+		s.render(w, status, "signin", view{
+			Title: "Sign in", Flow: r.PostFormValue("flow"), CSRF: s.csrfToken(binding),
+			Username: username, Error: message,
+		})
+	}
+	user, err := s.accounts.Authenticate(r.Context(), username, r.PostFormValue("password"), clientIP(r))
+	var throttled *stepup.ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		s.log.Warn("web: sign-in throttled", "ip", clientIP(r), "retry_after", throttled.RetryAfter)
+		w.Header().Set("Retry-After", strconv.Itoa(seconds(throttled.RetryAfter)))
+		again(http.StatusTooManyRequests, "Too many failed sign-ins. Try again in "+inWords(throttled.RetryAfter)+".")
+		return
+	case errors.Is(err, stepup.ErrAccountLocked):
+		s.log.Warn("web: sign-in to a locked account", "ip", clientIP(r))
+		again(http.StatusForbidden, msgLocked)
+		return
+	case errors.Is(err, stepup.ErrBadCredentials):
+		s.log.Info("web: sign-in failed", "ip", clientIP(r))
+		again(http.StatusUnprocessableEntity, msgBadCredentials)
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	if flow.UserID != "" && flow.UserID != user.ID {
+		// A flow never switches user: the OP asked for this one (an
+		// id_token_hint, or an earlier sign-in of the same flow).
+		s.log.Warn("web: sign-in as another user than the flow's", "user", user.ID, "flow_user", flow.UserID)
+		username = ""
+		again(http.StatusForbidden, msgOtherUser)
+		return
+	}
+	s.signedIn(w, r, flow, binding, user)
+}
+
+// signedIn records a password verification of user in the browser's
+// session and hands the flow back.
+//
+// One browser holds one signed-in user. A session of the same user gains
+// the verification, unless the flow asks for a fresh sign-in; any other
+// session is ended and replaced by a new one, with a new token, so a
+// token planted before the sign-in (session fixation) is worth nothing.
+func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, flow stepup.Flow, binding string, user *store.User) {
+	ctx := r.Context()
+	v := store.Verification{
+		Method: acr.Password, AuthenticatorID: "password", AMR: []string{acr.AMRPassword}, At: s.now(),
+	}
+	sess, oldToken, err := SessionFromRequest(r, s.sessions)
+	if err != nil && !errors.Is(err, stepup.ErrNoSession) {
+		s.fail(w, r, err)
+		return
+	}
+	added := false
+	if sess != nil && sess.UserID == user.ID && !flow.FreshSignIn {
+		switch _, err := s.sessions.AddVerification(ctx, sess, v); {
+		case err == nil:
+			added = true
+		case errors.Is(err, stepup.ErrNoSession):
+			// It lapsed in between: start a new one below.
+		default:
+			s.fail(w, r, err)
+			return
+		}
+	}
+	if !added {
+		if sess != nil {
+			if err := s.sessions.End(ctx, oldToken); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+		token, _, err := s.sessions.Start(ctx, user.ID, v)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		setSessionCookie(w, token, s.secure)
+	}
+	s.log.Info("web: signed in", "user", user.ID, "new_session", !added)
+	flow.UserID = user.ID
+	// The fresh sign-in the flow asked for has happened.
+	flow.FreshSignIn = false
+	s.handBack(w, r, flow, binding)
+}
+
+// seconds rounds d up to whole seconds, as Retry-After counts them.
+func seconds(d time.Duration) int {
+	return int((d + time.Second - 1) / time.Second)
+}
+
+// inWords says d for people, rounded up to the second or the minute.
+func inWords(d time.Duration) string {
+	n := seconds(d)
+	switch {
+	case n <= 1:
+		return "1 second"
+	case n < 60:
+		return fmt.Sprintf("%d seconds", n)
+	case n <= 60:
+		return "1 minute"
+	}
+	return fmt.Sprintf("%d minutes", (n+59)/60)
+}

@@ -1,0 +1,199 @@
+package web_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stepup-auth/stepup/acr"
+	"github.com/stepup-auth/stepup/stepup"
+	"github.com/stepup-auth/stepup/stepup/store"
+)
+
+func TestSignInStartsASessionAndHandsTheFlowBack(t *testing.T) {
+	e := newEnv(t, false)
+	alice := e.register("alice", "correct horse")
+	b := e.browser("browser-1")
+	f := b.handedBack(b.signIn(b.seal(e.flow()), "  Alice ", "correct horse"), "/authorize/callback")
+	if f.UserID != alice.ID || f.AuthRequestID != "ar1" || f.Unmet {
+		t.Fatalf("flow handed back: %+v", f)
+	}
+	sess, err := e.sessions.Find(context.Background(), b.session())
+	if err != nil || sess.UserID != alice.ID {
+		t.Fatalf("session of the cookie: %+v, %v", sess, err)
+	}
+	want := store.Verification{Method: acr.Password, AuthenticatorID: "password", AMR: []string{"pwd"}, At: e.clock.Now()}
+	if len(sess.Verifications) != 1 {
+		t.Fatalf("verifications: %+v", sess.Verifications)
+	}
+	if v := sess.Verifications[0]; v.Method != want.Method || v.AuthenticatorID != want.AuthenticatorID ||
+		!slices.Equal(v.AMR, want.AMR) || !v.At.Equal(want.At) {
+		t.Fatalf("verification %+v, want %+v", v, want)
+	}
+	if acr.Assess(stepup.Verifications(sess), time.Time{}).Level != acr.OneFactor {
+		t.Fatal("a password sign-in does not reach 1fa")
+	}
+}
+
+func TestSignInWrongPasswordIsGeneric(t *testing.T) {
+	e := newEnv(t, false)
+	e.register("alice", "correct horse")
+	b := e.browser("browser-1")
+	token := b.seal(e.flow())
+	wrong := b.signIn(token, "alice", "wrong horse")
+	unknown := b.signIn(token, "mallory", "correct horse")
+	for _, p := range []page{wrong, unknown} {
+		if p.status != http.StatusUnprocessableEntity {
+			t.Errorf("status %d, want 422", p.status)
+		}
+		mustContain(t, p, "Wrong username or password.")
+	}
+	if strings.Replace(wrong.body, `value="alice"`, `value="mallory"`, 1) != unknown.body {
+		t.Error("a wrong password and an unknown user give different pages")
+	}
+	if !strings.Contains(wrong.body, `value="alice"`) || strings.Contains(wrong.body, "wrong horse") {
+		t.Error("the form should keep the username and never the password")
+	}
+	if b.session() != "" {
+		t.Error("a failed sign-in set a session cookie")
+	}
+}
+
+func TestSignInIsThrottled(t *testing.T) {
+	e := newEnv(t, false)
+	e.register("alice", "correct horse")
+	b := e.browser("browser-1")
+	token := b.seal(e.flow())
+	for i := range 5 {
+		if p := b.signIn(token, "alice", "guess"); p.status != http.StatusUnprocessableEntity {
+			t.Fatalf("failure %d: status %d", i+1, p.status)
+		}
+	}
+	p := b.signIn(token, "alice", "correct horse")
+	if p.status != http.StatusTooManyRequests || p.header.Get("Retry-After") != "1" {
+		t.Fatalf("sixth attempt: status %d, Retry-After %q", p.status, p.header.Get("Retry-After"))
+	}
+	mustContain(t, p, "Too many failed sign-ins. Try again in 1 second.")
+	e.clock.Advance(time.Second)
+	b.handedBack(b.signIn(token, "alice", "correct horse"), "/authorize/callback")
+}
+
+func TestSignInSameUserAddsToTheSession(t *testing.T) {
+	e := newEnv(t, false)
+	e.register("alice", "correct horse")
+	b := e.browser("browser-1")
+	b.handedBack(b.signIn(b.seal(e.flow()), "alice", "correct horse"), "/authorize/callback")
+	first := b.session()
+	e.clock.Advance(time.Minute)
+	b.handedBack(b.signIn(b.seal(e.flow()), "alice", "correct horse"), "/authorize/callback")
+	if b.session() != first {
+		t.Fatal("a second sign-in of the same user replaced the session")
+	}
+	sess, err := e.sessions.Find(context.Background(), first)
+	if err != nil || len(sess.Verifications) != 2 {
+		t.Fatalf("session: %+v, %v; want two verifications", sess, err)
+	}
+
+	// A flow asking for a fresh sign-in gets a new session, and the old
+	// one ends.
+	fresh := e.flow()
+	fresh.FreshSignIn = true
+	f := b.handedBack(b.signIn(b.seal(fresh), "alice", "correct horse"), "/authorize/callback")
+	if f.FreshSignIn {
+		t.Error("the flow still asks for a fresh sign-in after one")
+	}
+	if b.session() == first {
+		t.Fatal("a fresh sign-in kept the session")
+	}
+	if _, err := e.sessions.Find(context.Background(), first); !errors.Is(err, stepup.ErrNoSession) {
+		t.Fatalf("the replaced session: %v", err)
+	}
+}
+
+func TestSignInReplacesAnotherUsersSession(t *testing.T) {
+	e := newEnv(t, false)
+	alice := e.register("alice", "correct horse")
+	bob := e.register("bob", "battery staple")
+	b := e.browser("browser-1")
+	b.handedBack(b.signIn(b.seal(e.flow()), "bob", "battery staple"), "/authorize/callback")
+	bobs := b.session()
+	f := b.handedBack(b.signIn(b.seal(e.flow()), "alice", "correct horse"), "/authorize/callback")
+	if f.UserID != alice.ID {
+		t.Fatalf("flow user %q", f.UserID)
+	}
+	sess, err := e.sessions.Find(context.Background(), b.session())
+	if err != nil || sess.UserID != alice.ID {
+		t.Fatalf("session now: %+v, %v", sess, err)
+	}
+	if _, err := e.sessions.Find(context.Background(), bobs); !errors.Is(err, stepup.ErrNoSession) {
+		t.Fatalf("bob's session in the same browser: %v, want it ended", err)
+	}
+	if n, _ := e.store.Sessions().ListByUser(context.Background(), bob.ID); len(n) != 0 {
+		t.Fatalf("bob keeps %d sessions", len(n))
+	}
+}
+
+// A planted session cookie of an unknown token does not survive a sign-in.
+func TestSignInWithAStaleSessionCookie(t *testing.T) {
+	e := newEnv(t, false)
+	e.register("alice", "correct horse")
+	b := e.browser("browser-1")
+	b.setSession("planted")
+	b.handedBack(b.signIn(b.seal(e.flow()), "alice", "correct horse"), "/authorize/callback")
+	if b.session() == "planted" {
+		t.Fatal("the planted token was kept")
+	}
+}
+
+func TestSignInAsAnotherUserThanTheFlowsIsRefused(t *testing.T) {
+	e := newEnv(t, false)
+	e.register("alice", "correct horse")
+	bob := e.register("bob", "battery staple")
+	b := e.browser("browser-1")
+	f := e.flow()
+	f.UserID = bob.ID
+	token := b.seal(f)
+	p := b.signIn(token, "alice", "correct horse")
+	if p.status != http.StatusForbidden || p.header.Get("Location") != "" {
+		t.Fatalf("status %d, Location %q", p.status, p.header.Get("Location"))
+	}
+	mustContain(t, p, "You are signed in to this application as someone else; sign in as the expected user.")
+	if b.session() != "" {
+		t.Fatal("a session was started for the wrong user")
+	}
+	// The expected user goes through.
+	got := b.handedBack(b.signIn(token, "bob", "battery staple"), "/authorize/callback")
+	if got.UserID != bob.ID {
+		t.Fatalf("flow user %q, want bob", got.UserID)
+	}
+}
+
+func TestSignInPrefillsTheLoginHint(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser("browser-1")
+	f := e.flow()
+	f.LoginHint = `alice"><script>`
+	p := b.get("/signin?flow=" + url.QueryEscape(b.seal(f)))
+	mustContain(t, p, `value="alice&#34;&gt;&lt;script&gt;"`)
+	if strings.Contains(p.body, "<script") {
+		t.Fatal("the login hint was not escaped")
+	}
+}
+
+func TestSignInKeepsAQueryInReturn(t *testing.T) {
+	e := newEnv(t, false)
+	e.register("alice", "correct horse")
+	b := e.browser("browser-1")
+	f := e.flow()
+	f.Return = "/authorize/callback?step=1"
+	p := b.signIn(b.seal(f), "alice", "correct horse")
+	loc, _ := url.Parse(p.header.Get("Location"))
+	if loc.Path != "/authorize/callback" || loc.Query().Get("step") != "1" || loc.Query().Get("flow") == "" {
+		t.Fatalf("redirected to %q", p.header.Get("Location"))
+	}
+}

@@ -1,0 +1,29 @@
+package web
+
+import "net/http"
+
+// The step-up page. Second factors plug in here: with them, the page
+// offers the user's enrolled factors that reach flow.Level (limited to
+// flow.Methods), records the verification in the session, and hands the
+// flow back met. Until then it can only say so and hand it back unmet.
+
+func (s *Server) stepUpPage(w http.ResponseWriter, r *http.Request) {
+	flow, token, binding, ok := s.openFlow(w, r)
+	if !ok {
+		return
+	}
+	s.render(w, http.StatusOK, "stepup", view{
+		Title: "More proof needed", Flow: token, CSRF: s.csrfToken(binding), Level: flow.Level.String(),
+	})
+}
+
+// stepUp hands the flow back unmet, whether the user chose to continue or
+// to cancel: what an unmet level means is the completion target's call.
+func (s *Server) stepUp(w http.ResponseWriter, r *http.Request) {
+	flow, binding, ok := s.openPost(w, r)
+	if !ok {
+		return
+	}
+	flow.Unmet = true
+	s.handBack(w, r, flow, binding)
+}

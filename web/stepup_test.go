@@ -1,0 +1,30 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stepup-auth/stepup/acr"
+)
+
+func TestStepUpHandsTheFlowBackUnmet(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser("browser-1")
+	f := e.flow()
+	f.UserID, f.Level = "alice", acr.MFA
+	token := b.seal(f)
+	p := b.get("/stepup?flow=" + url.QueryEscape(token))
+	if p.status != http.StatusOK {
+		t.Fatalf("GET: status %d", p.status)
+	}
+	mustContain(t, p, "more proof than your account can give yet (level urn:stepup:acr:mfa)",
+		`value="continue"`, `value="cancel"`)
+	for _, action := range []string{"continue", "cancel"} {
+		csrf := b.open("/stepup", token)
+		got := b.handedBack(b.post("/stepup", url.Values{"flow": {token}, "csrf": {csrf}, "action": {action}}), "/authorize/callback")
+		if !got.Unmet || got.UserID != "alice" || got.Level != acr.MFA {
+			t.Errorf("%s: flow handed back %+v, want it unmet and otherwise unchanged", action, got)
+		}
+	}
+}
