@@ -1,10 +1,16 @@
-// Package oidc will be stepup's OpenID Provider, built on zitadel/oidc/v3:
-// discovery, authorize, token, userinfo, JWKS, introspection, revocation and
-// end_session, with the assurance semantics of acr_values, the claims
-// parameter, max_age, prompt and id_token_hint. It starts a stepup flow for
-// each authorization request and finishes it at the callback; it renders no
-// pages itself.
+// Package oidc is stepup's OpenID Provider, built on zitadel/oidc/v3:
+// discovery, authorize, token (authorization_code, refresh_token),
+// userinfo, JWKS, introspection, revocation and end_session.
 //
-// So far it holds the parser of the claims request parameter, which
-// zitadel/oidc drops; the provider itself is work in progress.
+// It adds what the library leaves to its user: the claims parameter
+// (parsed here, claims.go), acr_values, max_age, prompt and id_token_hint
+// acted on through the stepup engine (flow.go), PKCE S256 for every
+// client, authorization requests bound to the browser that opened them,
+// codes whose replay revokes what they issued, rotating refresh tokens
+// whose reuse revokes the family, RFC 9068 access tokens with acr, amr and
+// auth_time, and Cache-Control: no-store on token responses (server.go,
+// tokens.go, refresh.go).
+//
+// It renders no pages: a flow that needs the user goes to the hosted pages
+// (package web) as a signed stepup.Flow and comes back to /flow/continue.
 package oidc

@@ -57,8 +57,9 @@ func (m *metrics) instrument(name string, h http.Handler) http.Handler {
 		promhttp.InstrumentHandlerCounter(m.requests.MustCurryWith(labels), h))
 }
 
-// newHandler returns the server's routes: liveness, readiness and metrics.
-func newHandler(store pinger, m *metrics, log *slog.Logger) http.Handler {
+// newHandler returns the server's routes: liveness, readiness, metrics,
+// and everything else to app (the OpenID Provider and the hosted pages).
+func newHandler(store pinger, m *metrics, log *slog.Logger, app http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	route := func(path string, h http.Handler) { mux.Handle("GET "+path, m.instrument(path, h)) }
 	route("/healthz", http.HandlerFunc(healthz))
@@ -67,6 +68,9 @@ func newHandler(store pinger, m *metrics, log *slog.Logger) http.Handler {
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError),
 		Registry: m.registry, // counts its own errors
 	}))
+	if app != nil {
+		mux.Handle("/", m.instrument("app", app))
+	}
 	return mux
 }
 

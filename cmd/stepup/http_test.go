@@ -33,7 +33,7 @@ func (f *fakeStore) set(err error) {
 func TestReadyzFollowsTheStore(t *testing.T) {
 	st := &fakeStore{}
 	var log logSink
-	h := newHandler(st, newMetrics(), slog.New(slog.NewTextHandler(&log, nil)))
+	h := newHandler(st, newMetrics(), slog.New(slog.NewTextHandler(&log, nil)), nil)
 	probe := func() (int, string) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
@@ -69,7 +69,7 @@ func TestReadyzFollowsTheStore(t *testing.T) {
 
 func TestMetricsCountErrorsByCode(t *testing.T) {
 	st := &fakeStore{err: errors.New("down")}
-	h := newHandler(st, newMetrics(), slog.New(slog.DiscardHandler))
+	h := newHandler(st, newMetrics(), slog.New(slog.DiscardHandler), nil)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	for range 2 {

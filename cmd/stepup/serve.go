@@ -61,7 +61,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log.Error("cannot open the store", "err", err)
 		return exitFail
 	}
-	code := serveHTTP(ctx, cfg.Server, st, log)
+	app, err := newApp(ctx, cfg, st, log)
+	if err != nil {
+		log.Error("cannot start the OpenID Provider", "err", err)
+		st.Close()
+		return exitFail
+	}
+	code := serveHTTP(ctx, cfg.Server, st, app, log)
 	if err := st.Close(); err != nil {
 		log.Error("closing the store failed", "err", err)
 		return exitFail
@@ -90,14 +96,14 @@ func openStore(c config.Store, log *slog.Logger) (store.Store, error) {
 }
 
 // serveHTTP listens on c.Listen and serves until ctx ends.
-func serveHTTP(ctx context.Context, c config.Server, st pinger, log *slog.Logger) int {
+func serveHTTP(ctx context.Context, c config.Server, st pinger, app http.Handler, log *slog.Logger) int {
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		log.Error("cannot listen", "addr", c.Listen, "err", err)
 		return exitFail
 	}
 	srv := &http.Server{
-		Handler:           newHandler(st, newMetrics(), log),
+		Handler:           newHandler(st, newMetrics(), log, app),
 		ReadHeaderTimeout: c.ReadHeaderTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

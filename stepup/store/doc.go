@@ -7,7 +7,8 @@
 // Every conditional change that must never race is an atomic primitive of the
 // store, not a read-then-write in a caller:
 //
-//   - consume-once: AuthCodes.Consume, Challenges.Consume;
+//   - consume-once: Challenges.Consume, and AuthCodes.Redeem, which keeps
+//     the code as a tombstone so that a replay is told which tokens to revoke;
 //   - compare-and-set: every Update checks the record's Version, and
 //     Authenticators.AdvanceCounter and RefreshFamilies.Rotate guard the TOTP
 //     step and the refresh token; SigningKeys.Rotate moves an algorithm's

@@ -25,6 +25,9 @@ type AuthRequest struct {
 	LoginHint           string
 	IDTokenHintSubject  string
 	UILocales           []string
+	// Binding is a hash of the flow cookie of the browser that first
+	// opened the request: no other browser may go on with it.
+	Binding string
 
 	UserID    string
 	SessionID string
@@ -47,21 +50,44 @@ type AuthRequests interface {
 	Delete(ctx context.Context, id string) error
 }
 
-// AuthCode is an issued authorization code, keyed by a hash of the code.
+// AuthCode is an issued authorization code, keyed by a hash of the code. It
+// stays after its use, as a tombstone, until it expires, so that a replay is
+// recognised and the tokens issued from it revoked (RFC 6749 §4.1.2).
 type AuthCode struct {
 	Hash          string
 	AuthRequestID string
-	CreatedAt     time.Time
-	ExpiresAt     time.Time
+
+	// Set by Redeem: the tokens the first redemption issues, and when.
+	Redeemed        bool
+	RedeemedAt      time.Time
+	AccessTokenID   string
+	RefreshFamilyID string // empty if no refresh token was issued
+
+	CreatedAt time.Time
+	// ExpiresAt ends the code and its tombstone alike: the store honours it
+	// and nothing else. For a replay to be caught for as long as the access
+	// token it issued lives, the tombstone must outlive the code by the
+	// access token lifetime. A caller that sets ExpiresAt that far checks
+	// the code's own lifetime (from CreatedAt) itself, after Redeem and
+	// before issuing anything: the store redeems a code until ExpiresAt.
+	ExpiresAt time.Time
 }
 
-// AuthCodes keeps authorization codes until their one use.
+// AuthCodes keeps authorization codes through their one use, and then as
+// tombstones until they expire.
 type AuthCodes interface {
-	// Create stores a code; ErrConflict if the hash is taken.
+	// Create stores a code as given; ErrConflict if the hash is taken, by
+	// a code or a tombstone.
 	Create(ctx context.Context, c *AuthCode) error
-	// Consume returns the code and deletes it in one step: exactly one of
-	// any number of concurrent calls gets it.
-	Consume(ctx context.Context, hash string) (*AuthCode, error)
+	// Redeem marks the code used by the tokens about to be issued (their
+	// ids chosen by the caller beforehand; refreshFamilyID empty if none)
+	// and returns it, in one step; the store stamps RedeemedAt. Of any
+	// number of concurrent calls exactly one succeeds. A code already
+	// redeemed is left as it is and gives ErrConflict together with the
+	// stored record (non-nil), so the caller can revoke AccessTokenID and
+	// RefreshFamilyID; an unknown or expired code gives ErrNotFound and a
+	// nil record, as does any other error.
+	Redeem(ctx context.Context, hash, accessTokenID, refreshFamilyID string) (*AuthCode, error)
 }
 
 // AccessToken is an issued access token, kept for introspection and

@@ -13,17 +13,25 @@ import (
 // and count the winners: a backend that checks and then writes in two steps
 // lets several through.
 func testConcurrency(t *testing.T, nb NewBackend) {
-	t.Run("AuthCodeConsume", func(t *testing.T) {
+	t.Run("AuthCodeRedeem", func(t *testing.T) {
+		// Each racer brings its own tokens: the winner's are the ones every
+		// loser must be told to revoke.
 		e := setup(t, nb)
-		want := newAuthCode(e, "h1")
-		must(t, "AuthCodes.Create", e.s.AuthCodes().Create(e.ctx, want.Clone()))
+		code := createAuthCode(e, "h1")
 		got := make([]*store.AuthCode, racers)
 		errs := race(func(i int) (err error) {
-			got[i], err = e.s.AuthCodes().Consume(e.ctx, "h1")
+			got[i], err = e.s.AuthCodes().Redeem(e.ctx, "h1", fmt.Sprintf("jti-%d", i), fmt.Sprintf("f-%d", i))
 			return err
 		})
-		w := oneWinner(t, "AuthCodes.Consume of one code by racing callers", errs, store.ErrNotFound)
-		checkRecord(t, "AuthCodes.Consume by the winner", got[w], want)
+		w := oneWinner(t, "AuthCodes.Redeem of one code by racing callers", errs, store.ErrConflict)
+		want := redeemed(e, code, fmt.Sprintf("jti-%d", w), fmt.Sprintf("f-%d", w))
+		checkRecord(t, "AuthCodes.Redeem by the winner", got[w], want)
+		for i, c := range got {
+			if i != w {
+				checkRecord(t, fmt.Sprintf("AuthCodes.Redeem by racer %d, a loser", i), c, want)
+			}
+		}
+		checkReplay(t, e, "AuthCodes.Redeem after the race", "h1", want)
 	})
 
 	t.Run("ChallengeConsume", func(t *testing.T) {

@@ -28,8 +28,9 @@ func testDurability(t *testing.T, nb NewBackend) {
 		challenge := createChallenge(e, "c1")
 		action := createAction(e, newAction(e, "x1", "u1", "payment", "idem-1"))
 		authReq := createAuthRequest(e, "r1")
-		code := newAuthCode(e, "h1")
-		must(t, "AuthCodes.Create", e.s.AuthCodes().Create(e.ctx, code.Clone()))
+		code := createAuthCode(e, "h1")
+		tombstone := redeemed(e, createAuthCode(e, "h2"), "jti2", "f2")
+		redeem(t, e, "AuthCodes.Redeem", "h2", "jti2", "f2", tombstone)
 		family := createRefreshFamily(e, "f1")
 		token := createAccessToken(e, "jti1", "f1")
 		family = read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", family.TokenHash, "hash-f1-1")).must(t, "RefreshFamilies.Rotate")
@@ -59,14 +60,15 @@ func testDurability(t *testing.T, nb NewBackend) {
 			checkList(t, "RuleSets.Versions "+when, read(e.s.RuleSets().Versions(e.ctx, "payment")).must(t, "RuleSets.Versions "+when), rules, ruleSetKey)
 			checkRecord(t, "SigningKeys.Get "+when, read(e.s.SigningKeys().Get(e.ctx, "kid1")).must(t, "SigningKeys.Get "+when), signingKey)
 			checkList(t, "Audit.List "+when, read(e.s.Audit().List(e.ctx, 0, 0)).must(t, "Audit.List "+when), events, auditKey)
+			checkReplay(t, e, "AuthCodes.Redeem of a redeemed code "+when, "h2", tombstone)
 		}
 		check("before reopening")
 		e.reopen()
 		check("after reopening")
 		e.reopen()
 		check("after reopening twice")
-		// The code is read by consuming it, so once, last.
-		checkRecord(t, "AuthCodes.Consume after reopening", read(e.s.AuthCodes().Consume(e.ctx, "h1")).must(t, "AuthCodes.Consume after reopening"), code)
+		// An unredeemed code is read by redeeming it, so once, last.
+		redeem(t, e, "AuthCodes.Redeem after reopening", "h1", "jti1", "f1", redeemed(e, code, "jti1", "f1"))
 	})
 
 	t.Run("DeletionsSurvive", func(t *testing.T) {
@@ -82,7 +84,6 @@ func testDurability(t *testing.T, nb NewBackend) {
 		createChallenge(e, "c1")
 		createChallenge(e, "c2")
 		createAuthRequest(e, "r1")
-		must(t, "AuthCodes.Create", e.s.AuthCodes().Create(e.ctx, newAuthCode(e, "h1")))
 		createRefreshFamily(e, "f1")
 		createAccessToken(e, "jti1", "")
 		createAccessToken(e, "jti2", "f1")
@@ -95,7 +96,6 @@ func testDurability(t *testing.T, nb NewBackend) {
 		read(e.s.Challenges().Consume(e.ctx, "c1")).must(t, "Challenges.Consume")
 		must(t, "Challenges.Delete", e.s.Challenges().Delete(e.ctx, "c2"))
 		must(t, "AuthRequests.Delete", e.s.AuthRequests().Delete(e.ctx, "r1"))
-		read(e.s.AuthCodes().Consume(e.ctx, "h1")).must(t, "AuthCodes.Consume")
 		must(t, "AccessTokens.Delete", e.s.AccessTokens().Delete(e.ctx, "jti1"))
 		must(t, "RefreshFamilies.Revoke", e.s.RefreshFamilies().Revoke(e.ctx, "f1"))
 		must(t, "Clients.Delete", e.s.Clients().Delete(e.ctx, "shop"))
@@ -118,7 +118,6 @@ func testDurability(t *testing.T, nb NewBackend) {
 			{"Challenges.Consume of a consumed challenge", read(e.s.Challenges().Consume(e.ctx, "c1")).err},
 			{"Challenges.Get of a deleted challenge", read(e.s.Challenges().Get(e.ctx, "c2")).err},
 			{"AuthRequests.Get of a deleted request", read(e.s.AuthRequests().Get(e.ctx, "r1")).err},
-			{"AuthCodes.Consume of a consumed code", read(e.s.AuthCodes().Consume(e.ctx, "h1")).err},
 			{"AccessTokens.Get of a deleted token", read(e.s.AccessTokens().Get(e.ctx, "jti1")).err},
 			{"AccessTokens.Get of a revoked family's token", read(e.s.AccessTokens().Get(e.ctx, "jti2")).err},
 			{"Clients.Get of a deleted client", read(e.s.Clients().Get(e.ctx, "shop")).err},
@@ -186,7 +185,9 @@ func testDurability(t *testing.T, nb NewBackend) {
 		must(t, "Users.Update of the username", e.s.Users().Update(e.ctx, u1))
 		createAuthenticator(e, "a1", "u1")
 		createAction(e, newAction(e, "x1", "u1", "payment", "idem-1"))
-		must(t, "AuthCodes.Create", e.s.AuthCodes().Create(e.ctx, newAuthCode(e, "h1")))
+		createAuthCode(e, "h1")
+		createAuthCode(e, "h2")
+		read(e.s.AuthCodes().Redeem(e.ctx, "h2", "jti2", "f2")).must(t, "AuthCodes.Redeem")
 		publish(e, "payment", 1)
 		e.reopen()
 
@@ -209,6 +210,7 @@ func testDurability(t *testing.T, nb NewBackend) {
 		wantErr(t, "Authenticators.Create with a taken credential id after reopening", e.s.Authenticators().Create(e.ctx, dupAuth), store.ErrConflict)
 		wantErr(t, "Actions.Create with a taken idempotency key after reopening", e.s.Actions().Create(e.ctx, newAction(e, "x2", "u1", "payment", "idem-1")), store.ErrConflict)
 		wantErr(t, "AuthCodes.Create with a taken hash after reopening", e.s.AuthCodes().Create(e.ctx, newAuthCode(e, "h1")), store.ErrConflict)
+		wantErr(t, "AuthCodes.Create with the hash of a tombstone after reopening", e.s.AuthCodes().Create(e.ctx, newAuthCode(e, "h2")), store.ErrConflict)
 		wantErr(t, "RuleSets.Publish of version 1 again after reopening", e.s.RuleSets().Publish(e.ctx, newRuleSet(e, "payment", 1)), store.ErrConflict)
 		publish(e, "payment", 2)
 	})

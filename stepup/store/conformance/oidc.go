@@ -31,6 +31,7 @@ func newAuthRequest(e *env, id string) *store.AuthRequest {
 		LoginHint:           "alice@example.com",
 		IDTokenHintSubject:  "u1",
 		UILocales:           []string{"de-CH", "en"},
+		Binding:             "b1nd1ng-hash",
 		UserID:              "u1",
 		SessionID:           "s1",
 		Done:                true,
@@ -169,48 +170,137 @@ func testAuthRequests(t *testing.T, nb NewBackend) {
 	})
 }
 
-// newAuthCode returns an authorization code with every field set, expiring
-// in a minute.
+// newAuthCode returns an unredeemed authorization code with every other
+// field set, expiring in a minute.
 func newAuthCode(e *env, hash string) *store.AuthCode {
 	now := e.now()
 	return &store.AuthCode{Hash: hash, AuthRequestID: "r-" + hash, CreatedAt: at(now, 0), ExpiresAt: at(now, time.Minute)}
 }
 
+// createAuthCode stores newAuthCode(e, hash) and returns it.
+func createAuthCode(e *env, hash string) *store.AuthCode {
+	e.t.Helper()
+	c := newAuthCode(e, hash)
+	must(e.t, fmt.Sprintf("AuthCodes.Create(%q)", hash), e.s.AuthCodes().Create(e.ctx, c.Clone()))
+	return c
+}
+
+// redeemed returns c as a Redeem now by the given tokens leaves it.
+func redeemed(e *env, c *store.AuthCode, accessTokenID, refreshFamilyID string) *store.AuthCode {
+	r := c.Clone()
+	r.Redeemed, r.RedeemedAt = true, e.now()
+	r.AccessTokenID, r.RefreshFamilyID = accessTokenID, refreshFamilyID
+	return r
+}
+
+// redeem redeems code hash for the given tokens, checks that it succeeds
+// with want, and returns the record it returned.
+func redeem(t *testing.T, e *env, what, hash, accessTokenID, refreshFamilyID string, want *store.AuthCode) *store.AuthCode {
+	t.Helper()
+	got := read(e.s.AuthCodes().Redeem(e.ctx, hash, accessTokenID, refreshFamilyID)).must(t, what)
+	checkRecord(t, what, got, want)
+	return got
+}
+
+// checkReplay redeems code hash again, for other tokens, and checks that the
+// store refuses with ErrConflict and the tombstone want, so that the caller
+// can revoke what the first redemption issued.
+func checkReplay(t *testing.T, e *env, what, hash string, want *store.AuthCode) *store.AuthCode {
+	t.Helper()
+	got, err := e.s.AuthCodes().Redeem(e.ctx, hash, "jti-replay", "f-replay")
+	wantErr(t, what, err, store.ErrConflict)
+	checkRecord(t, what+" (the tombstone it returns)", got, want)
+	return got
+}
+
+// checkNoCode redeems code hash and checks that the store gives ErrNotFound
+// and no record.
+func checkNoCode(t *testing.T, e *env, what, hash string) {
+	t.Helper()
+	got, err := e.s.AuthCodes().Redeem(e.ctx, hash, "jti-x", "f-x")
+	wantErr(t, what, err, store.ErrNotFound)
+	if got != nil {
+		t.Errorf("%s: got a record with ErrNotFound, want nil", what)
+	}
+}
+
 func testAuthCodes(t *testing.T, nb NewBackend) {
-	t.Run("CreateConsume", func(t *testing.T) {
+	t.Run("CreateRedeem", func(t *testing.T) {
 		e := setup(t, nb)
 		c := newAuthCode(e, "h1")
+		checkFixture(t, c, "Redeemed", "RedeemedAt", "AccessTokenID", "RefreshFamilyID")
+		fresh := c.Clone()
+		must(t, "AuthCodes.Create", e.s.AuthCodes().Create(e.ctx, c))
+		other := createAuthCode(e, "h2")
+		// The store stamps RedeemedAt with its own clock.
+		e.clock.Advance(time.Second)
+		want := redeemed(e, fresh, "jti1", "f1")
+		checkFixture(t, want)
+		redeem(t, e, "AuthCodes.Redeem", "h1", "jti1", "f1", want)
+		// A replay changes nothing, however often it comes: the tombstone
+		// names the first redemption's tokens.
+		e.clock.Advance(time.Second)
+		for _, n := range []string{"a second", "a third"} {
+			checkReplay(t, e, "AuthCodes.Redeem "+n+" time", "h1", want)
+		}
+		redeem(t, e, "AuthCodes.Redeem of another code", "h2", "jti2", "f2", redeemed(e, other, "jti2", "f2"))
+	})
+
+	t.Run("CreateRedeemed", func(t *testing.T) {
+		// Create stores a code as given; a redeemed one is a tombstone.
+		e := setup(t, nb)
+		c := newAuthCode(e, "h1")
+		c.Redeemed, c.RedeemedAt, c.AccessTokenID, c.RefreshFamilyID = true, at(e.now(), -time.Second), "jti1", "f1"
 		checkFixture(t, c)
 		want := c.Clone()
-		must(t, "AuthCodes.Create", e.s.AuthCodes().Create(e.ctx, c))
-		must(t, "AuthCodes.Create of another code", e.s.AuthCodes().Create(e.ctx, newAuthCode(e, "h2")))
-		checkRecord(t, "AuthCodes.Consume", read(e.s.AuthCodes().Consume(e.ctx, "h1")).must(t, "AuthCodes.Consume"), want)
-		read(e.s.AuthCodes().Consume(e.ctx, "h1")).wantErr(t, "AuthCodes.Consume a second time", store.ErrNotFound)
-		checkRecord(t, "AuthCodes.Consume of another code", read(e.s.AuthCodes().Consume(e.ctx, "h2")).must(t, "AuthCodes.Consume"), newAuthCode(e, "h2"))
+		must(t, "AuthCodes.Create of a redeemed code", e.s.AuthCodes().Create(e.ctx, c))
+		checkReplay(t, e, "AuthCodes.Redeem of a code created redeemed", "h1", want)
+	})
+
+	t.Run("RedeemWithoutRefreshToken", func(t *testing.T) {
+		e := setup(t, nb)
+		c := createAuthCode(e, "h1")
+		want := redeemed(e, c, "jti1", "")
+		redeem(t, e, "AuthCodes.Redeem without a refresh family", "h1", "jti1", "", want)
+		checkReplay(t, e, "AuthCodes.Redeem a second time", "h1", want)
 	})
 
 	t.Run("CreateExistingHash", func(t *testing.T) {
 		e := setup(t, nb)
-		want := newAuthCode(e, "h1")
-		must(t, "AuthCodes.Create", e.s.AuthCodes().Create(e.ctx, want.Clone()))
-		dup := newAuthCode(e, "h1")
-		dup.AuthRequestID = "another request"
-		wantErr(t, "AuthCodes.Create of a taken hash", e.s.AuthCodes().Create(e.ctx, dup), store.ErrConflict)
-		checkRecord(t, "AuthCodes.Consume after a conflicting Create", read(e.s.AuthCodes().Consume(e.ctx, "h1")).must(t, "AuthCodes.Consume"), want)
+		live := createAuthCode(e, "h1")
+		tombstone := redeemed(e, createAuthCode(e, "h2"), "jti2", "f2")
+		redeem(t, e, "AuthCodes.Redeem", "h2", "jti2", "f2", tombstone)
+		for _, hash := range []string{"h1", "h2"} {
+			dup := newAuthCode(e, hash)
+			dup.AuthRequestID = "another request"
+			wantErr(t, fmt.Sprintf("AuthCodes.Create of a taken hash (%q)", hash), e.s.AuthCodes().Create(e.ctx, dup), store.ErrConflict)
+		}
+		redeem(t, e, "AuthCodes.Redeem after a conflicting Create", "h1", "jti1", "f1", redeemed(e, live, "jti1", "f1"))
+		checkReplay(t, e, "AuthCodes.Redeem of a tombstone after a conflicting Create", "h2", tombstone)
 	})
 
-	t.Run("Missing", func(t *testing.T) {
+	t.Run("MissingAndExpired", func(t *testing.T) {
 		e := setup(t, nb)
-		read(e.s.AuthCodes().Consume(e.ctx, "nope")).wantErr(t, "AuthCodes.Consume of a missing code", store.ErrNotFound)
+		checkNoCode(t, e, "AuthCodes.Redeem of a missing code", "nope")
+		createAuthCode(e, "unused")
+		createAuthCode(e, "used")
+		read(e.s.AuthCodes().Redeem(e.ctx, "used", "jti1", "f1")).must(t, "AuthCodes.Redeem")
+		e.clock.Advance(time.Minute + time.Second)
+		checkNoCode(t, e, "AuthCodes.Redeem of an expired code", "unused")
+		checkNoCode(t, e, "AuthCodes.Redeem of an expired tombstone", "used")
 	})
 
 	t.Run("ReturnsCopies", func(t *testing.T) {
 		e := setup(t, nb)
 		c := newAuthCode(e, "h1")
 		must(t, "AuthCodes.Create", e.s.AuthCodes().Create(e.ctx, c))
-		want := c.Clone()
+		want := redeemed(e, c, "jti1", "f1")
 		c.AuthRequestID = "changed by the caller"
-		checkRecord(t, "AuthCodes.Consume after the caller changed the record it created", read(e.s.AuthCodes().Consume(e.ctx, "h1")).must(t, "AuthCodes.Consume"), want)
+		got := redeem(t, e, "AuthCodes.Redeem after the caller changed the record it created", "h1", "jti1", "f1", want)
+		got.AccessTokenID, got.Redeemed = "changed by the caller", false
+		got = checkReplay(t, e, "AuthCodes.Redeem after the caller changed the record Redeem returned", "h1", want)
+		got.RefreshFamilyID = "changed by the caller"
+		checkReplay(t, e, "AuthCodes.Redeem after the caller changed the record a replay returned", "h1", want)
 	})
 }
 

@@ -37,8 +37,36 @@ func (s *Store) AuthCodes() store.AuthCodes {
 }
 
 func (r authCodes) Create(_ context.Context, c *store.AuthCode) error { return r.create(c, nil) }
-func (r authCodes) Consume(_ context.Context, hash string) (*store.AuthCode, error) {
-	return r.consume(hash)
+
+func (r authCodes) Redeem(_ context.Context, hash, accessTokenID, refreshFamilyID string) (*store.AuthCode, error) {
+	var (
+		out      *store.AuthCode
+		replayed bool
+	)
+	err := r.s.update(func(txn *memdb.Txn, now time.Time) error {
+		cur, err := find[store.AuthCode](r.s, txn, now, tableAuthCodes, indexID, hash)
+		if err != nil {
+			return err
+		}
+		out = cur.Clone()
+		if cur.Redeemed {
+			// Nothing to write, but update still waits for the journal:
+			// the caller revokes tokens on the word of this tombstone, so
+			// the redemption it shows must be durable first.
+			replayed = true
+			return nil
+		}
+		out.Redeemed, out.RedeemedAt = true, now
+		out.AccessTokenID, out.RefreshFamilyID = accessTokenID, refreshFamilyID
+		return txn.Insert(tableAuthCodes, out.Clone())
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case replayed:
+		return out, fmt.Errorf("memdb: authorization code already redeemed: %w", store.ErrConflict)
+	}
+	return out, nil
 }
 
 type accessTokens struct{ records[store.AccessToken] }

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/stepup-auth/stepup/acr"
+	"github.com/stepup-auth/stepup/config"
+	"github.com/stepup-auth/stepup/oidc"
+	"github.com/stepup-auth/stepup/stepup"
+	"github.com/stepup-auth/stepup/stepup/keys"
+	"github.com/stepup-auth/stepup/stepup/seal"
+	"github.com/stepup-auth/stepup/stepup/store"
+	"github.com/stepup-auth/stepup/web"
+)
+
+// newApp assembles the OpenID Provider and the hosted pages from the
+// configuration, over an open store.
+func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.Logger) (http.Handler, error) {
+	master, err := masterKey(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	derive := func(purpose string) []byte {
+		k, err := hkdf.Key(sha256.New, master[:], nil, "stepup "+purpose+" v1", 32)
+		if err != nil {
+			panic(err) // only for lengths SHA-256 cannot produce
+		}
+		return k
+	}
+	sealKey := seal.Key{Secret: [32]byte(derive("seal"))}
+	sealKey.ID = seal.DeriveKeyID(sealKey.Secret)
+	sealer, err := seal.New(sealKey)
+	if err != nil {
+		return nil, err
+	}
+	o := cfg.OIDC
+	ring, err := keys.New(st.SigningKeys(), sealer, keys.Options{
+		Algorithms:  []string{string(config.ES256), string(config.RS256), string(config.EdDSA)},
+		RetireAfter: max(o.AccessTokenLifetime, o.IDTokenLifetime),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := ring.Ensure(ctx); err != nil {
+		return nil, err
+	}
+	scheme, err := acr.NewScheme(cfg.ACR.Aliases)
+	if err != nil {
+		return nil, err
+	}
+	policies, err := syncClients(ctx, st.Clients(), cfg.OIDC.Clients)
+	if err != nil {
+		return nil, err
+	}
+	flows, err := stepup.NewFlows(derive("flow"), nil)
+	if err != nil {
+		return nil, err
+	}
+	sessions := stepup.NewSessions(st.Sessions(), stepup.SessionPolicy{Idle: cfg.Sessions.Idle, Absolute: cfg.Sessions.Absolute}, nil, nil)
+	accounts := stepup.NewAccounts(st.Users(), stepup.AccountPolicy{
+		Password: cfg.Passwords.Params(), MinPasswordLength: cfg.Passwords.MinLength,
+	}, stepup.NewThrottle(stepup.DefaultThrottlePolicy(), nil), nil, nil)
+	secure := cfg.Server.PublicURL.Scheme == "https"
+	pages := web.New(web.Options{
+		Flows: flows, Sessions: sessions, Accounts: accounts, CSRFKey: derive("csrf"), SecureCookies: secure, Log: log,
+	})
+	provider, err := oidc.New(oidc.Options{
+		Issuer:   strings.TrimSuffix(cfg.Server.PublicURL.String(), "/"),
+		Store:    st,
+		Keys:     ring,
+		Scheme:   scheme,
+		Engine:   stepup.NewEngine(policies, nil),
+		Sessions: sessions,
+		Flows:    flows,
+		Lifetimes: oidc.Lifetimes{
+			AccessToken: o.AccessTokenLifetime, IDToken: o.IDTokenLifetime, RefreshToken: o.RefreshTokenLifetime,
+			Code: o.CodeLifetime, AuthRequest: o.AuthRequestLifetime,
+		},
+		CryptoKey: [32]byte(derive("codes")),
+		Session: func(r *http.Request) (*store.Session, error) {
+			s, _, err := web.SessionFromRequest(r, sessions)
+			return s, err
+		},
+		FlowBinding:    web.FlowBinding,
+		SetFlowBinding: func(w http.ResponseWriter, v string) { web.SetFlowCookie(w, v, secure) },
+		SignInPath:     "/signin",
+		StepUpPath:     "/stepup",
+		Log:            log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	hosted := pages.Handler()
+	for _, path := range []string{"/signin", "/register", "/stepup", "/static/"} {
+		mux.Handle(path, hosted)
+	}
+	mux.Handle("/", provider.Handler())
+	return mux, nil
+}
+
+// masterKey is secrets.key, or else a key generated at first start and
+// kept in the data folder (a developer's machine; production sets one).
+func masterKey(cfg *config.Config, log *slog.Logger) ([32]byte, error) {
+	if cfg.Secrets.Key.Set {
+		return cfg.Secrets.Key.Bytes, nil
+	}
+	path := filepath.Join(cfg.Store.Memdb.Dir, "secret.key")
+	if b, err := os.ReadFile(path); err == nil {
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(raw) != 32 {
+			return [32]byte{}, fmt.Errorf("the generated key in %s is damaged; restore it or set secrets.key", path)
+		}
+		return [32]byte(raw), nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return [32]byte{}, fmt.Errorf("read the generated key: %w", err)
+	}
+	var k [32]byte
+	_, _ = rand.Read(k[:])
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("keep a generated key: %w", err)
+	}
+	_, err = f.WriteString(base64.StdEncoding.EncodeToString(k[:]) + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("keep a generated key: %w", err)
+	}
+	log.Warn("secrets.key is not set: generated one and kept it in the data folder; set one from the environment in production", "file", path)
+	return k, nil
+}
+
+// syncClients makes the stored clients managed by the configuration match
+// it, and returns each client's policy for the engine.
+func syncClients(ctx context.Context, st store.Clients, clients []config.Client) (map[string]stepup.ClientPolicy, error) {
+	policies := map[string]stepup.ClientPolicy{}
+	now := time.Now()
+	for _, c := range clients {
+		rec := &store.Client{
+			ID: c.ID, Name: c.Name, RedirectURIs: urls(c.RedirectURIs), PostLogoutRedirectURIs: urls(c.PostLogoutRedirectURIs),
+			GrantTypes: []string{"authorization_code", "refresh_token"}, ResponseTypes: []string{"code"},
+			MinimumACR: c.MinimumACR.String(), Methods: c.Methods, AccessTokenFormat: string(c.AccessTokenFormat),
+			SigningAlgorithm: string(c.SigningAlg), Source: "config", CreatedAt: now, UpdatedAt: now,
+		}
+		if c.Secret != "" {
+			rec.SecretHash = oidc.HashClientSecret(c.Secret)
+		}
+		old, err := st.Get(ctx, c.ID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			err = st.Create(ctx, rec)
+		case err == nil:
+			rec.CreatedAt, rec.Version = old.CreatedAt, old.Version
+			err = st.Update(ctx, rec)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("client %s: %w", c.ID, err)
+		}
+		policies[c.ID] = stepup.ClientPolicy{MinimumLevel: c.MinimumACR, Methods: c.Methods}
+	}
+	// Clients the configuration no longer names are removed.
+	for p := (store.Page{}); ; {
+		page, err := st.List(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range page {
+			if _, ok := policies[c.ID]; !ok && c.Source == "config" {
+				if err := st.Delete(ctx, c.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+					return nil, err
+				}
+			}
+		}
+		if len(page) < p.PageLimit() {
+			break
+		}
+		p.After = page[len(page)-1].ID
+	}
+	return policies, nil
+}
+
+func urls(us []config.URL) []string {
+	out := make([]string, len(us))
+	for i, u := range us {
+		out[i] = u.String()
+	}
+	return slices.Clip(out)
+}

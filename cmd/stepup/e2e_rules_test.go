@@ -1,0 +1,355 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"golang.org/x/oauth2"
+)
+
+// One test per rule of assurance semantics (OpenID Connect Core, RFC 9470)
+// and per hole the library leaves open, each named after its rule.
+
+const password = "correct horse battery"
+
+// signedIn returns a relying party whose browser has alice's session.
+func signedIn(t *testing.T, issuer, client, secret string) *rp {
+	t.Helper()
+	r := newRP(t, issuer, client, secret)
+	a := r.authorize(nil)
+	a.register("alice", password)
+	a.tokens()
+	return r
+}
+
+func TestACRValuesUnknownAreIgnored(t *testing.T) {
+	r := newRP(t, startOP(t), "app", "")
+	a := r.authorize(url.Values{"acr_values": {"urn:example:unknown also-unknown"}})
+	a.register("alice", password)
+	if _, id := a.tokens(); id.ACR != "urn:stepup:acr:1fa" {
+		t.Errorf("acr %q, want the level reached, 1fa", id.ACR)
+	}
+}
+
+func TestACRValuesFirstSupportedValueIsTheTarget(t *testing.T) {
+	r := newRP(t, startOP(t), "app", "")
+	a := r.authorize(url.Values{"acr_values": {"urn:example:unknown urn:stepup:acr:mfa urn:stepup:acr:1fa"}})
+	a.register("alice", password)
+	// The target is mfa: after the password the browser is sent to step up.
+	if !a.on("/stepup") {
+		t.Fatalf("after a password sign-in toward mfa, the browser is on %v", a.page.Request.URL)
+	}
+}
+
+func TestACRValuesVoluntaryIssueTheLevelReached(t *testing.T) {
+	r := newRP(t, startOP(t), "app", "")
+	a := r.authorize(url.Values{"acr_values": {"urn:stepup:acr:mfa"}})
+	a.register("alice", password)
+	a.submit("/stepup", url.Values{"action": {"continue"}})
+	if _, id := a.tokens(); id.ACR != "urn:stepup:acr:1fa" {
+		t.Errorf("acr %q, want the level actually reached (1fa), never the requested one", id.ACR)
+	}
+}
+
+func TestEssentialACRUnmetEndsWithUnmetAuthenticationRequirements(t *testing.T) {
+	r := newRP(t, startOP(t), "app", "")
+	a := r.authorize(url.Values{"claims": {`{"id_token":{"acr":{"essential":true,"values":["urn:stepup:acr:mfa"]}}}`}})
+	a.register("alice", password)
+	a.submit("/stepup", url.Values{"action": {"continue"}})
+	if e := a.oauthError(); e != "unmet_authentication_requirements" {
+		t.Fatalf("error %q, want unmet_authentication_requirements", e)
+	}
+}
+
+func TestEssentialACRMetCarriesTheRequestedValue(t *testing.T) {
+	r := newRP(t, startOP(t), "app", "")
+	a := r.authorize(url.Values{"claims": {`{"id_token":{"acr":{"essential":true,"values":["urn:okta:loa:1fa:any"]}}}`}})
+	a.register("alice", password)
+	if _, id := a.tokens(); id.ACR != "urn:okta:loa:1fa:any" {
+		t.Errorf("acr %q, want the requested value urn:okta:loa:1fa:any", id.ACR)
+	}
+}
+
+func TestEssentialACROfUnknownValuesIsUnmet(t *testing.T) {
+	r := newRP(t, startOP(t), "app", "")
+	a := r.authorize(url.Values{"claims": {`{"id_token":{"acr":{"essential":true,"values":["urn:example:gold"]}}}`}})
+	if e := a.oauthError(); e != "unmet_authentication_requirements" {
+		t.Fatalf("error %q, want unmet_authentication_requirements", e)
+	}
+}
+
+func TestClaimsParameterInvalidIsInvalidRequest(t *testing.T) {
+	r := newRP(t, startOP(t), "app", "")
+	a := r.authorize(url.Values{"claims": {`{"id_token":`}})
+	if e := a.oauthError(); e != "invalid_request" {
+		t.Fatalf("error %q, want invalid_request", e)
+	}
+}
+
+func TestMaxAgeZeroForcesAFreshSignIn(t *testing.T) {
+	issuer := startOP(t)
+	r := signedIn(t, issuer, "app", "")
+	a := r.authorize(url.Values{"max_age": {"0"}})
+	if !a.on("/signin") {
+		t.Fatalf("max_age=0 with a session: the browser is on %v, callback %v; want the sign-in page", a.page, a.callback)
+	}
+	a.signIn("alice", password)
+	a.tokens()
+}
+
+func TestPromptLoginForcesAFreshSignIn(t *testing.T) {
+	r := signedIn(t, startOP(t), "app", "")
+	a := r.authorize(url.Values{"prompt": {"login"}})
+	if !a.on("/signin") {
+		t.Fatalf("prompt=login with a session: callback %v; want the sign-in page", a.callback)
+	}
+}
+
+func TestMaxAgeKeepsAFreshSession(t *testing.T) {
+	r := signedIn(t, startOP(t), "app", "")
+	a := r.authorize(url.Values{"max_age": {"300"}})
+	if a.callback == nil {
+		t.Fatalf("a session younger than max_age showed %v", a.page.Request.URL)
+	}
+	if _, id := a.tokens(); id.AuthTime == 0 {
+		t.Error("no auth_time with max_age")
+	}
+}
+
+func TestPromptNoneWithoutSessionIsLoginRequired(t *testing.T) {
+	r := newRP(t, startOP(t), "app", "")
+	if e := r.authorize(url.Values{"prompt": {"none"}}).oauthError(); e != "login_required" {
+		t.Fatalf("error %q, want login_required", e)
+	}
+}
+
+func TestPromptNoneNeedingAStepUpIsInteractionRequired(t *testing.T) {
+	r := signedIn(t, startOP(t), "app", "")
+	a := r.authorize(url.Values{"prompt": {"none"}, "acr_values": {"urn:stepup:acr:mfa"}})
+	if e := a.oauthError(); e != "interaction_required" {
+		t.Fatalf("error %q, want interaction_required", e)
+	}
+}
+
+func TestPromptNoneWithASessionSucceeds(t *testing.T) {
+	r := signedIn(t, startOP(t), "app", "")
+	r.authorize(url.Values{"prompt": {"none"}}).tokens()
+}
+
+func TestLoginHintOfAnotherUserNeedsASignIn(t *testing.T) {
+	issuer := startOP(t)
+	other := newRP(t, issuer, "app", "")
+	b := other.authorize(nil)
+	b.register("bob", password)
+	b.tokens()
+	r := signedIn(t, issuer, "app", "") // alice's browser
+	a := r.authorize(url.Values{"login_hint": {"bob"}})
+	if !a.on("/signin") || !strings.Contains(a.body, `value="bob"`) {
+		t.Fatalf("login_hint=bob with alice's session: page %v; want the sign-in page for bob", a.page)
+	}
+}
+
+func TestIDTokenHintOfAnotherUserNeverSwitchesUser(t *testing.T) {
+	issuer := startOP(t)
+	other := newRP(t, issuer, "app", "")
+	b := other.authorize(nil)
+	b.register("bob", password)
+	bobTokens, _ := b.tokens()
+	r := signedIn(t, issuer, "app", "") // alice's browser
+	a := r.authorize(url.Values{"id_token_hint": {bobTokens.Extra("id_token").(string)}})
+	if !a.on("/signin") {
+		t.Fatalf("id_token_hint of bob with alice's session: callback %v; want the sign-in page", a.callback)
+	}
+	a.signIn("alice", password)
+	if a.callback != nil && a.callback.Query().Get("code") != "" {
+		t.Fatal("signing in as alice completed a request whose id_token_hint names bob")
+	}
+}
+
+func TestClientMinimumLevelUnmetIsAnError(t *testing.T) {
+	r := newRP(t, startOP(t), "bank", "a-long-enough-secret-for-the-bank-client")
+	a := r.authorize(url.Values{"acr_values": {"urn:stepup:acr:1fa"}}) // cannot lower the client's minimum
+	a.register("alice", password)
+	a.submit("/stepup", url.Values{"action": {"continue"}})
+	if e := a.oauthError(); e != "unmet_authentication_requirements" {
+		t.Fatalf("error %q, want unmet_authentication_requirements", e)
+	}
+}
+
+func TestPKCEIsRequired(t *testing.T) {
+	r := newRP(t, startOP(t), "app", "")
+	u := r.oauth.AuthCodeURL("state1") // no code_challenge
+	resp, err := r.browser.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := resp.Location()
+	if loc == nil || loc.Query().Get("error") != "invalid_request" {
+		t.Fatalf("an authorization request without PKCE: %v, want invalid_request at the redirect URI", loc)
+	}
+}
+
+func TestPKCEPlainIsRefused(t *testing.T) {
+	r := newRP(t, startOP(t), "app", "")
+	u := r.oauth.AuthCodeURL("state1", oauth2.SetAuthURLParam("code_challenge", strings.Repeat("a", 43)),
+		oauth2.SetAuthURLParam("code_challenge_method", "plain"))
+	resp, err := r.browser.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := resp.Location()
+	if loc == nil || loc.Query().Get("error") != "invalid_request" {
+		t.Fatalf("PKCE plain: %v, want invalid_request", loc)
+	}
+}
+
+func TestRedirectURIMustMatchExactly(t *testing.T) {
+	r := newRP(t, startOP(t), "app", "")
+	r.oauth.RedirectURL = rpRedirect + "/../evil"
+	resp, err := r.browser.Get(r.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc, _ := resp.Location(); loc != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a redirect_uri that is not registered: %d to %v; want 400 and no redirect", resp.StatusCode, loc)
+	}
+}
+
+func TestCodeIsSingleUseAndAReplayRevokesItsTokens(t *testing.T) {
+	issuer := startOP(t)
+	r := newRP(t, issuer, "app", "")
+	a := r.authorize(nil)
+	a.register("alice", password)
+	code := a.code()
+	ctx := context.Background()
+	tok, err := r.oauth.Exchange(ctx, code, oauth2.VerifierOption(a.verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.active(tok.AccessToken) {
+		t.Fatal("the first exchange's access token is not active")
+	}
+	if _, err := r.oauth.Exchange(ctx, code, oauth2.VerifierOption(a.verifier)); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+		t.Fatalf("a replayed code: %v, want invalid_grant", err)
+	}
+	if r.active(tok.AccessToken) {
+		t.Fatal("the access token issued from a replayed code is still active")
+	}
+}
+
+// active asks the userinfo endpoint whether an access token is accepted.
+func (r *rp) active(accessToken string) bool {
+	r.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, r.issuer+"/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+func TestRefreshRotatesKeepsTheSignInAndReuseRevokes(t *testing.T) {
+	r := newRP(t, startOP(t), "app", "")
+	r.oauth.Scopes = append(r.oauth.Scopes, "offline_access")
+	a := r.authorize(nil)
+	a.register("alice", password)
+	first, id := a.tokens()
+	if first.RefreshToken == "" {
+		t.Fatal("no refresh token with offline_access")
+	}
+	second := r.refresh(first.RefreshToken)
+	refreshed := r.verifyIDToken(second, "")
+	if refreshed.ACR != id.ACR || refreshed.AuthTime != id.AuthTime || strings.Join(refreshed.AMR, " ") != strings.Join(id.AMR, " ") {
+		t.Errorf("after a refresh: %+v, want the acr, amr and auth_time of the sign-in %+v", refreshed, id)
+	}
+	if _, claims := jwtParts(t, second.AccessToken); claims["acr"] != id.ACR {
+		t.Errorf("refreshed access token acr %v, want %s", claims["acr"], id.ACR)
+	}
+	if second.RefreshToken == first.RefreshToken {
+		t.Fatal("the refresh token did not rotate")
+	}
+	if _, err := r.tryRefresh(first.RefreshToken); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+		t.Fatalf("reuse of a rotated refresh token: %v, want invalid_grant", err)
+	}
+	if _, err := r.tryRefresh(second.RefreshToken); err == nil {
+		t.Fatal("the family survived the reuse of one of its tokens")
+	}
+	if r.active(second.AccessToken) {
+		t.Fatal("an access token of a revoked family is still active")
+	}
+}
+
+func (r *rp) tryRefresh(token string) (*oauth2.Token, error) {
+	return r.oauth.TokenSource(context.Background(), &oauth2.Token{RefreshToken: token}).Token()
+}
+
+func (r *rp) refresh(token string) *oauth2.Token {
+	r.t.Helper()
+	tok, err := r.tryRefresh(token)
+	if err != nil {
+		r.t.Fatalf("refresh: %v", err)
+	}
+	return tok
+}
+
+func TestTokenResponsesAreNotCached(t *testing.T) {
+	issuer := startOP(t)
+	r := newRP(t, issuer, "app", "")
+	a := r.authorize(nil)
+	a.register("alice", password)
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {a.code()}, "redirect_uri": {rpRedirect},
+		"client_id": {"app"}, "code_verifier": {a.verifier}}
+	resp, err := http.PostForm(r.provider.Endpoint().TokenURL, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("token response %d with Cache-Control %q, want 200 and no-store", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	}
+}
+
+func TestIntrospectionCarriesTheAssurance(t *testing.T) {
+	issuer := startOP(t)
+	r := newRP(t, issuer, "app", "")
+	a := r.authorize(nil)
+	a.register("alice", password)
+	tok, id := a.tokens()
+	req, _ := http.NewRequest(http.MethodPost, issuer+"/oauth/introspect", strings.NewReader(url.Values{"token": {tok.AccessToken}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("bank", "a-long-enough-secret-for-the-bank-client")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got map[string]any
+	json.NewDecoder(resp.Body).Decode(&got)
+	if got["active"] != true || got["acr"] != id.ACR || got["auth_time"] == nil || got["amr"] == nil {
+		t.Fatalf("introspection %v, want active with acr %s, amr and auth_time", got, id.ACR)
+	}
+}
+
+func TestAFlowCannotBeContinuedInAnotherBrowser(t *testing.T) {
+	issuer := startOP(t)
+	r := newRP(t, issuer, "app", "")
+	a := r.authorize(nil) // on the sign-in page, in r's browser
+	thief := newRP(t, issuer, "app", "")
+	resp, err := thief.browser.Get(a.page.Request.URL.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("another browser opened the sign-in page of this flow: %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,277 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/stepup-auth/stepup/acr"
+	"github.com/stepup-auth/stepup/stepup"
+	"github.com/stepup-auth/stepup/stepup/store"
+)
+
+// The flow of an authorization request: /authorize stores the request and
+// sends the browser to flowStart, which binds the request to the browser
+// (the flow cookie) and asks the engine whether the session is enough. If
+// it is, the code goes to the relying party from here, so no unbound
+// callback can hand it to another browser. If not, a signed flow sends the
+// browser to the hosted sign-in or step-up page, which hands it back to
+// flowContinue, where the same evaluation runs again.
+
+// signInAction is the engine's action for an OpenID Connect sign-in.
+const signInAction = "signIn"
+
+// errUnmet is RFC 9470's error for an authentication the OP cannot make
+// meet an essential requirement.
+func errUnmet(description string) *oidc.Error {
+	return &oidc.Error{ErrorType: "unmet_authentication_requirements", Description: description}
+}
+
+func (p *Provider) flowStart(w http.ResponseWriter, r *http.Request) {
+	rec, err := p.store.AuthRequests().Get(r.Context(), r.URL.Query().Get("id"))
+	if err != nil || rec.Done {
+		p.expired(w, r)
+		return
+	}
+	binding := p.opts.FlowBinding(r)
+	if binding == "" {
+		binding = randomID()
+		p.opts.SetFlowBinding(w, binding)
+	}
+	// The first browser to open the request owns it: another one that
+	// learnt its id (a leaked URL, a phishing link) cannot go on with it.
+	switch bound := bindingHash(binding); rec.Binding {
+	case "":
+		rec.Binding = bound
+		if err := p.store.AuthRequests().Update(r.Context(), rec); err != nil {
+			p.expired(w, r)
+			return
+		}
+	case bound:
+	default:
+		p.expired(w, r)
+		return
+	}
+	p.advance(w, r, rec, binding, nil)
+}
+
+// bindingHash is how an authorization request remembers its browser.
+func bindingHash(binding string) string { return hashToken("flow-binding\x00" + binding) }
+
+func (p *Provider) flowContinue(w http.ResponseWriter, r *http.Request) {
+	binding := p.opts.FlowBinding(r)
+	flow, err := p.opts.Flows.Open(r.URL.Query().Get("flow"), binding)
+	if err != nil {
+		p.expired(w, r)
+		return
+	}
+	rec, err := p.store.AuthRequests().Get(r.Context(), flow.AuthRequestID)
+	if err != nil || rec.Done || rec.Binding != bindingHash(binding) {
+		p.expired(w, r)
+		return
+	}
+	p.advance(w, r, rec, binding, &flow)
+}
+
+// requirement is what an authorization request asks for.
+type requirement struct {
+	level     acr.Level
+	values    []string // the ACR values the level came from, for the acr claim
+	essential bool     // an essential acr claim: unmet means an error, never a lower acr
+}
+
+// require reads acr_values and the claims parameter. An essential acr in
+// the claims parameter wins; any one of its values satisfies it, so its
+// level is the lowest understood. Otherwise the first understood acr_values
+// entry, then a voluntary claims request. Values stepup does not understand
+// are ignored; an essential request of none it understands cannot be met.
+func (p *Provider) require(rec *store.AuthRequest) (requirement, error) {
+	claims, err := ParseClaims(string(rec.Claims))
+	if err != nil {
+		return requirement{}, err
+	}
+	values, essential := claims.ACR()
+	scheme := p.opts.Scheme
+	switch {
+	case essential && len(values) == 0:
+		return requirement{level: acr.OneFactor, essential: true}, nil
+	case essential:
+		l, ok := scheme.Lowest(values)
+		if !ok {
+			return requirement{}, errUnmet("none of the essential acr values is supported")
+		}
+		return requirement{level: l, values: values, essential: true}, nil
+	}
+	if l, ok := scheme.Target(rec.ACRValues); ok {
+		return requirement{level: l, values: rec.ACRValues}, nil
+	}
+	if l, ok := scheme.Target(values); ok {
+		return requirement{level: l, values: values}, nil
+	}
+	return requirement{}, nil
+}
+
+// advance decides what happens to an authorization request now: complete
+// it, send the browser to a hosted page, or end it with an error. back is
+// the flow a hosted page handed back, if any.
+func (p *Provider) advance(w http.ResponseWriter, r *http.Request, rec *store.AuthRequest, binding string, back *stepup.Flow) {
+	ctx := r.Context()
+	req, err := p.require(rec)
+	if err != nil {
+		p.fail(w, r, rec, err)
+		return
+	}
+	cl, err := p.store.Clients().Get(ctx, rec.ClientID)
+	if err != nil {
+		p.fail(w, r, rec, oidc.ErrServerError().WithParent(err))
+		return
+	}
+	none := slices.Contains(rec.Prompt, oidc.PromptNone)
+
+	// Whose request is it? An id_token_hint fixes the user; a login_hint
+	// or a hosted sign-in names one. A session of anyone else does not
+	// count: the flow never switches user silently.
+	wantUser := rec.IDTokenHintSubject
+	if back != nil && back.UserID != "" {
+		if wantUser != "" && back.UserID != wantUser {
+			p.fail(w, r, rec, oidc.ErrLoginRequired().WithDescription("signed in as another user than the id_token_hint names"))
+			return
+		}
+		wantUser = back.UserID
+	}
+	sess, err := p.opts.Session(r)
+	switch {
+	case errors.Is(err, stepup.ErrNoSession):
+		sess = nil
+	case err != nil:
+		p.fail(w, r, rec, oidc.ErrServerError().WithParent(err))
+		return
+	}
+	if sess != nil && wantUser != "" && sess.UserID != wantUser {
+		sess = nil
+	}
+	if sess != nil && wantUser == "" && rec.LoginHint != "" && !p.hintMatches(ctx, rec.LoginHint, sess.UserID) {
+		sess = nil
+	}
+
+	var verifications []acr.Verification
+	userID := wantUser
+	if sess != nil {
+		verifications = stepup.Verifications(sess)
+		userID = sess.UserID
+	}
+	d, err := p.opts.Engine.Decide(ctx, stepup.Request{
+		Action: signInAction, ClientID: cl.ID, UserID: userID, Requested: req.level,
+		MaxAge: rec.MaxAge, FlowStarted: rec.CreatedAt, Verifications: verifications,
+	})
+	if err != nil {
+		p.fail(w, r, rec, oidc.ErrServerError().WithParent(err))
+		return
+	}
+	minimum := acr.OneFactor
+	if l, ok := p.opts.Scheme.Level(cl.MinimumACR); ok {
+		minimum = l
+	}
+	switch {
+	case d.Outcome == stepup.Allow:
+		p.complete(w, r, rec, sess, d.Assurance, req)
+	case d.Outcome != stepup.Challenge:
+		p.fail(w, r, rec, oidc.ErrAccessDenied())
+	case none && sess == nil:
+		p.fail(w, r, rec, oidc.ErrLoginRequired())
+	case none:
+		p.fail(w, r, rec, oidc.ErrInteractionRequired().WithDescription("a step-up to %s is needed", d.Level))
+	case back != nil && back.Unmet:
+		// The hosted pages could not reach the level. An essential
+		// request or the client's own minimum is an error; a voluntary
+		// request is answered with the level actually reached.
+		if req.essential || sess == nil || !d.Assurance.Level.Satisfies(minimum) {
+			p.fail(w, r, rec, errUnmet("the requested authentication level could not be reached"))
+			return
+		}
+		p.complete(w, r, rec, sess, d.Assurance, req)
+	default:
+		p.toHostedPage(w, r, rec, binding, sess, userID, d)
+	}
+}
+
+// hintMatches reports whether a login_hint names the session's user. An
+// unknown or malformed hint names nobody, so it does not end the session.
+func (p *Provider) hintMatches(ctx context.Context, hint, userID string) bool {
+	name, err := stepup.CanonicalUsername(hint)
+	if err != nil {
+		return true
+	}
+	u, err := p.store.Users().GetByUsername(ctx, name)
+	return err != nil || u.ID == userID
+}
+
+// toHostedPage sends the browser to sign in, or to step up when its session
+// is the right user's and has a fresh first factor.
+func (p *Provider) toHostedPage(w http.ResponseWriter, r *http.Request, rec *store.AuthRequest, binding string,
+	sess *store.Session, userID string, d stepup.Decision) {
+	fresh := sess == nil || d.Assurance.Level == acr.None
+	flow := stepup.Flow{
+		AuthRequestID: rec.ID, Return: flowContinuePath, UserID: userID, LoginHint: rec.LoginHint,
+		Level: d.Level, Since: d.Since, Methods: d.Methods, FreshSignIn: fresh, ExpiresAt: rec.ExpiresAt,
+	}
+	token, err := p.opts.Flows.Seal(flow, binding)
+	if err != nil {
+		p.fail(w, r, rec, oidc.ErrServerError().WithParent(err))
+		return
+	}
+	page := p.opts.StepUpPath
+	if fresh {
+		page = p.opts.SignInPath
+	}
+	http.Redirect(w, r, page+"?flow="+url.QueryEscape(token), http.StatusSeeOther)
+}
+
+// complete records how the user authenticated and sends the code.
+func (p *Provider) complete(w http.ResponseWriter, r *http.Request, rec *store.AuthRequest, sess *store.Session,
+	a acr.Assurance, req requirement) {
+	rec.UserID = sess.UserID
+	rec.SessionID = sess.ID
+	rec.AuthTime = a.AuthTime
+	rec.ACR = p.opts.Scheme.Claim(a.Level, req.values)
+	rec.AMR = a.AMR
+	rec.Done = true
+	if err := p.store.AuthRequests().Update(r.Context(), rec); err != nil {
+		// A concurrent completion of the same request (a double click)
+		// won: this one must not issue a second code.
+		p.expired(w, r)
+		return
+	}
+	op.AuthResponse(authRequest{rec}, p.op, w, r)
+}
+
+// fail ends the request with an error for the relying party.
+func (p *Provider) fail(w http.ResponseWriter, r *http.Request, rec *store.AuthRequest, err error) {
+	var oe *oidc.Error
+	if errors.As(err, &oe) && oe.ErrorType == oidc.ServerError {
+		p.log.Error("oidc: authorization failed", "err", err)
+	}
+	_ = p.store.AuthRequests().Delete(r.Context(), rec.ID)
+	op.AuthRequestError(w, r, authRequest{rec}, err, p.op)
+}
+
+var expiredPage = template.Must(template.New("expired").Parse(`<!doctype html>
+<html lang="en"><meta charset="utf-8"><title>Sign-in expired</title>
+<p>This sign-in has expired, was already used, or was opened in another browser.
+Go back to the application and start again.</p></html>`))
+
+// expired answers a request that cannot go on, without redirecting: its
+// redirect_uri cannot be trusted to be the one that started it.
+func (p *Provider) expired(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'")
+	w.WriteHeader(http.StatusBadRequest)
+	_ = expiredPage.Execute(w, nil)
+}

@@ -1,0 +1,150 @@
+package oidc
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/stepup-auth/stepup/acr"
+	"github.com/stepup-auth/stepup/stepup"
+	"github.com/stepup-auth/stepup/stepup/keys"
+	"github.com/stepup-auth/stepup/stepup/store"
+)
+
+// Lifetimes bound what the provider issues.
+type Lifetimes struct {
+	AccessToken  time.Duration
+	IDToken      time.Duration
+	RefreshToken time.Duration
+	Code         time.Duration
+	AuthRequest  time.Duration
+}
+
+// Options configure a Provider. Every field is required except Now and Log.
+type Options struct {
+	Issuer    string // the public URL, without a trailing slash
+	Store     store.Store
+	Keys      *keys.Ring
+	Scheme    *acr.Scheme
+	Engine    *stepup.Engine
+	Sessions  *stepup.Sessions
+	Flows     *stepup.Flows
+	Lifetimes Lifetimes
+	// CryptoKey encrypts zitadel/oidc's authorization codes.
+	CryptoKey [32]byte
+	// Session returns the browser's SSO session, or stepup.ErrNoSession.
+	Session func(*http.Request) (*store.Session, error)
+	// FlowBinding reads and SetFlowBinding sets the browser's flow cookie.
+	FlowBinding    func(*http.Request) string
+	SetFlowBinding func(w http.ResponseWriter, value string)
+	// SignInPath and StepUpPath are the hosted pages a flow is sent to.
+	SignInPath string
+	StepUpPath string
+	Now        func() time.Time
+	Log        *slog.Logger
+}
+
+// Provider is stepup's OpenID Provider.
+type Provider struct {
+	opts    Options
+	store   store.Store
+	keys    *keys.Ring
+	op      op.OpenIDProvider
+	handler http.Handler
+	now     func() time.Time
+	log     *slog.Logger
+}
+
+const (
+	flowStartPath    = "/flow/start"
+	flowContinuePath = "/flow/continue"
+)
+
+// New builds the provider.
+func New(opts Options) (*Provider, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.Store == nil || opts.Keys == nil || opts.Scheme == nil || opts.Engine == nil || opts.Sessions == nil ||
+		opts.Flows == nil || opts.Session == nil || opts.FlowBinding == nil || opts.SetFlowBinding == nil {
+		return nil, errors.New("oidc: a required option is missing")
+	}
+	p := &Provider{opts: opts, store: opts.Store, keys: opts.Keys, now: opts.Now, log: opts.Log}
+	provider, err := op.NewProvider(&op.Config{
+		CryptoKey:                opts.CryptoKey,
+		CodeMethodS256:           true,
+		AuthMethodPost:           true,
+		GrantTypeRefreshToken:    true,
+		SupportedScopes:          supportedScopes,
+		SupportedClaims:          supportedClaims,
+		DefaultLogoutRedirectURI: "/",
+	}, storage{p}, op.StaticIssuer(opts.Issuer), op.WithAllowInsecure())
+	if err != nil {
+		return nil, fmt.Errorf("oidc: %w", err)
+	}
+	p.op = provider
+	endpoints := op.Endpoints{
+		Authorization: op.NewEndpoint("/authorize"),
+		Token:         op.NewEndpoint("/oauth/token"),
+		Introspection: op.NewEndpoint("/oauth/introspect"),
+		Userinfo:      op.NewEndpoint("/userinfo"),
+		Revocation:    op.NewEndpoint("/oauth/revoke"),
+		EndSession:    op.NewEndpoint("/end_session"),
+		JwksURI:       op.NewEndpoint("/keys"),
+	}
+	srv := &server{LegacyServer: op.NewLegacyServer(provider, endpoints), p: p}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+flowStartPath, p.flowStart)
+	mux.HandleFunc("GET "+flowContinuePath, p.flowContinue)
+	mux.Handle("/", op.RegisterServer(srv, endpoints))
+	// Discovery, the endpoints and the code response read the issuer from
+	// the request context.
+	p.handler = op.NewIssuerInterceptor(provider.IssuerFromRequest).Handler(mux)
+	return p, nil
+}
+
+// Handler serves the provider's endpoints.
+func (p *Provider) Handler() http.Handler { return p.handler }
+
+var supportedClaims = []string{
+	"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "azp",
+	"name", "preferred_username", "email", "email_verified",
+}
+
+// randomID returns 128 random bits, base64url.
+func randomID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand never fails on Linux
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// userinfo fills the claims the scopes grant.
+func (p *Provider) userinfo(ctx context.Context, info *oidc.UserInfo, userID string, scopes []string) error {
+	u, err := p.store.Users().Get(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("oidc: user: %w", err)
+	}
+	info.Subject = u.ID
+	for _, s := range scopes {
+		switch s {
+		case oidc.ScopeProfile:
+			info.PreferredUsername = u.Username
+			info.Name = u.DisplayName
+		case oidc.ScopeEmail:
+			info.Email = u.Email
+			info.EmailVerified = oidc.Bool(u.EmailVerified)
+		}
+	}
+	return nil
+}

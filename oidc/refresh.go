@@ -1,0 +1,54 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/stepup-auth/stepup/stepup/store"
+)
+
+// RefreshToken rotates the refresh token: the presented one is replaced,
+// atomically, and presenting a replaced one again revokes the whole family
+// (OAuth 2.0 Security BCP §4.14). The new tokens keep the acr, amr and
+// auth_time of the sign-in the family began with: refreshing proves
+// nothing new about the user.
+func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.RefreshTokenRequest]) (*op.Response, error) {
+	p := s.p
+	token := r.Data.RefreshToken
+	id, _, ok := strings.Cut(token, ".")
+	if !ok {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is invalid")
+	}
+	f, err := p.store.RefreshFamilies().Get(ctx, id)
+	if err != nil || f.ClientID != r.Client.GetID() {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is invalid or expired")
+	}
+	scopes := f.Scopes
+	if len(r.Data.Scopes) > 0 {
+		for _, sc := range r.Data.Scopes {
+			if !slices.Contains(f.Scopes, sc) {
+				return nil, oidc.ErrInvalidScope().WithDescription("a refresh cannot add scopes")
+			}
+		}
+		scopes = r.Data.Scopes
+	}
+	next := id + "." + randomID() + randomID()
+	f, err = p.store.RefreshFamilies().Rotate(ctx, id, hashToken(token), hashToken(next))
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token was already used; its grant is revoked")
+	case err != nil:
+		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is invalid or expired")
+	}
+	cl, err := p.store.Clients().Get(ctx, f.ClientID)
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	g := grant{client: cl, userID: f.UserID, scopes: scopes, acr: f.ACR, amr: f.AMR, authTime: f.AuthTime}
+	return p.issue(ctx, g, randomID(), f.ID, next)
+}

@@ -1,0 +1,66 @@
+package oidc
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// server is zitadel/oidc's server with stepup's rules where the library
+// leaves them open (see LIBRARY-NOTES.md): PKCE S256 for every client, the
+// claims parameter, discovery of the assurance features, and the code and
+// refresh grants minted by stepup (RFC 9068 access tokens, one-time codes
+// whose replay revokes what they issued, rotating refresh tokens).
+type server struct {
+	*op.LegacyServer
+	p *Provider
+}
+
+// Authorize checks what zitadel/oidc does not, after it has validated the
+// redirect_uri, so that a refusal goes back to the relying party.
+func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthRequest]) (*op.Redirect, error) {
+	if r.Data.ResponseType != oidc.ResponseTypeCode {
+		return nil, (&oidc.Error{ErrorType: "unsupported_response_type"}).WithDescription("only response_type=code is supported")
+	}
+	if r.Data.CodeChallenge == "" || r.Data.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
+		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method=S256 is required")
+	}
+	if raw := r.Form.Get("claims"); raw != "" {
+		if _, err := ParseClaims(raw); err != nil {
+			return nil, oidc.ErrInvalidRequest().WithDescription("%s", err)
+		}
+		ctx = context.WithValue(ctx, claimsKey{}, raw)
+	}
+	return s.LegacyServer.Authorize(ctx, r)
+}
+
+// Discovery adds what relying parties need to ask for assurance.
+func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Response, error) {
+	resp, err := s.LegacyServer.Discovery(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	cfg := resp.Data.(*oidc.DiscoveryConfiguration)
+	cfg.ACRValuesSupported = s.p.opts.Scheme.Values()
+	cfg.ClaimsParameterSupported = true
+	cfg.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
+	cfg.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
+	cfg.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+	cfg.RequestParameterSupported = false
+	resp.Header.Set("Cache-Control", "public, max-age=3600")
+	return resp, nil
+}
+
+// Keys serves the JWKS with a short cache lifetime: the next key is
+// published well before it signs, so an hour of caching is safe.
+func (s *server) Keys(ctx context.Context, _ *op.Request[struct{}]) (*op.Response, error) {
+	set, err := s.p.keys.JWKS(ctx)
+	if err != nil {
+		return nil, op.AsStatusError(err, http.StatusInternalServerError)
+	}
+	resp := op.NewResponse(set)
+	resp.Header.Set("Cache-Control", "public, max-age=3600")
+	return resp, nil
+}

@@ -1,0 +1,261 @@
+package oidc
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/stepup-auth/stepup/stepup/keys"
+	"github.com/stepup-auth/stepup/stepup/store"
+)
+
+// storage is what zitadel/oidc asks of stepup. The token endpoint's code
+// and refresh grants are stepup's own (server.go), so the methods that only
+// they would call refuse.
+type storage struct{ p *Provider }
+
+var _ op.Storage = storage{}
+
+// claimsKey carries the parsed claims parameter from Authorize to
+// CreateAuthRequest: zitadel/oidc's AuthRequest has no field for it.
+type claimsKey struct{}
+
+func (s storage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, hintUserID string) (op.AuthRequest, error) {
+	now := s.p.now()
+	rec := &store.AuthRequest{
+		ID:                  randomID(),
+		ClientID:            r.ClientID,
+		RedirectURI:         r.RedirectURI,
+		ResponseType:        string(r.ResponseType),
+		ResponseMode:        string(r.ResponseMode),
+		Scopes:              r.Scopes,
+		State:               r.State,
+		Nonce:               r.Nonce,
+		CodeChallenge:       r.CodeChallenge,
+		CodeChallengeMethod: string(r.CodeChallengeMethod),
+		ACRValues:           r.ACRValues,
+		Prompt:              r.Prompt,
+		LoginHint:           r.LoginHint,
+		IDTokenHintSubject:  hintUserID,
+		UILocales:           strings.Fields(r.UILocales.String()),
+		CreatedAt:           now,
+		ExpiresAt:           now.Add(s.p.opts.Lifetimes.AuthRequest),
+	}
+	if raw, ok := ctx.Value(claimsKey{}).(string); ok {
+		rec.Claims = []byte(raw)
+	}
+	if r.MaxAge != nil {
+		d := time.Duration(*r.MaxAge) * time.Second
+		rec.MaxAge = &d
+	}
+	if err := s.p.store.AuthRequests().Create(ctx, rec); err != nil {
+		return nil, fmt.Errorf("oidc: store auth request: %w", err)
+	}
+	return authRequest{rec}, nil
+}
+
+func (s storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	rec, err := s.p.store.AuthRequests().Get(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: auth request: %w", err)
+	}
+	return authRequest{rec}, nil
+}
+
+// AuthRequestByCode is not called: stepup's code exchange redeems codes
+// itself, atomically (server.go).
+func (s storage) AuthRequestByCode(context.Context, string) (op.AuthRequest, error) {
+	return nil, errors.New("oidc: codes are redeemed by the code exchange")
+}
+
+// SaveAuthCode keeps a hash of the code, never the code. Its record
+// outlives the code by the access token lifetime, so that a replay is
+// recognised, and the tokens it issued revoked, while they live; the code
+// exchange checks the code's own lifetime.
+func (s storage) SaveAuthCode(ctx context.Context, id, code string) error {
+	now := s.p.now()
+	l := s.p.opts.Lifetimes
+	return s.p.store.AuthCodes().Create(ctx, &store.AuthCode{
+		Hash: hashToken(code), AuthRequestID: id, CreatedAt: now, ExpiresAt: now.Add(l.Code + l.AccessToken),
+	})
+}
+
+func (s storage) DeleteAuthRequest(ctx context.Context, id string) error {
+	err := s.p.store.AuthRequests().Delete(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+var errOwnGrant = errors.New("oidc: stepup issues this grant's tokens itself")
+
+func (s storage) CreateAccessToken(context.Context, op.TokenRequest) (string, time.Time, error) {
+	return "", time.Time{}, errOwnGrant
+}
+
+func (s storage) CreateAccessAndRefreshTokens(context.Context, op.TokenRequest, string) (string, string, time.Time, error) {
+	return "", "", time.Time{}, errOwnGrant
+}
+
+func (s storage) TokenRequestByRefreshToken(context.Context, string) (op.RefreshTokenRequest, error) {
+	return nil, errOwnGrant
+}
+
+func (s storage) TerminateSession(ctx context.Context, userID, clientID string) error { return nil }
+
+func (s storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
+	if userID != "" { // an access token, by id
+		t, err := s.p.store.AccessTokens().Get(ctx, tokenOrID)
+		if err == nil && t.ClientID != clientID {
+			return oidc.ErrInvalidClient().WithDescription("the token was issued to another client")
+		}
+		if err := s.p.store.AccessTokens().Delete(ctx, tokenOrID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return oidc.ErrServerError()
+		}
+		return nil
+	}
+	f, err := s.p.family(ctx, tokenOrID)
+	if err != nil {
+		return nil // RFC 7009: an invalid token is not an error
+	}
+	if f.ClientID != clientID {
+		return oidc.ErrInvalidClient().WithDescription("the token was issued to another client")
+	}
+	if err := s.p.store.RefreshFamilies().Revoke(ctx, f.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return oidc.ErrServerError()
+	}
+	return nil
+}
+
+func (s storage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
+	f, err := s.p.family(ctx, token)
+	if err != nil || f.ClientID != clientID {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	return f.UserID, f.ID, nil
+}
+
+// SigningKey is the default algorithm's key, for what zitadel/oidc signs
+// itself; stepup signs tokens with each client's algorithm (tokens.go).
+func (s storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	k, err := s.p.keys.Signer(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func (s storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
+	var algs []jose.SignatureAlgorithm
+	for _, a := range s.p.keys.Algorithms() {
+		algs = append(algs, jose.SignatureAlgorithm(a))
+	}
+	return algs, nil
+}
+
+func (s storage) KeySet(ctx context.Context) ([]op.Key, error) {
+	set, err := s.p.keys.JWKS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]op.Key, len(set.Keys))
+	for i, k := range set.Keys {
+		out[i] = publicKey{k}
+	}
+	return out, nil
+}
+
+// publicKey is a JWKS entry as zitadel/oidc's op.Key.
+type publicKey struct{ jose.JSONWebKey }
+
+func (k publicKey) ID() string { return k.KeyID }
+func (k publicKey) Algorithm() jose.SignatureAlgorithm {
+	return jose.SignatureAlgorithm(k.JSONWebKey.Algorithm)
+}
+func (k publicKey) Use() string { return k.JSONWebKey.Use }
+func (k publicKey) Key() any    { return k.JSONWebKey.Key }
+
+var _ keys.SigningKey // the ring's keys satisfy op.SigningKey as they are
+
+func (s storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	rec, err := s.p.store.Clients().Get(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: client %q: %w", id, err)
+	}
+	return client{rec: rec, idToken: s.p.opts.Lifetimes.IDToken}, nil
+}
+
+func (s storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
+	rec, err := s.p.store.Clients().Get(ctx, id)
+	if err != nil {
+		return fmt.Errorf("oidc: client %q: %w", id, err)
+	}
+	if rec.SecretHash == "" || subtle.ConstantTimeCompare([]byte(rec.SecretHash), []byte(HashClientSecret(secret))) != 1 {
+		return errors.New("oidc: wrong client secret")
+	}
+	return nil
+}
+
+func (s storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+	return nil
+}
+
+func (s storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
+	t, err := s.p.store.AccessTokens().Get(ctx, tokenID)
+	if err != nil {
+		return fmt.Errorf("oidc: access token: %w", err)
+	}
+	return s.p.userinfo(ctx, info, t.Subject, t.Scopes)
+}
+
+func (s storage) SetIntrospectionFromToken(ctx context.Context, r *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+	t, err := s.p.store.AccessTokens().Get(ctx, tokenID)
+	if err != nil {
+		return nil // inactive
+	}
+	r.Active = true
+	r.Subject = t.Subject
+	r.ClientID = t.ClientID
+	r.Scope = t.Scopes
+	r.Audience = t.Audience
+	r.Expiration = oidc.FromTime(t.ExpiresAt)
+	r.IssuedAt = oidc.FromTime(t.CreatedAt)
+	r.TokenType = oidc.BearerToken
+	r.Claims = map[string]any{"acr": t.ACR, "amr": t.AMR, "auth_time": t.AuthTime.Unix()}
+	return nil
+}
+
+func (s storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, nil
+}
+
+func (s storage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
+	return nil, errors.New("oidc: JWT client authentication is not supported")
+}
+
+func (s storage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, errors.New("oidc: the JWT profile grant is not supported")
+}
+
+func (s storage) Health(ctx context.Context) error { return s.p.store.Ping(ctx) }
+
+// hashToken is how codes and refresh tokens are keyed in the store.
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// HashClientSecret is how a client secret is stored. Secrets are long and
+// random (config warns below 32 characters), so a fast hash is enough; a
+// password hash would only slow every token request down.
+func HashClientSecret(secret string) string { return hashToken("client-secret\x00" + secret) }

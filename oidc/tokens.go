@@ -1,0 +1,215 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/stepup-auth/stepup/stepup/store"
+)
+
+// grant is what a token response is issued for.
+type grant struct {
+	client   *store.Client
+	userID   string
+	scopes   []string
+	acr      string
+	amr      []string
+	authTime time.Time
+	nonce    string
+}
+
+// CodeExchange redeems a code once. The ids of the tokens it will issue are
+// recorded with the redemption, in one step, so that a replay of the code
+// finds them and revokes them (RFC 6749 §4.1.2).
+func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.AccessTokenRequest]) (*op.Response, error) {
+	p := s.p
+	atID := randomID()
+	familyID := randomID()
+	code, err := p.store.AuthCodes().Redeem(ctx, hashToken(r.Data.Code), atID, familyID)
+	switch {
+	case errors.Is(err, store.ErrConflict) && code != nil:
+		p.revokeIssued(ctx, code)
+		return nil, oidc.ErrInvalidGrant().WithDescription("the code was already used; the tokens issued from it are revoked")
+	case err != nil:
+		return nil, oidc.ErrInvalidGrant().WithDescription("the code is invalid or expired")
+	case !p.now().Before(code.CreatedAt.Add(p.opts.Lifetimes.Code)):
+		return nil, oidc.ErrInvalidGrant().WithDescription("the code is expired")
+	}
+	rec, err := p.store.AuthRequests().Get(ctx, code.AuthRequestID)
+	if err != nil || !rec.Done {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the code is invalid or expired")
+	}
+	// The request is used up whatever happens next.
+	_ = p.store.AuthRequests().Delete(ctx, rec.ID)
+	switch {
+	case rec.ClientID != r.Client.GetID():
+		return nil, oidc.ErrInvalidGrant().WithDescription("the code was issued to another client")
+	case rec.RedirectURI != r.Data.RedirectURI:
+		return nil, oidc.ErrInvalidGrant().WithDescription("redirect_uri does not match the authorization request")
+	}
+	if err := op.AuthorizeCodeChallenge(r.Data.CodeVerifier, authRequest{rec}.GetCodeChallenge()); err != nil {
+		return nil, err
+	}
+	cl, err := p.store.Clients().Get(ctx, rec.ClientID)
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	g := grant{client: cl, userID: rec.UserID, scopes: rec.Scopes, acr: rec.ACR, amr: rec.AMR, authTime: rec.AuthTime, nonce: rec.Nonce}
+	refresh := ""
+	if slices.Contains(g.scopes, oidc.ScopeOfflineAccess) {
+		if refresh, err = p.newFamily(ctx, g, familyID, rec.SessionID); err != nil {
+			return nil, oidc.ErrServerError().WithParent(err)
+		}
+	} else {
+		familyID = ""
+	}
+	return p.issue(ctx, g, atID, familyID, refresh)
+}
+
+// newFamily starts a refresh token family and returns its first token:
+// "<family id>.<secret>", stored only as a hash.
+func (p *Provider) newFamily(ctx context.Context, g grant, familyID, sessionID string) (string, error) {
+	now := p.now()
+	token := familyID + "." + randomID() + randomID()
+	err := p.store.RefreshFamilies().Create(ctx, &store.RefreshFamily{
+		ID: familyID, ClientID: g.client.ID, UserID: g.userID, SessionID: sessionID, TokenHash: hashToken(token),
+		Scopes: g.scopes, Audience: []string{g.client.ID}, ACR: g.acr, AMR: g.amr, AuthTime: g.authTime,
+		CreatedAt: now, ExpiresAt: now.Add(p.opts.Lifetimes.RefreshToken),
+	})
+	return token, err
+}
+
+// revokeIssued revokes what a replayed code issued.
+func (p *Provider) revokeIssued(ctx context.Context, code *store.AuthCode) {
+	if err := p.store.AccessTokens().Delete(ctx, code.AccessTokenID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		p.log.Error("oidc: revoking the access token of a replayed code", "err", err)
+	}
+	if code.RefreshFamilyID != "" {
+		if err := p.store.RefreshFamilies().Revoke(ctx, code.RefreshFamilyID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			p.log.Error("oidc: revoking the refresh tokens of a replayed code", "err", err)
+		}
+	}
+}
+
+// issue mints the token response: an access token, an ID token, and the
+// refresh token of familyID, if any.
+func (p *Provider) issue(ctx context.Context, g grant, atID, familyID, refresh string) (*op.Response, error) {
+	now := p.now()
+	l := p.opts.Lifetimes
+	resp := &oidc.AccessTokenResponse{TokenType: oidc.BearerToken, ExpiresIn: uint64(l.AccessToken / time.Second),
+		Scope: g.scopes, RefreshToken: refresh}
+	at := &store.AccessToken{
+		ID: atID, ClientID: g.client.ID, Subject: g.userID, Audience: []string{g.client.ID}, Scopes: g.scopes,
+		ACR: g.acr, AMR: g.amr, AuthTime: g.authTime, RefreshFamilyID: familyID, CreatedAt: now, ExpiresAt: now.Add(l.AccessToken),
+	}
+	if err := p.store.AccessTokens().Create(ctx, at); err != nil {
+		// ErrConflict: a reuse revoked the family meanwhile.
+		return nil, oidc.ErrInvalidGrant().WithParent(err).WithDescription("the grant was revoked")
+	}
+	var err error
+	if resp.AccessToken, err = p.accessToken(ctx, g, at); err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	if resp.IDToken, err = p.idToken(ctx, g, resp.AccessToken, now); err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	out := op.NewResponse(resp)
+	// RFC 6749 §5.1: token responses must not be cached.
+	out.Header.Set("Cache-Control", "no-store")
+	out.Header.Set("Pragma", "no-cache")
+	return out, nil
+}
+
+// accessToken returns the access token for at: an RFC 9068 JWT
+// (typ at+jwt) carrying acr, amr and auth_time, or for a client configured
+// with opaque tokens, a random handle resolved by introspection.
+func (p *Provider) accessToken(ctx context.Context, g grant, at *store.AccessToken) (string, error) {
+	if g.client.AccessTokenFormat == "opaque" {
+		// zitadel/oidc reads "<id>:<subject>" encrypted with its crypto
+		// key as an opaque token, for userinfo and introspection.
+		return p.op.Crypto().Encrypt(at.ID + ":" + at.Subject)
+	}
+	claims := map[string]any{
+		"iss": p.opts.Issuer, "sub": at.Subject, "aud": at.Audience, "client_id": at.ClientID,
+		"exp": at.ExpiresAt.Unix(), "iat": at.CreatedAt.Unix(), "jti": at.ID,
+		"scope": strings.Join(at.Scopes, " "), "auth_time": at.AuthTime.Unix(), "amr": at.AMR,
+	}
+	if at.ACR != "" {
+		claims["acr"] = at.ACR
+	}
+	return p.sign(ctx, g.client, "at+jwt", claims)
+}
+
+// idToken returns the ID token: acr, amr and auth_time always (stepup's
+// sign-ins are always about a level), nonce when the request had one.
+func (p *Provider) idToken(ctx context.Context, g grant, accessToken string, now time.Time) (string, error) {
+	key, err := p.keys.Signer(ctx, g.client.SigningAlgorithm)
+	if err != nil {
+		return "", err
+	}
+	atHash, err := oidc.ClaimHash(accessToken, key.SignatureAlgorithm())
+	if err != nil {
+		return "", err
+	}
+	claims := map[string]any{
+		"iss": p.opts.Issuer, "sub": g.userID, "aud": []string{g.client.ID}, "azp": g.client.ID,
+		"exp": now.Add(p.opts.Lifetimes.IDToken).Unix(), "iat": now.Unix(),
+		"auth_time": g.authTime.Unix(), "amr": g.amr, "at_hash": atHash,
+	}
+	if g.acr != "" {
+		claims["acr"] = g.acr
+	}
+	if g.nonce != "" {
+		claims["nonce"] = g.nonce
+	}
+	var info oidc.UserInfo
+	if err := p.userinfo(ctx, &info, g.userID, g.scopes); err != nil {
+		return "", err
+	}
+	if info.PreferredUsername != "" {
+		claims["preferred_username"] = info.PreferredUsername
+	}
+	if info.Email != "" {
+		claims["email"], claims["email_verified"] = info.Email, bool(info.EmailVerified)
+	}
+	return p.sign(ctx, g.client, "JWT", claims)
+}
+
+// sign signs claims with the client's algorithm and a typ header.
+func (p *Provider) sign(ctx context.Context, cl *store.Client, typ string, claims map[string]any) (string, error) {
+	key, err := p.keys.Signer(ctx, cl.SigningAlgorithm)
+	if err != nil {
+		return "", err
+	}
+	signer, err := jose.NewSigner(key.JOSE(), (&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
+	if err != nil {
+		return "", fmt.Errorf("oidc: signer: %w", err)
+	}
+	return jwt.Signed(signer).Claims(claims).Serialize()
+}
+
+// family returns the live family of a refresh token, checking the token
+// against the family's current hash.
+func (p *Provider) family(ctx context.Context, token string) (*store.RefreshFamily, error) {
+	id, _, ok := strings.Cut(token, ".")
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	f, err := p.store.RefreshFamilies().Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if f.Revoked || f.TokenHash != hashToken(token) {
+		return nil, store.ErrNotFound
+	}
+	return f, nil
+}
