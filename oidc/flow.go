@@ -266,6 +266,18 @@ var expiredPage = template.Must(template.New("expired").Parse(`<!doctype html>
 <p>This sign-in has expired, was already used, or was opened in another browser.
 Go back to the application and start again.</p></html>`))
 
+var signedOutPage = template.Must(template.New("signed-out").Parse(`<!doctype html>
+<html lang="en"><meta charset="utf-8"><title>Signed out</title>
+<p>You are signed out.</p></html>`))
+
+// signedOut is where a logout without a post_logout_redirect_uri ends.
+func signedOut(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'")
+	_ = signedOutPage.Execute(w, nil)
+}
+
 // expired answers a request that cannot go on, without redirecting: its
 // redirect_uri cannot be trusted to be the one that started it.
 func (p *Provider) expired(w http.ResponseWriter, _ *http.Request) {

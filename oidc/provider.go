@@ -66,6 +66,7 @@ type Provider struct {
 const (
 	flowStartPath    = "/flow/start"
 	flowContinuePath = "/flow/continue"
+	signedOutPath    = "/signed-out"
 )
 
 // New builds the provider.
@@ -88,7 +89,7 @@ func New(opts Options) (*Provider, error) {
 		GrantTypeRefreshToken:    true,
 		SupportedScopes:          supportedScopes,
 		SupportedClaims:          supportedClaims,
-		DefaultLogoutRedirectURI: "/",
+		DefaultLogoutRedirectURI: signedOutPath,
 	}, storage{p}, op.StaticIssuer(opts.Issuer), op.WithAllowInsecure())
 	if err != nil {
 		return nil, fmt.Errorf("oidc: %w", err)
@@ -107,6 +108,7 @@ func New(opts Options) (*Provider, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+flowStartPath, p.flowStart)
 	mux.HandleFunc("GET "+flowContinuePath, p.flowContinue)
+	mux.HandleFunc("GET "+signedOutPath, signedOut)
 	mux.Handle("/", op.RegisterServer(srv, endpoints))
 	// Discovery, the endpoints and the code response read the issuer from
 	// the request context.

@@ -353,3 +353,22 @@ func TestAFlowCannotBeContinuedInAnotherBrowser(t *testing.T) {
 		t.Fatalf("another browser opened the sign-in page of this flow: %d", resp.StatusCode)
 	}
 }
+
+func TestEndSessionEndsTheSSOSession(t *testing.T) {
+	issuer := startOP(t)
+	r := newRP(t, issuer, "app", "")
+	a := r.authorize(nil)
+	a.register("alice", password)
+	tok, _ := a.tokens()
+	resp, err := r.browser.Get(issuer + "/end_session?id_token_hint=" + url.QueryEscape(tok.Extra("id_token").(string)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/signed-out" {
+		t.Fatalf("end_session ended at %d %v, want the signed-out page", resp.StatusCode, resp.Request.URL)
+	}
+	if e := r.authorize(url.Values{"prompt": {"none"}}).oauthError(); e != "login_required" {
+		t.Fatalf("after logout, prompt=none gives %q, want login_required", e)
+	}
+}
