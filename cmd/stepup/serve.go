@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -56,6 +57,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// After the first signal, a second one kills the process at once.
 	context.AfterFunc(ctx, stop)
 
+	// The journal waits for the disk in a blocking system call. With a
+	// single P (one CPU in the affinity mask or the cgroup), the scheduler
+	// hands the P on only after sysmon notices, so requests idle behind
+	// each sync: measured on one core, 490 flows/s with one P, 1,050 with
+	// two. Set only when lower, so Go's own updates stay on otherwise.
+	if runtime.GOMAXPROCS(0) < 2 {
+		runtime.GOMAXPROCS(2)
+	}
 	st, err := openStore(cfg.Store, log)
 	if err != nil {
 		log.Error("cannot open the store", "err", err)
