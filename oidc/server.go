@@ -52,6 +52,10 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 	cfg.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
 	cfg.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
 	cfg.RequestParameterSupported = false
+	// zitadel/oidc advertises JWT client authentication at these
+	// endpoints by default; stepup does not accept it.
+	cfg.IntrospectionEndpointAuthSigningAlgValuesSupported = nil
+	cfg.RevocationEndpointAuthSigningAlgValuesSupported = nil
 	resp.Header.Set("Cache-Control", "public, max-age=3600")
 	return resp, nil
 }

@@ -21,6 +21,8 @@ Usage:
   stepup serve [--config FILE]            run the server
   stepup config validate [--config FILE]  list every problem in a configuration
   stepup config example                   print a commented example configuration
+  stepup keys rotate [--config FILE]      start signing with the next keys, publish new ones
+  stepup keys list [--config FILE]        list the token signing keys
   stepup version                          print the version
   stepup help                             show this help
 
@@ -41,6 +43,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serve(ctx, rest, stdout, stderr)
 	case "config":
 		return configCommand(rest, stdout, stderr)
+	case "keys":
+		return keysCommand(ctx, rest, stdout, stderr)
 	case "version":
 		return versionCommand(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
