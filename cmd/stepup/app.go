@@ -24,6 +24,7 @@ import (
 	"github.com/stepup-auth/stepup/stepup/seal"
 	"github.com/stepup-auth/stepup/stepup/store"
 	"github.com/stepup-auth/stepup/web"
+	"github.com/stepup-auth/stepup/web/demo"
 )
 
 // newApp assembles the OpenID Provider and the hosted pages from the
@@ -62,6 +63,13 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 		return nil, err
 	}
 	policies, err := syncClients(ctx, st.Clients(), cfg.OIDC.Clients)
+	if err != nil {
+		return nil, err
+	}
+	// The demo's client has its own source, which syncClients leaves alone.
+	demoApp, err := demo.Setup(ctx, st.Clients(), cfg.Demo.Enabled, demo.Options{
+		Issuer: strings.TrimSuffix(cfg.Server.PublicURL.String(), "/"), Scheme: scheme, CookieKey: derive("demo"), Log: log,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -107,6 +115,9 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	hosted := pages.Handler()
 	for _, path := range []string{"/signin", "/register", "/stepup", "/static/"} {
 		mux.Handle(path, hosted)
+	}
+	if demoApp != nil {
+		mux.Handle("/demo/", demoApp)
 	}
 	mux.Handle("/", provider.Handler())
 	return mux, nil

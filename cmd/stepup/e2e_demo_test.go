@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stepup-auth/stepup/stepup/store"
+	"github.com/stepup-auth/stepup/stepup/store/memdb"
+	"github.com/stepup-auth/stepup/web/demo"
+)
+
+// The demo relying party under /demo is an OpenID Connect client of the
+// server it runs on: these tests drive it with a browser that follows
+// every redirect, since its callback is on the server itself.
+
+// startDemoOP runs stepup with the built-in defaults (the demo on) and no
+// client of its own, and returns its issuer URL.
+func startDemoOP(t *testing.T) string {
+	t.Helper()
+	port := freePort(t)
+	issuer := fmt.Sprintf("http://localhost:%d", port)
+	cfg := fmt.Sprintf(`server:
+  listen: 127.0.0.1:%d
+  public_url: %s
+  shutdown_timeout: 5s
+store:
+  memdb:
+    dir: %q
+passwords:
+  memory_kib: 8
+  iterations: 1
+`, port, issuer, filepath.Join(t.TempDir(), "data"))
+	path := filepath.Join(t.TempDir(), "stepup.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startServer(t, path)
+	return issuer
+}
+
+// newBrowser returns a browser that follows all redirects, as the rp of
+// e2e_test.go with no relying party of the test's own.
+func newBrowser(t *testing.T, issuer string) *rp {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	return &rp{t: t, issuer: issuer, browser: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+}
+
+// visit opens path and follows it wherever it leads.
+func (r *rp) visit(path string) *attempt {
+	r.t.Helper()
+	a := &attempt{rp: r}
+	a.follow(r.browser.Get(r.issuer + path))
+	return a
+}
+
+// claim returns the value the demo's page shows for a claim.
+func (a *attempt) claim(name string) string {
+	m := regexp.MustCompile(`<dt>` + regexp.QuoteMeta(name) + `</dt><dd>([^<]*)</dd>`).FindStringSubmatch(a.body)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+// mustShow fails unless the page is path, answered 200, and shows every text.
+func (a *attempt) mustShow(path string, texts ...string) {
+	a.rp.t.Helper()
+	if !a.on(path) || a.page.StatusCode != http.StatusOK {
+		a.rp.t.Fatalf("want 200 on %s, got %v (callback %v):\n%.1500s", path, a.page, a.callback, a.body)
+	}
+	for _, s := range texts {
+		if !strings.Contains(a.body, s) {
+			a.rp.t.Errorf("the page %s lacks %q:\n%.3000s", path, s, a.body)
+		}
+	}
+}
+
+func TestDemoSignsInShowsTheClaimsAndIsHonestAboutTheTransfer(t *testing.T) {
+	issuer := startDemoOP(t)
+	b := newBrowser(t, issuer)
+	b.visit("/demo").mustShow("/demo/", "Not signed in.", "View balance (needs 1fa)",
+		"Transfer money (asks for mfa within 5 minutes)")
+
+	// View balance: sign-in at 1fa, by registering.
+	a := b.visit("/demo/login?action=balance")
+	a.register("alice", password)
+	a.mustShow("/demo/callback", "Balance: 1,234.56 EUR")
+	want := map[string]string{
+		"iss": issuer, "aud": demo.ClientID, "acr": "urn:stepup:acr:1fa", "amr": "pwd",
+		"preferred_username (from userinfo)": "alice",
+	}
+	for name, v := range want {
+		if got := a.claim(name); got != v {
+			t.Errorf("claim %s shows %q, want %q", name, got, v)
+		}
+	}
+	sub := a.claim("sub")
+	if sub == "" || a.claim("nonce") == "" {
+		t.Errorf("sub %q, nonce %q: want both shown", sub, a.claim("nonce"))
+	}
+	if at := a.claim("auth_time"); !regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(\d+ seconds? ago\)$`).MatchString(at) {
+		t.Errorf("auth_time shows %q, want a readable time and its age", at)
+	}
+	b.visit("/demo/").mustShow("/demo/", "Signed in as <strong>alice</strong> at level <code>urn:stepup:acr:1fa</code>.")
+
+	// Transfer: the OP asks to step up, which cannot be done yet; going on
+	// returns a 1fa token, and the demo says so rather than sending.
+	a = b.visit("/demo/login?action=transfer")
+	if !a.on("/stepup") {
+		t.Fatalf("a transfer with a 1fa session: the browser is on %v, want the step-up page", a.page.Request.URL)
+	}
+	a.submit("/stepup", url.Values{"action": {"continue"}})
+	a.mustShow("/demo/callback", "This stepup has no second factor enrolled for you yet: the transfer needs mfa, "+
+		"and you signed in at urn:stepup:acr:1fa. (Factors arrive with the next release.)")
+	if strings.Contains(a.body, "Transfer sent") {
+		t.Error("the demo claims the transfer was sent at 1fa")
+	}
+	if a.claim("sub") != sub || a.claim("acr") != "urn:stepup:acr:1fa" {
+		t.Errorf("after the transfer: sub %q acr %q, want %q at 1fa", a.claim("sub"), a.claim("acr"), sub)
+	}
+
+	// Reloading the callback does not redeem the code twice.
+	again := b.visit(a.page.Request.URL.RequestURI())
+	if again.page.StatusCode != http.StatusBadRequest || !strings.Contains(again.body, "This sign-in has expired") {
+		t.Errorf("reloading the callback: %d\n%.600s", again.page.StatusCode, again.body)
+	}
+
+	// Sign out goes through the OP's end_session, which ends the stepup
+	// session too, and back home.
+	a.submit("/demo/logout", nil)
+	a.mustShow("/demo/", "Not signed in.")
+	if a = b.visit("/demo/login?action=balance"); !a.on("/signin") {
+		t.Errorf("after signing out, a new sign-in lands on %v, want the sign-in page", a.page.Request.URL)
+	}
+}
+
+func TestDemoCancelledStepUpIsExplained(t *testing.T) {
+	b := newBrowser(t, startDemoOP(t))
+	a := b.visit("/demo/login?action=transfer")
+	a.register("bob", password)
+	if !a.on("/stepup") {
+		t.Fatalf("a transfer: the browser is on %v, want the step-up page", a.page.Request.URL)
+	}
+	a.submit("/stepup", url.Values{"action": {"cancel"}})
+	if !a.on("/demo/callback") || strings.Contains(a.body, "Transfer sent") {
+		t.Fatalf("after cancelling the step-up: %v\n%.1500s", a.page.Request.URL, a.body)
+	}
+}
+
+func TestDemoDisabledServesNothingAndRemovesItsClient(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	on := startServer(t, writeConfig(t, dir, ""))
+	if code, _ := get(t, on.url+"/demo/"); code != http.StatusOK {
+		t.Fatalf("demo on by default: /demo/ answers %d", code)
+	}
+	on.stop(t)
+	if c := demoClient(t, dir); c == nil || c.Source != "demo" || c.RedirectURIs[0] != "http://localhost:8080/demo/callback" {
+		t.Fatalf("demo on: the stored client is %+v, want stepup-demo from source demo", c)
+	}
+
+	off := startServer(t, writeConfig(t, dir, "demo:\n  enabled: false\n"))
+	for _, path := range []string{"/demo/", "/demo", "/demo/login?action=balance", "/demo/callback"} {
+		if code, _ := get(t, off.url+path); code != http.StatusNotFound {
+			t.Errorf("demo off: %s answers %d, want 404", path, code)
+		}
+	}
+	off.stop(t)
+	if c := demoClient(t, dir); c != nil {
+		t.Errorf("demo off: the client is still stored: %+v", c)
+	}
+}
+
+// demoClient reads the demo's client from a stopped server's data folder,
+// or returns nil when there is none.
+func demoClient(t *testing.T, dir string) *store.Client {
+	t.Helper()
+	st, err := memdb.Open(memdb.Options{Dir: dir, SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c, err := st.Clients().Get(context.Background(), demo.ClientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

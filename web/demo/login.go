@@ -1,0 +1,285 @@
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/stepup-auth/stepup/acr"
+)
+
+// action is something the demo bank does, and what it asks of the sign-in.
+type action struct {
+	Title  string
+	Object string        // how a sentence names it
+	Needs  acr.Level     // the level the acr claim must reach
+	MaxAge time.Duration // how recent auth_time must be; 0: any age
+	Done   string        // what the page says when it is done
+}
+
+var actions = map[string]action{
+	"balance": {
+		Title: "View balance", Object: "the balance", Needs: acr.OneFactor,
+		Done: "Balance: 1,234.56 EUR",
+	},
+	"transfer": {
+		Title: "Transfer money", Object: "the transfer", Needs: acr.MFA, MaxAge: 5 * time.Minute,
+		Done: "Transfer sent",
+	},
+}
+
+// authTimeSkew forgives the seconds between the OP checking max_age and
+// the demo reading auth_time: a code may wait up to a minute.
+const authTimeSkew = time.Minute
+
+// pending is a sign-in under way, kept in the login cookie.
+type pending struct {
+	State    string `json:"s"`
+	Nonce    string `json:"n"`
+	Verifier string `json:"v"` // PKCE
+	Action   string `json:"a"`
+}
+
+// session is what the demo keeps of a verified ID token.
+type session struct {
+	Issuer   string   `json:"iss"`
+	Subject  string   `json:"sub"`
+	Audience []string `json:"aud"`
+	ACR      string   `json:"acr"`
+	AMR      []string `json:"amr,omitempty"`
+	AuthTime int64    `json:"auth_time"`
+	Nonce    string   `json:"nonce"`
+	// Username comes from the userinfo endpoint: stepup's ID tokens for
+	// the code flow carry no profile claims.
+	Username string `json:"preferred_username,omitempty"`
+}
+
+// Name is how the home page names the user.
+func (s *session) Name() string {
+	if s.Username != "" {
+		return s.Username
+	}
+	return s.Subject
+}
+
+// fields lists the claims for the page.
+func (s *session) fields(now time.Time) []field {
+	auth := time.Unix(s.AuthTime, 0).UTC()
+	f := []field{
+		{"iss", s.Issuer},
+		{"sub", s.Subject},
+		{"aud", strings.Join(s.Audience, " ")},
+		{"acr", s.ACR},
+		{"amr", strings.Join(s.AMR, " ")},
+		{"auth_time", auth.Format("2006-01-02 15:04:05 UTC") + " (" + ago(now.Sub(auth)) + ")"},
+		{"nonce", s.Nonce},
+	}
+	if s.Username != "" {
+		f = append(f, field{"preferred_username (from userinfo)", s.Username})
+	}
+	return f
+}
+
+func ago(d time.Duration) string {
+	n := max(0, int(d/time.Second))
+	if n == 1 {
+		return "1 second ago"
+	}
+	return strconv.Itoa(n) + " seconds ago"
+}
+
+// session returns the signed-in user, with the raw cookie.
+func (s *Server) session(r *http.Request) (*session, string, bool) {
+	sess, raw, err := readCookie[*session](s.cookies, r, sessionCookie)
+	return sess, raw, err == nil && sess != nil
+}
+
+// login starts an authorization code flow for an action.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	name := r.URL.Query().Get("action")
+	a, ok := actions[name]
+	if !ok {
+		s.errorPage(w, http.StatusBadRequest, "Unknown action",
+			"The demo knows two actions: view balance and transfer money.", "")
+		return
+	}
+	p, err := s.discover(r.Context())
+	if err != nil {
+		s.fail(w, r, "The demo could not read stepup's discovery document at "+s.issuer+
+			". The server must be able to reach its own public URL (server.public_url).", err)
+		return
+	}
+	pend := pending{State: random(), Nonce: random(), Verifier: oauth2.GenerateVerifier(), Action: name}
+	expires := s.now().Add(loginLifetime)
+	value, err := seal(s.cookies, loginCookie, pend, expires)
+	if err != nil {
+		s.fail(w, r, "The demo could not start the sign-in.", err)
+		return
+	}
+	s.setCookie(w, loginCookie, value, expires)
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(pend.Verifier), gooidc.Nonce(pend.Nonce)}
+	if a.Needs > acr.OneFactor {
+		opts = append(opts, oauth2.SetAuthURLParam("acr_values", a.Needs.String()))
+	}
+	if a.MaxAge > 0 {
+		opts = append(opts, oauth2.SetAuthURLParam("max_age", strconv.Itoa(int(a.MaxAge/time.Second))))
+	}
+	http.Redirect(w, r, s.oauth(p).AuthCodeURL(pend.State, opts...), http.StatusSeeOther)
+}
+
+// callback finishes the flow: the code becomes tokens, the ID token is
+// verified and its claims kept, and the action is done or refused.
+func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	pend, _, err := readCookie[pending](s.cookies, r, loginCookie)
+	s.setCookie(w, loginCookie, "", time.Time{}) // a sign-in completes once
+	a, known := actions[pend.Action]
+	if err != nil || !known || subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(pend.State)) != 1 {
+		s.errorPage(w, http.StatusBadRequest, "This sign-in has expired",
+			"This sign-in has expired, was already completed, or was started in another browser or at another address than "+
+				s.issuer+homePath+". Start again from the demo's home page.", "")
+		return
+	}
+	if code := q.Get("error"); code != "" {
+		title, message := explain(code)
+		s.errorPage(w, http.StatusOK, title, message, code)
+		return
+	}
+	sess, tok, err := s.redeem(r.Context(), q.Get("code"), pend)
+	if err != nil {
+		s.fail(w, r, "The demo could not redeem the sign-in at stepup's token endpoint, or could not verify the ID token. "+
+			"The cause is in the stepup log.", err)
+		return
+	}
+	value, err := seal(s.cookies, sessionCookie, sess, tok)
+	if err != nil {
+		s.fail(w, r, "The demo could not keep the sign-in.", err)
+		return
+	}
+	s.setCookie(w, sessionCookie, value, tok)
+	result, refused := s.outcome(a, sess)
+	s.render(w, http.StatusOK, "result", view{
+		Title: a.Title, Session: sess, Claims: sess.fields(s.now()), Result: result, Refused: refused, CSRF: s.csrfToken(value),
+	})
+}
+
+// redeem exchanges the code and verifies the ID token, returning its
+// claims and its expiry.
+func (s *Server) redeem(ctx context.Context, code string, pend pending) (*session, time.Time, error) {
+	p, err := s.discover(ctx)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	ctx = gooidc.ClientContext(ctx, s.client) // the key x/oauth2 reads too
+	tok, err := s.oauth(p).Exchange(ctx, code, oauth2.VerifierOption(pend.Verifier))
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("demo: code exchange: %w", err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := p.Verifier(&gooidc.Config{
+		ClientID: ClientID, SupportedSigningAlgs: []string{gooidc.ES256}, Now: s.now,
+	}).Verify(ctx, raw)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("demo: ID token: %w", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(pend.Nonce)) != 1 {
+		return nil, time.Time{}, errors.New("demo: ID token: the nonce is not the one sent")
+	}
+	if idt.AccessTokenHash != "" {
+		if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
+			return nil, time.Time{}, fmt.Errorf("demo: ID token: %w", err)
+		}
+	}
+	var c struct {
+		ACR      string   `json:"acr"`
+		AMR      []string `json:"amr"`
+		AuthTime int64    `json:"auth_time"`
+	}
+	if err := idt.Claims(&c); err != nil {
+		return nil, time.Time{}, fmt.Errorf("demo: ID token: %w", err)
+	}
+	sess := &session{
+		Issuer: idt.Issuer, Subject: idt.Subject, Audience: idt.Audience,
+		ACR: c.ACR, AMR: c.AMR, AuthTime: c.AuthTime, Nonce: idt.Nonce,
+	}
+	sess.Username = s.username(ctx, p, tok, idt.Subject)
+	return sess, idt.Expiry, nil
+}
+
+// username asks the userinfo endpoint for preferred_username. Without it
+// the pages name the user by sub, so a failure is only logged.
+func (s *Server) username(ctx context.Context, p *gooidc.Provider, tok *oauth2.Token, subject string) string {
+	info, err := p.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	if err != nil {
+		s.log.Warn("demo: userinfo", "err", err)
+		return ""
+	}
+	var c struct {
+		Username string `json:"preferred_username"`
+	}
+	if info.Subject != subject || info.Claims(&c) != nil {
+		s.log.Warn("demo: userinfo does not match the ID token's subject")
+		return ""
+	}
+	return c.Username
+}
+
+// outcome does the action if the ID token allows it, and otherwise says
+// why not. acr_values and max_age are requests: the OP may answer with
+// less, so the claims that came back decide.
+func (s *Server) outcome(a action, sess *session) (result string, refused bool) {
+	level, ok := s.scheme.Level(sess.ACR)
+	if !ok {
+		level = acr.None
+	}
+	switch {
+	case !level.Satisfies(a.Needs) && a.Needs > acr.OneFactor:
+		return fmt.Sprintf("This stepup has no second factor enrolled for you yet: %s needs %s, and you signed in at %s. "+
+			"(Factors arrive with the next release.)", a.Object, shortName(a.Needs), sess.ACR), true
+	case !level.Satisfies(a.Needs):
+		return fmt.Sprintf("Not done: %s needs %s, and the ID token says %q.", a.Object, shortName(a.Needs), sess.ACR), true
+	case a.MaxAge > 0 && s.now().Sub(time.Unix(sess.AuthTime, 0)) > a.MaxAge+authTimeSkew:
+		return fmt.Sprintf("Not done: %s needs a sign-in within the last %d minutes, and yours was %s. Start it again to sign in afresh.",
+			a.Object, int(a.MaxAge/time.Minute), ago(s.now().Sub(time.Unix(sess.AuthTime, 0)))), true
+	}
+	return a.Done, false
+}
+
+// shortName is a level's name without its URN prefix: "mfa".
+func shortName(l acr.Level) string {
+	v := l.String()
+	return v[strings.LastIndex(v, ":")+1:]
+}
+
+// explain turns an OP's error code into words for the user.
+func explain(code string) (title, message string) {
+	switch code {
+	case "unmet_authentication_requirements":
+		return "More proof needed", "stepup could not reach the level this action asks for: it needs a factor you have " +
+			"not enrolled yet, and the request accepted nothing less. (Factors arrive with the next release.)"
+	case "access_denied":
+		return "Sign-in cancelled", "The sign-in was cancelled or refused, so nothing was done."
+	case "login_required", "interaction_required", "consent_required", "account_selection_required":
+		return "Sign-in needed", "stepup needs you to sign in before this action. Start it again from the demo's home page."
+	case "server_error", "temporarily_unavailable":
+		return "stepup had a problem", "stepup had a problem on its side, so nothing was done. Try again in a moment."
+	}
+	return "Sign-in failed", "The sign-in did not complete, so nothing was done."
+}
+
+// random returns 128 random bits, base64url: a state or a nonce.
+func random() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand does not fail
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
