@@ -372,3 +372,30 @@ func TestEndSessionEndsTheSSOSession(t *testing.T) {
 		t.Fatalf("after logout, prompt=none gives %q, want login_required", e)
 	}
 }
+
+func TestOpaqueAccessTokensWorkAtUserinfoAndIntrospection(t *testing.T) {
+	issuer := startOP(t)
+	r := newRP(t, issuer, "opaque", "")
+	a := r.authorize(nil)
+	a.register("alice", password)
+	tok, id := a.tokens()
+	if strings.Count(tok.AccessToken, ".") == 2 {
+		t.Fatalf("a client configured for opaque tokens got a JWT: %.40s", tok.AccessToken)
+	}
+	if !r.active(tok.AccessToken) {
+		t.Fatal("userinfo refuses the opaque access token")
+	}
+	req, _ := http.NewRequest(http.MethodPost, issuer+"/oauth/introspect", strings.NewReader(url.Values{"token": {tok.AccessToken}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("bank", "a-long-enough-secret-for-the-bank-client")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got map[string]any
+	json.NewDecoder(resp.Body).Decode(&got)
+	if got["active"] != true || got["acr"] != id.ACR {
+		t.Fatalf("introspection of an opaque token: %v", got)
+	}
+}

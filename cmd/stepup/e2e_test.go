@@ -64,7 +64,10 @@ oidc:
       redirect_uris: [%s]
       minimum_acr: mfa
       signing_alg: RS256
-`, port, issuer, filepath.Join(t.TempDir(), "data"), rpRedirect, rpRedirect)
+    - id: opaque
+      redirect_uris: [%s]
+      access_token_format: opaque
+`, port, issuer, filepath.Join(t.TempDir(), "data"), rpRedirect, rpRedirect, rpRedirect)
 	path := filepath.Join(t.TempDir(), "stepup.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
