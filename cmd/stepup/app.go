@@ -34,24 +34,9 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	if err != nil {
 		return nil, err
 	}
-	derive := func(purpose string) []byte {
-		k, err := hkdf.Key(sha256.New, master[:], nil, "stepup "+purpose+" v1", 32)
-		if err != nil {
-			panic(err) // only for lengths SHA-256 cannot produce
-		}
-		return k
-	}
-	sealKey := seal.Key{Secret: [32]byte(derive("seal"))}
-	sealKey.ID = seal.DeriveKeyID(sealKey.Secret)
-	sealer, err := seal.New(sealKey)
-	if err != nil {
-		return nil, err
-	}
+	derive := master.derive
 	o := cfg.OIDC
-	ring, err := keys.New(st.SigningKeys(), sealer, keys.Options{
-		Algorithms:  []string{string(config.ES256), string(config.RS256), string(config.EdDSA)},
-		RetireAfter: max(o.AccessTokenLifetime, o.IDTokenLifetime),
-	})
+	ring, _, err := signingRing(cfg, st, master)
 	if err != nil {
 		return nil, err
 	}
@@ -123,9 +108,44 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	return mux, nil
 }
 
+// master is the master key; every other secret is derived from it.
+type master [32]byte
+
+// derive returns the 32-byte key for one purpose, with HKDF-SHA256: the
+// purposes' keys are independent, and none reveals the master key.
+func (m master) derive(purpose string) []byte {
+	k, err := hkdf.Key(sha256.New, m[:], nil, "stepup "+purpose+" v1", 32)
+	if err != nil {
+		panic(err) // only for lengths SHA-256 cannot produce
+	}
+	return k
+}
+
+// signingAlgorithms are the algorithms stepup keeps keys for, the default
+// first.
+var signingAlgorithms = []string{string(config.ES256), string(config.RS256), string(config.EdDSA)}
+
+// signingRing builds over st the ring that signs tokens, for serve and for
+// the keys commands alike, and returns how long it keeps retired keys
+// published: the longest lifetime of a token it signs.
+func signingRing(cfg *config.Config, st store.Store, m master) (*keys.Ring, time.Duration, error) {
+	sealKey := seal.Key{Secret: [32]byte(m.derive("seal"))}
+	sealKey.ID = seal.DeriveKeyID(sealKey.Secret)
+	sealer, err := seal.New(sealKey)
+	if err != nil {
+		return nil, 0, err
+	}
+	retireAfter := max(cfg.OIDC.AccessTokenLifetime, cfg.OIDC.IDTokenLifetime)
+	ring, err := keys.New(st.SigningKeys(), sealer, keys.Options{Algorithms: signingAlgorithms, RetireAfter: retireAfter})
+	if err != nil {
+		return nil, 0, err
+	}
+	return ring, retireAfter, nil
+}
+
 // masterKey is secrets.key, or else a key generated at first start and
 // kept in the data folder (a developer's machine; production sets one).
-func masterKey(cfg *config.Config, log *slog.Logger) ([32]byte, error) {
+func masterKey(cfg *config.Config, log *slog.Logger) (master, error) {
 	if cfg.Secrets.Key.Set {
 		return cfg.Secrets.Key.Bytes, nil
 	}
@@ -133,17 +153,17 @@ func masterKey(cfg *config.Config, log *slog.Logger) ([32]byte, error) {
 	if b, err := os.ReadFile(path); err == nil {
 		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
 		if err != nil || len(raw) != 32 {
-			return [32]byte{}, fmt.Errorf("the generated key in %s is damaged; restore it or set secrets.key", path)
+			return master{}, fmt.Errorf("the generated key in %s is damaged; restore it or set secrets.key", path)
 		}
-		return [32]byte(raw), nil
+		return master(raw), nil
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return [32]byte{}, fmt.Errorf("read the generated key: %w", err)
+		return master{}, fmt.Errorf("read the generated key: %w", err)
 	}
-	var k [32]byte
+	var k master
 	_, _ = rand.Read(k[:])
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return [32]byte{}, fmt.Errorf("keep a generated key: %w", err)
+		return master{}, fmt.Errorf("keep a generated key: %w", err)
 	}
 	_, err = f.WriteString(base64.StdEncoding.EncodeToString(k[:]) + "\n")
 	if err == nil {
@@ -153,7 +173,7 @@ func masterKey(cfg *config.Config, log *slog.Logger) ([32]byte, error) {
 		err = cerr
 	}
 	if err != nil {
-		return [32]byte{}, fmt.Errorf("keep a generated key: %w", err)
+		return master{}, fmt.Errorf("keep a generated key: %w", err)
 	}
 	log.Warn("secrets.key is not set: generated one and kept it in the data folder; set one from the environment in production", "file", path)
 	return k, nil

@@ -180,30 +180,30 @@ func TestClientMinimumLevelUnmetIsAnError(t *testing.T) {
 	}
 }
 
-func TestPKCEIsRequired(t *testing.T) {
-	r := newRP(t, startOP(t), "app", "")
-	u := r.oauth.AuthCodeURL("state1") // no code_challenge
-	resp, err := r.browser.Get(u)
+// firstRedirect sends an authorization request and returns where the OP
+// redirects the browser first.
+func (r *rp) firstRedirect(opts ...oauth2.AuthCodeOption) *url.URL {
+	r.t.Helper()
+	resp, err := r.browser.Get(r.oauth.AuthCodeURL("state1", opts...))
 	if err != nil {
-		t.Fatal(err)
+		r.t.Fatal(err)
 	}
 	resp.Body.Close()
 	loc, _ := resp.Location()
-	if loc == nil || loc.Query().Get("error") != "invalid_request" {
+	return loc
+}
+
+func TestPKCEIsRequired(t *testing.T) {
+	r := newRP(t, startOP(t), "app", "")
+	if loc := r.firstRedirect(); loc == nil || loc.Query().Get("error") != "invalid_request" {
 		t.Fatalf("an authorization request without PKCE: %v, want invalid_request at the redirect URI", loc)
 	}
 }
 
 func TestPKCEPlainIsRefused(t *testing.T) {
 	r := newRP(t, startOP(t), "app", "")
-	u := r.oauth.AuthCodeURL("state1", oauth2.SetAuthURLParam("code_challenge", strings.Repeat("a", 43)),
+	loc := r.firstRedirect(oauth2.SetAuthURLParam("code_challenge", strings.Repeat("a", 43)),
 		oauth2.SetAuthURLParam("code_challenge_method", "plain"))
-	resp, err := r.browser.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc, _ := resp.Location()
 	if loc == nil || loc.Query().Get("error") != "invalid_request" {
 		t.Fatalf("PKCE plain: %v, want invalid_request", loc)
 	}
@@ -324,16 +324,7 @@ func TestIntrospectionCarriesTheAssurance(t *testing.T) {
 	a := r.authorize(nil)
 	a.register("alice", password)
 	tok, id := a.tokens()
-	req, _ := http.NewRequest(http.MethodPost, issuer+"/oauth/introspect", strings.NewReader(url.Values{"token": {tok.AccessToken}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth("bank", "a-long-enough-secret-for-the-bank-client")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var got map[string]any
-	json.NewDecoder(resp.Body).Decode(&got)
+	got := introspect(t, issuer, tok.AccessToken)
 	if got["active"] != true || got["acr"] != id.ACR || got["auth_time"] == nil || got["amr"] == nil {
 		t.Fatalf("introspection %v, want active with acr %s, amr and auth_time", got, id.ACR)
 	}
@@ -385,7 +376,17 @@ func TestOpaqueAccessTokensWorkAtUserinfoAndIntrospection(t *testing.T) {
 	if !r.active(tok.AccessToken) {
 		t.Fatal("userinfo refuses the opaque access token")
 	}
-	req, _ := http.NewRequest(http.MethodPost, issuer+"/oauth/introspect", strings.NewReader(url.Values{"token": {tok.AccessToken}}.Encode()))
+	got := introspect(t, issuer, tok.AccessToken)
+	if got["active"] != true || got["acr"] != id.ACR {
+		t.Fatalf("introspection of an opaque token: %v", got)
+	}
+}
+
+// introspect asks the introspection endpoint about a token, as the bank
+// client (a resource server with a secret).
+func introspect(t *testing.T, issuer, token string) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, issuer+"/oauth/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth("bank", "a-long-enough-secret-for-the-bank-client")
 	resp, err := http.DefaultClient.Do(req)
@@ -394,8 +395,8 @@ func TestOpaqueAccessTokensWorkAtUserinfoAndIntrospection(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	var got map[string]any
-	json.NewDecoder(resp.Body).Decode(&got)
-	if got["active"] != true || got["acr"] != id.ACR {
-		t.Fatalf("introspection of an opaque token: %v", got)
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
 	}
+	return got
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"crypto/hkdf"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -17,8 +15,6 @@ import (
 	"time"
 
 	"github.com/stepup-auth/stepup/config"
-	"github.com/stepup-auth/stepup/stepup/keys"
-	"github.com/stepup-auth/stepup/stepup/seal"
 	"github.com/stepup-auth/stepup/stepup/store"
 	"golang.org/x/sys/unix"
 )
@@ -34,10 +30,6 @@ Both need the data folder to themselves: stop a running stepup first.
 A rotation activates the key the previous one published, so leave relying
 parties time to refresh their cached JWKS (an hour) between two rotations.
 `
-
-// signingAlgorithms are the algorithms `stepup serve` keeps keys for, the
-// default first, as newApp in app.go lists them.
-var signingAlgorithms = []string{string(config.ES256), string(config.RS256), string(config.EdDSA)}
 
 func keysCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -87,7 +79,12 @@ func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 }
 
 func rotate(ctx context.Context, cfg *config.Config, st store.Store, log *slog.Logger, algs []string, stdout, stderr io.Writer) int {
-	ring, retireAfter, err := signingRing(cfg, st, log)
+	m, err := masterKey(cfg, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "stepup keys rotate: %v\n", err)
+		return exitFail
+	}
+	ring, retireAfter, err := signingRing(cfg, st, m)
 	if err == nil {
 		// A first rotation on a new data folder creates the keys to
 		// rotate; on an existing one it checks the master key opens them.
@@ -227,37 +224,6 @@ func dataFolderBusy(dir string) bool {
 	defer f.Close() // releases the probe's lock, if it got it
 	err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
 	return errors.Is(err, unix.EWOULDBLOCK)
-}
-
-// signingRing builds over st the keys.Ring that `stepup serve` signs with,
-// and returns how long it keeps retired keys published.
-//
-// It repeats what newApp in app.go does inline: the master key, the sealing
-// key derived from it with HKDF, and the ring's options. The two must stay
-// the same, or keys rotated here would not open there
-// (TestKeysRotatedOfflineServeOldAndNewTokens fails if they part); they
-// should become one function that both call.
-func signingRing(cfg *config.Config, st store.Store, log *slog.Logger) (*keys.Ring, time.Duration, error) {
-	master, err := masterKey(cfg, log)
-	if err != nil {
-		return nil, 0, err
-	}
-	secret, err := hkdf.Key(sha256.New, master[:], nil, "stepup seal v1", 32)
-	if err != nil {
-		return nil, 0, err
-	}
-	sealKey := seal.Key{Secret: [32]byte(secret)}
-	sealKey.ID = seal.DeriveKeyID(sealKey.Secret)
-	sealer, err := seal.New(sealKey)
-	if err != nil {
-		return nil, 0, err
-	}
-	retireAfter := max(cfg.OIDC.AccessTokenLifetime, cfg.OIDC.IDTokenLifetime)
-	ring, err := keys.New(st.SigningKeys(), sealer, keys.Options{Algorithms: signingAlgorithms, RetireAfter: retireAfter})
-	if err != nil {
-		return nil, 0, err
-	}
-	return ring, retireAfter, nil
 }
 
 // kidIn returns the kid of alg's key in state, or "-".
