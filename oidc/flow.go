@@ -39,22 +39,11 @@ func (p *Provider) flowStart(w http.ResponseWriter, r *http.Request) {
 		p.expired(w, r)
 		return
 	}
+	// The request belongs to the browser that sent it to /authorize: no
+	// other (one that learnt the id from a leaked URL or a phishing link)
+	// can go on with it.
 	binding := p.opts.FlowBinding(r)
-	if binding == "" {
-		binding = randomID()
-		p.opts.SetFlowBinding(w, binding)
-	}
-	// The first browser to open the request owns it: another one that
-	// learnt its id (a leaked URL, a phishing link) cannot go on with it.
-	switch bound := bindingHash(binding); rec.Binding {
-	case "":
-		rec.Binding = bound
-		if err := p.store.AuthRequests().Update(r.Context(), rec); err != nil {
-			p.expired(w, r)
-			return
-		}
-	case bound:
-	default:
+	if binding == "" || rec.Binding != bindingHash(binding) {
 		p.expired(w, r)
 		return
 	}
@@ -209,7 +198,11 @@ func (p *Provider) hintMatches(ctx context.Context, hint, userID string) bool {
 		return true
 	}
 	u, err := p.store.Users().GetByUsername(ctx, name)
-	return err != nil || u.ID == userID
+	if errors.Is(err, store.ErrNotFound) {
+		return true
+	}
+	// A failed lookup must not keep a session the hint may not name.
+	return err == nil && u.ID == userID
 }
 
 // toHostedPage sends the browser to sign in, or to step up when its session
@@ -242,6 +235,12 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, rec *store.A
 	rec.ACR = p.opts.Scheme.Claim(a.Level, req.values)
 	rec.AMR = a.AMR
 	rec.Done = true
+	// The code is redeemed against this request, which also tells a replay
+	// of it from another client's mistake: it must live as long as the
+	// code's tombstone, however late in its own life the sign-in finished.
+	if until := p.now().Add(p.opts.Lifetimes.Code + p.opts.Lifetimes.AccessToken); rec.ExpiresAt.Before(until) {
+		rec.ExpiresAt = until
+	}
 	if err := p.store.AuthRequests().Update(r.Context(), rec); err != nil {
 		// A concurrent completion of the same request (a double click)
 		// won: this one must not issue a second code.

@@ -90,7 +90,11 @@ func New(opts Options) (*Provider, error) {
 		SupportedScopes:          supportedScopes,
 		SupportedClaims:          supportedClaims,
 		DefaultLogoutRedirectURI: signedOutPath,
-	}, storage{p}, op.StaticIssuer(opts.Issuer), op.WithAllowInsecure())
+	}, storage{p}, op.StaticIssuer(opts.Issuer), op.WithAllowInsecure(),
+		// Authenticated encryption for codes and opaque tokens: the
+		// default also decrypts unauthenticated AES-CFB, which accepts
+		// forged strings.
+		op.WithCrypto(op.NewAES256GCMCrypto(opts.CryptoKey, "stepup-1")))
 	if err != nil {
 		return nil, fmt.Errorf("oidc: %w", err)
 	}

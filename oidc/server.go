@@ -36,7 +36,47 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 		}
 		ctx = context.WithValue(ctx, claimsKey{}, raw)
 	}
-	return s.LegacyServer.Authorize(ctx, r)
+	// Bind the request to this browser now, at /authorize: the flow cookie
+	// (set here if it has none) is what /flow/start will ask for.
+	binding := s.p.opts.FlowBinding(&http.Request{Header: r.Header})
+	fresh := binding == ""
+	if fresh {
+		binding = randomID()
+	}
+	ctx = context.WithValue(ctx, bindingKey{}, bindingHash(binding))
+	redirect, err := s.LegacyServer.Authorize(ctx, r)
+	if err == nil && fresh {
+		if redirect.Header == nil {
+			redirect.Header = http.Header{}
+		}
+		s.p.opts.SetFlowBinding(headerWriter(redirect.Header), binding)
+	}
+	return redirect, err
+}
+
+// headerWriter lets a cookie setter write into the headers of a redirect
+// that zitadel/oidc sends later.
+type headerWriter http.Header
+
+func (h headerWriter) Header() http.Header         { return http.Header(h) }
+func (h headerWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (h headerWriter) WriteHeader(int)             {}
+
+// UserInfo and Introspect answer about tokens: not for caches (RFC 6749 §5.1).
+func (s *server) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoRequest]) (*op.Response, error) {
+	resp, err := s.LegacyServer.UserInfo(ctx, r)
+	if err == nil {
+		resp.Header.Set("Cache-Control", "no-store")
+	}
+	return resp, err
+}
+
+func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionRequest]) (*op.Response, error) {
+	resp, err := s.LegacyServer.Introspect(ctx, r)
+	if err == nil {
+		resp.Header.Set("Cache-Control", "no-store")
+	}
+	return resp, err
 }
 
 // Discovery adds what relying parties need to ask for assurance.

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,9 +26,13 @@ type storage struct{ p *Provider }
 
 var _ op.Storage = storage{}
 
-// claimsKey carries the parsed claims parameter from Authorize to
-// CreateAuthRequest: zitadel/oidc's AuthRequest has no field for it.
-type claimsKey struct{}
+// claimsKey carries the claims parameter, and bindingKey the hash of the
+// browser's flow cookie, from Authorize to CreateAuthRequest:
+// zitadel/oidc's AuthRequest has no field for either.
+type (
+	claimsKey  struct{}
+	bindingKey struct{}
+)
 
 func (s storage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, hintUserID string) (op.AuthRequest, error) {
 	now := s.p.now()
@@ -53,6 +58,7 @@ func (s storage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, hin
 	if raw, ok := ctx.Value(claimsKey{}).(string); ok {
 		rec.Claims = []byte(raw)
 	}
+	rec.Binding, _ = ctx.Value(bindingKey{}).(string)
 	if r.MaxAge != nil {
 		d := time.Duration(*r.MaxAge) * time.Second
 		rec.MaxAge = &d
@@ -113,25 +119,44 @@ func (s storage) TokenRequestByRefreshToken(context.Context, string) (op.Refresh
 
 func (s storage) TerminateSession(ctx context.Context, userID, clientID string) error { return nil }
 
+// refreshTokenID marks the token ids GetRefreshTokenInfo hands to
+// RevokeToken, which zitadel/oidc calls with a user id for both kinds.
+const refreshTokenID = "rf:"
+
 func (s storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
-	if userID != "" { // an access token, by id
-		t, err := s.p.store.AccessTokens().Get(ctx, tokenOrID)
-		if err == nil && t.ClientID != clientID {
+	familyID, isRefresh := strings.CutPrefix(tokenOrID, refreshTokenID)
+	if !isRefresh && userID == "" { // a refresh token itself
+		f, err := s.p.family(ctx, tokenOrID)
+		if err != nil {
+			return nil // RFC 7009: an invalid token is not an error
+		}
+		familyID, isRefresh = f.ID, true
+	}
+	if isRefresh {
+		f, err := s.p.store.RefreshFamilies().Get(ctx, familyID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil
+		case err != nil:
+			return oidc.ErrServerError()
+		case f.ClientID != clientID:
 			return oidc.ErrInvalidClient().WithDescription("the token was issued to another client")
 		}
-		if err := s.p.store.AccessTokens().Delete(ctx, tokenOrID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := s.p.store.RefreshFamilies().Revoke(ctx, familyID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return oidc.ErrServerError()
 		}
 		return nil
 	}
-	f, err := s.p.family(ctx, tokenOrID)
-	if err != nil {
-		return nil // RFC 7009: an invalid token is not an error
-	}
-	if f.ClientID != clientID {
+	t, err := s.p.store.AccessTokens().Get(ctx, tokenOrID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return oidc.ErrServerError()
+	case t.ClientID != clientID:
 		return oidc.ErrInvalidClient().WithDescription("the token was issued to another client")
 	}
-	if err := s.p.store.RefreshFamilies().Revoke(ctx, f.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := s.p.store.AccessTokens().Delete(ctx, tokenOrID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return oidc.ErrServerError()
 	}
 	return nil
@@ -142,7 +167,7 @@ func (s storage) GetRefreshTokenInfo(ctx context.Context, clientID, token string
 	if err != nil || f.ClientID != clientID {
 		return "", "", op.ErrInvalidRefreshToken
 	}
-	return f.UserID, f.ID, nil
+	return f.UserID, refreshTokenID + f.ID, nil
 }
 
 // SigningKey is the default algorithm's key, for what zitadel/oidc signs
@@ -210,20 +235,40 @@ func (s storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, 
 	return nil
 }
 
-func (s storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
+// accessToken returns the live stored access token an id and subject name:
+// a token that was revoked, has expired, or was never issued is none, even
+// when zitadel/oidc could read its id from a signed or encrypted token.
+func (s storage) accessToken(ctx context.Context, tokenID, subject string) (*store.AccessToken, error) {
 	t, err := s.p.store.AccessTokens().Get(ctx, tokenID)
 	if err != nil {
-		return fmt.Errorf("oidc: access token: %w", err)
+		return nil, fmt.Errorf("oidc: access token: %w", err)
+	}
+	if t.Subject != subject {
+		return nil, errors.New("oidc: access token: subject mismatch")
+	}
+	return t, nil
+}
+
+func (s storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
+	t, err := s.accessToken(ctx, tokenID, subject)
+	if err != nil {
+		return err
 	}
 	return s.p.userinfo(ctx, info, t.Subject, t.Scopes)
 }
 
+// SetIntrospectionFromToken describes a live access token to the client it
+// was issued to or an audience of it (RFC 7662 §2.2 leaves who may ask to
+// the provider; a token is no other client's business). An error makes
+// zitadel/oidc answer active=false.
 func (s storage) SetIntrospectionFromToken(ctx context.Context, r *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
-	t, err := s.p.store.AccessTokens().Get(ctx, tokenID)
+	t, err := s.accessToken(ctx, tokenID, subject)
 	if err != nil {
-		return nil // inactive
+		return err
 	}
-	r.Active = true
+	if clientID != t.ClientID && !slices.Contains(t.Audience, clientID) {
+		return errors.New("oidc: introspection by a client that is not an audience of the token")
+	}
 	r.Subject = t.Subject
 	r.ClientID = t.ClientID
 	r.Scope = t.Scopes

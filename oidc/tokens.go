@@ -27,30 +27,24 @@ type grant struct {
 	nonce    string
 }
 
-// CodeExchange redeems a code once. The ids of the tokens it will issue are
-// recorded with the redemption, in one step, so that a replay of the code
-// finds them and revokes them (RFC 6749 §4.1.2).
+// CodeExchange redeems a code once. The code names its authorization
+// request (zitadel/oidc encrypts the id into it), so the client,
+// redirect_uri and PKCE are checked first, and a request that fails them
+// burns nothing: a client retrying with another authentication style is
+// not a replay. Then the code is redeemed with the ids of the tokens it
+// will issue, in one step, so that a replay finds them and revokes them
+// (RFC 6749 §4.1.2).
 func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.AccessTokenRequest]) (*op.Response, error) {
 	p := s.p
-	atID := randomID()
-	familyID := randomID()
-	code, err := p.store.AuthCodes().Redeem(ctx, hashToken(r.Data.Code), atID, familyID)
-	switch {
-	case errors.Is(err, store.ErrConflict) && code != nil:
-		p.revokeIssued(ctx, code)
-		return nil, oidc.ErrInvalidGrant().WithDescription("the code was already used; the tokens issued from it are revoked")
-	case err != nil:
-		return nil, oidc.ErrInvalidGrant().WithDescription("the code is invalid or expired")
-	case !p.now().Before(code.CreatedAt.Add(p.opts.Lifetimes.Code)):
-		return nil, oidc.ErrInvalidGrant().WithDescription("the code is expired")
+	invalid := oidc.ErrInvalidGrant().WithDescription("the code is invalid or expired")
+	arID, err := p.op.Crypto().Decrypt(r.Data.Code)
+	if err != nil {
+		return nil, invalid
 	}
-	rec, err := p.store.AuthRequests().Get(ctx, code.AuthRequestID)
-	if err != nil || !rec.Done {
-		return nil, oidc.ErrInvalidGrant().WithDescription("the code is invalid or expired")
-	}
-	// The request is used up whatever happens next.
-	_ = p.store.AuthRequests().Delete(ctx, rec.ID)
+	rec, err := p.store.AuthRequests().Get(ctx, arID)
 	switch {
+	case err != nil || !rec.Done:
+		return nil, invalid
 	case rec.ClientID != r.Client.GetID():
 		return nil, oidc.ErrInvalidGrant().WithDescription("the code was issued to another client")
 	case rec.RedirectURI != r.Data.RedirectURI:
@@ -58,6 +52,18 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 	}
 	if err := op.AuthorizeCodeChallenge(r.Data.CodeVerifier, authRequest{rec}.GetCodeChallenge()); err != nil {
 		return nil, err
+	}
+	atID := randomID()
+	familyID := randomID()
+	code, err := p.store.AuthCodes().Redeem(ctx, hashToken(r.Data.Code), atID, familyID)
+	switch {
+	case errors.Is(err, store.ErrConflict) && code != nil:
+		p.revokeIssued(ctx, code)
+		return nil, oidc.ErrInvalidGrant().WithDescription("the code was already used; the tokens issued from it are revoked")
+	case err != nil, code.AuthRequestID != rec.ID:
+		return nil, invalid
+	case !p.now().Before(code.CreatedAt.Add(p.opts.Lifetimes.Code)):
+		return nil, oidc.ErrInvalidGrant().WithDescription("the code is expired")
 	}
 	cl, err := p.store.Clients().Get(ctx, rec.ClientID)
 	if err != nil {

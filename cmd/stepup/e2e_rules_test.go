@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -318,15 +321,93 @@ func TestTokenResponsesAreNotCached(t *testing.T) {
 	}
 }
 
+const webSecret = "a-long-enough-secret-for-the-web-client"
+
 func TestIntrospectionCarriesTheAssurance(t *testing.T) {
 	issuer := startOP(t)
-	r := newRP(t, issuer, "app", "")
+	r := newRP(t, issuer, "web", webSecret)
 	a := r.authorize(nil)
 	a.register("alice", password)
 	tok, id := a.tokens()
-	got := introspect(t, issuer, tok.AccessToken)
+	got := introspect(t, issuer, "web", webSecret, tok.AccessToken)
 	if got["active"] != true || got["acr"] != id.ACR || got["auth_time"] == nil || got["amr"] == nil {
 		t.Fatalf("introspection %v, want active with acr %s, amr and auth_time", got, id.ACR)
+	}
+	// Another client is not told about web's token.
+	if got := introspect(t, issuer, "bank", "a-long-enough-secret-for-the-bank-client", tok.AccessToken); got["active"] != false {
+		t.Fatalf("introspection of web's token by bank: %v, want inactive", got)
+	}
+}
+
+func TestIntrospectionOfRevokedForgedOrIDTokensIsInactive(t *testing.T) {
+	issuer := startOP(t)
+	r := newRP(t, issuer, "web", webSecret)
+	a := r.authorize(nil)
+	a.register("alice", password)
+	code := a.code()
+	ctx := context.Background()
+	tok, err := r.oauth.Exchange(ctx, code, oauth2.VerifierOption(a.verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := introspect(t, issuer, "web", webSecret, tok.Extra("id_token").(string)); got["active"] != false {
+		t.Errorf("an ID token introspects as an active access token: %v", got)
+	}
+	r.oauth.Exchange(ctx, code, oauth2.VerifierOption(a.verifier)) // a replay revokes tok
+	if got := introspect(t, issuer, "web", webSecret, tok.AccessToken); got["active"] != false {
+		t.Errorf("a revoked access token introspects active: %v", got)
+	}
+	// Random strings of the length of an encrypted opaque token.
+	for i := range 100 {
+		forged := randomString() + randomString() + randomString()[:16]
+		if got := introspect(t, issuer, "web", webSecret, forged); got["active"] != false {
+			t.Fatalf("forged token %q (try %d) introspects active: %v", forged, i+1, got)
+		}
+	}
+}
+
+func TestRevokingARefreshTokenRevokesIt(t *testing.T) {
+	issuer := startOP(t)
+	r := newRP(t, issuer, "app", "")
+	r.oauth.Scopes = append(r.oauth.Scopes, "offline_access")
+	a := r.authorize(nil)
+	a.register("alice", password)
+	first, _ := a.tokens()
+	resp, err := http.PostForm(issuer+"/oauth/revoke", url.Values{
+		"token": {first.RefreshToken}, "token_type_hint": {"refresh_token"}, "client_id": {"app"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("revocation answered %d", resp.StatusCode)
+	}
+	if _, err := r.tryRefresh(first.RefreshToken); err == nil {
+		t.Fatal("the refresh token still works after its revocation")
+	}
+}
+
+// An attacker who starts a request (holding the PKCE verifier) and gets a
+// signed-in victim to open its /flow/start link must not get a code of the
+// victim's session: the request belongs to the browser that sent it.
+func TestARequestBelongsToTheBrowserThatSentIt(t *testing.T) {
+	issuer := startOP(t)
+	victim := signedIn(t, issuer, "app", "")
+	attacker := newRP(t, issuer, "app", "")
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(attacker.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	start, _ := resp.Location()
+	a := &attempt{rp: victim}
+	a.follow(victim.browser.Get(start.String()))
+	if a.callback != nil {
+		t.Fatalf("the victim's browser completed the attacker's request: %v", a.callback)
+	}
+	if a.page.StatusCode != http.StatusBadRequest {
+		t.Fatalf("the victim's browser got %d, want the 400 page", a.page.StatusCode)
 	}
 }
 
@@ -366,7 +447,7 @@ func TestEndSessionEndsTheSSOSession(t *testing.T) {
 
 func TestOpaqueAccessTokensWorkAtUserinfoAndIntrospection(t *testing.T) {
 	issuer := startOP(t)
-	r := newRP(t, issuer, "opaque", "")
+	r := newRP(t, issuer, "opaque", "a-long-enough-secret-for-the-opaque-client")
 	a := r.authorize(nil)
 	a.register("alice", password)
 	tok, id := a.tokens()
@@ -376,27 +457,77 @@ func TestOpaqueAccessTokensWorkAtUserinfoAndIntrospection(t *testing.T) {
 	if !r.active(tok.AccessToken) {
 		t.Fatal("userinfo refuses the opaque access token")
 	}
-	got := introspect(t, issuer, tok.AccessToken)
+	got := introspect(t, issuer, "opaque", "a-long-enough-secret-for-the-opaque-client", tok.AccessToken)
 	if got["active"] != true || got["acr"] != id.ACR {
 		t.Fatalf("introspection of an opaque token: %v", got)
 	}
 }
 
-// introspect asks the introspection endpoint about a token, as the bank
-// client (a resource server with a secret).
-func introspect(t *testing.T, issuer, token string) map[string]any {
+// introspect asks the introspection endpoint about a token, as a client.
+func introspect(t *testing.T, issuer, client, secret, token string) map[string]any {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, issuer+"/oauth/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth("bank", "a-long-enough-secret-for-the-bank-client")
+	req.SetBasicAuth(client, secret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	if resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("introspection without Cache-Control: no-store")
+	}
 	var got map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
 		t.Fatal(err)
 	}
 	return got
+}
+
+// A sign-in that finishes late in its authorization request's life still
+// gets a code that lives its whole code_lifetime. It waits a minute, the
+// shortest request lifetime, so it runs beside the other tests.
+func TestACodeOutlivesItsAuthorizationRequest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits a minute; CI runs it")
+	}
+	t.Parallel()
+	op := startOPWithClients(t, filepath.Join(t.TempDir(), "data"), fmt.Sprintf(`    - id: app
+      redirect_uris: [%s]
+  code_lifetime: 5m
+  auth_request_lifetime: 1m
+`, rpRedirect))
+	r := newRP(t, op.issuer, "app", "")
+	a := r.authorize(nil)
+	time.Sleep(55 * time.Second) // the user takes 55 s on the sign-in page
+	a.register("alice", password)
+	code := a.code()
+	time.Sleep(6 * time.Second) // redeemed 6 s later, well inside code_lifetime
+	if _, err := r.oauth.Exchange(context.Background(), code, oauth2.VerifierOption(a.verifier)); err != nil {
+		t.Fatalf("a 6 s old code (code_lifetime 5m) is refused: %v", err)
+	}
+}
+
+// A code exchange that fails its checks (here the redirect_uri) burns
+// nothing: the same code then succeeds. x/oauth2 retries a failed exchange
+// with another client authentication style; a burnt code would turn every
+// such retry into a "replay" that revokes.
+func TestAFailedExchangeDoesNotBurnTheCode(t *testing.T) {
+	r := newRP(t, startOP(t), "app", "")
+	a := r.authorize(nil)
+	a.register("alice", password)
+	code := a.code()
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {rpRedirect + "/other"},
+		"client_id": {"app"}, "code_verifier": {a.verifier}}
+	resp, err := http.PostForm(r.provider.Endpoint().TokenURL, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("an exchange with another redirect_uri answered %d", resp.StatusCode)
+	}
+	if _, err := r.oauth.Exchange(context.Background(), code, oauth2.VerifierOption(a.verifier)); err != nil {
+		t.Fatalf("the code no longer works after a failed exchange: %v", err)
+	}
 }

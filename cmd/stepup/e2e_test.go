@@ -65,9 +65,13 @@ oidc:
       minimum_acr: mfa
       signing_alg: RS256
     - id: opaque
+      secret: a-long-enough-secret-for-the-opaque-client
       redirect_uris: [%s]
       access_token_format: opaque
-`, port, issuer, filepath.Join(t.TempDir(), "data"), rpRedirect, rpRedirect, rpRedirect)
+    - id: web
+      secret: a-long-enough-secret-for-the-web-client
+      redirect_uris: [%s]
+`, port, issuer, filepath.Join(t.TempDir(), "data"), rpRedirect, rpRedirect, rpRedirect, rpRedirect)
 	path := filepath.Join(t.TempDir(), "stepup.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
