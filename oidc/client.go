@@ -62,8 +62,17 @@ func (c client) ResponseTypes() []oidc.ResponseType {
 	return []oidc.ResponseType{oidc.ResponseTypeCode}
 }
 
+// GrantTypes are the client's registered grants (code and refresh_token
+// when it registered none).
 func (c client) GrantTypes() []oidc.GrantType {
-	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+	if len(c.rec.GrantTypes) == 0 {
+		return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+	}
+	out := make([]oidc.GrantType, len(c.rec.GrantTypes))
+	for i, g := range c.rec.GrantTypes {
+		out[i] = oidc.GrantType(g)
+	}
+	return out
 }
 
 func (c client) AccessTokenType() op.AccessTokenType {

@@ -186,7 +186,7 @@ func (p *Provider) advance(w http.ResponseWriter, r *http.Request, rec *store.Au
 		}
 		p.complete(w, r, rec, sess, d.Assurance, req)
 	default:
-		p.toHostedPage(w, r, rec, binding, sess, userID, d)
+		p.toHostedPage(w, r, rec, binding, sess, userID, wantUser, d)
 	}
 }
 
@@ -208,8 +208,14 @@ func (p *Provider) hintMatches(ctx context.Context, hint, userID string) bool {
 // toHostedPage sends the browser to sign in, or to step up when its session
 // is the right user's and has a fresh first factor.
 func (p *Provider) toHostedPage(w http.ResponseWriter, r *http.Request, rec *store.AuthRequest, binding string,
-	sess *store.Session, userID string, d stepup.Decision) {
+	sess *store.Session, userID, wantUser string, d stepup.Decision) {
 	fresh := sess == nil || d.Assurance.Level == acr.None
+	// A step-up is for the session's user. A fresh sign-in (prompt=login,
+	// max_age passed) may be anyone's unless an id_token_hint names the
+	// user: signing in is never a silent switch.
+	if fresh {
+		userID = wantUser
+	}
 	flow := stepup.Flow{
 		AuthRequestID: rec.ID, Return: flowContinuePath, UserID: userID, LoginHint: rec.LoginHint,
 		Level: d.Level, Since: d.Since, Methods: d.Methods, FreshSignIn: fresh, ExpiresAt: rec.ExpiresAt,

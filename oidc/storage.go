@@ -214,6 +214,10 @@ var _ keys.SigningKey // the ring's keys satisfy op.SigningKey as they are
 
 func (s storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
 	rec, err := s.p.store.Clients().Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		// An oidc.Error: zitadel/oidc answers any other error with 500.
+		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("oidc: client %q: %w", id, err)
 	}

@@ -71,7 +71,7 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 	}
 	g := grant{client: cl, userID: rec.UserID, scopes: rec.Scopes, acr: rec.ACR, amr: rec.AMR, authTime: rec.AuthTime, nonce: rec.Nonce}
 	refresh := ""
-	if slices.Contains(g.scopes, oidc.ScopeOfflineAccess) {
+	if slices.Contains(g.scopes, oidc.ScopeOfflineAccess) && allowsRefresh(cl) {
 		if refresh, err = p.newFamily(ctx, g, familyID, rec.SessionID); err != nil {
 			return nil, oidc.ErrServerError().WithParent(err)
 		}
@@ -79,6 +79,12 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		familyID = ""
 	}
 	return p.issue(ctx, g, atID, familyID, refresh)
+}
+
+// allowsRefresh reports whether a client may hold refresh tokens: it
+// registered the refresh_token grant, or no grants at all.
+func allowsRefresh(cl *store.Client) bool {
+	return len(cl.GrantTypes) == 0 || slices.Contains(cl.GrantTypes, string(oidc.GrantTypeRefreshToken))
 }
 
 // newFamily starts a refresh token family and returns its first token:

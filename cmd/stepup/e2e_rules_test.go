@@ -531,3 +531,31 @@ func TestAFailedExchangeDoesNotBurnTheCode(t *testing.T) {
 		t.Fatalf("the code no longer works after a failed exchange: %v", err)
 	}
 }
+
+// prompt=login asks for a sign-in, which may be another user's: only an
+// id_token_hint fixes who it must be.
+func TestPromptLoginMaySignInAnotherUser(t *testing.T) {
+	issuer := startOP(t)
+	other := newRP(t, issuer, "app", "")
+	b := other.authorize(nil)
+	b.register("bob", password)
+	_, bob := b.tokens()
+	r := signedIn(t, issuer, "app", "") // alice's browser
+	a := r.authorize(url.Values{"prompt": {"login"}})
+	a.signIn("bob", password)
+	if _, id := a.tokens(); id.Subject != bob.Subject {
+		t.Fatalf("prompt=login, signed in as bob: sub %s, want bob's %s", id.Subject, bob.Subject)
+	}
+}
+
+func TestAnUnknownClientIsABadRequest(t *testing.T) {
+	issuer := startOP(t)
+	resp, err := http.Get(issuer + "/authorize?client_id=nobody&response_type=code&scope=openid&redirect_uri=" + url.QueryEscape(rpRedirect))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("an unknown client_id answered %d, want 400", resp.StatusCode)
+	}
+}
