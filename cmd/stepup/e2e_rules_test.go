@@ -559,3 +559,18 @@ func TestAnUnknownClientIsABadRequest(t *testing.T) {
 		t.Fatalf("an unknown client_id answered %d, want 400", resp.StatusCode)
 	}
 }
+
+// A refresh token with the family's id but a secret that was never the
+// family's is invalid, and revokes nothing: only a reused token does.
+func TestAForgedRefreshTokenRevokesNothing(t *testing.T) {
+	r := newRP(t, startOP(t), "app", "")
+	r.oauth.Scopes = append(r.oauth.Scopes, "offline_access")
+	a := r.authorize(nil)
+	a.register("alice", password)
+	tok, _ := a.tokens()
+	familyID, _, _ := strings.Cut(tok.RefreshToken, ".")
+	if _, err := r.tryRefresh(familyID + ".forged-secret"); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+		t.Fatalf("a forged refresh token: %v, want invalid_grant", err)
+	}
+	r.refresh(tok.RefreshToken) // the real one still works
+}

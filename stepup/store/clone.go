@@ -91,6 +91,7 @@ func (t *AccessToken) Clone() *AccessToken {
 // Clone returns a deep copy of f.
 func (f *RefreshFamily) Clone() *RefreshFamily {
 	c := *f
+	c.PreviousHashes = slices.Clone(f.PreviousHashes)
 	c.Scopes = slices.Clone(f.Scopes)
 	c.Audience = slices.Clone(f.Audience)
 	c.AMR = slices.Clone(f.AMR)

@@ -123,33 +123,43 @@ type AccessTokens interface {
 // RefreshFamily is a chain of rotated refresh tokens from one grant. Only
 // the newest token (TokenHash) is valid; presenting an older one is reuse.
 type RefreshFamily struct {
-	ID         string
-	ClientID   string
-	UserID     string
-	SessionID  string
-	TokenHash  string // a hash of the current refresh token
-	Generation uint64 // how many times it rotated
-	Scopes     []string
-	Audience   []string
-	ACR        string
-	AMR        []string
-	AuthTime   time.Time
-	Revoked    bool
-	RevokedAt  time.Time
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
+	ID        string
+	ClientID  string
+	UserID    string
+	SessionID string
+	TokenHash string // a hash of the current refresh token
+	// PreviousHashes are the hashes of the latest rotated-out tokens,
+	// oldest first, at most MaxPreviousHashes: what tells a reused token
+	// from one that never belonged to the family.
+	PreviousHashes []string
+	Generation     uint64 // how many times it rotated
+	Scopes         []string
+	Audience       []string
+	ACR            string
+	AMR            []string
+	AuthTime       time.Time
+	Revoked        bool
+	RevokedAt      time.Time
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
 }
+
+// MaxPreviousHashes bounds RefreshFamily.PreviousHashes: a token older
+// than that many rotations is no longer recognised as reused.
+const MaxPreviousHashes = 16
 
 // RefreshFamilies keeps refresh token families.
 type RefreshFamilies interface {
 	// Create stores a new family; ErrNotFound if the user does not exist.
 	Create(ctx context.Context, f *RefreshFamily) error
 	Get(ctx context.Context, id string) (*RefreshFamily, error)
-	// Rotate replaces the current token hash `from` with `to` and returns
-	// the updated family. If `from` is not the current hash, the token was
-	// reused: the family is revoked, its access tokens deleted, all in the
-	// same step, and Rotate returns ErrConflict. A revoked family gives
-	// ErrConflict too.
+	// Rotate replaces the current token hash `from` with `to`, keeps `from`
+	// among PreviousHashes, and returns the updated family. If `from` is
+	// one of PreviousHashes, a rotated-out token came back: the family is
+	// revoked, its access tokens deleted, all in the same step, and Rotate
+	// returns ErrConflict. Any other `from` was never the family's token:
+	// ErrNotFound, and nothing changes, so that knowing a family's id is
+	// not enough to revoke it. A revoked family gives ErrConflict.
 	Rotate(ctx context.Context, id, from, to string) (*RefreshFamily, error)
 	// Revoke marks the family revoked and deletes its access tokens.
 	Revoke(ctx context.Context, id string) error

@@ -229,7 +229,7 @@ func testConcurrency(t *testing.T, nb NewBackend) {
 	}{
 		{"Revoke", func(e *env) error { return e.s.RefreshFamilies().Revoke(e.ctx, "f1") }},
 		{"Reuse", func(e *env) error {
-			_, err := e.s.RefreshFamilies().Rotate(e.ctx, "f1", "a rotated-out hash", "hash-f1-x")
+			_, err := e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-prev", "hash-f1-x") // a rotated-out hash: the fixture keeps it
 			if errors.Is(err, store.ErrConflict) {
 				return nil
 			}

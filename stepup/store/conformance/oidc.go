@@ -482,19 +482,20 @@ func testAccessTokens(t *testing.T, nb NewBackend) {
 func newRefreshFamily(e *env, id string) *store.RefreshFamily {
 	now := e.now()
 	return &store.RefreshFamily{
-		ID:         id,
-		ClientID:   "shop",
-		UserID:     "u1",
-		SessionID:  "s1",
-		TokenHash:  "hash-" + id + "-0",
-		Generation: 0,
-		Scopes:     []string{"openid", "offline_access"},
-		Audience:   []string{"shop"},
-		ACR:        "urn:stepup:loa:mfa",
-		AMR:        []string{"pwd", "otp"},
-		AuthTime:   at(now, -time.Minute),
-		CreatedAt:  at(now, 0),
-		ExpiresAt:  at(now, 30*24*time.Hour),
+		ID:             id,
+		ClientID:       "shop",
+		UserID:         "u1",
+		SessionID:      "s1",
+		TokenHash:      "hash-" + id + "-0",
+		PreviousHashes: []string{"hash-" + id + "-prev"},
+		Generation:     0,
+		Scopes:         []string{"openid", "offline_access"},
+		Audience:       []string{"shop"},
+		ACR:            "urn:stepup:loa:mfa",
+		AMR:            []string{"pwd", "otp"},
+		AuthTime:       at(now, -time.Minute),
+		CreatedAt:      at(now, 0),
+		ExpiresAt:      at(now, 30*24*time.Hour),
 	}
 }
 
@@ -563,6 +564,7 @@ func testRefreshFamilies(t *testing.T, nb NewBackend) {
 			from, to := want.TokenHash, fmt.Sprintf("hash-f1-%d", gen)
 			what := fmt.Sprintf("RefreshFamilies.Rotate(%q -> %q)", from, to)
 			got := read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", from, to)).must(t, what)
+			want.PreviousHashes = append(want.PreviousHashes, from)
 			want.TokenHash, want.Generation = to, gen
 			checkRecord(t, what, got, want)
 			checkRecord(t, "RefreshFamilies.Get after "+what, read(e.s.RefreshFamilies().Get(e.ctx, "f1")).must(t, "RefreshFamilies.Get"), want)
@@ -593,6 +595,36 @@ func testRefreshFamilies(t *testing.T, nb NewBackend) {
 		if g.Revoked {
 			t.Errorf("RefreshFamilies.Get of another family: Revoked after a reuse in family f1")
 		}
+	})
+
+	t.Run("RotateFromAHashThatWasNeverTheFamilys", func(t *testing.T) {
+		// Knowing a family's id is not enough to revoke it.
+		e := setup(t, nb)
+		createUser(e, "u1")
+		want := createRefreshFamily(e, "f1")
+		createAccessToken(e, "a1", "f1")
+		read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", "forged", "hash-f1-x")).wantErr(t, "RefreshFamilies.Rotate from a hash never the family's", store.ErrNotFound)
+		checkRecord(t, "RefreshFamilies.Get after a Rotate from a foreign hash", read(e.s.RefreshFamilies().Get(e.ctx, "f1")).must(t, "RefreshFamilies.Get"), want)
+		read(e.s.AccessTokens().Get(e.ctx, "a1")).must(t, "AccessTokens.Get after a Rotate from a foreign hash")
+	})
+
+	t.Run("RotateForgetsOldHashes", func(t *testing.T) {
+		e := setup(t, nb)
+		createUser(e, "u1")
+		f := createRefreshFamily(e, "f1")
+		from := f.TokenHash
+		for gen := 1; gen <= store.MaxPreviousHashes+2; gen++ {
+			to := fmt.Sprintf("hash-f1-%d", gen)
+			got := read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", from, to)).must(t, "RefreshFamilies.Rotate")
+			if len(got.PreviousHashes) > store.MaxPreviousHashes {
+				t.Fatalf("after %d rotations %d previous hashes are kept, want at most %d", gen, len(got.PreviousHashes), store.MaxPreviousHashes)
+			}
+			from = to
+		}
+		// The first token is too old to be recognised: not a reuse.
+		read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "x")).wantErr(t, "RefreshFamilies.Rotate from a long-forgotten hash", store.ErrNotFound)
+		// A recent one is.
+		read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", fmt.Sprintf("hash-f1-%d", store.MaxPreviousHashes), "y")).wantErr(t, "RefreshFamilies.Rotate from a recent previous hash", store.ErrConflict)
 	})
 
 	t.Run("Revoke", func(t *testing.T) {
@@ -629,6 +661,7 @@ func testRefreshFamilies(t *testing.T, nb NewBackend) {
 		got.AMR[0], got.Audience[0] = "changed by the caller", "changed by the caller"
 		checkRecord(t, "RefreshFamilies.Get after the caller changed a record it read", read(e.s.RefreshFamilies().Get(e.ctx, "f1")).must(t, "RefreshFamilies.Get"), want)
 		rotated := read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", want.TokenHash, "hash-f1-1")).must(t, "RefreshFamilies.Rotate")
+		want.PreviousHashes = append(want.PreviousHashes, want.TokenHash)
 		want.TokenHash, want.Generation = "hash-f1-1", 1
 		rotated.Scopes[0] = "changed by the caller"
 		checkRecord(t, "RefreshFamilies.Get after the caller changed the record Rotate returned", read(e.s.RefreshFamilies().Get(e.ctx, "f1")).must(t, "RefreshFamilies.Get"), want)

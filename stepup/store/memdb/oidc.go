@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/go-memdb"
@@ -147,7 +148,10 @@ func (r refreshFamilies) Rotate(_ context.Context, id, from, to string) (*store.
 			return fmt.Errorf("memdb: refresh family is revoked: %w", store.ErrConflict)
 		}
 		next := cur.Clone()
-		if subtle.ConstantTimeCompare([]byte(cur.TokenHash), []byte(from)) != 1 {
+		if !equalHash(cur.TokenHash, from) {
+			if !slices.ContainsFunc(cur.PreviousHashes, func(h string) bool { return equalHash(h, from) }) {
+				return fmt.Errorf("memdb: no token of the refresh family: %w", store.ErrNotFound)
+			}
 			// An old token came back: whoever holds the family may be
 			// an attacker. Revoke it all, and commit that.
 			reused = true
@@ -156,6 +160,10 @@ func (r refreshFamilies) Rotate(_ context.Context, id, from, to string) (*store.
 				return err
 			}
 			return txn.Insert(tableRefreshFamilies, next)
+		}
+		next.PreviousHashes = append(next.PreviousHashes, cur.TokenHash)
+		if n := len(next.PreviousHashes); n > store.MaxPreviousHashes {
+			next.PreviousHashes = next.PreviousHashes[n-store.MaxPreviousHashes:]
 		}
 		next.TokenHash = to
 		next.Generation++
@@ -170,6 +178,9 @@ func (r refreshFamilies) Rotate(_ context.Context, id, from, to string) (*store.
 	}
 	return out, nil
 }
+
+// equalHash compares token hashes in constant time.
+func equalHash(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 
 func (r refreshFamilies) Revoke(_ context.Context, id string) error {
 	return r.s.update(func(txn *memdb.Txn, now time.Time) error {
