@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -27,25 +25,7 @@ import (
 // client of its own, and returns its issuer URL.
 func startDemoOP(t *testing.T) string {
 	t.Helper()
-	port := freePort(t)
-	issuer := fmt.Sprintf("http://localhost:%d", port)
-	cfg := fmt.Sprintf(`server:
-  listen: 127.0.0.1:%d
-  public_url: %s
-  shutdown_timeout: 5s
-store:
-  memdb:
-    dir: %q
-passwords:
-  memory_kib: 8
-  iterations: 1
-`, port, issuer, filepath.Join(t.TempDir(), "data"))
-	path := filepath.Join(t.TempDir(), "stepup.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	startServer(t, path)
-	return issuer
+	return startOPWithClients(t, filepath.Join(t.TempDir(), "data"), "").issuer
 }
 
 // newBrowser returns a browser that follows all redirects, as the rp of

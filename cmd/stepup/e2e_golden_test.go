@@ -46,39 +46,6 @@ var updateGolden = flag.Bool("update-golden", false, "rewrite testdata/golden fr
 
 const goldenIssuer = "https://op.example"
 
-// runningOP is a `stepup serve` started by startOPWithClients.
-type runningOP struct {
-	*server
-	issuer string
-	config string // its configuration file, to restart it or run other commands with
-}
-
-// startOPWithClients runs stepup with the clients given as YAML list items
-// under oidc.clients, keeping its data in dataDir.
-func startOPWithClients(t *testing.T, dataDir, clients string) runningOP {
-	t.Helper()
-	port := freePort(t)
-	issuer := fmt.Sprintf("http://localhost:%d", port)
-	cfg := fmt.Sprintf(`server:
-  listen: 127.0.0.1:%d
-  public_url: %s
-  shutdown_timeout: 5s
-store:
-  memdb:
-    dir: %q
-passwords:
-  memory_kib: 8
-  iterations: 1
-oidc:
-  clients:
-%s`, port, issuer, dataDir, clients)
-	path := filepath.Join(t.TempDir(), "stepup.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return runningOP{server: startServer(t, path), issuer: issuer, config: path}
-}
-
 // goldenClients are a public client of each algorithm a relying party is
 // most likely to pick: ES256, the default, and RS256.
 var goldenClients = fmt.Sprintf(`    - id: app

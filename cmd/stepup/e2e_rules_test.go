@@ -29,6 +29,15 @@ func signedIn(t *testing.T, issuer, client, secret string) *rp {
 	return r
 }
 
+// registered signs username up in a browser of its own and returns its
+// first tokens.
+func registered(t *testing.T, issuer, username string) (*oauth2.Token, idClaims) {
+	t.Helper()
+	a := newRP(t, issuer, "app", "").authorize(nil)
+	a.register(username, password)
+	return a.tokens()
+}
+
 func TestACRValuesUnknownAreIgnored(t *testing.T) {
 	r := newRP(t, startOP(t), "app", "")
 	a := r.authorize(url.Values{"acr_values": {"urn:example:unknown also-unknown"}})
@@ -145,10 +154,7 @@ func TestPromptNoneWithASessionSucceeds(t *testing.T) {
 
 func TestLoginHintOfAnotherUserNeedsASignIn(t *testing.T) {
 	issuer := startOP(t)
-	other := newRP(t, issuer, "app", "")
-	b := other.authorize(nil)
-	b.register("bob", password)
-	b.tokens()
+	registered(t, issuer, "bob")
 	r := signedIn(t, issuer, "app", "") // alice's browser
 	a := r.authorize(url.Values{"login_hint": {"bob"}})
 	if !a.on("/signin") || !strings.Contains(a.body, `value="bob"`) {
@@ -158,10 +164,7 @@ func TestLoginHintOfAnotherUserNeedsASignIn(t *testing.T) {
 
 func TestIDTokenHintOfAnotherUserNeverSwitchesUser(t *testing.T) {
 	issuer := startOP(t)
-	other := newRP(t, issuer, "app", "")
-	b := other.authorize(nil)
-	b.register("bob", password)
-	bobTokens, _ := b.tokens()
+	bobTokens, _ := registered(t, issuer, "bob")
 	r := signedIn(t, issuer, "app", "") // alice's browser
 	a := r.authorize(url.Values{"id_token_hint": {bobTokens.Extra("id_token").(string)}})
 	if !a.on("/signin") {
@@ -536,10 +539,7 @@ func TestAFailedExchangeDoesNotBurnTheCode(t *testing.T) {
 // id_token_hint fixes who it must be.
 func TestPromptLoginMaySignInAnotherUser(t *testing.T) {
 	issuer := startOP(t)
-	other := newRP(t, issuer, "app", "")
-	b := other.authorize(nil)
-	b.register("bob", password)
-	_, bob := b.tokens()
+	_, bob := registered(t, issuer, "bob")
 	r := signedIn(t, issuer, "app", "") // alice's browser
 	a := r.authorize(url.Values{"prompt": {"login"}})
 	a.signIn("bob", password)

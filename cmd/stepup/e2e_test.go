@@ -39,9 +39,42 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// startOP runs stepup with a public client "app" and a confidential client
-// "bank" (minimum mfa) and returns its issuer URL.
+// testClients are the clients of startOP: a public client "app", a
+// confidential client "bank" (minimum mfa, RS256), a confidential client
+// with opaque access tokens, and a confidential client "web".
+var testClients = fmt.Sprintf(`    - id: app
+      redirect_uris: [%[1]s]
+    - id: bank
+      secret: a-long-enough-secret-for-the-bank-client
+      redirect_uris: [%[1]s]
+      minimum_acr: mfa
+      signing_alg: RS256
+    - id: opaque
+      secret: a-long-enough-secret-for-the-opaque-client
+      redirect_uris: [%[1]s]
+      access_token_format: opaque
+    - id: web
+      secret: a-long-enough-secret-for-the-web-client
+      redirect_uris: [%[1]s]
+`, rpRedirect)
+
+// startOP runs stepup with testClients and returns its issuer URL.
 func startOP(t *testing.T) string {
+	t.Helper()
+	return startOPWithClients(t, filepath.Join(t.TempDir(), "data"), testClients).issuer
+}
+
+// runningOP is a `stepup serve` started by startOPWithClients.
+type runningOP struct {
+	*server
+	issuer string
+	config string // its configuration file, to restart it or run other commands with
+}
+
+// startOPWithClients runs stepup with the clients given as YAML list items
+// under oidc.clients (none if empty), keeping its data in dataDir. The
+// cheapest password parameters keep sign-ins fast.
+func startOPWithClients(t *testing.T, dataDir, clients string) runningOP {
 	t.Helper()
 	port := freePort(t)
 	issuer := fmt.Sprintf("http://localhost:%d", port)
@@ -55,29 +88,15 @@ store:
 passwords:
   memory_kib: 8
   iterations: 1
-oidc:
-  clients:
-    - id: app
-      redirect_uris: [%s]
-    - id: bank
-      secret: a-long-enough-secret-for-the-bank-client
-      redirect_uris: [%s]
-      minimum_acr: mfa
-      signing_alg: RS256
-    - id: opaque
-      secret: a-long-enough-secret-for-the-opaque-client
-      redirect_uris: [%s]
-      access_token_format: opaque
-    - id: web
-      secret: a-long-enough-secret-for-the-web-client
-      redirect_uris: [%s]
-`, port, issuer, filepath.Join(t.TempDir(), "data"), rpRedirect, rpRedirect, rpRedirect, rpRedirect)
+`, port, issuer, dataDir)
+	if clients != "" {
+		cfg += "oidc:\n  clients:\n" + clients
+	}
 	path := filepath.Join(t.TempDir(), "stepup.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	startServer(t, path)
-	return issuer
+	return runningOP{server: startServer(t, path), issuer: issuer, config: path}
 }
 
 // rp is a relying party with a browser.
