@@ -38,7 +38,7 @@ type Options struct {
 	Sessions  *stepup.Sessions
 	Flows     *stepup.Flows
 	Lifetimes Lifetimes
-	// CryptoKey encrypts zitadel/oidc's authorization codes.
+	// CryptoKey encrypts authorization codes and opaque access tokens.
 	CryptoKey [32]byte
 	// Session returns the browser's SSO session, or stepup.ErrNoSession.
 	Session func(*http.Request) (*store.Session, error)
@@ -82,6 +82,10 @@ func New(opts Options) (*Provider, error) {
 		return nil, errors.New("oidc: a required option is missing")
 	}
 	p := &Provider{opts: opts, store: opts.Store, keys: opts.Keys, now: opts.Now, log: opts.Log}
+	crypto, err := newSealCrypto(opts.CryptoKey)
+	if err != nil {
+		return nil, err
+	}
 	provider, err := op.NewProvider(&op.Config{
 		CryptoKey:                opts.CryptoKey,
 		CodeMethodS256:           true,
@@ -94,7 +98,7 @@ func New(opts Options) (*Provider, error) {
 		// Authenticated encryption for codes and opaque tokens: the
 		// default also decrypts unauthenticated AES-CFB, which accepts
 		// forged strings.
-		op.WithCrypto(op.NewAES256GCMCrypto(opts.CryptoKey, "stepup-1")))
+		op.WithCrypto(crypto))
 	if err != nil {
 		return nil, fmt.Errorf("oidc: %w", err)
 	}
