@@ -16,13 +16,14 @@ import (
 	"github.com/stepup-auth/stepup/stepup/store"
 )
 
-// The flow of an authorization request: /authorize stores the request and
-// sends the browser to flowStart, which binds the request to the browser
-// (the flow cookie) and asks the engine whether the session is enough. If
-// it is, the code goes to the relying party from here, so no unbound
-// callback can hand it to another browser. If not, a signed flow sends the
-// browser to the hosted sign-in or step-up page, which hands it back to
-// flowContinue, where the same evaluation runs again.
+// The flow of an authorization request: /authorize stores the request,
+// binds it to the browser (the flow cookie) and asks the engine whether the
+// session is enough. If it is not, a signed flow sends the browser straight
+// to the hosted sign-in or step-up page, which hands it back in process
+// (Continue) when it is done; the same evaluation runs again there. If it
+// is, the browser goes on to flowStart, which completes the request: the
+// code goes to the relying party from a request of the bound browser, so no
+// unbound link can hand it to another.
 
 // signInAction is the engine's action for an OpenID Connect sign-in.
 const signInAction = "signIn"
@@ -47,25 +48,50 @@ func (p *Provider) flowStart(w http.ResponseWriter, r *http.Request) {
 		p.expired(w, r)
 		return
 	}
-	p.advance(w, r, rec, binding, nil)
+	sess, err := p.session(r)
+	if err != nil {
+		p.act(w, r, rec, step{err: oidc.ErrServerError().WithParent(err)})
+		return
+	}
+	p.act(w, r, rec, p.next(r.Context(), rec, binding, nil, sess))
+}
+
+// decideAtAuthorize is the first step of a request just created: an
+// error, a hosted page, or (no page) completion, which /flow/start does.
+func (p *Provider) decideAtAuthorize(ctx context.Context, browser *http.Request, rec *store.AuthRequest, binding string) step {
+	sess, err := p.session(browser)
+	if err != nil {
+		return step{err: oidc.ErrServerError().WithParent(err)}
+	}
+	return p.next(ctx, rec, binding, nil, sess)
 }
 
 // bindingHash is how an authorization request remembers its browser.
 func bindingHash(binding string) string { return hashToken("flow-binding\x00" + binding) }
 
-func (p *Provider) flowContinue(w http.ResponseWriter, r *http.Request) {
+// session returns the browser's SSO session, nil without one.
+func (p *Provider) session(r *http.Request) (*store.Session, error) {
+	sess, err := p.opts.Session(r)
+	if errors.Is(err, stepup.ErrNoSession) {
+		return nil, nil
+	}
+	return sess, err
+}
+
+// Continue takes back a flow the hosted pages are done with, in the
+// browser that holds it, with the browser's session as the pages left it
+// (nil if none): it completes the authorization request, sends the
+// browser on to another page, or ends the request with an error. The
+// pages have checked the flow token against the browser; the request must
+// still be pending and bound to the same browser.
+func (p *Provider) Continue(w http.ResponseWriter, r *http.Request, flow stepup.Flow, sess *store.Session) {
 	binding := p.opts.FlowBinding(r)
-	flow, err := p.opts.Flows.Open(r.URL.Query().Get("flow"), binding)
-	if err != nil {
-		p.expired(w, r)
-		return
-	}
 	rec, err := p.store.AuthRequests().Get(r.Context(), flow.AuthRequestID)
-	if err != nil || rec.Done || rec.Binding != bindingHash(binding) {
+	if err != nil || rec.Done || binding == "" || rec.Binding != bindingHash(binding) {
 		p.expired(w, r)
 		return
 	}
-	p.advance(w, r, rec, binding, &flow)
+	p.act(w, r, rec, p.next(r.Context(), rec, binding, &flow, sess))
 }
 
 // requirement is what an authorization request asks for.
@@ -106,20 +132,40 @@ func (p *Provider) require(rec *store.AuthRequest) (requirement, error) {
 	return requirement{}, nil
 }
 
-// advance decides what happens to an authorization request now: complete
-// it, send the browser to a hosted page, or end it with an error. back is
-// the flow a hosted page handed back, if any.
-func (p *Provider) advance(w http.ResponseWriter, r *http.Request, rec *store.AuthRequest, binding string, back *stepup.Flow) {
-	ctx := r.Context()
+// step is what happens next to an authorization request: exactly one of
+// an error for the relying party, a hosted page to send the browser to,
+// or completion with the session's assurance.
+type step struct {
+	err       error
+	page      string
+	sess      *store.Session
+	assurance acr.Assurance
+	req       requirement
+}
+
+// act carries out a step in the browser's response.
+func (p *Provider) act(w http.ResponseWriter, r *http.Request, rec *store.AuthRequest, s step) {
+	switch {
+	case s.err != nil:
+		p.fail(w, r, rec, s.err)
+	case s.page != "":
+		http.Redirect(w, r, s.page, http.StatusSeeOther)
+	default:
+		p.complete(w, r, rec, s.sess, s.assurance, s.req)
+	}
+}
+
+// next decides what happens to an authorization request now, given the
+// browser's session (nil if none) and the flow a hosted page handed back,
+// if any.
+func (p *Provider) next(ctx context.Context, rec *store.AuthRequest, binding string, back *stepup.Flow, sess *store.Session) step {
 	req, err := p.require(rec)
 	if err != nil {
-		p.fail(w, r, rec, err)
-		return
+		return step{err: err}
 	}
 	cl, err := p.store.Clients().Get(ctx, rec.ClientID)
 	if err != nil {
-		p.fail(w, r, rec, oidc.ErrServerError().WithParent(err))
-		return
+		return step{err: oidc.ErrServerError().WithParent(err)}
 	}
 	none := slices.Contains(rec.Prompt, oidc.PromptNone)
 
@@ -129,18 +175,9 @@ func (p *Provider) advance(w http.ResponseWriter, r *http.Request, rec *store.Au
 	wantUser := rec.IDTokenHintSubject
 	if back != nil && back.UserID != "" {
 		if wantUser != "" && back.UserID != wantUser {
-			p.fail(w, r, rec, oidc.ErrLoginRequired().WithDescription("signed in as another user than the id_token_hint names"))
-			return
+			return step{err: oidc.ErrLoginRequired().WithDescription("signed in as another user than the id_token_hint names")}
 		}
 		wantUser = back.UserID
-	}
-	sess, err := p.opts.Session(r)
-	switch {
-	case errors.Is(err, stepup.ErrNoSession):
-		sess = nil
-	case err != nil:
-		p.fail(w, r, rec, oidc.ErrServerError().WithParent(err))
-		return
 	}
 	if sess != nil && wantUser != "" && sess.UserID != wantUser {
 		sess = nil
@@ -160,8 +197,7 @@ func (p *Provider) advance(w http.ResponseWriter, r *http.Request, rec *store.Au
 		MaxAge: rec.MaxAge, FlowStarted: rec.CreatedAt, Verifications: verifications,
 	})
 	if err != nil {
-		p.fail(w, r, rec, oidc.ErrServerError().WithParent(err))
-		return
+		return step{err: oidc.ErrServerError().WithParent(err)}
 	}
 	minimum := acr.OneFactor
 	if l, ok := p.opts.Scheme.Level(cl.MinimumACR); ok {
@@ -169,25 +205,23 @@ func (p *Provider) advance(w http.ResponseWriter, r *http.Request, rec *store.Au
 	}
 	switch {
 	case d.Outcome == stepup.Allow:
-		p.complete(w, r, rec, sess, d.Assurance, req)
+		return step{sess: sess, assurance: d.Assurance, req: req}
 	case d.Outcome != stepup.Challenge:
-		p.fail(w, r, rec, oidc.ErrAccessDenied())
+		return step{err: oidc.ErrAccessDenied()}
 	case none && sess == nil:
-		p.fail(w, r, rec, oidc.ErrLoginRequired())
+		return step{err: oidc.ErrLoginRequired()}
 	case none:
-		p.fail(w, r, rec, oidc.ErrInteractionRequired().WithDescription("a step-up to %s is needed", d.Level))
+		return step{err: oidc.ErrInteractionRequired().WithDescription("a step-up to %s is needed", d.Level)}
 	case back != nil && back.Unmet:
 		// The hosted pages could not reach the level. An essential
 		// request or the client's own minimum is an error; a voluntary
 		// request is answered with the level actually reached.
 		if req.essential || sess == nil || !d.Assurance.Level.Satisfies(minimum) {
-			p.fail(w, r, rec, errUnmet("the requested authentication level could not be reached"))
-			return
+			return step{err: errUnmet("the requested authentication level could not be reached")}
 		}
-		p.complete(w, r, rec, sess, d.Assurance, req)
-	default:
-		p.toHostedPage(w, r, rec, binding, sess, userID, wantUser, d)
+		return step{sess: sess, assurance: d.Assurance, req: req}
 	}
+	return p.toHostedPage(rec, binding, sess, userID, wantUser, d)
 }
 
 // hintMatches reports whether a login_hint names the session's user. An
@@ -207,8 +241,8 @@ func (p *Provider) hintMatches(ctx context.Context, hint, userID string) bool {
 
 // toHostedPage sends the browser to sign in, or to step up when its session
 // is the right user's and has a fresh first factor.
-func (p *Provider) toHostedPage(w http.ResponseWriter, r *http.Request, rec *store.AuthRequest, binding string,
-	sess *store.Session, userID, wantUser string, d stepup.Decision) {
+func (p *Provider) toHostedPage(rec *store.AuthRequest, binding string, sess *store.Session, userID, wantUser string,
+	d stepup.Decision) step {
 	fresh := sess == nil || d.Assurance.Level == acr.None
 	// A step-up is for the session's user. A fresh sign-in (prompt=login,
 	// max_age passed) may be anyone's unless an id_token_hint names the
@@ -217,19 +251,18 @@ func (p *Provider) toHostedPage(w http.ResponseWriter, r *http.Request, rec *sto
 		userID = wantUser
 	}
 	flow := stepup.Flow{
-		AuthRequestID: rec.ID, Return: flowContinuePath, UserID: userID, LoginHint: rec.LoginHint,
+		AuthRequestID: rec.ID, UserID: userID, LoginHint: rec.LoginHint,
 		Level: d.Level, Since: d.Since, Methods: d.Methods, FreshSignIn: fresh, ExpiresAt: rec.ExpiresAt,
 	}
 	token, err := p.opts.Flows.Seal(flow, binding)
 	if err != nil {
-		p.fail(w, r, rec, oidc.ErrServerError().WithParent(err))
-		return
+		return step{err: oidc.ErrServerError().WithParent(err)}
 	}
 	page := p.opts.StepUpPath
 	if fresh {
 		page = p.opts.SignInPath
 	}
-	http.Redirect(w, r, page+"?flow="+url.QueryEscape(token), http.StatusSeeOther)
+	return step{page: page + "?flow=" + url.QueryEscape(token)}
 }
 
 // complete records how the user authenticated and sends the code.
@@ -258,12 +291,18 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, rec *store.A
 
 // fail ends the request with an error for the relying party.
 func (p *Provider) fail(w http.ResponseWriter, r *http.Request, rec *store.AuthRequest, err error) {
+	p.logServerError(err)
+	_ = p.store.AuthRequests().Delete(r.Context(), rec.ID)
+	op.AuthRequestError(w, r, authRequest{rec}, err, p.op)
+}
+
+// logServerError logs an authorization's server error: the relying party
+// gets only "server_error".
+func (p *Provider) logServerError(err error) {
 	var oe *oidc.Error
 	if errors.As(err, &oe) && oe.ErrorType == oidc.ServerError {
 		p.log.Error("oidc: authorization failed", "err", err)
 	}
-	_ = p.store.AuthRequests().Delete(r.Context(), rec.ID)
-	op.AuthRequestError(w, r, authRequest{rec}, err, p.op)
 }
 
 var expiredPage = template.Must(template.New("expired").Parse(`<!doctype html>

@@ -64,9 +64,8 @@ type Provider struct {
 }
 
 const (
-	flowStartPath    = "/flow/start"
-	flowContinuePath = "/flow/continue"
-	signedOutPath    = "/signed-out"
+	flowStartPath = "/flow/start"
+	signedOutPath = "/signed-out"
 )
 
 // New builds the provider.
@@ -115,7 +114,6 @@ func New(opts Options) (*Provider, error) {
 	srv := &server{LegacyServer: op.NewLegacyServer(provider, endpoints), p: p}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+flowStartPath, p.flowStart)
-	mux.HandleFunc("GET "+flowContinuePath, p.flowContinue)
 	mux.HandleFunc("GET "+signedOutPath, signedOut)
 	mux.Handle("/", op.RegisterServer(srv, endpoints))
 	// Discovery, the endpoints and the code response read the issuer from

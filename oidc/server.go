@@ -37,21 +37,39 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 		ctx = context.WithValue(ctx, claimsKey{}, raw)
 	}
 	// Bind the request to this browser now, at /authorize: the flow cookie
-	// (set here if it has none) is what /flow/start will ask for.
-	binding := s.p.opts.FlowBinding(&http.Request{Header: r.Header})
+	// (set here if it has none) is what the hosted pages and /flow/start
+	// ask for.
+	browser := (&http.Request{Header: r.Header}).WithContext(ctx)
+	binding := s.p.opts.FlowBinding(browser)
 	fresh := binding == ""
 	if fresh {
 		binding = randomID()
 	}
 	ctx = context.WithValue(ctx, bindingKey{}, bindingHash(binding))
+	created := new(*store.AuthRequest)
+	ctx = context.WithValue(ctx, createdKey{}, created)
 	redirect, err := s.LegacyServer.Authorize(ctx, r)
-	if err == nil && fresh {
+	if err != nil || *created == nil {
+		return redirect, err
+	}
+	// Decide now, so that a browser that must sign in goes straight to
+	// the page; one whose session is enough goes on to /flow/start.
+	next := s.p.decideAtAuthorize(ctx, browser, *created, binding)
+	switch {
+	case next.err != nil:
+		s.p.logServerError(next.err)
+		_ = s.p.store.AuthRequests().Delete(ctx, (*created).ID)
+		return nil, next.err
+	case next.page != "":
+		redirect.URL = next.page
+	}
+	if fresh {
 		if redirect.Header == nil {
 			redirect.Header = http.Header{}
 		}
 		s.p.opts.SetFlowBinding(headerWriter(redirect.Header), binding)
 	}
-	return redirect, err
+	return redirect, nil
 }
 
 // headerWriter lets a cookie setter write into the headers of a redirect

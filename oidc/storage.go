@@ -28,10 +28,12 @@ var _ op.Storage = storage{}
 
 // claimsKey carries the claims parameter, and bindingKey the hash of the
 // browser's flow cookie, from Authorize to CreateAuthRequest:
-// zitadel/oidc's AuthRequest has no field for either.
+// zitadel/oidc's AuthRequest has no field for either. createdKey carries
+// back the request CreateAuthRequest stored, for Authorize to decide on.
 type (
 	claimsKey  struct{}
 	bindingKey struct{}
+	createdKey struct{}
 )
 
 func (s storage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, hintUserID string) (op.AuthRequest, error) {
@@ -65,6 +67,9 @@ func (s storage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, hin
 	}
 	if err := s.p.store.AuthRequests().Create(ctx, rec); err != nil {
 		return nil, fmt.Errorf("oidc: store auth request: %w", err)
+	}
+	if created, ok := ctx.Value(createdKey{}).(**store.AuthRequest); ok {
+		*created = rec
 	}
 	return authRequest{rec}, nil
 }

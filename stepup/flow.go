@@ -14,16 +14,14 @@ import (
 )
 
 // Flow is a pending sign-in or step-up on its way through the hosted
-// pages: what it needs, who it is for, and where it goes back when a step
-// is done. It travels with the browser as a signed token, so each hop
-// (authorize → sign-in → step-up → back) carries exactly what the previous
-// one decided and none can be skipped or altered.
+// pages: what it needs, who it is for, and what it completes. It travels
+// with the browser as a signed token, so each page (sign-in, step-up)
+// carries exactly what the previous step decided and none can be skipped
+// or altered; a page that is done hands it back to its completion target.
 type Flow struct {
 	// AuthRequestID is the completion target: the OpenID Connect
 	// authorization request the flow finishes.
 	AuthRequestID string `json:"ar,omitempty"`
-	// Return is the path the hosted pages hand the flow back to.
-	Return string `json:"ret"`
 	// UserID is the user the flow is for, once known: set by a sign-in,
 	// or required from the start by id_token_hint. A flow never changes
 	// user silently.

@@ -15,7 +15,7 @@ func TestFlowTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := Flow{AuthRequestID: "ar1", Return: "/authorize/continue", Level: acr.MFA, ExpiresAt: t0.Add(10 * time.Minute),
+	f := Flow{AuthRequestID: "ar1", Level: acr.MFA, ExpiresAt: t0.Add(10 * time.Minute),
 		Methods: []acr.Method{acr.TOTP}, Since: t0.Add(-time.Minute)}
 	token, err := fs.Seal(f, "browser-1")
 	if err != nil {
@@ -54,12 +54,12 @@ func TestFlowTokens(t *testing.T) {
 
 func FuzzOpenFlow(f *testing.F) {
 	fs, _ := NewFlows([]byte(strings.Repeat("k", 32)), func() time.Time { return t0 })
-	good, _ := fs.Seal(Flow{Return: "/x", ExpiresAt: t0.Add(time.Hour)}, "b")
+	good, _ := fs.Seal(Flow{AuthRequestID: "x", ExpiresAt: t0.Add(time.Hour)}, "b")
 	f.Add(good, "b")
 	f.Add("..", "b")
 	f.Fuzz(func(t *testing.T, token, binding string) {
 		flow, err := fs.Open(token, binding)
-		if err == nil && (binding != "b" || flow.Return != "/x") {
+		if err == nil && (binding != "b" || flow.AuthRequestID != "x") {
 			t.Fatalf("a forged token opened: %q %q → %+v", token, binding, flow)
 		}
 	})

@@ -12,9 +12,10 @@
 // Every page takes the flow token in a flow parameter and opens it
 // against the browser's FlowCookie, so a link opened in another browser,
 // or expired, gets a friendly 400 page. When a page is done it sets the
-// flow's UserID (or Unmet), seals it again and redirects (303) to the
-// flow's Return path with the new token: the completion target, the OP's
-// authorize flow or the track API, takes it from there. The pages decide
+// flow's UserID (or Unmet) and hands it, with the browser's session, to
+// Options.HandBack in the same request: the completion target (the OP's
+// authorize flow, later the track API) answers the browser from there,
+// with the code for the relying party or the next page. The pages decide
 // nothing about levels; the engine does.
 //
 // Sign-in records a password verification in the browser's session

@@ -64,7 +64,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("web: account registered", "user", user.ID)
-	s.signedIn(w, r, flow, binding, user)
+	s.signedIn(w, r, flow, user)
 }
 
 // expectsUser refuses to make an account in a flow that is for a known

@@ -29,7 +29,7 @@ func TestRegisterSignsInAndHandsTheFlowBack(t *testing.T) {
 	if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteLaxMode || session.Path != "/" || session.Secure {
 		t.Fatalf("session cookie %+v; want HttpOnly, SameSite=Lax, Path=/, not Secure in development", session)
 	}
-	f := b.handedBack(p, "/authorize/callback")
+	f := b.handedBack(p)
 	ctx := context.Background()
 	u, err := e.store.Users().GetByUsername(ctx, "alice")
 	if err != nil {
@@ -43,7 +43,7 @@ func TestRegisterSignsInAndHandsTheFlowBack(t *testing.T) {
 	}
 	// The canonical name signs in however it is typed.
 	other := e.browser("browser-2")
-	other.handedBack(other.signIn(other.seal(e.flow()), "ALICE", "correct horse"), "/authorize/callback")
+	other.handedBack(other.signIn(other.seal(e.flow()), "ALICE", "correct horse"))
 }
 
 func TestRegisterShowsErrorsInline(t *testing.T) {

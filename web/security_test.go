@@ -52,18 +52,6 @@ func TestFlowFromAnotherBrowserIsRefused(t *testing.T) {
 	}
 }
 
-func TestFlowReturningOffSiteIsRefused(t *testing.T) {
-	e := newEnv(t, false)
-	b := e.browser("browser-1")
-	for _, ret := range []string{"https://evil.example/cb", "//evil.example/cb", "/\\evil.example", "cb"} {
-		f := e.flow()
-		f.Return = ret
-		if p := b.get("/signin?flow=" + url.QueryEscape(b.seal(f))); p.status != http.StatusBadRequest {
-			t.Errorf("Return %q: status %d, want 400", ret, p.status)
-		}
-	}
-}
-
 func TestFormsNeedTheCSRFToken(t *testing.T) {
 	e := newEnv(t, false)
 	e.register("alice", "correct horse")
@@ -108,7 +96,7 @@ func TestFormsNeedTheCSRFToken(t *testing.T) {
 	}
 	// The same form from this site goes through.
 	p := b.post("/signin", fields(good), "Sec-Fetch-Site", "same-origin", "Origin", e.srv.URL)
-	b.handedBack(p, "/authorize/callback")
+	b.handedBack(p)
 }
 
 func TestSecurityHeaders(t *testing.T) {

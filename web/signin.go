@@ -70,7 +70,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusForbidden, msgOtherUser)
 		return
 	}
-	s.signedIn(w, r, flow, binding, user)
+	s.signedIn(w, r, flow, user)
 }
 
 // signedIn records a password verification of user in the browser's
@@ -80,7 +80,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 // the verification, unless the flow asks for a fresh sign-in; any other
 // session is ended and replaced by a new one, with a new token, so a
 // token planted before the sign-in (session fixation) is worth nothing.
-func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, flow stepup.Flow, binding string, user *store.User) {
+func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, flow stepup.Flow, user *store.User) {
 	ctx := r.Context()
 	v := store.Verification{
 		Method: acr.Password, AuthenticatorID: "password", AMR: []string{acr.AMRPassword}, At: s.now(),
@@ -90,11 +90,12 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, flow stepup.Fl
 		s.fail(w, r, err)
 		return
 	}
-	added := false
 	if sess != nil && sess.UserID == user.ID && !flow.FreshSignIn {
-		switch _, err := s.sessions.AddVerification(ctx, sess, v); {
+		switch next, err := s.sessions.AddVerification(ctx, sess, v); {
 		case err == nil:
-			added = true
+			s.log.Info("web: signed in", "user", user.ID, "new_session", false)
+			s.handBackSignedIn(w, r, flow, user, next)
+			return
 		case errors.Is(err, stepup.ErrNoSession):
 			// It lapsed in between: start a new one below.
 		default:
@@ -102,25 +103,28 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, flow stepup.Fl
 			return
 		}
 	}
-	if !added {
-		if sess != nil {
-			if err := s.sessions.End(ctx, oldToken); err != nil {
-				s.fail(w, r, err)
-				return
-			}
-		}
-		token, _, err := s.sessions.Start(ctx, user.ID, v)
-		if err != nil {
+	if sess != nil {
+		if err := s.sessions.End(ctx, oldToken); err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		setSessionCookie(w, token, s.secure)
 	}
-	s.log.Info("web: signed in", "user", user.ID, "new_session", !added)
+	token, next, err := s.sessions.Start(ctx, user.ID, v)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	setSessionCookie(w, token, s.secure)
+	s.log.Info("web: signed in", "user", user.ID, "new_session", true)
+	s.handBackSignedIn(w, r, flow, user, next)
+}
+
+// handBackSignedIn hands the flow back as the sign-in of user.
+func (s *Server) handBackSignedIn(w http.ResponseWriter, r *http.Request, flow stepup.Flow, user *store.User, sess *store.Session) {
 	flow.UserID = user.ID
 	// The fresh sign-in the flow asked for has happened.
 	flow.FreshSignIn = false
-	s.handBack(w, r, flow, binding)
+	s.handBack(w, r, flow, sess)
 }
 
 // seconds rounds d up to whole seconds, as Retry-After counts them.

@@ -1,6 +1,11 @@
 package web
 
-import "net/http"
+import (
+	"errors"
+	"net/http"
+
+	"github.com/stepup-auth/stepup/stepup"
+)
 
 // The step-up page. Second factors plug in here: with them, the page
 // offers the user's enrolled factors that reach flow.Level (limited to
@@ -20,10 +25,15 @@ func (s *Server) stepUpPage(w http.ResponseWriter, r *http.Request) {
 // stepUp hands the flow back unmet, whether the user chose to continue or
 // to cancel: what an unmet level means is the completion target's call.
 func (s *Server) stepUp(w http.ResponseWriter, r *http.Request) {
-	flow, binding, ok := s.openPost(w, r)
+	flow, _, ok := s.openPost(w, r)
 	if !ok {
 		return
 	}
+	sess, _, err := SessionFromRequest(r, s.sessions)
+	if err != nil && !errors.Is(err, stepup.ErrNoSession) {
+		s.fail(w, r, err)
+		return
+	}
 	flow.Unmet = true
-	s.handBack(w, r, flow, binding)
+	s.handBack(w, r, flow, sess)
 }

@@ -22,7 +22,7 @@ func TestStepUpHandsTheFlowBackUnmet(t *testing.T) {
 		`value="continue"`, `value="cancel"`)
 	for _, action := range []string{"continue", "cancel"} {
 		csrf := b.open("/stepup", token)
-		got := b.handedBack(b.post("/stepup", url.Values{"flow": {token}, "csrf": {csrf}, "action": {action}}), "/authorize/callback")
+		got := b.handedBack(b.post("/stepup", url.Values{"flow": {token}, "csrf": {csrf}, "action": {action}}))
 		if !got.Unmet || got.UserID != "alice" || got.Level != acr.MFA {
 			t.Errorf("%s: flow handed back %+v, want it unmet and otherwise unchanged", action, got)
 		}

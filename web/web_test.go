@@ -32,7 +32,17 @@ type env struct {
 	sessions *stepup.Sessions
 	accounts *stepup.Accounts
 	handler  http.Handler
+	// back is what the pages last handed back to the completion target.
+	back struct {
+		flow stepup.Flow
+		sess *store.Session
+	}
 }
+
+// handedBackPath is where the stand-in completion target of these tests
+// sends the browser; the OpenID Provider's own is tested end to end in
+// cmd/stepup.
+const handedBackPath = "/completion-target"
 
 func newEnv(t *testing.T, secureCookies bool) *env {
 	t.Helper()
@@ -50,20 +60,25 @@ func newEnv(t *testing.T, secureCookies bool) *env {
 	cheap := password.Params{Memory: 8, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 16}
 	accounts := stepup.NewAccounts(st.Users(), stepup.AccountPolicy{Password: cheap},
 		stepup.NewThrottle(stepup.DefaultThrottlePolicy(), clock.Now), clock.Now, nil)
-	h := web.New(web.Options{
+	e := &env{t: t, store: st, clock: clock, flows: flows, sessions: sessions, accounts: accounts}
+	e.handler = web.New(web.Options{
 		Flows: flows, Sessions: sessions, Accounts: accounts,
+		HandBack: func(w http.ResponseWriter, r *http.Request, flow stepup.Flow, sess *store.Session) {
+			e.back.flow, e.back.sess = flow, sess
+			http.Redirect(w, r, handedBackPath, http.StatusSeeOther)
+		},
 		CSRFKey: []byte(strings.Repeat("c", 32)), SecureCookies: secureCookies, Now: clock.Now,
 	}).Handler()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, store: st, clock: clock, flows: flows, sessions: sessions, accounts: accounts, handler: h}
+	e.srv = httptest.NewServer(e.handler)
+	t.Cleanup(e.srv.Close)
+	return e
 }
 
 // flow is a typical flow the OP starts: a sign-in for an authorization
 // request, returning to its callback.
 func (e *env) flow() stepup.Flow {
 	return stepup.Flow{
-		AuthRequestID: "ar1", Return: "/authorize/callback", Level: acr.OneFactor,
+		AuthRequestID: "ar1", Level: acr.OneFactor,
 		ExpiresAt: e.clock.Now().Add(10 * time.Minute),
 	}
 }
@@ -179,22 +194,32 @@ func (b *browser) signIn(flowToken, username, pw string) page {
 	return b.post("/signin", url.Values{"flow": {flowToken}, "csrf": {csrf}, "username": {username}, "password": {pw}})
 }
 
-// handedBack checks that p redirects to the flow's Return with a new flow
-// token for this browser, and returns that flow.
-func (b *browser) handedBack(p page, ret string) stepup.Flow {
+// handedBack checks that the page p answered is the completion target's,
+// and returns the flow the pages handed it, with the session they handed
+// along, which must be the browser's.
+func (b *browser) handedBack(p page) stepup.Flow {
 	b.t.Helper()
-	if p.status != http.StatusSeeOther {
-		b.t.Fatalf("status %d, want 303\n%s", p.status, p.body)
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != handedBackPath {
+		b.t.Fatalf("status %d to %q, want the completion target's 303\n%s", p.status, p.header.Get("Location"), p.body)
 	}
-	loc, err := url.Parse(p.header.Get("Location"))
-	if err != nil || loc.Path != ret || loc.Host != "" {
-		b.t.Fatalf("redirected to %q, want %s", p.header.Get("Location"), ret)
+	back := b.e.back
+	b.e.back.flow, b.e.back.sess = stepup.Flow{}, nil
+	switch token := b.session(); {
+	case back.sess == nil && token != "":
+		b.t.Fatal("the browser has a session, but none was handed back")
+	case back.sess != nil && back.sess.ID != b.e.sessionID(token):
+		b.t.Fatalf("the session handed back (%s) is not the browser's", back.sess.ID)
 	}
-	f, err := b.e.flows.Open(loc.Query().Get("flow"), b.binding)
+	return back.flow
+}
+
+// sessionID is the id of the live session of token, "" if none.
+func (e *env) sessionID(token string) string {
+	s, err := e.sessions.Find(context.Background(), token)
 	if err != nil {
-		b.t.Fatalf("the flow handed back does not open in this browser: %v", err)
+		return ""
 	}
-	return f
+	return s.ID
 }
 
 // session returns the browser's session cookie value, "" without one.

@@ -3,7 +3,7 @@
 // callback → token, each flow with a fresh cookie jar (a new browser) over
 // shared keep-alive connections; or the refresh grant alone.
 //
-//	loadflows -issuer http://localhost:8080 -client load -user load -password ... -workers 64 -duration 10s
+//	loadflows -issuer http://localhost:8080 -client load -users 16 -password ... -workers 64 -duration 10s
 //
 // It prints flows (or refreshes) per second and latency percentiles. Every
 // loop is bounded in count and time.
@@ -40,7 +40,9 @@ func main() {
 	d := &driver{}
 	flag.StringVar(&d.issuer, "issuer", "http://localhost:8080", "the stepup issuer URL")
 	flag.StringVar(&d.client, "client", "load", "a public client whose redirect URI is "+redirectURI)
-	flag.StringVar(&d.user, "user", "load", "the account to sign in as (registered if missing)")
+	flag.StringVar(&d.user, "user", "load", "the accounts' name prefix: <user>-0, <user>-1, ... (registered if missing)")
+	users := flag.Int("users", 16, "how many accounts the flows sign in as, in turn: stepup throttles "+
+		"concurrent sign-ins of one account as guessing")
 	flag.StringVar(&d.password, "password", "load-test-password", "its password")
 	mode := flag.String("mode", "flows", "flows: full authorization-code flows; refresh: the refresh grant alone")
 	workers := flag.Int("workers", 32, "concurrent browsers")
@@ -49,15 +51,19 @@ func main() {
 	flag.Parse()
 	d.transport = &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute}
 
-	if _, err := d.flow(true, false); err != nil { // registers the user on first use
-		fmt.Fprintln(os.Stderr, "loadflows: warm-up flow:", err)
-		os.Exit(1)
+	*users = max(*users, 1)
+	for i := range *users { // registers the accounts on first use
+		if _, err := d.flow(d.account(i), true, false); err != nil {
+			fmt.Fprintln(os.Stderr, "loadflows: warm-up flow:", err)
+			os.Exit(1)
+		}
 	}
-	op := func() error { _, err := d.flow(false, false); return err }
+	var next atomic.Int64
+	op := func() error { _, err := d.flow(d.account(int(next.Add(1))%*users), false, false); return err }
 	if *mode == "refresh" {
 		tokens := make(chan string, *workers)
-		for range *workers {
-			t, err := d.flow(false, true)
+		for i := range *workers {
+			t, err := d.flow(d.account(i%*users), false, true)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "loadflows: getting a refresh token:", err)
 				os.Exit(1)
@@ -124,9 +130,13 @@ func run(op func() error, workers int, duration time.Duration, maxOps int, what 
 	}
 }
 
-// flow runs one authorization-code flow in a new browser and returns the
-// refresh token when offline is set. register signs up instead of in.
-func (d *driver) flow(register, offline bool) (string, error) {
+// account is the name of the i-th account.
+func (d *driver) account(i int) string { return fmt.Sprintf("%s-%d", d.user, i) }
+
+// flow runs one authorization-code flow of user in a new browser and
+// returns the refresh token when offline is set. register signs up instead
+// of in.
+func (d *driver) flow(user string, register, offline bool) (string, error) {
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Transport: d.transport, Jar: jar, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -141,7 +151,7 @@ func (d *driver) flow(register, offline bool) (string, error) {
 		"code_challenge_method": {"S256"}}
 	next := d.issuer + "/authorize?" + q.Encode()
 	var page string
-	// authorize → /flow/start → sign-in page
+	// authorize → the sign-in page
 	for range 3 {
 		body, loc, err := d.get(c, next)
 		if err != nil {
@@ -153,7 +163,7 @@ func (d *driver) flow(register, offline bool) (string, error) {
 		}
 		next = d.resolve(loc)
 	}
-	form := url.Values{"flow": {hidden(page, "flow")}, "csrf": {hidden(page, "csrf")}, "username": {d.user}, "password": {d.password}}
+	form := url.Values{"flow": {hidden(page, "flow")}, "csrf": {hidden(page, "csrf")}, "username": {user}, "password": {d.password}}
 	path := "/signin"
 	if register {
 		form.Set("confirm", d.password)
@@ -164,12 +174,14 @@ func (d *driver) flow(register, offline bool) (string, error) {
 		return "", err
 	}
 	if register && loc == "" { // taken: the account exists already, sign in instead
-		return d.flow(false, offline)
+		return d.flow(user, false, offline)
 	}
-	// → /flow/continue → the redirect URI with the code
-	_, loc, err = d.get(c, d.resolve(loc))
-	if err != nil {
-		return "", err
+	// → the redirect URI with the code (through /flow/start when a
+	// session was enough already)
+	for i := 0; i < 3 && !strings.HasPrefix(loc, redirectURI); i++ {
+		if _, loc, err = d.get(c, d.resolve(loc)); err != nil {
+			return "", err
+		}
 	}
 	cb, err := url.Parse(loc)
 	if err != nil || cb.Query().Get("code") == "" {

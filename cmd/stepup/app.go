@@ -67,9 +67,6 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 		Password: cfg.Passwords.Params(), MinPasswordLength: cfg.Passwords.MinLength,
 	}, stepup.NewThrottle(stepup.DefaultThrottlePolicy(), nil), nil, nil)
 	secure := cfg.Server.PublicURL.Scheme == "https"
-	pages := web.New(web.Options{
-		Flows: flows, Sessions: sessions, Accounts: accounts, CSRFKey: derive("csrf"), SecureCookies: secure, Log: log,
-	})
 	provider, err := oidc.New(oidc.Options{
 		Issuer:   strings.TrimSuffix(cfg.Server.PublicURL.String(), "/"),
 		Store:    st,
@@ -96,6 +93,10 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	if err != nil {
 		return nil, err
 	}
+	pages := web.New(web.Options{
+		Flows: flows, Sessions: sessions, Accounts: accounts, HandBack: provider.Continue,
+		CSRFKey: derive("csrf"), SecureCookies: secure, Log: log,
+	})
 	mux := http.NewServeMux()
 	hosted := pages.Handler()
 	for _, path := range []string{"/signin", "/register", "/stepup", "/static/"} {
