@@ -12,5 +12,6 @@
 // tokens.go, refresh.go).
 //
 // It renders no pages: a flow that needs the user goes to the hosted pages
-// (package web) as a signed stepup.Flow and comes back to /flow/continue.
+// (package web) as a signed stepup.Flow, and the pages hand it back to
+// Provider.Continue in the request that finishes it.
 package oidc
