@@ -182,6 +182,15 @@ func (p *Provider) next(ctx context.Context, rec *store.AuthRequest, binding str
 	if sess != nil && wantUser != "" && sess.UserID != wantUser {
 		sess = nil
 	}
+	if sess != nil {
+		// A disabled account's session signs nobody in.
+		switch _, err := p.activeUser(ctx, sess.UserID); {
+		case errors.Is(err, errUserDisabled), errors.Is(err, store.ErrNotFound):
+			sess = nil
+		case err != nil:
+			return step{err: oidc.ErrServerError().WithParent(err)}
+		}
+	}
 	if sess != nil && wantUser == "" && rec.LoginHint != "" && !p.hintMatches(ctx, rec.LoginHint, sess.UserID) {
 		sess = nil
 	}

@@ -137,11 +137,30 @@ func randomID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// userinfo fills the claims the scopes grant.
-func (p *Provider) userinfo(ctx context.Context, info *oidc.UserInfo, userID string, scopes []string) error {
+// errUserDisabled refuses what an account an operator disabled asks for.
+var errUserDisabled = errors.New("oidc: the account is disabled")
+
+// activeUser returns the user userID if the account exists and is not
+// disabled. A disabled account keeps its sessions and grants in the store,
+// so that enabling it again restores them, but none of them counts while
+// it is disabled: no sign-in by session, no code, no refresh, no userinfo,
+// no active introspection.
+func (p *Provider) activeUser(ctx context.Context, userID string) (*store.User, error) {
 	u, err := p.store.Users().Get(ctx, userID)
 	if err != nil {
-		return fmt.Errorf("oidc: user: %w", err)
+		return nil, fmt.Errorf("oidc: user: %w", err)
+	}
+	if u.Disabled {
+		return nil, errUserDisabled
+	}
+	return u, nil
+}
+
+// userinfo fills the claims the scopes grant to an active user.
+func (p *Provider) userinfo(ctx context.Context, info *oidc.UserInfo, userID string, scopes []string) error {
+	u, err := p.activeUser(ctx, userID)
+	if err != nil {
+		return err
 	}
 	info.Subject = u.ID
 	for _, s := range scopes {

@@ -28,6 +28,9 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	if err != nil || f.ClientID != r.Client.GetID() {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is invalid or expired")
 	}
+	if err := p.grantable(ctx, f.UserID); err != nil {
+		return nil, err
+	}
 	scopes := f.Scopes
 	if len(r.Data.Scopes) > 0 {
 		for _, sc := range r.Data.Scopes {

@@ -278,6 +278,9 @@ func (s storage) SetIntrospectionFromToken(ctx context.Context, r *oidc.Introspe
 	if clientID != t.ClientID && !slices.Contains(t.Audience, clientID) {
 		return errors.New("oidc: introspection by a client that is not an audience of the token")
 	}
+	if _, err := s.p.activeUser(ctx, t.Subject); err != nil {
+		return err
+	}
 	r.Subject = t.Subject
 	r.ClientID = t.ClientID
 	r.Scope = t.Scopes

@@ -65,6 +65,9 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 	case !p.now().Before(code.CreatedAt.Add(p.opts.Lifetimes.Code)):
 		return nil, oidc.ErrInvalidGrant().WithDescription("the code is expired")
 	}
+	if err := p.grantable(ctx, rec.UserID); err != nil {
+		return nil, err
+	}
 	cl, err := p.store.Clients().Get(ctx, rec.ClientID)
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
@@ -79,6 +82,17 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		familyID = ""
 	}
 	return p.issue(ctx, g, atID, familyID, refresh)
+}
+
+// grantable refuses tokens for a user whose account is disabled or gone.
+func (p *Provider) grantable(ctx context.Context, userID string) error {
+	switch _, err := p.activeUser(ctx, userID); {
+	case errors.Is(err, errUserDisabled), errors.Is(err, store.ErrNotFound):
+		return oidc.ErrInvalidGrant().WithDescription("the account is disabled")
+	case err != nil:
+		return oidc.ErrServerError().WithParent(err)
+	}
+	return nil
 }
 
 // allowsRefresh reports whether a client may hold refresh tokens: it

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/stepup-auth/stepup/stepup/store/memdb"
 )
 
 // One test per rule of assurance semantics (OpenID Connect Core, RFC 9470)
@@ -573,4 +575,65 @@ func TestAForgedRefreshTokenRevokesNothing(t *testing.T) {
 		t.Fatalf("a forged refresh token: %v, want invalid_grant", err)
 	}
 	r.refresh(tok.RefreshToken) // the real one still works
+}
+
+// setDisabled disables or enables username's account in the stopped
+// server's data folder, as an operator's tool would.
+func setDisabled(t *testing.T, dataDir, username string, disabled bool) {
+	t.Helper()
+	st, err := memdb.Open(memdb.Options{Dir: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	u, err := st.Users().GetByUsername(ctx, username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Disabled = disabled
+	if err := st.Users().Update(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A disabled account keeps nothing working: its SSO session signs nobody
+// in, its refresh token and access token are refused. Enabling it again
+// restores the grant.
+func TestADisabledAccountLosesItsSessionAndTokens(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	op := startOPWithClients(t, dataDir, testClients)
+	r := newRP(t, op.issuer, "app", "")
+	r.oauth.Scopes = append(r.oauth.Scopes, "offline_access")
+	a := r.authorize(nil)
+	a.register("alice", password)
+	tok, _ := a.tokens()
+	if e := r.authorize(url.Values{"prompt": {"none"}}).code(); e == "" {
+		t.Fatal("no SSO before the account was disabled")
+	}
+
+	if code := op.stop(t); code != exitOK {
+		t.Fatalf("serve exited with %d:\n%s", code, op.log)
+	}
+	setDisabled(t, dataDir, "alice", true)
+	disabled := startServer(t, op.config)
+	if e := r.authorize(url.Values{"prompt": {"none"}}).oauthError(); e != "login_required" {
+		t.Errorf("prompt=none with a disabled account's session: %q, want login_required", e)
+	}
+	if _, err := r.tryRefresh(tok.RefreshToken); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+		t.Errorf("refresh of a disabled account: %v, want invalid_grant", err)
+	}
+	if r.active(tok.AccessToken) {
+		t.Error("userinfo answers for a disabled account")
+	}
+
+	if code := disabled.stop(t); code != exitOK {
+		t.Fatalf("serve exited with %d:\n%s", code, disabled.log)
+	}
+	setDisabled(t, dataDir, "alice", false)
+	startServer(t, op.config)
+	if !r.active(tok.AccessToken) {
+		t.Error("the access token did not come back with the account")
+	}
+	r.refresh(tok.RefreshToken)
 }
