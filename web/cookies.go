@@ -7,7 +7,11 @@ import (
 	"github.com/stepup-auth/stepup/stepup/store"
 )
 
-// The cookies the hosted pages and the OpenID Provider share.
+// The cookies the hosted pages and the OpenID Provider share. Served over
+// HTTPS, their names carry the __Host- prefix, which browsers accept only
+// from this exact host, Secure, on path /: a sibling subdomain cannot plant
+// one (a known flow binding or a session token of its choosing). On
+// http://localhost in development they go without it, as browsers require.
 const (
 	// SessionCookie holds the SSO session token.
 	SessionCookie = "stepup_session"
@@ -16,6 +20,15 @@ const (
 	// another browser does not open there.
 	FlowCookie = "stepup_flow"
 )
+
+// CookieName is the name a cookie of the pages goes by: with the __Host-
+// prefix when secure.
+func CookieName(name string, secure bool) string {
+	if secure {
+		return "__Host-" + name
+	}
+	return name
+}
 
 // SetFlowCookie sets the flow binding cookie. secure is false only for
 // development on http://localhost.
@@ -27,8 +40,8 @@ func SetFlowCookie(w http.ResponseWriter, value string, secure bool) {
 }
 
 // FlowBinding returns the request's flow binding, or "" without one.
-func FlowBinding(r *http.Request) string {
-	c, err := r.Cookie(FlowCookie)
+func FlowBinding(r *http.Request, secure bool) string {
+	c, err := r.Cookie(CookieName(FlowCookie, secure))
 	if err != nil {
 		return ""
 	}
@@ -38,8 +51,8 @@ func FlowBinding(r *http.Request) string {
 // SessionFromRequest returns the live session named by the request's
 // session cookie, with its token. Without a cookie, or with one that names
 // no live session, the error is stepup.ErrNoSession.
-func SessionFromRequest(r *http.Request, s *stepup.Sessions) (*store.Session, string, error) {
-	c, err := r.Cookie(SessionCookie)
+func SessionFromRequest(r *http.Request, s *stepup.Sessions, secure bool) (*store.Session, string, error) {
+	c, err := r.Cookie(CookieName(SessionCookie, secure))
 	if err != nil {
 		return nil, "", stepup.ErrNoSession
 	}
@@ -60,7 +73,7 @@ func setSessionCookie(w http.ResponseWriter, token string, secure bool) {
 
 func setCookie(w http.ResponseWriter, name, value string, secure bool) {
 	http.SetCookie(w, &http.Cookie{
-		Name:     name,
+		Name:     CookieName(name, secure),
 		Value:    value,
 		Path:     "/",
 		HttpOnly: true,

@@ -186,20 +186,36 @@ func TestPagesCarryAutocompleteAndNoInlineCode(t *testing.T) {
 }
 
 func TestCookies(t *testing.T) {
-	w := httptest.NewRecorder()
-	web.SetFlowCookie(w, "binding-1", true)
-	c := w.Result().Cookies()
-	if len(c) != 1 || c[0].Name != web.FlowCookie || c[0].Value != "binding-1" || !c[0].Secure ||
-		!c[0].HttpOnly || c[0].SameSite != http.SameSiteLaxMode || c[0].Path != "/" {
-		t.Fatalf("flow cookie %+v", c)
-	}
-	r := httptest.NewRequest(http.MethodGet, "/", nil)
-	if web.FlowBinding(r) != "" {
-		t.Fatal("a binding without a cookie")
-	}
-	r.AddCookie(c[0])
-	if web.FlowBinding(r) != "binding-1" {
-		t.Fatalf("FlowBinding = %q", web.FlowBinding(r))
+	for _, tc := range []struct {
+		secure bool
+		name   string
+	}{{true, "__Host-stepup_flow"}, {false, "stepup_flow"}} {
+		w := httptest.NewRecorder()
+		web.SetFlowCookie(w, "binding-1", tc.secure)
+		c := w.Result().Cookies()
+		// __Host- also needs Secure, Path=/ and no Domain, or browsers
+		// drop the cookie.
+		if len(c) != 1 || c[0].Name != tc.name || c[0].Value != "binding-1" || c[0].Secure != tc.secure ||
+			!c[0].HttpOnly || c[0].SameSite != http.SameSiteLaxMode || c[0].Path != "/" || c[0].Domain != "" {
+			t.Fatalf("secure=%v: flow cookie %+v", tc.secure, c)
+		}
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		if web.FlowBinding(r, tc.secure) != "" {
+			t.Fatal("a binding without a cookie")
+		}
+		r.AddCookie(c[0])
+		if got := web.FlowBinding(r, tc.secure); got != "binding-1" {
+			t.Fatalf("secure=%v: FlowBinding = %q", tc.secure, got)
+		}
+		// Served over HTTPS, a cookie without the prefix is not ours: a
+		// sibling subdomain may have planted it.
+		if tc.secure {
+			planted := httptest.NewRequest(http.MethodGet, "/", nil)
+			planted.AddCookie(&http.Cookie{Name: web.FlowCookie, Value: "attacker"})
+			if got := web.FlowBinding(planted, true); got != "" {
+				t.Fatalf("an unprefixed cookie was read as the binding: %q", got)
+			}
+		}
 	}
 }
 
@@ -211,7 +227,8 @@ func TestSessionCookieIsSecureOutsideDevelopment(t *testing.T) {
 		t.Fatal(err)
 	}
 	get := httptest.NewRequest(http.MethodGet, "/signin?flow="+url.QueryEscape(token), nil)
-	get.AddCookie(&http.Cookie{Name: web.FlowCookie, Value: "browser-1"})
+	flowCookie := &http.Cookie{Name: web.CookieName(web.FlowCookie, true), Value: "browser-1"}
+	get.AddCookie(flowCookie)
 	w := httptest.NewRecorder()
 	e.handler.ServeHTTP(w, get)
 	csrf := csrfField.FindStringSubmatch(w.Body.String())
@@ -221,7 +238,7 @@ func TestSessionCookieIsSecureOutsideDevelopment(t *testing.T) {
 	form := url.Values{"flow": {token}, "csrf": {csrf[1]}, "username": {"alice"}, "password": {"correct horse"}}
 	post := httptest.NewRequest(http.MethodPost, "/signin", strings.NewReader(form.Encode()))
 	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	post.AddCookie(&http.Cookie{Name: web.FlowCookie, Value: "browser-1"})
+	post.AddCookie(flowCookie)
 	w = httptest.NewRecorder()
 	e.handler.ServeHTTP(w, post)
 	if w.Code != http.StatusSeeOther {
@@ -229,14 +246,14 @@ func TestSessionCookieIsSecureOutsideDevelopment(t *testing.T) {
 	}
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	for _, c := range w.Result().Cookies() {
-		if c.Name == web.SessionCookie {
+		if c.Name == "__Host-"+web.SessionCookie {
 			if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
 				t.Fatalf("session cookie %+v", c)
 			}
 			r.AddCookie(c)
 		}
 	}
-	sess, got, err := web.SessionFromRequest(r, e.sessions)
+	sess, got, err := web.SessionFromRequest(r, e.sessions, true)
 	if err != nil || sess.UserID == "" || got == "" {
 		t.Fatalf("SessionFromRequest = %+v, %q, %v", sess, got, err)
 	}

@@ -202,7 +202,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 // openFlow returns the flow named by the request's flow parameter, with
 // its token and the browser binding, or answers 400 and returns false.
 func (s *Server) openFlow(w http.ResponseWriter, r *http.Request) (flow stepup.Flow, token, binding string, ok bool) {
-	token, binding = r.FormValue("flow"), FlowBinding(r)
+	token, binding = r.FormValue("flow"), FlowBinding(r, s.secure)
 	flow, err := s.flows.Open(token, binding)
 	if err != nil {
 		s.errorPage(w, http.StatusBadRequest, "This link has expired",

@@ -85,7 +85,7 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, flow stepup.Fl
 	v := store.Verification{
 		Method: acr.Password, AuthenticatorID: "password", AMR: []string{acr.AMRPassword}, At: s.now(),
 	}
-	sess, oldToken, err := SessionFromRequest(r, s.sessions)
+	sess, oldToken, err := SessionFromRequest(r, s.sessions, s.secure)
 	if err != nil && !errors.Is(err, stepup.ErrNoSession) {
 		s.fail(w, r, err)
 		return

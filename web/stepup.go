@@ -29,7 +29,7 @@ func (s *Server) stepUp(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	sess, _, err := SessionFromRequest(r, s.sessions)
+	sess, _, err := SessionFromRequest(r, s.sessions, s.secure)
 	if err != nil && !errors.Is(err, stepup.ErrNoSession) {
 		s.fail(w, r, err)
 		return

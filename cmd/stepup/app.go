@@ -81,10 +81,10 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 		},
 		CryptoKey: [32]byte(derive("codes")),
 		Session: func(r *http.Request) (*store.Session, error) {
-			s, _, err := web.SessionFromRequest(r, sessions)
+			s, _, err := web.SessionFromRequest(r, sessions, secure)
 			return s, err
 		},
-		FlowBinding:    web.FlowBinding,
+		FlowBinding:    func(r *http.Request) string { return web.FlowBinding(r, secure) },
 		SetFlowBinding: func(w http.ResponseWriter, v string) { web.SetFlowCookie(w, v, secure) },
 		SignInPath:     "/signin",
 		StepUpPath:     "/stepup",
