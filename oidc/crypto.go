@@ -40,7 +40,7 @@ func (c sealCrypto) Encrypt(s string) (string, error) {
 }
 
 func (c sealCrypto) Decrypt(s string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	if err != nil {
 		return "", fmt.Errorf("oidc: decrypt: %w", err)
 	}

@@ -116,8 +116,9 @@ func New(opts Options) (*Provider, error) {
 	mux.HandleFunc("GET "+flowStartPath, p.flowStart)
 	mux.HandleFunc("GET "+signedOutPath, signedOut)
 	mux.Handle("/", op.RegisterServer(srv, endpoints))
-	// Discovery, the endpoints and the code response read the issuer from
-	// the request context.
+	// Discovery and the endpoints read the issuer from the request
+	// context. (Continue, called from the hosted pages, runs outside this
+	// interceptor: nothing it calls reads the issuer so.)
 	p.handler = op.NewIssuerInterceptor(provider.IssuerFromRequest).Handler(mux)
 	return p, nil
 }

@@ -28,8 +28,13 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	if err != nil || f.ClientID != r.Client.GetID() {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is invalid or expired")
 	}
-	if err := p.grantable(ctx, f.UserID); err != nil {
-		return nil, err
+	// A disabled account's current token is refused unspent, so that it
+	// works again once the account is enabled; a wrong or reused token
+	// goes on to Rotate, which tells them apart (and revokes on reuse).
+	if cur, err := p.family(ctx, token); err == nil {
+		if err := p.grantable(ctx, cur.UserID); err != nil {
+			return nil, err
+		}
 	}
 	scopes := f.Scopes
 	if len(r.Data.Scopes) > 0 {

@@ -30,6 +30,14 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 	if r.Data.CodeChallenge == "" || r.Data.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method=S256 is required")
 	}
+	// The code goes back by redirect (query, or fragment if asked): the
+	// hosted pages answer with the redirect themselves, under a policy
+	// that allows no script and no cross-site form, which form_post's
+	// self-submitting page needs. Discovery leaves response_modes_supported
+	// at its default, query and fragment.
+	if m := r.Data.ResponseMode; m != "" && m != oidc.ResponseModeQuery && m != oidc.ResponseModeFragment {
+		return nil, oidc.ErrInvalidRequest().WithDescription("response_mode=%s is not supported; use query or fragment", m)
+	}
 	if raw := r.Form.Get("claims"); raw != "" {
 		if _, err := ParseClaims(raw); err != nil {
 			return nil, oidc.ErrInvalidRequest().WithDescription("%s", err)
@@ -52,6 +60,12 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 	if err != nil || *created == nil {
 		return redirect, err
 	}
+	// A cross-site POST brings no SameSite=Lax cookie, so only a GET shows
+	// the browser's session here; after a POST, /flow/start (a GET, which
+	// does bring it) decides.
+	if r.Method != http.MethodGet {
+		return s.bindFresh(redirect, fresh, binding), nil
+	}
 	// Decide now, so that a browser that must sign in goes straight to
 	// the page; one whose session is enough goes on to /flow/start.
 	next := s.p.decideAtAuthorize(ctx, browser, *created, binding)
@@ -63,13 +77,18 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 	case next.page != "":
 		redirect.URL = next.page
 	}
+	return s.bindFresh(redirect, fresh, binding), nil
+}
+
+// bindFresh sets a new flow binding cookie on the redirect, if fresh.
+func (s *server) bindFresh(redirect *op.Redirect, fresh bool, binding string) *op.Redirect {
 	if fresh {
 		if redirect.Header == nil {
 			redirect.Header = http.Header{}
 		}
 		s.p.opts.SetFlowBinding(headerWriter(redirect.Header), binding)
 	}
-	return redirect, nil
+	return redirect
 }
 
 // headerWriter lets a cookie setter write into the headers of a redirect

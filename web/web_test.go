@@ -75,7 +75,7 @@ func newEnv(t *testing.T, secureCookies bool) *env {
 }
 
 // flow is a typical flow the OP starts: a sign-in for an authorization
-// request, returning to its callback.
+// request.
 func (e *env) flow() stepup.Flow {
 	return stepup.Flow{
 		AuthRequestID: "ar1", Level: acr.OneFactor,
@@ -204,22 +204,16 @@ func (b *browser) handedBack(p page) stepup.Flow {
 	}
 	back := b.e.back
 	b.e.back.flow, b.e.back.sess = stepup.Flow{}, nil
-	switch token := b.session(); {
-	case back.sess == nil && token != "":
-		b.t.Fatal("the browser has a session, but none was handed back")
-	case back.sess != nil && back.sess.ID != b.e.sessionID(token):
-		b.t.Fatalf("the session handed back (%s) is not the browser's", back.sess.ID)
+	// The session handed back is the browser's live one as it now stands,
+	// with every verification the page added.
+	live, _ := b.e.sessions.Find(context.Background(), b.session())
+	switch {
+	case back.sess == nil && live != nil:
+		b.t.Fatal("the browser has a live session, but none was handed back")
+	case back.sess != nil && (live == nil || back.sess.ID != live.ID || len(back.sess.Verifications) != len(live.Verifications)):
+		b.t.Fatalf("the session handed back (%+v) is not the browser's as it stands (%+v)", back.sess, live)
 	}
 	return back.flow
-}
-
-// sessionID is the id of the live session of token, "" if none.
-func (e *env) sessionID(token string) string {
-	s, err := e.sessions.Find(context.Background(), token)
-	if err != nil {
-		return ""
-	}
-	return s.ID
 }
 
 // session returns the browser's session cookie value, "" without one.

@@ -176,13 +176,7 @@ func (d *driver) flow(user string, register, offline bool) (string, error) {
 	if register && loc == "" { // taken: the account exists already, sign in instead
 		return d.flow(user, false, offline)
 	}
-	// → the redirect URI with the code (through /flow/start when a
-	// session was enough already)
-	for i := 0; i < 3 && !strings.HasPrefix(loc, redirectURI); i++ {
-		if _, loc, err = d.get(c, d.resolve(loc)); err != nil {
-			return "", err
-		}
-	}
+	// → the redirect URI with the code
 	cb, err := url.Parse(loc)
 	if err != nil || cb.Query().Get("code") == "" {
 		return "", fmt.Errorf("no code in %q", loc)

@@ -398,14 +398,22 @@ func TestRevokingARefreshTokenRevokesIt(t *testing.T) {
 func TestARequestBelongsToTheBrowserThatSentIt(t *testing.T) {
 	issuer := startOP(t)
 	victim := signedIn(t, issuer, "app", "")
+	// The attacker is signed in too, so its own request goes on to
+	// /flow/start, the link that would complete it.
 	attacker := newRP(t, issuer, "app", "")
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	own := attacker.authorize(nil)
+	own.register("mallory", password)
+	own.tokens()
+	noFollow := &http.Client{Jar: attacker.browser.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := noFollow.Get(attacker.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	start, _ := resp.Location()
+	if start == nil || start.Path != "/flow/start" {
+		t.Fatalf("the signed-in attacker's request went to %v, want /flow/start", start)
+	}
 	a := &attempt{rp: victim}
 	a.follow(victim.browser.Get(start.String()))
 	if a.callback != nil {
@@ -636,4 +644,48 @@ func TestADisabledAccountLosesItsSessionAndTokens(t *testing.T) {
 		t.Error("the access token did not come back with the account")
 	}
 	r.refresh(tok.RefreshToken)
+}
+
+// OpenID Connect Core §3.1.2.1: the authorization endpoint takes POST. A
+// browser sends no SameSite=Lax cookie with a cross-site POST, so the
+// session is looked at only once the browser is back on a GET of the OP's
+// own: SSO (here prompt=none) still works.
+func TestAPostedAuthorizationRequestStillSeesTheSession(t *testing.T) {
+	issuer := startOP(t)
+	r := signedIn(t, issuer, "app", "")
+	verifier := oauth2.GenerateVerifier()
+	auth, _ := url.Parse(r.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "none")))
+	// The POST as a browser sends it cross-site: without the cookies.
+	crossSite := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := crossSite.PostForm(issuer+"/authorize", auth.Query())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	next, err := resp.Location()
+	if err != nil {
+		t.Fatalf("POST /authorize answered %d without a redirect", resp.StatusCode)
+	}
+	if next.Query().Get("error") != "" {
+		t.Fatalf("POST /authorize decided without the session: %v", next)
+	}
+	// The browser keeps the flow cookie the answer set, and goes on with
+	// all its cookies.
+	r.browser.Jar.SetCookies(next, resp.Cookies())
+	a := &attempt{rp: r, state: "s", verifier: verifier}
+	a.follow(r.browser.Get(next.String()))
+	if a.code() == "" {
+		t.Fatal("no code")
+	}
+}
+
+// response_mode=form_post needs a self-submitting page, which the hosted
+// pages' policy forbids: it is refused up front, by a plain redirect,
+// never half-served after the sign-in.
+func TestFormPostResponseModeIsRefused(t *testing.T) {
+	r := newRP(t, startOP(t), "app", "")
+	a := r.authorize(url.Values{"response_mode": {"form_post"}})
+	if e := a.oauthError(); e != "invalid_request" || !strings.Contains(a.callback.Query().Get("error_description"), "form_post") {
+		t.Fatalf("form_post: %v", a.callback)
+	}
 }
