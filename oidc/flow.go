@@ -48,17 +48,12 @@ func (p *Provider) flowStart(w http.ResponseWriter, r *http.Request) {
 		p.expired(w, r)
 		return
 	}
-	sess, err := p.session(r)
-	if err != nil {
-		p.act(w, r, rec, step{err: oidc.ErrServerError().WithParent(err)})
-		return
-	}
-	p.act(w, r, rec, p.next(r.Context(), rec, binding, nil, sess))
+	p.act(w, r, rec, p.decide(r.Context(), r, rec, binding))
 }
 
-// decideAtAuthorize is the first step of a request just created: an
-// error, a hosted page, or (no page) completion, which /flow/start does.
-func (p *Provider) decideAtAuthorize(ctx context.Context, browser *http.Request, rec *store.AuthRequest, binding string) step {
+// decide is the step of a request the browser brings with its cookies
+// (at /authorize or /flow/start), before any hosted page handed it back.
+func (p *Provider) decide(ctx context.Context, browser *http.Request, rec *store.AuthRequest, binding string) step {
 	sess, err := p.session(browser)
 	if err != nil {
 		return step{err: oidc.ErrServerError().WithParent(err)}

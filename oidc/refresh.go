@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"slices"
 	"strings"
@@ -31,8 +32,9 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	// A disabled account's current token is refused unspent, so that it
 	// works again once the account is enabled; a wrong or reused token
 	// goes on to Rotate, which tells them apart (and revokes on reuse).
-	if cur, err := p.family(ctx, token); err == nil {
-		if err := p.grantable(ctx, cur.UserID); err != nil {
+	hash := hashToken(token)
+	if !f.Revoked && subtle.ConstantTimeCompare([]byte(f.TokenHash), []byte(hash)) == 1 {
+		if err := p.grantable(ctx, f.UserID); err != nil {
 			return nil, err
 		}
 	}
@@ -46,7 +48,7 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		scopes = r.Data.Scopes
 	}
 	next := id + "." + randomID() + randomID()
-	f, err = p.store.RefreshFamilies().Rotate(ctx, id, hashToken(token), hashToken(next))
+	f, err = p.store.RefreshFamilies().Rotate(ctx, id, hash, hashToken(next))
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token was already used; its grant is revoked")
