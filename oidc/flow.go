@@ -278,10 +278,18 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, rec *store.A
 	rec.ACR = p.opts.Scheme.Claim(a.Level, req.values)
 	rec.AMR = a.AMR
 	rec.Done = true
-	// The code is redeemed against this request, which also tells a replay
-	// of it from another client's mistake: it must live as long as the
-	// code's tombstone, however late in its own life the sign-in finished.
-	if until := p.now().Add(p.opts.Lifetimes.Code + p.opts.Lifetimes.AccessToken); rec.ExpiresAt.Before(until) {
+	// The code seals the request's id; the request keeps only its hash.
+	code, err := p.op.Crypto().Encrypt(rec.ID)
+	if err != nil {
+		p.fail(w, r, rec, oidc.ErrServerError().WithParent(err))
+		return
+	}
+	rec.CodeHash, rec.CodeIssuedAt = hashToken(code), p.now()
+	// Once the code is exchanged, the request is its tombstone, which
+	// tells a replay from another client's mistake: it must outlive the
+	// code by the access token lifetime, however late in its own life the
+	// sign-in finished.
+	if until := rec.CodeIssuedAt.Add(p.opts.Lifetimes.Code + p.opts.Lifetimes.AccessToken); rec.ExpiresAt.Before(until) {
 		rec.ExpiresAt = until
 	}
 	if err := p.store.AuthRequests().Update(r.Context(), rec); err != nil {
@@ -290,7 +298,13 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, rec *store.A
 		p.expired(w, r)
 		return
 	}
-	op.AuthResponse(authRequest{rec}, p.op, w, r)
+	callback, err := op.AuthResponseURL(rec.RedirectURI, oidc.ResponseTypeCode, oidc.ResponseMode(rec.ResponseMode),
+		&op.CodeResponseType{Code: code, State: rec.State}, p.op.Encoder())
+	if err != nil {
+		p.fail(w, r, rec, err)
+		return
+	}
+	http.Redirect(w, r, callback, http.StatusFound)
 }
 
 // fail ends the request with an error for the relying party.

@@ -33,7 +33,8 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	// works again once the account is enabled; a wrong or reused token
 	// goes on to Rotate, which tells them apart (and revokes on reuse).
 	hash := hashToken(token)
-	if !f.Revoked && subtle.ConstantTimeCompare([]byte(f.TokenHash), []byte(hash)) == 1 {
+	current := !f.Revoked && subtle.ConstantTimeCompare([]byte(f.TokenHash), []byte(hash)) == 1
+	if current {
 		if err := p.grantable(ctx, f.UserID); err != nil {
 			return nil, err
 		}
@@ -47,18 +48,35 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		}
 		scopes = r.Data.Scopes
 	}
-	next := id + "." + randomID() + randomID()
-	f, err = p.store.RefreshFamilies().Rotate(ctx, id, hash, hashToken(next))
-	switch {
-	case errors.Is(err, store.ErrConflict):
-		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token was already used; its grant is revoked")
-	case err != nil:
-		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is invalid or expired")
-	}
 	cl, err := p.store.Clients().Get(ctx, f.ClientID)
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
+	// The new tokens are minted first and stored with the rotation, in one
+	// step: the client never loses its refresh token to a failure after
+	// the old one was spent. A token that is not the current one cannot
+	// rotate, so nothing is signed for it.
 	g := grant{client: cl, userID: f.UserID, scopes: scopes, acr: f.ACR, amr: f.AMR, authTime: f.AuthTime}
-	return p.issue(ctx, g, randomID(), f.ID, next)
+	next := id + "." + randomID() + randomID()
+	at := p.newAccessToken(g, f)
+	var resp *op.Response
+	if current {
+		if resp, err = p.mint(ctx, g, at, next); err != nil {
+			return nil, err
+		}
+	}
+	_, err = p.store.RefreshFamilies().Rotate(ctx, id, hash, hashToken(next), at)
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token was already used; its grant is revoked")
+	case errors.Is(err, store.ErrNotFound):
+		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is invalid or expired")
+	case err != nil:
+		return nil, oidc.ErrServerError().WithParent(err)
+	case resp == nil:
+		// The family rotated from a token that was not its current one
+		// when read: only a store breaking its promise gets here.
+		return nil, oidc.ErrServerError().WithDescription("the refresh token rotated unexpectedly")
+	}
+	return resp, nil
 }

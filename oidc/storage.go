@@ -88,16 +88,10 @@ func (s storage) AuthRequestByCode(context.Context, string) (op.AuthRequest, err
 	return nil, errors.New("oidc: codes are redeemed by the code exchange")
 }
 
-// SaveAuthCode keeps a hash of the code, never the code. Its record
-// outlives the code by the access token lifetime, so that a replay is
-// recognised, and the tokens it issued revoked, while they live; the code
-// exchange checks the code's own lifetime.
-func (s storage) SaveAuthCode(ctx context.Context, id, code string) error {
-	now := s.p.now()
-	l := s.p.opts.Lifetimes
-	return s.p.store.AuthCodes().Create(ctx, &store.AuthCode{
-		Hash: hashToken(code), AuthRequestID: id, CreatedAt: now, ExpiresAt: now.Add(l.Code + l.AccessToken),
-	})
+// SaveAuthCode is not called: a completed request keeps its code's hash
+// itself, written with its completion (flow.go).
+func (s storage) SaveAuthCode(context.Context, string, string) error {
+	return errors.New("oidc: codes are issued with their request's completion")
 }
 
 func (s storage) DeleteAuthRequest(ctx context.Context, id string) error {

@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"slices"
@@ -28,12 +29,13 @@ type grant struct {
 }
 
 // CodeExchange redeems a code once. The code names its authorization
-// request (zitadel/oidc encrypts the id into it), so the client,
+// request (zitadel/oidc's crypto seals the id into it), so the client,
 // redirect_uri and PKCE are checked first, and a request that fails them
 // burns nothing: a client retrying with another authentication style is
-// not a replay. Then the code is redeemed with the ids of the tokens it
-// will issue, in one step, so that a replay finds them and revokes them
-// (RFC 6749 §4.1.2).
+// not a replay. The tokens are minted next, and the code is redeemed with
+// them in one store step, so that a replay finds them and revokes them
+// (RFC 6749 §4.1.2), and a code is never spent on tokens that were not
+// stored.
 func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.AccessTokenRequest]) (*op.Response, error) {
 	p := s.p
 	invalid := oidc.ErrInvalidGrant().WithDescription("the code is invalid or expired")
@@ -53,16 +55,11 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 	if err := op.AuthorizeCodeChallenge(r.Data.CodeVerifier, authRequest{rec}.GetCodeChallenge()); err != nil {
 		return nil, err
 	}
-	atID := randomID()
-	familyID := randomID()
-	code, err := p.store.AuthCodes().Redeem(ctx, hashToken(r.Data.Code), atID, familyID)
-	switch {
-	case errors.Is(err, store.ErrConflict) && code != nil:
-		p.revokeIssued(ctx, code)
-		return nil, oidc.ErrInvalidGrant().WithDescription("the code was already used; the tokens issued from it are revoked")
-	case err != nil, code.AuthRequestID != rec.ID:
-		return nil, invalid
-	case !p.now().Before(code.CreatedAt.Add(p.opts.Lifetimes.Code)):
+	codeHash := hashToken(r.Data.Code)
+	if rec.Redeemed {
+		return nil, p.replayed(ctx, rec, codeHash)
+	}
+	if !p.now().Before(rec.CodeIssuedAt.Add(p.opts.Lifetimes.Code)) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the code is expired")
 	}
 	if err := p.grantable(ctx, rec.UserID); err != nil {
@@ -73,15 +70,39 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	g := grant{client: cl, userID: rec.UserID, scopes: rec.Scopes, acr: rec.ACR, amr: rec.AMR, authTime: rec.AuthTime, nonce: rec.Nonce}
+	var family *store.RefreshFamily
 	refresh := ""
 	if slices.Contains(g.scopes, oidc.ScopeOfflineAccess) && allowsRefresh(cl) {
-		if refresh, err = p.newFamily(ctx, g, familyID, rec.SessionID); err != nil {
-			return nil, oidc.ErrServerError().WithParent(err)
-		}
-	} else {
-		familyID = ""
+		family, refresh = p.newFamily(g, rec.SessionID)
 	}
-	return p.issue(ctx, g, atID, familyID, refresh)
+	at := p.newAccessToken(g, family)
+	resp, err := p.mint(ctx, g, at, refresh)
+	if err != nil {
+		return nil, err
+	}
+	spent, err := p.store.AuthRequests().Redeem(ctx, rec.ID, codeHash, at, family)
+	switch {
+	case errors.Is(err, store.ErrConflict) && spent != nil:
+		// A concurrent exchange of the same code won.
+		return nil, p.replayed(ctx, spent, codeHash)
+	case errors.Is(err, store.ErrNotFound):
+		return nil, invalid
+	case err != nil:
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	return resp, nil
+}
+
+// replayed answers a code whose request, spent, is its tombstone: the
+// tokens the first exchange issued are revoked, however late the replay
+// comes while the tombstone lives. A code that is not the request's
+// revokes nothing.
+func (p *Provider) replayed(ctx context.Context, spent *store.AuthRequest, codeHash string) error {
+	if subtle.ConstantTimeCompare([]byte(spent.CodeHash), []byte(codeHash)) != 1 {
+		return oidc.ErrInvalidGrant().WithDescription("the code is invalid or expired")
+	}
+	p.revokeIssued(ctx, spent)
+	return oidc.ErrInvalidGrant().WithDescription("the code was already used; the tokens issued from it are revoked")
 }
 
 // grantable refuses tokens for a user whose account is disabled or gone.
@@ -101,51 +122,56 @@ func allowsRefresh(cl *store.Client) bool {
 	return len(cl.GrantTypes) == 0 || slices.Contains(cl.GrantTypes, string(oidc.GrantTypeRefreshToken))
 }
 
-// newFamily starts a refresh token family and returns its first token:
-// "<family id>.<secret>", stored only as a hash.
-func (p *Provider) newFamily(ctx context.Context, g grant, familyID, sessionID string) (string, error) {
+// newFamily returns a new refresh token family for a grant and its first
+// token: "<family id>.<secret>", stored only as a hash.
+func (p *Provider) newFamily(g grant, sessionID string) (*store.RefreshFamily, string) {
 	now := p.now()
-	token := familyID + "." + randomID() + randomID()
-	err := p.store.RefreshFamilies().Create(ctx, &store.RefreshFamily{
-		ID: familyID, ClientID: g.client.ID, UserID: g.userID, SessionID: sessionID, TokenHash: hashToken(token),
+	id := randomID()
+	token := id + "." + randomID() + randomID()
+	return &store.RefreshFamily{
+		ID: id, ClientID: g.client.ID, UserID: g.userID, SessionID: sessionID, TokenHash: hashToken(token),
 		Scopes: g.scopes, Audience: []string{g.client.ID}, ACR: g.acr, AMR: g.amr, AuthTime: g.authTime,
 		CreatedAt: now, ExpiresAt: now.Add(p.opts.Lifetimes.RefreshToken),
-	})
-	return token, err
+	}, token
 }
 
-// revokeIssued revokes what a replayed code issued.
-func (p *Provider) revokeIssued(ctx context.Context, code *store.AuthCode) {
-	if err := p.store.AccessTokens().Delete(ctx, code.AccessTokenID); err != nil && !errors.Is(err, store.ErrNotFound) {
+// revokeIssued revokes what the first exchange of a replayed code issued.
+func (p *Provider) revokeIssued(ctx context.Context, spent *store.AuthRequest) {
+	if err := p.store.AccessTokens().Delete(ctx, spent.AccessTokenID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		p.log.Error("oidc: revoking the access token of a replayed code", "err", err)
 	}
-	if code.RefreshFamilyID != "" {
-		if err := p.store.RefreshFamilies().Revoke(ctx, code.RefreshFamilyID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if spent.RefreshFamilyID != "" {
+		if err := p.store.RefreshFamilies().Revoke(ctx, spent.RefreshFamilyID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			p.log.Error("oidc: revoking the refresh tokens of a replayed code", "err", err)
 		}
 	}
 }
 
-// issue mints the token response: an access token, an ID token, and the
-// refresh token of familyID, if any.
-func (p *Provider) issue(ctx context.Context, g grant, atID, familyID, refresh string) (*op.Response, error) {
+// newAccessToken returns the record of a new access token for a grant, of
+// family if it is not nil.
+func (p *Provider) newAccessToken(g grant, family *store.RefreshFamily) *store.AccessToken {
 	now := p.now()
-	l := p.opts.Lifetimes
-	resp := &oidc.AccessTokenResponse{TokenType: oidc.BearerToken, ExpiresIn: uint64(l.AccessToken / time.Second),
-		Scope: g.scopes, RefreshToken: refresh}
 	at := &store.AccessToken{
-		ID: atID, ClientID: g.client.ID, Subject: g.userID, Audience: []string{g.client.ID}, Scopes: g.scopes,
-		ACR: g.acr, AMR: g.amr, AuthTime: g.authTime, RefreshFamilyID: familyID, CreatedAt: now, ExpiresAt: now.Add(l.AccessToken),
+		ID: randomID(), ClientID: g.client.ID, Subject: g.userID, Audience: []string{g.client.ID}, Scopes: g.scopes,
+		ACR: g.acr, AMR: g.amr, AuthTime: g.authTime, CreatedAt: now, ExpiresAt: now.Add(p.opts.Lifetimes.AccessToken),
 	}
-	if err := p.store.AccessTokens().Create(ctx, at); err != nil {
-		// ErrConflict: a reuse revoked the family meanwhile.
-		return nil, oidc.ErrInvalidGrant().WithParent(err).WithDescription("the grant was revoked")
+	if family != nil {
+		at.RefreshFamilyID = family.ID
 	}
+	return at
+}
+
+// mint signs the token response for at: the access token, an ID token, and
+// the refresh token, if any. It stores nothing: the caller stores at with
+// the step that issues it, and sends the response only if that succeeds.
+func (p *Provider) mint(ctx context.Context, g grant, at *store.AccessToken, refresh string) (*op.Response, error) {
+	resp := &oidc.AccessTokenResponse{TokenType: oidc.BearerToken, ExpiresIn: uint64(p.opts.Lifetimes.AccessToken / time.Second),
+		Scope: g.scopes, RefreshToken: refresh}
 	var err error
 	if resp.AccessToken, err = p.accessToken(ctx, g, at); err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
-	if resp.IDToken, err = p.idToken(ctx, g, resp.AccessToken, now); err != nil {
+	if resp.IDToken, err = p.idToken(ctx, g, resp.AccessToken, at.CreatedAt); err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	out := op.NewResponse(resp)

@@ -76,9 +76,6 @@ func (r *AuthRequest) Clone() *AuthRequest {
 	return &c
 }
 
-// Clone returns a copy of a.
-func (a *AuthCode) Clone() *AuthCode { c := *a; return &c }
-
 // Clone returns a deep copy of t.
 func (t *AccessToken) Clone() *AccessToken {
 	c := *t

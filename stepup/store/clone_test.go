@@ -87,7 +87,7 @@ func shares(a, b reflect.Value, path string) string {
 func TestCloneIsDeep(t *testing.T) {
 	records := []any{
 		&User{}, &Authenticator{}, &Device{}, &Session{}, &Challenge{},
-		&ActionRecord{}, &AuthRequest{}, &AuthCode{}, &AccessToken{},
+		&ActionRecord{}, &AuthRequest{}, &AccessToken{},
 		&RefreshFamily{}, &Client{}, &APIKey{}, &RuleSet{}, &SigningKey{},
 		&AuditEvent{},
 	}

@@ -7,11 +7,13 @@
 // Every conditional change that must never race is an atomic primitive of the
 // store, not a read-then-write in a caller:
 //
-//   - consume-once: Challenges.Consume, and AuthCodes.Redeem, which keeps
-//     the code as a tombstone so that a replay is told which tokens to revoke;
+//   - consume-once: Challenges.Consume, and AuthRequests.Redeem, which keeps
+//     the request as its code's tombstone so that a replay is told which
+//     tokens to revoke, and stores those tokens in the same step;
 //   - compare-and-set: every Update checks the record's Version, and
 //     Authenticators.AdvanceCounter and RefreshFamilies.Rotate guard the TOTP
-//     step and the refresh token; SigningKeys.Rotate moves an algorithm's
+//     step and the refresh token (Rotate storing the access token issued
+//     with the new one); SigningKeys.Rotate moves an algorithm's
 //     next, active and retired keys in one step;
 //   - uniqueness of secondary keys (username, email, credential id, idempotency
 //     key), checked by the store in the same transaction as the write.

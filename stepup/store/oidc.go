@@ -36,58 +36,51 @@ type AuthRequest struct {
 	ACR       string
 	AMR       []string
 
-	CreatedAt time.Time
-	ExpiresAt time.Time
-	Version   uint64
-}
-
-// AuthRequests keeps pending authorization requests. Create and Update give
-// ErrNotFound if UserID is set and the user does not exist.
-type AuthRequests interface {
-	Create(ctx context.Context, r *AuthRequest) error
-	Get(ctx context.Context, id string) (*AuthRequest, error)
-	Update(ctx context.Context, r *AuthRequest) error
-	Delete(ctx context.Context, id string) error
-}
-
-// AuthCode is an issued authorization code, keyed by a hash of the code. It
-// stays after its use, as a tombstone, until it expires, so that a replay is
-// recognised and the tokens issued from it revoked (RFC 6749 §4.1.2).
-type AuthCode struct {
-	Hash          string
-	AuthRequestID string
-
-	// Set by Redeem: the tokens the first redemption issues, and when.
+	// The authorization code, issued with Done: a hash of it (never the
+	// code), and when, for the code's own lifetime.
+	CodeHash     string
+	CodeIssuedAt time.Time
+	// Set by Redeem: the tokens the code's one exchange issued, and when.
+	// The request stays as the code's tombstone until it expires, so that
+	// a replay is recognised and those tokens revoked (RFC 6749 §4.1.2);
+	// its ExpiresAt must then outlive the code by the access token
+	// lifetime.
 	Redeemed        bool
 	RedeemedAt      time.Time
 	AccessTokenID   string
 	RefreshFamilyID string // empty if no refresh token was issued
 
 	CreatedAt time.Time
-	// ExpiresAt ends the code and its tombstone alike: the store honours it
-	// and nothing else. For a replay to be caught for as long as the access
-	// token it issued lives, the tombstone must outlive the code by the
-	// access token lifetime. A caller that sets ExpiresAt that far checks
-	// the code's own lifetime (from CreatedAt) itself, after Redeem and
-	// before issuing anything: the store redeems a code until ExpiresAt.
 	ExpiresAt time.Time
+	Version   uint64
 }
 
-// AuthCodes keeps authorization codes through their one use, and then as
-// tombstones until they expire.
-type AuthCodes interface {
-	// Create stores a code as given; ErrConflict if the hash is taken, by
-	// a code or a tombstone.
-	Create(ctx context.Context, c *AuthCode) error
-	// Redeem marks the code used by the tokens about to be issued (their
-	// ids chosen by the caller beforehand; refreshFamilyID empty if none)
-	// and returns it, in one step; the store stamps RedeemedAt. Of any
-	// number of concurrent calls exactly one succeeds. A code already
-	// redeemed is left as it is and gives ErrConflict together with the
-	// stored record (non-nil), so the caller can revoke AccessTokenID and
-	// RefreshFamilyID; an unknown or expired code gives ErrNotFound and a
-	// nil record, as does any other error.
-	Redeem(ctx context.Context, hash, accessTokenID, refreshFamilyID string) (*AuthCode, error)
+// AuthRequests keeps authorization requests, from /authorize through the
+// one exchange of their code. Create and Update give ErrNotFound if UserID
+// is set and the user does not exist. Update leaves the fields Redeem sets
+// (Redeemed, RedeemedAt, AccessTokenID, RefreshFamilyID) as stored: only
+// Redeem spends a code, and nothing unspends one.
+type AuthRequests interface {
+	Create(ctx context.Context, r *AuthRequest) error
+	Get(ctx context.Context, id string) (*AuthRequest, error)
+	Update(ctx context.Context, r *AuthRequest) error
+	Delete(ctx context.Context, id string) error
+	// Redeem exchanges the code of request id, whose hash is codeHash,
+	// for the tokens about to be issued, in one step: it marks the
+	// request redeemed by them (the store stamps RedeemedAt) and stores
+	// the access token and, if family is not nil, the new refresh token
+	// family, and returns the updated request. Of any number of
+	// concurrent calls exactly one succeeds.
+	//
+	// A request already redeemed is left as it is and gives ErrConflict
+	// together with the stored request (non-nil), so the caller can
+	// revoke AccessTokenID and RefreshFamilyID; the tokens given are not
+	// looked at. A request that is
+	// unknown, expired, not Done, or whose CodeHash is not codeHash gives
+	// ErrNotFound and no request. Storing the tokens fails as their own
+	// Create would (ErrConflict for a taken id, ErrNotFound for a family
+	// of a missing user), with no request, and then nothing changes.
+	Redeem(ctx context.Context, id, codeHash string, token *AccessToken, family *RefreshFamily) (*AuthRequest, error)
 }
 
 // AccessToken is an issued access token, kept for introspection and
@@ -154,13 +147,17 @@ type RefreshFamilies interface {
 	Create(ctx context.Context, f *RefreshFamily) error
 	Get(ctx context.Context, id string) (*RefreshFamily, error)
 	// Rotate replaces the current token hash `from` with `to`, keeps `from`
-	// among PreviousHashes, and returns the updated family. If `from` is
-	// one of PreviousHashes, a rotated-out token came back: the family is
-	// revoked, its access tokens deleted, all in the same step, and Rotate
-	// returns ErrConflict. Any other `from` was never the family's token:
-	// ErrNotFound, and nothing changes, so that knowing a family's id is
-	// not enough to revoke it. A revoked family gives ErrConflict.
-	Rotate(ctx context.Context, id, from, to string) (*RefreshFamily, error)
+	// among PreviousHashes, stores token (the access token issued with
+	// `to`; a nil token, or one whose RefreshFamilyID is not id, is an
+	// error before anything is read) and returns the updated family, all
+	// in one step. If `from` is one of PreviousHashes, a rotated-out token
+	// came back: the family is revoked, its access tokens deleted, all in
+	// the same step, token is not looked at, and Rotate returns
+	// ErrConflict. Any other `from` was never the family's
+	// token: ErrNotFound, and nothing changes, so that knowing a family's
+	// id is not enough to revoke it. A revoked family gives ErrConflict; a
+	// token whose id is taken, ErrConflict, and nothing changes.
+	Rotate(ctx context.Context, id, from, to string, token *AccessToken) (*RefreshFamily, error)
 	// Revoke marks the family revoked and deletes its access tokens.
 	Revoke(ctx context.Context, id string) error
 }

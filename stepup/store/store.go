@@ -25,7 +25,6 @@ type Store interface {
 	Challenges() Challenges
 	Actions() Actions
 	AuthRequests() AuthRequests
-	AuthCodes() AuthCodes
 	AccessTokens() AccessTokens
 	RefreshFamilies() RefreshFamilies
 	Clients() Clients

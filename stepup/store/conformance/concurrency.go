@@ -13,25 +13,36 @@ import (
 // and count the winners: a backend that checks and then writes in two steps
 // lets several through.
 func testConcurrency(t *testing.T, nb NewBackend) {
-	t.Run("AuthCodeRedeem", func(t *testing.T) {
-		// Each racer brings its own tokens: the winner's are the ones every
-		// loser must be told to revoke.
+	t.Run("AuthRequestRedeem", func(t *testing.T) {
+		// Each racer brings its own tokens: the winner's are stored, and
+		// are the ones every loser must be told to revoke; no loser's may
+		// be stored.
 		e := setup(t, nb)
-		code := createAuthCode(e, "h1")
-		got := make([]*store.AuthCode, racers)
+		createUser(e, "u1")
+		r := createAuthRequest(e, "r1")
+		tokens := make([]*store.AccessToken, racers)
+		families := make([]*store.RefreshFamily, racers)
+		for i := range racers {
+			tokens[i], families[i] = redemption(e, fmt.Sprintf("jti-%d", i), fmt.Sprintf("f-%d", i))
+		}
+		got := make([]*store.AuthRequest, racers)
 		errs := race(func(i int) (err error) {
-			got[i], err = e.s.AuthCodes().Redeem(e.ctx, "h1", fmt.Sprintf("jti-%d", i), fmt.Sprintf("f-%d", i))
+			got[i], err = e.s.AuthRequests().Redeem(e.ctx, "r1", r.CodeHash, tokens[i].Clone(), families[i].Clone())
 			return err
 		})
-		w := oneWinner(t, "AuthCodes.Redeem of one code by racing callers", errs, store.ErrConflict)
-		want := redeemed(e, code, fmt.Sprintf("jti-%d", w), fmt.Sprintf("f-%d", w))
-		checkRecord(t, "AuthCodes.Redeem by the winner", got[w], want)
-		for i, c := range got {
-			if i != w {
-				checkRecord(t, fmt.Sprintf("AuthCodes.Redeem by racer %d, a loser", i), c, want)
+		w := oneWinner(t, "AuthRequests.Redeem of one code by racing callers", errs, store.ErrConflict)
+		want := redeemed(e, r, tokens[w], families[w])
+		checkRecord(t, "AuthRequests.Redeem by the winner", got[w], want)
+		for i := range racers {
+			if i == w {
+				checkRecord(t, "AccessTokens.Get of the winner's token", read(e.s.AccessTokens().Get(e.ctx, tokens[i].ID)).must(t, "AccessTokens.Get of the winner's token"), tokens[i])
+				checkRecord(t, "RefreshFamilies.Get of the winner's family", read(e.s.RefreshFamilies().Get(e.ctx, families[i].ID)).must(t, "RefreshFamilies.Get of the winner's family"), families[i])
+				continue
 			}
+			checkRecord(t, fmt.Sprintf("AuthRequests.Redeem by racer %d, a loser", i), got[i], want)
+			checkNotStored(t, e, fmt.Sprintf("racer %d, a loser of racing AuthRequests.Redeem calls", i), tokens[i], families[i])
 		}
-		checkReplay(t, e, "AuthCodes.Redeem after the race", "h1", want)
+		checkReplay(t, e, "AuthRequests.Redeem after the race", want)
 	})
 
 	t.Run("ChallengeConsume", func(t *testing.T) {
@@ -206,18 +217,24 @@ func testConcurrency(t *testing.T, nb NewBackend) {
 		createUser(e, "u1")
 		f := createRefreshFamily(e, "f1")
 		createAccessToken(e, "a1", "f1")
+		to := func(i int) string { return fmt.Sprintf("hash-f1-racer-%d", i) }
 		got := make([]*store.RefreshFamily, racers)
 		errs := race(func(i int) (err error) {
-			got[i], err = e.s.RefreshFamilies().Rotate(e.ctx, "f1", f.TokenHash, fmt.Sprintf("hash-f1-racer-%d", i))
+			got[i], err = e.s.RefreshFamilies().Rotate(e.ctx, "f1", f.TokenHash, to(i), rotationToken(e, "f1", to(i)))
 			return err
 		})
 		w := oneWinner(t, "RefreshFamilies.Rotate from one hash by racing callers", errs, store.ErrConflict)
-		if got[w].Generation != 1 || got[w].TokenHash != fmt.Sprintf("hash-f1-racer-%d", w) {
-			t.Errorf("RefreshFamilies.Rotate by the winner: got Generation %d and TokenHash %q, want 1 and %q", got[w].Generation, got[w].TokenHash, fmt.Sprintf("hash-f1-racer-%d", w))
+		if got[w].Generation != 1 || got[w].TokenHash != to(w) {
+			t.Errorf("RefreshFamilies.Rotate by the winner: got Generation %d and TokenHash %q, want 1 and %q", got[w].Generation, got[w].TokenHash, to(w))
 		}
 		// The losers presented a hash that was no longer current: to the
-		// store that is reuse, so the family ends revoked.
-		checkRevoked(t, e, "after racing Rotates", "f1", "a1")
+		// store that is reuse, so the family ends revoked, the winner's
+		// token with it, and no loser's token is stored.
+		tokens := []string{"a1"}
+		for i := range racers {
+			tokens = append(tokens, rotationToken(e, "f1", to(i)).ID)
+		}
+		checkRevoked(t, e, "after racing Rotates", "f1", tokens...)
 	})
 
 	// Racer 0 revokes a family while the others mint access tokens in it
@@ -229,7 +246,7 @@ func testConcurrency(t *testing.T, nb NewBackend) {
 	}{
 		{"Revoke", func(e *env) error { return e.s.RefreshFamilies().Revoke(e.ctx, "f1") }},
 		{"Reuse", func(e *env) error {
-			_, err := e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-prev", "hash-f1-x") // a rotated-out hash: the fixture keeps it
+			_, err := e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-prev", "hash-f1-x", rotationToken(e, "f1", "hash-f1-x")) // a rotated-out hash: the fixture keeps it
 			if errors.Is(err, store.ErrConflict) {
 				return nil
 			}

@@ -31,7 +31,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"Challenges", testChallenges},
 		{"Actions", testActions},
 		{"AuthRequests", testAuthRequests},
-		{"AuthCodes", testAuthCodes},
+		{"AuthRequests/Redeem", testAuthRequestRedeem},
 		{"AccessTokens", testAccessTokens},
 		{"RefreshFamilies", testRefreshFamilies},
 		{"Clients", testClients},

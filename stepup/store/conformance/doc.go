@@ -8,12 +8,14 @@
 // return them in another zone); Versions start at 1 and every Update is a
 // compare-and-set; missing, expired and consumed records are ErrNotFound and
 // lost writes are ErrConflict; secondary keys are unique; the atomic
-// primitives (Consume, AdvanceCounter, Attempt, Rotate, Publish, Append) hold
-// when 32 goroutines race; a record of a user needs the user to exist and
-// goes when the user is deleted, and an access token needs its refresh
-// family to be live; reads honour ExpiresAt and Sweep removes expired
-// records for good, however far off the others expire; listings sort keys
-// bytewise; and everything survives closing and reopening the store.
+// primitives (Consume, Redeem, AdvanceCounter, Attempt, Rotate, Publish,
+// Append) hold when 32 goroutines race, and Redeem and Rotate store the
+// tokens they are given in the same step, or nothing; a record of a user
+// needs the user to exist and goes when the user is deleted, and an access
+// token needs its refresh family to be live; reads honour ExpiresAt and
+// Sweep removes expired records for good, however far off the others
+// expire; listings sort keys bytewise; and everything survives closing and
+// reopening the store.
 //
 // Every subtest gets a fresh backend and its own Clock, which stands still
 // until the test moves it, so no test sleeps. Record times carry microseconds:

@@ -113,33 +113,23 @@ var expiringAggregates = []expiring{
 		},
 		reads: []expiringRead{
 			{"Get", func(e *env, id string) error { _, err := e.s.AuthRequests().Get(e.ctx, id); return err }},
+			// The first Redeem finds a request by redeeming its code, every
+			// later one by the ErrConflict and tombstone it returns.
+			{"Redeem", func(e *env, id string) error {
+				r, err := e.s.AuthRequests().Redeem(e.ctx, id, newAuthRequest(e, id).CodeHash, newAccessToken(e, "jti-"+id, ""), nil)
+				switch {
+				case errors.Is(err, store.ErrConflict) && r != nil:
+					return nil
+				case errors.Is(err, store.ErrNotFound) && r != nil:
+					return fmt.Errorf("got a request with %v", err)
+				}
+				return err
+			}},
 		},
 		update: func(e *env, id string) error {
 			r := newAuthRequest(e, id)
 			r.Version = 1
 			return e.s.AuthRequests().Update(e.ctx, r)
-		},
-	},
-	{
-		name: "AuthCodes",
-		create: func(e *env, id string, exp time.Time) error {
-			c := newAuthCode(e, id)
-			c.ExpiresAt = exp
-			return e.s.AuthCodes().Create(e.ctx, c)
-		},
-		reads: []expiringRead{
-			// The first Redeem finds a code by redeeming it, every later one
-			// by the ErrConflict and tombstone it returns.
-			{"Redeem", func(e *env, id string) error {
-				c, err := e.s.AuthCodes().Redeem(e.ctx, id, "jti-"+id, "f-"+id)
-				switch {
-				case errors.Is(err, store.ErrConflict) && c != nil:
-					return nil
-				case errors.Is(err, store.ErrNotFound) && c != nil:
-					return fmt.Errorf("got a record with %v", err)
-				}
-				return err
-			}},
 		},
 	},
 	{
@@ -165,7 +155,7 @@ var expiringAggregates = []expiring{
 			// An expired family is gone, not reused: Rotate from its
 			// current hash is ErrNotFound, not ErrConflict.
 			{"Rotate", func(e *env, id string) error {
-				_, err := e.s.RefreshFamilies().Rotate(e.ctx, id, newRefreshFamily(e, id).TokenHash, "next-"+id)
+				_, err := e.s.RefreshFamilies().Rotate(e.ctx, id, newRefreshFamily(e, id).TokenHash, "next-"+id, rotationToken(e, id, "next-"+id))
 				return err
 			}},
 		},
@@ -277,19 +267,23 @@ func testExpiry(t *testing.T, nb NewBackend) {
 		checkRecord(t, "Actions.GetByIdempotencyKey of a key reused after expiry", read(e.s.Actions().GetByIdempotencyKey(e.ctx, "u1", "payment", "idem-1")).must(t, "Actions.GetByIdempotencyKey"), fresh)
 	})
 
-	t.Run("AuthCodes/TombstoneExpires", func(t *testing.T) {
-		// A redeemed code stays until its ExpiresAt, and no longer: then
-		// it is gone for good, and a replay is an unknown code.
+	t.Run("AuthRequests/TombstoneExpires", func(t *testing.T) {
+		// A redeemed request stays until its ExpiresAt, and no longer:
+		// then it is gone for good, and a replay is an unknown code.
 		e := setup(t, nb)
-		code := newAuthCode(e, "h1")
-		code.ExpiresAt = e.now().Add(time.Hour).In(zone)
-		must(t, "AuthCodes.Create expiring in an hour", e.s.AuthCodes().Create(e.ctx, code.Clone()))
-		tombstone := redeemed(e, code, "jti1", "f1")
-		redeem(t, e, "AuthCodes.Redeem", "h1", "jti1", "f1", tombstone)
+		createUser(e, "u1")
+		r := newAuthRequest(e, "r1")
+		r.ExpiresAt = e.now().Add(time.Hour).In(zone)
+		must(t, "AuthRequests.Create expiring in an hour", e.s.AuthRequests().Create(e.ctx, r))
+		// The token outlives the tombstone, so that Sweep has only the
+		// tombstone to remove.
+		token := newAccessToken(e, "jti1", "")
+		token.ExpiresAt = at(e.now(), 2*time.Hour)
+		tombstone := redeem(t, e, "AuthRequests.Redeem", r, token, nil)
 		e.clock.Advance(time.Hour - time.Nanosecond)
-		checkReplay(t, e, "AuthCodes.Redeem of a tombstone 1ns before ExpiresAt", "h1", tombstone)
+		checkReplay(t, e, "AuthRequests.Redeem of a tombstone 1ns before ExpiresAt", tombstone)
 		e.clock.Advance(time.Nanosecond)
-		checkNoCode(t, e, "AuthCodes.Redeem of a tombstone at ExpiresAt", "h1")
+		checkNoCode(t, e, "AuthRequests.Redeem of a tombstone at ExpiresAt", "r1", r.CodeHash)
 		n, err := e.s.Sweep(e.ctx)
 		must(t, "Sweep", err)
 		if n != 1 {
@@ -297,9 +291,9 @@ func testExpiry(t *testing.T, nb NewBackend) {
 		}
 		// Move the clock back: a tombstone Sweep merely hid would reappear.
 		e.clock.Advance(-time.Minute)
-		checkNoCode(t, e, "AuthCodes.Redeem of a swept tombstone, with the clock moved back", "h1")
+		checkNoCode(t, e, "AuthRequests.Redeem of a swept tombstone, with the clock moved back", "r1", r.CodeHash)
 		e.reopen()
-		checkNoCode(t, e, "AuthCodes.Redeem of a swept tombstone after reopening, with the clock moved back", "h1")
+		checkNoCode(t, e, "AuthRequests.Redeem of a swept tombstone after reopening, with the clock moved back", "r1", r.CodeHash)
 	})
 
 	t.Run("Sweep", func(t *testing.T) {

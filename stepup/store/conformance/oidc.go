@@ -8,8 +8,9 @@ import (
 	"github.com/stepup-auth/stepup/stepup/store"
 )
 
-// newAuthRequest returns an authorization request of user u1 with every
-// field set but Version, expiring in ten minutes.
+// newAuthRequest returns an authorization request of user u1, Done and
+// with a code, with every field set but Version and those only Redeem
+// sets, expiring in ten minutes.
 func newAuthRequest(e *env, id string) *store.AuthRequest {
 	now := e.now()
 	maxAge := 15 * time.Minute
@@ -38,6 +39,8 @@ func newAuthRequest(e *env, id string) *store.AuthRequest {
 		AuthTime:            at(now, -time.Minute),
 		ACR:                 "urn:stepup:loa:high",
 		AMR:                 []string{"pwd", "hwk"},
+		CodeHash:            "code-hash-" + id,
+		CodeIssuedAt:        at(now, -30*time.Second),
 		CreatedAt:           at(now, -2*time.Minute),
 		ExpiresAt:           at(now, 10*time.Minute),
 	}
@@ -56,7 +59,7 @@ func testAuthRequests(t *testing.T, nb NewBackend) {
 		e := setup(t, nb)
 		createUser(e, "u1")
 		r := newAuthRequest(e, "r1")
-		checkFixture(t, r, "Version")
+		checkFixture(t, r, append([]string{"Version"}, setByRedeem...)...)
 		want := r.Clone()
 		want.Version = 1
 		must(t, "AuthRequests.Create", e.s.AuthRequests().Create(e.ctx, r))
@@ -117,10 +120,12 @@ func testAuthRequests(t *testing.T, nb NewBackend) {
 		createUser(e, "u1")
 		r := newAuthRequest(e, "r1")
 		r.UserID, r.SessionID, r.Done, r.AuthTime, r.ACR, r.AMR, r.MaxAge = "", "", false, time.Time{}, "", nil, nil
+		r.CodeHash, r.CodeIssuedAt = "", time.Time{}
 		must(t, "AuthRequests.Create of a pending request", e.s.AuthRequests().Create(e.ctx, r))
 		r = read(e.s.AuthRequests().Get(e.ctx, "r1")).must(t, "AuthRequests.Get")
 		done := newAuthRequest(e, "r1")
 		r.UserID, r.SessionID, r.Done, r.AuthTime, r.ACR, r.AMR = done.UserID, done.SessionID, true, done.AuthTime, done.ACR, done.AMR
+		r.CodeHash, r.CodeIssuedAt = done.CodeHash, done.CodeIssuedAt
 		must(t, "AuthRequests.Update from Version 1", e.s.AuthRequests().Update(e.ctx, r))
 		if r.Version != 2 {
 			t.Fatalf("AuthRequests.Update from Version 1: the argument's Version is %d afterwards, want 2", r.Version)
@@ -167,140 +172,6 @@ func testAuthRequests(t *testing.T, nb NewBackend) {
 		checkRecord(t, "AuthRequests.Get after the caller changed the record it created", got, want)
 		*got.MaxAge, got.AMR[0], got.UILocales[0] = time.Second, "changed by the caller", "changed by the caller"
 		checkRecord(t, "AuthRequests.Get after the caller changed a record it read", read(e.s.AuthRequests().Get(e.ctx, "r1")).must(t, "AuthRequests.Get"), want)
-	})
-}
-
-// newAuthCode returns an unredeemed authorization code with every other
-// field set, expiring in a minute.
-func newAuthCode(e *env, hash string) *store.AuthCode {
-	now := e.now()
-	return &store.AuthCode{Hash: hash, AuthRequestID: "r-" + hash, CreatedAt: at(now, 0), ExpiresAt: at(now, time.Minute)}
-}
-
-// createAuthCode stores newAuthCode(e, hash) and returns it.
-func createAuthCode(e *env, hash string) *store.AuthCode {
-	e.t.Helper()
-	c := newAuthCode(e, hash)
-	must(e.t, fmt.Sprintf("AuthCodes.Create(%q)", hash), e.s.AuthCodes().Create(e.ctx, c.Clone()))
-	return c
-}
-
-// redeemed returns c as a Redeem now by the given tokens leaves it.
-func redeemed(e *env, c *store.AuthCode, accessTokenID, refreshFamilyID string) *store.AuthCode {
-	r := c.Clone()
-	r.Redeemed, r.RedeemedAt = true, e.now()
-	r.AccessTokenID, r.RefreshFamilyID = accessTokenID, refreshFamilyID
-	return r
-}
-
-// redeem redeems code hash for the given tokens, checks that it succeeds
-// with want, and returns the record it returned.
-func redeem(t *testing.T, e *env, what, hash, accessTokenID, refreshFamilyID string, want *store.AuthCode) *store.AuthCode {
-	t.Helper()
-	got := read(e.s.AuthCodes().Redeem(e.ctx, hash, accessTokenID, refreshFamilyID)).must(t, what)
-	checkRecord(t, what, got, want)
-	return got
-}
-
-// checkReplay redeems code hash again, for other tokens, and checks that the
-// store refuses with ErrConflict and the tombstone want, so that the caller
-// can revoke what the first redemption issued.
-func checkReplay(t *testing.T, e *env, what, hash string, want *store.AuthCode) *store.AuthCode {
-	t.Helper()
-	got, err := e.s.AuthCodes().Redeem(e.ctx, hash, "jti-replay", "f-replay")
-	wantErr(t, what, err, store.ErrConflict)
-	checkRecord(t, what+" (the tombstone it returns)", got, want)
-	return got
-}
-
-// checkNoCode redeems code hash and checks that the store gives ErrNotFound
-// and no record.
-func checkNoCode(t *testing.T, e *env, what, hash string) {
-	t.Helper()
-	got, err := e.s.AuthCodes().Redeem(e.ctx, hash, "jti-x", "f-x")
-	wantErr(t, what, err, store.ErrNotFound)
-	if got != nil {
-		t.Errorf("%s: got a record with ErrNotFound, want nil", what)
-	}
-}
-
-func testAuthCodes(t *testing.T, nb NewBackend) {
-	t.Run("CreateRedeem", func(t *testing.T) {
-		e := setup(t, nb)
-		c := newAuthCode(e, "h1")
-		checkFixture(t, c, "Redeemed", "RedeemedAt", "AccessTokenID", "RefreshFamilyID")
-		fresh := c.Clone()
-		must(t, "AuthCodes.Create", e.s.AuthCodes().Create(e.ctx, c))
-		other := createAuthCode(e, "h2")
-		// The store stamps RedeemedAt with its own clock.
-		e.clock.Advance(time.Second)
-		want := redeemed(e, fresh, "jti1", "f1")
-		checkFixture(t, want)
-		redeem(t, e, "AuthCodes.Redeem", "h1", "jti1", "f1", want)
-		// A replay changes nothing, however often it comes: the tombstone
-		// names the first redemption's tokens.
-		e.clock.Advance(time.Second)
-		for _, n := range []string{"a second", "a third"} {
-			checkReplay(t, e, "AuthCodes.Redeem "+n+" time", "h1", want)
-		}
-		redeem(t, e, "AuthCodes.Redeem of another code", "h2", "jti2", "f2", redeemed(e, other, "jti2", "f2"))
-	})
-
-	t.Run("CreateRedeemed", func(t *testing.T) {
-		// Create stores a code as given; a redeemed one is a tombstone.
-		e := setup(t, nb)
-		c := newAuthCode(e, "h1")
-		c.Redeemed, c.RedeemedAt, c.AccessTokenID, c.RefreshFamilyID = true, at(e.now(), -time.Second), "jti1", "f1"
-		checkFixture(t, c)
-		want := c.Clone()
-		must(t, "AuthCodes.Create of a redeemed code", e.s.AuthCodes().Create(e.ctx, c))
-		checkReplay(t, e, "AuthCodes.Redeem of a code created redeemed", "h1", want)
-	})
-
-	t.Run("RedeemWithoutRefreshToken", func(t *testing.T) {
-		e := setup(t, nb)
-		c := createAuthCode(e, "h1")
-		want := redeemed(e, c, "jti1", "")
-		redeem(t, e, "AuthCodes.Redeem without a refresh family", "h1", "jti1", "", want)
-		checkReplay(t, e, "AuthCodes.Redeem a second time", "h1", want)
-	})
-
-	t.Run("CreateExistingHash", func(t *testing.T) {
-		e := setup(t, nb)
-		live := createAuthCode(e, "h1")
-		tombstone := redeemed(e, createAuthCode(e, "h2"), "jti2", "f2")
-		redeem(t, e, "AuthCodes.Redeem", "h2", "jti2", "f2", tombstone)
-		for _, hash := range []string{"h1", "h2"} {
-			dup := newAuthCode(e, hash)
-			dup.AuthRequestID = "another request"
-			wantErr(t, fmt.Sprintf("AuthCodes.Create of a taken hash (%q)", hash), e.s.AuthCodes().Create(e.ctx, dup), store.ErrConflict)
-		}
-		redeem(t, e, "AuthCodes.Redeem after a conflicting Create", "h1", "jti1", "f1", redeemed(e, live, "jti1", "f1"))
-		checkReplay(t, e, "AuthCodes.Redeem of a tombstone after a conflicting Create", "h2", tombstone)
-	})
-
-	t.Run("MissingAndExpired", func(t *testing.T) {
-		e := setup(t, nb)
-		checkNoCode(t, e, "AuthCodes.Redeem of a missing code", "nope")
-		createAuthCode(e, "unused")
-		createAuthCode(e, "used")
-		read(e.s.AuthCodes().Redeem(e.ctx, "used", "jti1", "f1")).must(t, "AuthCodes.Redeem")
-		e.clock.Advance(time.Minute + time.Second)
-		checkNoCode(t, e, "AuthCodes.Redeem of an expired code", "unused")
-		checkNoCode(t, e, "AuthCodes.Redeem of an expired tombstone", "used")
-	})
-
-	t.Run("ReturnsCopies", func(t *testing.T) {
-		e := setup(t, nb)
-		c := newAuthCode(e, "h1")
-		must(t, "AuthCodes.Create", e.s.AuthCodes().Create(e.ctx, c))
-		want := redeemed(e, c, "jti1", "f1")
-		c.AuthRequestID = "changed by the caller"
-		got := redeem(t, e, "AuthCodes.Redeem after the caller changed the record it created", "h1", "jti1", "f1", want)
-		got.AccessTokenID, got.Redeemed = "changed by the caller", false
-		got = checkReplay(t, e, "AuthCodes.Redeem after the caller changed the record Redeem returned", "h1", want)
-		got.RefreshFamilyID = "changed by the caller"
-		checkReplay(t, e, "AuthCodes.Redeem after the caller changed the record a replay returned", "h1", want)
 	})
 }
 
@@ -366,7 +237,7 @@ func testAccessTokens(t *testing.T, nb NewBackend) {
 		e := setup(t, nb)
 		createUserWithFamilies(e, "f1")
 		first := createAccessToken(e, "jti1", "f1")
-		read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "hash-f1-1")).must(t, "RefreshFamilies.Rotate")
+		read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "hash-f1-1", rotationToken(e, "f1", "hash-f1-1"))).must(t, "RefreshFamilies.Rotate")
 		second := createAccessToken(e, "jti2", "f1")
 		checkRecord(t, "AccessTokens.Get of a token created in a live family", read(e.s.AccessTokens().Get(e.ctx, "jti1")).must(t, "AccessTokens.Get"), first)
 		checkRecord(t, "AccessTokens.Get of a token created in a family after a Rotate", read(e.s.AccessTokens().Get(e.ctx, "jti2")).must(t, "AccessTokens.Get"), second)
@@ -394,8 +265,8 @@ func testAccessTokens(t *testing.T, nb NewBackend) {
 	}{
 		{"RevokedFamily", func(e *env) error { return e.s.RefreshFamilies().Revoke(e.ctx, "f1") }},
 		{"FamilyRevokedForReuse", func(e *env) error {
-			read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "hash-f1-1")).must(e.t, "RefreshFamilies.Rotate")
-			_, err := e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "hash-f1-x")
+			read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "hash-f1-1", rotationToken(e, "f1", "hash-f1-1"))).must(e.t, "RefreshFamilies.Rotate")
+			_, err := e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "hash-f1-x", rotationToken(e, "f1", "hash-f1-x"))
 			wantErr(e.t, "RefreshFamilies.Rotate from a rotated-out hash (reuse)", err, store.ErrConflict)
 			return nil
 		}},
@@ -506,6 +377,13 @@ func createRefreshFamily(e *env, id string) *store.RefreshFamily {
 	return f
 }
 
+// rotationToken returns the access token issued with refresh token hash
+// `to` of family familyID, with the id "jti-" + to, so that every Rotate
+// brings a token of its own.
+func rotationToken(e *env, familyID, to string) *store.AccessToken {
+	return newAccessToken(e, "jti-"+to, familyID)
+}
+
 // checkRevoked checks that family id is revoked and that it has no access
 // tokens left.
 func checkRevoked(t *testing.T, e *env, what, id string, tokens ...string) {
@@ -563,11 +441,14 @@ func testRefreshFamilies(t *testing.T, nb NewBackend) {
 		for gen := uint64(1); gen <= 3; gen++ {
 			from, to := want.TokenHash, fmt.Sprintf("hash-f1-%d", gen)
 			what := fmt.Sprintf("RefreshFamilies.Rotate(%q -> %q)", from, to)
-			got := read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", from, to)).must(t, what)
+			token := rotationToken(e, "f1", to)
+			wantToken := token.Clone()
+			got := read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", from, to, token)).must(t, what)
 			want.PreviousHashes = append(want.PreviousHashes, from)
 			want.TokenHash, want.Generation = to, gen
 			checkRecord(t, what, got, want)
 			checkRecord(t, "RefreshFamilies.Get after "+what, read(e.s.RefreshFamilies().Get(e.ctx, "f1")).must(t, "RefreshFamilies.Get"), want)
+			checkRecord(t, "AccessTokens.Get of the token issued by "+what, read(e.s.AccessTokens().Get(e.ctx, token.ID)).must(t, "AccessTokens.Get after "+what), wantToken)
 		}
 	})
 
@@ -579,22 +460,42 @@ func testRefreshFamilies(t *testing.T, nb NewBackend) {
 		createAccessToken(e, "a1", "f1")
 		createAccessToken(e, "a2", "f1")
 		other := createAccessToken(e, "b1", "f2")
-		read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "hash-f1-1")).must(t, "RefreshFamilies.Rotate")
+		read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "hash-f1-1", rotationToken(e, "f1", "hash-f1-1"))).must(t, "RefreshFamilies.Rotate")
 		createAccessToken(e, "a3", "f1")
-		_, err := e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "hash-f1-x")
+		reused := rotationToken(e, "f1", "hash-f1-x")
+		_, err := e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "hash-f1-x", reused)
 		wantErr(t, "RefreshFamilies.Rotate from a rotated-out hash (reuse)", err, store.ErrConflict)
-		checkRevoked(t, e, "after refresh token reuse", "f1", "a1", "a2", "a3")
+		checkRevoked(t, e, "after refresh token reuse", "f1", "a1", "a2", "a3", "jti-hash-f1-1")
+		checkNotStored(t, e, "a RefreshFamilies.Rotate from a rotated-out hash (reuse)", reused, nil)
 		f := read(e.s.RefreshFamilies().Get(e.ctx, "f1")).must(t, "RefreshFamilies.Get")
 		if f.TokenHash != "hash-f1-1" {
 			t.Errorf("RefreshFamilies.Get after reuse: TokenHash = %q, want %q (reuse must not rotate)", f.TokenHash, "hash-f1-1")
 		}
-		_, err = e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-1", "hash-f1-2")
+		late := rotationToken(e, "f1", "hash-f1-2")
+		_, err = e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-1", "hash-f1-2", late)
 		wantErr(t, "RefreshFamilies.Rotate of a family revoked for reuse, from its current hash", err, store.ErrConflict)
+		checkNotStored(t, e, "a RefreshFamilies.Rotate of a family revoked for reuse", late, nil)
 		checkRecord(t, "AccessTokens.Get of another family's token", read(e.s.AccessTokens().Get(e.ctx, "b1")).must(t, "AccessTokens.Get"), other)
 		g := read(e.s.RefreshFamilies().Get(e.ctx, "f2")).must(t, "RefreshFamilies.Get of another family")
 		if g.Revoked {
 			t.Errorf("RefreshFamilies.Get of another family: Revoked after a reuse in family f1")
 		}
+	})
+
+	t.Run("RotateReuseWithATakenTokenID", func(t *testing.T) {
+		// A reuse stores no token, so whether the id of the one it brings
+		// is taken does not matter: the family is revoked all the same.
+		e := setup(t, nb)
+		createUser(e, "u1")
+		createRefreshFamily(e, "f1")
+		read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "hash-f1-1", rotationToken(e, "f1", "hash-f1-1"))).must(t, "RefreshFamilies.Rotate")
+		taken := createAccessToken(e, "b1", "")
+		reused := rotationToken(e, "f1", "hash-f1-x")
+		reused.ID = "b1"
+		_, err := e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "hash-f1-x", reused)
+		wantErr(t, "RefreshFamilies.Rotate from a rotated-out hash (reuse) with a token whose id is taken", err, store.ErrConflict)
+		checkRevoked(t, e, "after refresh token reuse with a token whose id is taken", "f1", "jti-hash-f1-1")
+		checkRecord(t, "AccessTokens.Get of the token whose id the reuse's token took", read(e.s.AccessTokens().Get(e.ctx, "b1")).must(t, "AccessTokens.Get"), taken)
 	})
 
 	t.Run("RotateFromAHashThatWasNeverTheFamilys", func(t *testing.T) {
@@ -603,9 +504,54 @@ func testRefreshFamilies(t *testing.T, nb NewBackend) {
 		createUser(e, "u1")
 		want := createRefreshFamily(e, "f1")
 		createAccessToken(e, "a1", "f1")
-		read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", "forged", "hash-f1-x")).wantErr(t, "RefreshFamilies.Rotate from a hash never the family's", store.ErrNotFound)
+		forged := rotationToken(e, "f1", "hash-f1-x")
+		read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", "forged", "hash-f1-x", forged)).wantErr(t, "RefreshFamilies.Rotate from a hash never the family's", store.ErrNotFound)
 		checkRecord(t, "RefreshFamilies.Get after a Rotate from a foreign hash", read(e.s.RefreshFamilies().Get(e.ctx, "f1")).must(t, "RefreshFamilies.Get"), want)
 		read(e.s.AccessTokens().Get(e.ctx, "a1")).must(t, "AccessTokens.Get after a Rotate from a foreign hash")
+		checkNotStored(t, e, "a RefreshFamilies.Rotate from a hash never the family's", forged, nil)
+	})
+
+	t.Run("RotateTakenTokenID", func(t *testing.T) {
+		// The rotation and its token are one step: a token that cannot be
+		// stored leaves the refresh token unspent.
+		e := setup(t, nb)
+		createUser(e, "u1")
+		want := createRefreshFamily(e, "f1")
+		taken := createAccessToken(e, "a1", "")
+		token := rotationToken(e, "f1", "hash-f1-1")
+		token.ID = "a1"
+		read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", want.TokenHash, "hash-f1-1", token)).wantErr(t, "RefreshFamilies.Rotate with a token whose id is taken", store.ErrConflict)
+		checkRecord(t, "RefreshFamilies.Get after a Rotate with a token whose id is taken", read(e.s.RefreshFamilies().Get(e.ctx, "f1")).must(t, "RefreshFamilies.Get"), want)
+		checkRecord(t, "AccessTokens.Get of the token whose id the Rotate's token took", read(e.s.AccessTokens().Get(e.ctx, "a1")).must(t, "AccessTokens.Get"), taken)
+		// The hash is still the current one, not a rotated-out one.
+		got := read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", want.TokenHash, "hash-f1-1", rotationToken(e, "f1", "hash-f1-1"))).must(t, "RefreshFamilies.Rotate from the same hash, with a fresh token, after one whose id was taken")
+		if got.Generation != 1 || got.TokenHash != "hash-f1-1" {
+			t.Errorf("RefreshFamilies.Rotate after one with a taken token id: got Generation %d and TokenHash %q, want 1 and %q", got.Generation, got.TokenHash, "hash-f1-1")
+		}
+	})
+
+	t.Run("RotateTokenOfAnotherFamily", func(t *testing.T) {
+		// The token of a rotation is minted from the family: one of
+		// another family, or of none, would outlive the family's
+		// revocation. It is refused, and nothing changes.
+		e := setup(t, nb)
+		createUser(e, "u1")
+		want := createRefreshFamily(e, "f1")
+		other := createRefreshFamily(e, "f2")
+		for _, c := range []struct{ what, familyID string }{
+			{"of another family", "f2"},
+			{"of no family", ""},
+		} {
+			what := "RefreshFamilies.Rotate with a token " + c.what
+			token := rotationToken(e, c.familyID, "hash-f1-1")
+			if _, err := e.s.RefreshFamilies().Rotate(e.ctx, "f1", want.TokenHash, "hash-f1-1", token); err == nil {
+				t.Errorf("%s: got no error, want the token refused", what)
+			}
+			checkRecord(t, "RefreshFamilies.Get after "+what, read(e.s.RefreshFamilies().Get(e.ctx, "f1")).must(t, "RefreshFamilies.Get"), want)
+			checkRecord(t, "RefreshFamilies.Get of the other family after "+what, read(e.s.RefreshFamilies().Get(e.ctx, "f2")).must(t, "RefreshFamilies.Get"), other)
+			checkNotStored(t, e, "a "+what, token, nil)
+		}
+		read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", want.TokenHash, "hash-f1-1", rotationToken(e, "f1", "hash-f1-1"))).must(t, "RefreshFamilies.Rotate from the same hash with the family's own token, after refused ones")
 	})
 
 	t.Run("RotateForgetsOldHashes", func(t *testing.T) {
@@ -615,16 +561,16 @@ func testRefreshFamilies(t *testing.T, nb NewBackend) {
 		from := f.TokenHash
 		for gen := 1; gen <= store.MaxPreviousHashes+2; gen++ {
 			to := fmt.Sprintf("hash-f1-%d", gen)
-			got := read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", from, to)).must(t, "RefreshFamilies.Rotate")
+			got := read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", from, to, rotationToken(e, "f1", to))).must(t, "RefreshFamilies.Rotate")
 			if len(got.PreviousHashes) > store.MaxPreviousHashes {
 				t.Fatalf("after %d rotations %d previous hashes are kept, want at most %d", gen, len(got.PreviousHashes), store.MaxPreviousHashes)
 			}
 			from = to
 		}
 		// The first token is too old to be recognised: not a reuse.
-		read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "x")).wantErr(t, "RefreshFamilies.Rotate from a long-forgotten hash", store.ErrNotFound)
+		read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "x", rotationToken(e, "f1", "x"))).wantErr(t, "RefreshFamilies.Rotate from a long-forgotten hash", store.ErrNotFound)
 		// A recent one is.
-		read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", fmt.Sprintf("hash-f1-%d", store.MaxPreviousHashes), "y")).wantErr(t, "RefreshFamilies.Rotate from a recent previous hash", store.ErrConflict)
+		read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", fmt.Sprintf("hash-f1-%d", store.MaxPreviousHashes), "y", rotationToken(e, "f1", "y"))).wantErr(t, "RefreshFamilies.Rotate from a recent previous hash", store.ErrConflict)
 	})
 
 	t.Run("Revoke", func(t *testing.T) {
@@ -636,8 +582,10 @@ func testRefreshFamilies(t *testing.T, nb NewBackend) {
 		other := createAccessToken(e, "b1", "f2")
 		must(t, "RefreshFamilies.Revoke", e.s.RefreshFamilies().Revoke(e.ctx, "f1"))
 		checkRevoked(t, e, "after Revoke", "f1", "a1")
-		_, err := e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "hash-f1-1")
+		token := rotationToken(e, "f1", "hash-f1-1")
+		_, err := e.s.RefreshFamilies().Rotate(e.ctx, "f1", "hash-f1-0", "hash-f1-1", token)
 		wantErr(t, "RefreshFamilies.Rotate of a revoked family", err, store.ErrConflict)
+		checkNotStored(t, e, "a RefreshFamilies.Rotate of a revoked family", token, nil)
 		checkRecord(t, "AccessTokens.Get of another family's token", read(e.s.AccessTokens().Get(e.ctx, "b1")).must(t, "AccessTokens.Get"), other)
 	})
 
@@ -645,7 +593,9 @@ func testRefreshFamilies(t *testing.T, nb NewBackend) {
 		e := setup(t, nb)
 		createUser(e, "u1")
 		read(e.s.RefreshFamilies().Get(e.ctx, "nope")).wantErr(t, "RefreshFamilies.Get of a missing family", store.ErrNotFound)
-		read(e.s.RefreshFamilies().Rotate(e.ctx, "nope", "a", "b")).wantErr(t, "RefreshFamilies.Rotate of a missing family", store.ErrNotFound)
+		token := rotationToken(e, "nope", "b")
+		read(e.s.RefreshFamilies().Rotate(e.ctx, "nope", "a", "b", token)).wantErr(t, "RefreshFamilies.Rotate of a missing family", store.ErrNotFound)
+		checkNotStored(t, e, "a RefreshFamilies.Rotate of a missing family", token, nil)
 		wantErr(t, "RefreshFamilies.Revoke of a missing family", e.s.RefreshFamilies().Revoke(e.ctx, "nope"), store.ErrNotFound)
 	})
 
@@ -660,10 +610,14 @@ func testRefreshFamilies(t *testing.T, nb NewBackend) {
 		checkRecord(t, "RefreshFamilies.Get after the caller changed the record it created", got, want)
 		got.AMR[0], got.Audience[0] = "changed by the caller", "changed by the caller"
 		checkRecord(t, "RefreshFamilies.Get after the caller changed a record it read", read(e.s.RefreshFamilies().Get(e.ctx, "f1")).must(t, "RefreshFamilies.Get"), want)
-		rotated := read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", want.TokenHash, "hash-f1-1")).must(t, "RefreshFamilies.Rotate")
+		token := rotationToken(e, "f1", "hash-f1-1")
+		wantToken := token.Clone()
+		rotated := read(e.s.RefreshFamilies().Rotate(e.ctx, "f1", want.TokenHash, "hash-f1-1", token)).must(t, "RefreshFamilies.Rotate")
 		want.PreviousHashes = append(want.PreviousHashes, want.TokenHash)
 		want.TokenHash, want.Generation = "hash-f1-1", 1
 		rotated.Scopes[0] = "changed by the caller"
 		checkRecord(t, "RefreshFamilies.Get after the caller changed the record Rotate returned", read(e.s.RefreshFamilies().Get(e.ctx, "f1")).must(t, "RefreshFamilies.Get"), want)
+		token.Audience[0], token.AMR[0] = "changed by the caller", "changed by the caller"
+		checkRecord(t, "AccessTokens.Get after the caller changed the token it rotated with", read(e.s.AccessTokens().Get(e.ctx, token.ID)).must(t, "AccessTokens.Get"), wantToken)
 	})
 }

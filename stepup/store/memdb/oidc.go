@@ -3,6 +3,7 @@ package memdb
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -26,28 +27,32 @@ func (r authRequests) Get(_ context.Context, id string) (*store.AuthRequest, err
 	return r.get(indexID, id)
 }
 func (r authRequests) Update(_ context.Context, x *store.AuthRequest) error {
-	return r.update(x, r.s.userExistsIfSet(x.UserID), nil)
+	return r.update(x, r.s.userExistsIfSet(x.UserID), func(stored, next *store.AuthRequest) {
+		next.Redeemed, next.RedeemedAt = stored.Redeemed, stored.RedeemedAt
+		next.AccessTokenID, next.RefreshFamilyID = stored.AccessTokenID, stored.RefreshFamilyID
+	})
 }
 func (r authRequests) Delete(_ context.Context, id string) error { return r.delete(id) }
 
-type authCodes struct{ records[store.AuthCode] }
-
-// AuthCodes returns the authorization codes.
-func (s *Store) AuthCodes() store.AuthCodes {
-	return authCodes{records[store.AuthCode]{s, tableAuthCodes, (*store.AuthCode).Clone, nil}}
-}
-
-func (r authCodes) Create(_ context.Context, c *store.AuthCode) error { return r.create(c, nil) }
-
-func (r authCodes) Redeem(_ context.Context, hash, accessTokenID, refreshFamilyID string) (*store.AuthCode, error) {
+func (r authRequests) Redeem(_ context.Context, id, codeHash string, token *store.AccessToken, family *store.RefreshFamily) (*store.AuthRequest, error) {
 	var (
-		out      *store.AuthCode
+		out      *store.AuthRequest
 		replayed bool
 	)
+	if token == nil {
+		return nil, errors.New("memdb: a code is redeemed for an access token; none was given")
+	}
+	token = token.Clone()
+	if family != nil {
+		family = family.Clone()
+	}
 	err := r.s.update(func(txn *memdb.Txn, now time.Time) error {
-		cur, err := find[store.AuthCode](r.s, txn, now, tableAuthCodes, indexID, hash)
+		cur, err := find[store.AuthRequest](r.s, txn, now, tableAuthRequests, indexID, id)
 		if err != nil {
 			return err
+		}
+		if !cur.Done || cur.CodeHash == "" || !equalHash(cur.CodeHash, codeHash) {
+			return store.ErrNotFound
 		}
 		out = cur.Clone()
 		if cur.Redeemed {
@@ -58,8 +63,21 @@ func (r authCodes) Redeem(_ context.Context, hash, accessTokenID, refreshFamilyI
 			return nil
 		}
 		out.Redeemed, out.RedeemedAt = true, now
-		out.AccessTokenID, out.RefreshFamilyID = accessTokenID, refreshFamilyID
-		return txn.Insert(tableAuthCodes, out.Clone())
+		out.AccessTokenID, out.RefreshFamilyID = token.ID, ""
+		if family != nil {
+			out.RefreshFamilyID = family.ID
+			if err := r.s.userExists(family.UserID)(txn, now); err != nil {
+				return err
+			}
+			if err := r.s.insert(txn, now, tableRefreshFamilies, family); err != nil {
+				return err
+			}
+		}
+		if err := r.s.insertAccessToken(txn, now, token); err != nil {
+			return err
+		}
+		out.Version++
+		return txn.Insert(tableAuthRequests, out.Clone())
 	})
 	switch {
 	case err != nil:
@@ -78,19 +96,24 @@ func (s *Store) AccessTokens() store.AccessTokens {
 }
 
 func (r accessTokens) Create(_ context.Context, t *store.AccessToken) error {
-	return r.create(t, func(txn *memdb.Txn, now time.Time) error {
-		if t.RefreshFamilyID == "" {
-			return nil
-		}
-		f, err := find[store.RefreshFamily](r.s, txn, now, tableRefreshFamilies, indexID, t.RefreshFamilyID)
+	t = t.Clone()
+	return r.s.update(func(txn *memdb.Txn, now time.Time) error { return r.s.insertAccessToken(txn, now, t) })
+}
+
+// insertAccessToken stores a new access token, whose refresh family, if
+// it names one, must be live and not revoked: a token minted while a reuse
+// revoked its family must not outlive the revocation.
+func (s *Store) insertAccessToken(txn *memdb.Txn, now time.Time, t *store.AccessToken) error {
+	if t.RefreshFamilyID != "" {
+		f, err := find[store.RefreshFamily](s, txn, now, tableRefreshFamilies, indexID, t.RefreshFamilyID)
 		if err != nil {
 			return fmt.Errorf("memdb: refresh family of the access token: %w", err)
 		}
 		if f.Revoked {
 			return fmt.Errorf("memdb: refresh family of the access token is revoked: %w", store.ErrConflict)
 		}
-		return nil
-	})
+	}
+	return s.insert(txn, now, tableAccessTokens, t)
 }
 func (r accessTokens) Get(_ context.Context, id string) (*store.AccessToken, error) {
 	return r.get(indexID, id)
@@ -134,11 +157,18 @@ func (r refreshFamilies) Get(_ context.Context, id string) (*store.RefreshFamily
 	return r.get(indexID, id)
 }
 
-func (r refreshFamilies) Rotate(_ context.Context, id, from, to string) (*store.RefreshFamily, error) {
+func (r refreshFamilies) Rotate(_ context.Context, id, from, to string, token *store.AccessToken) (*store.RefreshFamily, error) {
 	var (
 		out    *store.RefreshFamily
 		reused bool
 	)
+	if token == nil {
+		return nil, errors.New("memdb: a refresh token rotates with an access token; none was given")
+	}
+	token = token.Clone()
+	if token.RefreshFamilyID != id {
+		return nil, fmt.Errorf("memdb: the access token of a rotation belongs to refresh family %q, not %q", token.RefreshFamilyID, id)
+	}
 	err := r.s.update(func(txn *memdb.Txn, now time.Time) error {
 		cur, err := find[store.RefreshFamily](r.s, txn, now, tableRefreshFamilies, indexID, id)
 		if err != nil {
@@ -168,7 +198,10 @@ func (r refreshFamilies) Rotate(_ context.Context, id, from, to string) (*store.
 		next.TokenHash = to
 		next.Generation++
 		out = next.Clone()
-		return txn.Insert(tableRefreshFamilies, next)
+		if err := txn.Insert(tableRefreshFamilies, next); err != nil {
+			return err
+		}
+		return r.s.insertAccessToken(txn, now, token)
 	})
 	switch {
 	case err != nil:

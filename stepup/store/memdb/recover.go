@@ -150,6 +150,9 @@ func (l *loader) replay(payload []byte) error {
 
 func (l *loader) apply(c change) error {
 	t, ok := l.tables[c.Table]
+	if !ok && retiredTables[c.Table] {
+		return nil
+	}
 	if !ok {
 		return fmt.Errorf("unknown table %q (written by a newer stepup?)", c.Table)
 	}

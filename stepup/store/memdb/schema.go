@@ -22,11 +22,17 @@ type table struct {
 func tables() []table {
 	return []table{
 		usersTable(), authenticatorsTable(), devicesTable(), sessionsTable(),
-		challengesTable(), actionsTable(), authRequestsTable(), authCodesTable(),
+		challengesTable(), actionsTable(), authRequestsTable(),
 		accessTokensTable(), refreshFamiliesTable(), clientsTable(), apiKeysTable(),
 		ruleSetsTable(), signingKeysTable(), auditTable(),
 	}
 }
+
+// retiredTables are tables an older stepup wrote and this one no longer
+// has. Their records were all short-lived (auth_codes: codes and their
+// tombstones, now kept with their authorization request), so a data folder
+// written before is loaded without them rather than refused.
+var retiredTables = map[string]bool{"auth_codes": true}
 
 // newTable builds a table whose records are of type T, with a unique id
 // index and the given secondary indexes.
