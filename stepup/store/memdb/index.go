@@ -4,20 +4,18 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/go-memdb"
 )
 
 // go-memdb's own field indexers find fields by reflection at every insert.
 // These take a typed function instead: faster, checked by the compiler,
-// and able to index []byte and time.Time, which go-memdb's cannot.
+// and able to index []byte, which go-memdb's cannot.
 
 // Index names shared by several tables.
 const (
-	indexID      = "id"
-	indexUser    = "user"
-	indexExpires = "expires"
+	indexID   = "id"
+	indexUser = "user"
 )
 
 // stringIndex indexes records by one or more string fields. A nil key
@@ -102,34 +100,6 @@ func (ix uintIndex[T]) FromArgs(args ...any) ([]byte, error) {
 	return binary.BigEndian.AppendUint64(nil, v), nil
 }
 
-// timeIndex indexes records by an instant, in time order; a zero time
-// leaves the record out. The expiry sweep walks it from the oldest.
-type timeIndex[T any] struct {
-	fields string
-	at     func(*T) time.Time
-}
-
-func (ix timeIndex[T]) FromObject(obj any) (bool, []byte, error) {
-	t := ix.at(obj.(*T))
-	if t.IsZero() {
-		return false, nil, nil
-	}
-	return true, timeKey(t), nil
-}
-
-func (ix timeIndex[T]) FromArgs(args ...any) ([]byte, error) {
-	if len(args) != 1 {
-		return nil, fmt.Errorf("memdb: index %s takes one argument", ix.fields)
-	}
-	t, ok := args[0].(time.Time)
-	if !ok {
-		return nil, fmt.Errorf("memdb: index %s: argument is %T, want time.Time", ix.fields, args[0])
-	}
-	return timeKey(t), nil
-}
-
-func (ix timeIndex[T]) timeOf(obj any) time.Time { return ix.at(obj.(*T)) }
-
 // argsOf returns the query arguments that find obj by this index, or nil
 // when obj is not in it.
 func (ix stringIndex[T]) argsOf(obj any) []any {
@@ -146,14 +116,6 @@ func (ix stringIndex[T]) argsOf(obj any) []any {
 
 func (ix uintIndex[T]) argsOf(obj any) []any { return []any{ix.key(obj.(*T))} }
 
-// timeKey orders instants bytewise: Unix seconds with the sign bit flipped,
-// then nanoseconds, big-endian. (Unix nanoseconds would overflow outside
-// 1678-2262, and a year-9999 expiry would sort before now.)
-func timeKey(t time.Time) []byte {
-	k := binary.BigEndian.AppendUint64(make([]byte, 0, 12), uint64(t.Unix())^(1<<63))
-	return binary.BigEndian.AppendUint32(k, uint32(t.Nanosecond()))
-}
-
 // describe names an indexer for the schema golden file.
 func describe(ix memdb.Indexer) string {
 	switch v := ix.(type) {
@@ -166,4 +128,3 @@ func describe(ix memdb.Indexer) string {
 
 func (ix stringIndex[T]) description() string { return "string(" + ix.fields + ")" }
 func (ix uintIndex[T]) description() string   { return "uint(" + ix.fields + ")" }
-func (ix timeIndex[T]) description() string   { return "time(" + ix.fields + ")" }

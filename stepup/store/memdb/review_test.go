@@ -1,35 +1,17 @@
 package memdb
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stepup-auth/stepup/stepup/store"
 )
 
 // Tests for failure modes found in review: each failed before its fix.
-
-func TestTimeKeyOrdersEveryYear(t *testing.T) {
-	times := []time.Time{
-		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
-		time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC),
-		time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-		time.Date(2026, 1, 1, 0, 0, 0, 1, time.UTC),
-		time.Date(2263, 1, 1, 0, 0, 0, 0, time.UTC), // past Unix nanoseconds
-		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
-	}
-	for i := 1; i < len(times); i++ {
-		if bytes.Compare(timeKey(times[i-1]), timeKey(times[i])) >= 0 {
-			t.Errorf("timeKey(%v) does not sort before timeKey(%v)", times[i-1], times[i])
-		}
-	}
-}
 
 // A batch is one write before one sync; a crash may persist its pages in
 // any order. Whatever survives of an unsynced batch, the store opens.

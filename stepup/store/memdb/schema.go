@@ -11,8 +11,8 @@ import (
 type table struct {
 	schema *memdb.TableSchema
 	decode func([]byte) (any, error)
-	// expiresAt returns a record's expiry, for tables with an expires
-	// index; nil for tables whose records never expire.
+	// expiresAt returns a record's expiry (zero: never), for tables whose
+	// records expire; nil for the others.
 	expiresAt func(obj any) time.Time
 	// unique lists the indexes whose keys the store keeps unique, id first.
 	unique []string
@@ -49,10 +49,17 @@ func newTable[T any](name string, id memdb.Indexer, secondary ...*memdb.IndexSch
 			t.unique = append(t.unique, ix.Name)
 		}
 		t.schema.Indexes[ix.Name] = ix
-		if ix.Name == indexExpires {
-			t.expiresAt = ix.Indexer.(interface{ timeOf(any) time.Time }).timeOf
-		}
 	}
+	return t
+}
+
+// expiring makes the records of t expire at the time at returns (zero:
+// never). An expired record is invisible at once and deleted by the next
+// sweep, which scans the table. An index of expiry times would spare the
+// sweep its scan, once a minute, at the price of one more tree to copy a
+// path of on every write of every such record: the hottest writes of all.
+func expiring[T any](t table, at func(*T) time.Time) table {
+	t.expiresAt = func(obj any) time.Time { return at(obj.(*T)) }
 	return t
 }
 

@@ -15,13 +15,11 @@ const (
 
 func accessTokensTable() table {
 	type T = store.AccessToken
-	return newTable[T](tableAccessTokens,
+	return expiring(newTable[T](tableAccessTokens,
 		stringIndex[T]{"ID", func(x *T) []string { return []string{x.ID} }},
 		&memdb.IndexSchema{Name: indexSubject, AllowMissing: true,
 			Indexer: stringIndex[T]{"Subject", func(x *T) []string { return nonEmpty(x.Subject) }}},
 		&memdb.IndexSchema{Name: indexFamily, AllowMissing: true,
 			Indexer: stringIndex[T]{"RefreshFamilyID", func(x *T) []string { return nonEmpty(x.RefreshFamilyID) }}},
-		&memdb.IndexSchema{Name: indexExpires, AllowMissing: true,
-			Indexer: timeIndex[T]{"ExpiresAt", func(x *T) time.Time { return x.ExpiresAt }}},
-	)
+	), func(x *T) time.Time { return x.ExpiresAt })
 }

@@ -14,7 +14,7 @@ const (
 
 func actionsTable() table {
 	type A = store.ActionRecord
-	return newTable[A](tableActions,
+	return expiring(newTable[A](tableActions,
 		stringIndex[A]{"ID", func(a *A) []string { return []string{a.ID} }},
 		&memdb.IndexSchema{Name: indexUser,
 			Indexer: stringIndex[A]{"UserID", func(a *A) []string { return []string{a.UserID} }}},
@@ -25,7 +25,5 @@ func actionsTable() table {
 				}
 				return []string{a.UserID, a.Action, a.IdempotencyKey}
 			}}},
-		&memdb.IndexSchema{Name: indexExpires, AllowMissing: true,
-			Indexer: timeIndex[A]{"ExpiresAt", func(a *A) time.Time { return a.ExpiresAt }}},
-	)
+	), func(a *A) time.Time { return a.ExpiresAt })
 }

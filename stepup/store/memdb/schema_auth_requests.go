@@ -11,11 +11,9 @@ const tableAuthRequests = "auth_requests"
 
 func authRequestsTable() table {
 	type R = store.AuthRequest
-	return newTable[R](tableAuthRequests,
+	return expiring(newTable[R](tableAuthRequests,
 		stringIndex[R]{"ID", func(x *R) []string { return []string{x.ID} }},
 		&memdb.IndexSchema{Name: indexUser, AllowMissing: true,
 			Indexer: stringIndex[R]{"UserID", func(x *R) []string { return nonEmpty(x.UserID) }}},
-		&memdb.IndexSchema{Name: indexExpires, AllowMissing: true,
-			Indexer: timeIndex[R]{"ExpiresAt", func(x *R) time.Time { return x.ExpiresAt }}},
-	)
+	), func(x *R) time.Time { return x.ExpiresAt })
 }

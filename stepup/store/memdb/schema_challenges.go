@@ -11,11 +11,9 @@ const tableChallenges = "challenges"
 
 func challengesTable() table {
 	type C = store.Challenge
-	return newTable[C](tableChallenges,
+	return expiring(newTable[C](tableChallenges,
 		stringIndex[C]{"ID", func(c *C) []string { return []string{c.ID} }},
 		&memdb.IndexSchema{Name: indexUser, AllowMissing: true,
 			Indexer: stringIndex[C]{"UserID", func(c *C) []string { return nonEmpty(c.UserID) }}},
-		&memdb.IndexSchema{Name: indexExpires, AllowMissing: true,
-			Indexer: timeIndex[C]{"ExpiresAt", func(c *C) time.Time { return c.ExpiresAt }}},
-	)
+	), func(c *C) time.Time { return c.ExpiresAt })
 }

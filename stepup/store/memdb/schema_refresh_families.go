@@ -11,11 +11,9 @@ const tableRefreshFamilies = "refresh_families"
 
 func refreshFamiliesTable() table {
 	type F = store.RefreshFamily
-	return newTable[F](tableRefreshFamilies,
+	return expiring(newTable[F](tableRefreshFamilies,
 		stringIndex[F]{"ID", func(x *F) []string { return []string{x.ID} }},
 		&memdb.IndexSchema{Name: indexUser,
 			Indexer: stringIndex[F]{"UserID", func(x *F) []string { return []string{x.UserID} }}},
-		&memdb.IndexSchema{Name: indexExpires, AllowMissing: true,
-			Indexer: timeIndex[F]{"ExpiresAt", func(x *F) time.Time { return x.ExpiresAt }}},
-	)
+	), func(x *F) time.Time { return x.ExpiresAt })
 }

@@ -11,11 +11,9 @@ const tableSessions = "sessions"
 
 func sessionsTable() table {
 	type S = store.Session
-	return newTable[S](tableSessions,
+	return expiring(newTable[S](tableSessions,
 		stringIndex[S]{"ID", func(s *S) []string { return []string{s.ID} }},
 		&memdb.IndexSchema{Name: indexUser,
 			Indexer: stringIndex[S]{"UserID", func(s *S) []string { return []string{s.UserID} }}},
-		&memdb.IndexSchema{Name: indexExpires, AllowMissing: true,
-			Indexer: timeIndex[S]{"ExpiresAt", func(s *S) time.Time { return s.ExpiresAt }}},
-	)
+	), func(s *S) time.Time { return s.ExpiresAt })
 }

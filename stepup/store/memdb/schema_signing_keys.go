@@ -16,7 +16,7 @@ const (
 
 func signingKeysTable() table {
 	type K = store.SigningKey
-	return newTable[K](tableSigningKeys,
+	return expiring(newTable[K](tableSigningKeys,
 		stringIndex[K]{"ID", func(x *K) []string { return []string{x.ID} }},
 		&memdb.IndexSchema{Name: indexKeyState, Unique: true, AllowMissing: true,
 			Indexer: stringIndex[K]{"Algorithm,State(next|active)", func(x *K) []string {
@@ -25,7 +25,5 @@ func signingKeysTable() table {
 				}
 				return []string{x.Algorithm, x.State}
 			}}},
-		&memdb.IndexSchema{Name: indexExpires, AllowMissing: true,
-			Indexer: timeIndex[K]{"ExpiresAt", func(x *K) time.Time { return x.ExpiresAt }}},
-	)
+	), func(x *K) time.Time { return x.ExpiresAt })
 }

@@ -313,8 +313,10 @@ func (s *Store) sweepLoop(every time.Duration) {
 // that a sweep never holds the writer lock for long.
 const sweepBatch = 1000
 
-// Sweep deletes every expired record, walking each table's expires index
-// from the oldest, and says how many it deleted.
+// Sweep deletes every expired record and says how many it deleted. It
+// scans each expiring table in a read snapshot, which takes no lock, and
+// deletes what it found expired in batches, each record only if it is
+// still there and still expired: a write may have renewed it meanwhile.
 func (s *Store) Sweep(context.Context) (int, error) {
 	total := 0
 	for _, name := range s.names {
@@ -322,36 +324,61 @@ func (s *Store) Sweep(context.Context) (int, error) {
 		if expiresAt == nil {
 			continue
 		}
-		for {
-			n := 0
-			err := s.update(func(txn *memdb.Txn, now time.Time) error {
-				it, err := txn.Get(name, indexExpires)
-				if err != nil {
-					return err
-				}
-				var expired []any
-				for obj := it.Next(); obj != nil && len(expired) < sweepBatch; obj = it.Next() {
-					if store.Live(expiresAt(obj), now) {
-						break
-					}
-					expired = append(expired, obj)
-				}
-				for _, obj := range expired {
-					if err := txn.Delete(name, obj); err != nil {
-						return err
-					}
-				}
-				n = len(expired)
-				return nil
-			})
+		snapshot := s.db.Txn(false)
+		it, err := snapshot.Get(name, indexID)
+		if err != nil {
+			return total, fmt.Errorf("memdb: sweep %s: %w", name, err)
+		}
+		now := s.now()
+		id := s.tables[name].schema.Indexes[indexID].Indexer.(argser)
+		var expired []any
+		for obj := it.Next(); ; obj = it.Next() {
+			if obj != nil && !store.Live(expiresAt(obj), now) {
+				expired = append(expired, obj)
+			}
+			if len(expired) < sweepBatch && obj != nil {
+				continue
+			}
+			n, err := s.sweepBatch(name, id, expiresAt, expired)
+			total += n
 			if err != nil {
 				return total, fmt.Errorf("memdb: sweep %s: %w", name, err)
 			}
-			total += n
-			if n < sweepBatch {
+			if obj == nil {
 				break
 			}
+			expired = expired[:0]
 		}
 	}
 	return total, nil
+}
+
+// sweepBatch deletes those of the given records of table name that are
+// still stored, as the same version, and expired.
+func (s *Store) sweepBatch(name string, id argser, expiresAt func(any) time.Time, expired []any) (int, error) {
+	if len(expired) == 0 {
+		return 0, nil
+	}
+	n := 0
+	err := s.update(func(txn *memdb.Txn, now time.Time) error {
+		n = 0
+		for _, obj := range expired {
+			cur, err := txn.First(name, indexID, id.argsOf(obj)...)
+			if err != nil {
+				return err
+			}
+			if cur == nil || store.Live(expiresAt(cur), now) {
+				continue
+			}
+			if err := txn.Delete(name, cur); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
