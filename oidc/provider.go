@@ -115,6 +115,8 @@ func New(opts Options) (*Provider, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+flowStartPath, p.flowStart)
 	mux.HandleFunc("GET "+signedOutPath, signedOut)
+	mux.HandleFunc("GET "+signOutPath, p.signOut)
+	mux.HandleFunc("POST "+signOutPath, p.signOut)
 	mux.Handle("/", op.RegisterServer(srv, endpoints))
 	// Discovery and the endpoints read the issuer from the request
 	// context. (Continue, called from the hosted pages, runs outside this

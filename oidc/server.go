@@ -2,7 +2,6 @@ package oidc
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -147,20 +146,4 @@ func (s *server) Keys(ctx context.Context, _ *op.Request[struct{}]) (*op.Respons
 	resp := op.NewResponse(set)
 	resp.Header.Set("Cache-Control", "public, max-age=3600")
 	return resp, nil
-}
-
-// EndSession lets zitadel/oidc validate the request (id_token_hint,
-// post_logout_redirect_uri registered for the client), then ends the
-// browser's SSO session: RP-initiated logout signs the user out of stepup.
-func (s *server) EndSession(ctx context.Context, r *op.Request[oidc.EndSessionRequest]) (*op.Redirect, error) {
-	redirect, err := s.LegacyServer.EndSession(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	if sess, err := s.p.opts.Session(&http.Request{Header: r.Header}); err == nil {
-		if err := s.p.store.Sessions().Delete(ctx, sess.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, oidc.ErrServerError().WithParent(err)
-		}
-	}
-	return redirect, nil
 }

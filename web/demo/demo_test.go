@@ -77,8 +77,9 @@ type fakeOP struct {
 	key    *ecdsa.PrivateKey
 	keys   *oidctest.Server
 
-	mu     sync.Mutex
-	grants map[string]grant // by code
+	mu      sync.Mutex
+	grants  map[string]grant // by code
+	idToken string           // the last ID token issued
 }
 
 type grant struct {
@@ -137,9 +138,12 @@ func (o *fakeOP) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims, _ := json.Marshal(g.claims)
+	idToken := oidctest.SignIDToken(o.key, "k1", gooidc.ES256, string(claims))
+	o.mu.Lock()
+	o.idToken = idToken
+	o.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
-		"access_token": "at-1", "token_type": "Bearer", "expires_in": 300,
-		"id_token": oidctest.SignIDToken(o.key, "k1", gooidc.ES256, string(claims)),
+		"access_token": "at-1", "token_type": "Bearer", "expires_in": 300, "id_token": idToken,
 	})
 }
 
@@ -517,6 +521,9 @@ func TestLogoutNeedsTheFormOfThisBrowser(t *testing.T) {
 	e.serveOP()
 	b := e.browser()
 	csrf := b.signIn("balance", nil).csrf(t)
+	e.op.mu.Lock()
+	idToken := e.op.idToken // b's
+	e.op.mu.Unlock()
 
 	for _, tc := range []struct {
 		name   string
@@ -550,6 +557,7 @@ func TestLogoutNeedsTheFormOfThisBrowser(t *testing.T) {
 	u := p.location(t)
 	want := e.srv.URL + "/end_session?" + url.Values{
 		"client_id": {demo.ClientID}, "post_logout_redirect_uri": {e.srv.URL + "/demo/"},
+		"id_token_hint": {idToken}, // so that stepup need not ask
 	}.Encode()
 	if u.String() != want {
 		t.Errorf("logout sends the browser to %v, want %s", u, want)

@@ -62,6 +62,9 @@ type session struct {
 	// Username comes from the userinfo endpoint: stepup's ID tokens for
 	// the code flow carry no profile claims.
 	Username string `json:"preferred_username,omitempty"`
+	// IDToken is the ID token as issued: the id_token_hint of the
+	// logout, with which stepup ends its session without asking.
+	IDToken string `json:"id_token"`
 }
 
 // Name is how the home page names the user.
@@ -210,7 +213,7 @@ func (s *Server) redeem(ctx context.Context, code string, pend pending) (*sessio
 	}
 	sess := &session{
 		Issuer: idt.Issuer, Subject: idt.Subject, Audience: idt.Audience,
-		ACR: c.ACR, AMR: c.AMR, AuthTime: c.AuthTime, Nonce: idt.Nonce,
+		ACR: c.ACR, AMR: c.AMR, AuthTime: c.AuthTime, Nonce: idt.Nonce, IDToken: raw,
 	}
 	sess.Username = s.username(ctx, p, tok, idt.Subject)
 	return sess, idt.Expiry, nil

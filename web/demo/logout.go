@@ -25,7 +25,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		s.forbidden(w)
 		return
 	}
-	_, raw, ok := s.session(r)
+	sess, raw, ok := s.session(r)
 	if !ok {
 		// Signed out already, or the session expired: nothing to end here.
 		s.setCookie(w, sessionCookie, "", time.Time{})
@@ -37,7 +37,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setCookie(w, sessionCookie, "", time.Time{})
-	endSession, err := s.endSessionURL(r)
+	endSession, err := s.endSessionURL(r, sess.IDToken)
 	if err != nil {
 		s.fail(w, r, "You are signed out of the demo, but it could not reach stepup's end_session endpoint, "+
 			"so your stepup session goes on.", err)
@@ -46,9 +46,10 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, endSession, http.StatusSeeOther)
 }
 
-// endSessionURL is the OP's end_session endpoint with the demo's client_id
-// and post_logout_redirect_uri.
-func (s *Server) endSessionURL(r *http.Request) (string, error) {
+// endSessionURL is the OP's end_session endpoint with the demo's client_id,
+// post_logout_redirect_uri and, if the session has it, the ID token as
+// id_token_hint: without it stepup asks the user before signing out.
+func (s *Server) endSessionURL(r *http.Request, idToken string) (string, error) {
 	p, err := s.discover(r.Context())
 	if err != nil {
 		return "", err
@@ -68,6 +69,9 @@ func (s *Server) endSessionURL(r *http.Request) (string, error) {
 	}
 	q := u.Query()
 	q.Set("client_id", ClientID)
+	if idToken != "" {
+		q.Set("id_token_hint", idToken)
+	}
 	q.Set("post_logout_redirect_uri", s.issuer+homePath)
 	u.RawQuery = q.Encode()
 	return u.String(), nil

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// RP-Initiated Logout 1.0 §2: without an id_token_hint of the signed-in
+// user, the OP MUST ask before ending the session.
+
+// stillSignedIn reports whether r's browser still has its SSO session.
+func (r *rp) stillSignedIn() bool {
+	r.t.Helper()
+	a := r.authorize(url.Values{"prompt": {"none"}})
+	return a.callback != nil && a.callback.Query().Get("error") == ""
+}
+
+// endSession opens /end_session with query and returns where it led.
+func (r *rp) endSession(query url.Values) *attempt {
+	r.t.Helper()
+	a := &attempt{rp: r}
+	a.follow(r.browser.Get(r.issuer + "/end_session?" + query.Encode()))
+	return a
+}
+
+func TestEndSessionWithoutAHintAsksFirst(t *testing.T) {
+	r := signedIn(t, startOP(t), "app", "")
+	a := r.endSession(nil)
+	if !a.on("/sign-out") || a.page.StatusCode != http.StatusOK || !strings.Contains(a.body, `value="sign-out"`) {
+		t.Fatalf("end_session without id_token_hint ended at %v (%d), want the question on %s:\n%.800s", a.page.Request.URL, a.page.StatusCode, "/sign-out", a.body)
+	}
+	if csp := a.page.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("the question's Content-Security-Policy is %q", csp)
+	}
+	if !r.stillSignedIn() {
+		t.Fatal("end_session without id_token_hint ended the session before the user answered")
+	}
+	a.submit("/sign-out", url.Values{"answer": {"stay"}})
+	if !a.on("/signed-out") || !r.stillSignedIn() {
+		t.Fatalf("answering 'stay signed in' ended at %v, signed in: %v; want %s, still signed in", a.page.Request.URL, r.stillSignedIn(), "/signed-out")
+	}
+	a = r.endSession(nil)
+	a.submit("/sign-out", url.Values{"answer": {"sign-out"}})
+	if !a.on("/signed-out") {
+		t.Fatalf("answering 'sign out' ended at %v, want %s", a.page.Request.URL, "/signed-out")
+	}
+	if r.stillSignedIn() {
+		t.Fatal("answering 'sign out' left the session")
+	}
+}
+
+func TestEndSessionWithAnotherUsersHintAsksFirst(t *testing.T) {
+	issuer := startOP(t)
+	bobs, _ := registered(t, issuer, "bob")
+	r := signedIn(t, issuer, "app", "")
+	a := r.endSession(url.Values{"id_token_hint": {bobs.Extra("id_token").(string)}})
+	if !a.on("/sign-out") {
+		t.Fatalf("end_session with another user's id_token_hint ended at %v, want the question", a.page.Request.URL)
+	}
+	if !r.stillSignedIn() {
+		t.Fatal("end_session with another user's id_token_hint ended alice's session")
+	}
+}
+
+func TestEndSessionQuestionBelongsToItsBrowser(t *testing.T) {
+	issuer := startOP(t)
+	victim := signedIn(t, issuer, "app", "")
+	attacker := newRP(t, issuer, "app", "")
+	signUp := attacker.authorize(nil)
+	signUp.register("mallory", password)
+	signUp.tokens()
+	q := attacker.endSession(nil)
+	if !q.on("/sign-out") {
+		t.Fatalf("end_session ended at %v, want the question", q.page.Request.URL)
+	}
+	// The attacker's question, opened or answered in the victim's browser,
+	// ends nothing there.
+	intent := q.page.Request.URL.Query().Get("intent")
+	a := victim.visit("/sign-out" + "?intent=" + url.QueryEscape(intent))
+	if a.on("/sign-out") {
+		t.Error("another browser's question was shown to the victim")
+	}
+	resp, err := victim.browser.PostForm(issuer+"/sign-out", url.Values{"intent": {intent}, "answer": {"sign-out"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if !victim.stillSignedIn() {
+		t.Fatal("another browser's answer ended the victim's session")
+	}
+	for _, bad := range []string{"", "forged", intent[:len(intent)-2] + "AA"} {
+		resp, err := victim.browser.Get(issuer + "/sign-out" + "?intent=" + url.QueryEscape(bad))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("a sign-out question with intent %q: %d, want 400", bad, resp.StatusCode)
+		}
+	}
+}
+
+func TestEndSessionWithoutASessionAsksNothing(t *testing.T) {
+	r := newRP(t, startOP(t), "app", "")
+	if a := r.endSession(nil); !a.on("/signed-out") {
+		t.Fatalf("end_session in a browser without a session ended at %v, want %s", a.page.Request.URL, "/signed-out")
+	}
+}
