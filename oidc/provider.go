@@ -117,7 +117,9 @@ func New(opts Options) (*Provider, error) {
 	mux.HandleFunc("GET "+signedOutPath, signedOut)
 	mux.HandleFunc("GET "+signOutPath, p.signOut)
 	mux.HandleFunc("POST "+signOutPath, p.signOut)
-	mux.Handle("/", op.RegisterServer(srv, endpoints))
+	endpointsHandler := op.RegisterServer(srv, endpoints)
+	mux.Handle("/", endpointsHandler)
+	mux.Handle(endpoints.Userinfo.Relative(), bearerChallenge(endpointsHandler))
 	// Discovery and the endpoints read the issuer from the request
 	// context. (Continue, called from the hosted pages, runs outside this
 	// interceptor: nothing it calls reads the issuer so.)

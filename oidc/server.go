@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -98,13 +99,53 @@ func (h headerWriter) Header() http.Header         { return http.Header(h) }
 func (h headerWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (h headerWriter) WriteHeader(int)             {}
 
-// UserInfo and Introspect answer about tokens: not for caches (RFC 6749 §5.1).
+// UserInfo answers as RFC 6750 §3.1 asks of a protected resource: a token
+// that is malformed, expired, revoked or of a disabled account is 401
+// invalid_token (zitadel/oidc answers 401 access_denied or 403), and only
+// the store's failure is a server error. Answers are not for caches (RFC
+// 6749 §5.1).
 func (s *server) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoRequest]) (*op.Response, error) {
 	resp, err := s.LegacyServer.UserInfo(ctx, r)
-	if err == nil {
+	var oe *oidc.Error
+	switch {
+	case err == nil:
 		resp.Header.Set("Cache-Control", "no-store")
+		return resp, nil
+	case errors.Is(err, errTokenInactive), errors.As(err, &oe) && oe.ErrorType == oidc.AccessDenied:
+		return nil, op.NewStatusError(&oidc.Error{ErrorType: errInvalidToken,
+			Description: "the access token is malformed, expired or revoked"}, http.StatusUnauthorized)
 	}
-	return resp, err
+	s.p.log.Error("oidc: userinfo", "err", err)
+	return nil, op.NewStatusError(oidc.ErrServerError(), http.StatusInternalServerError)
+}
+
+// errInvalidToken is RFC 6750's error for a token a resource refuses.
+const errInvalidToken = "invalid_token"
+
+// bearerChallenge adds the WWW-Authenticate header RFC 6750 §3 requires of
+// a 401 from a protected resource (the userinfo endpoint): a bare Bearer
+// challenge when the request brought no token, invalid_token when it did.
+func bearerChallenge(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		challenge := "Bearer"
+		if r.Header.Get("Authorization") != "" || r.FormValue("access_token") != "" {
+			challenge = `Bearer error="invalid_token"`
+		}
+		next.ServeHTTP(&challengeWriter{ResponseWriter: w, challenge: challenge}, r)
+	})
+}
+
+// challengeWriter sets WWW-Authenticate on a 401.
+type challengeWriter struct {
+	http.ResponseWriter
+	challenge string
+}
+
+func (c *challengeWriter) WriteHeader(code int) {
+	if code == http.StatusUnauthorized && c.Header().Get("WWW-Authenticate") == "" {
+		c.Header().Set("WWW-Authenticate", c.challenge)
+	}
+	c.ResponseWriter.WriteHeader(code)
 }
 
 func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionRequest]) (*op.Response, error) {

@@ -238,16 +238,23 @@ func (s storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, 
 	return nil
 }
 
+// errTokenInactive is an access token that was revoked, has expired, was
+// never issued, or belongs to an account that is disabled or gone; other
+// errors are the store's.
+var errTokenInactive = errors.New("oidc: the access token is not active")
+
 // accessToken returns the live stored access token an id and subject name:
 // a token that was revoked, has expired, or was never issued is none, even
 // when zitadel/oidc could read its id from a signed or encrypted token.
 func (s storage) accessToken(ctx context.Context, tokenID, subject string) (*store.AccessToken, error) {
 	t, err := s.p.store.AccessTokens().Get(ctx, tokenID)
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, errTokenInactive
+	case err != nil:
 		return nil, fmt.Errorf("oidc: access token: %w", err)
-	}
-	if t.Subject != subject {
-		return nil, errors.New("oidc: access token: subject mismatch")
+	case t.Subject != subject:
+		return nil, fmt.Errorf("%w: its subject does not match", errTokenInactive)
 	}
 	return t, nil
 }
@@ -257,7 +264,11 @@ func (s storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, 
 	if err != nil {
 		return err
 	}
-	return s.p.userinfo(ctx, info, t.Subject, t.Scopes)
+	err = s.p.userinfo(ctx, info, t.Subject, t.Scopes)
+	if errors.Is(err, errUserDisabled) || errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: %w", errTokenInactive, err)
+	}
+	return err
 }
 
 // SetIntrospectionFromToken describes a live access token to the client it

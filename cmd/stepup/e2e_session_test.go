@@ -1,14 +1,19 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"golang.org/x/oauth2"
 )
 
 // RP-Initiated Logout 1.0 §2: without an id_token_hint of the signed-in
-// user, the OP MUST ask before ending the session.
+// user, the OP MUST ask before ending the session. And RFC 6750's
+// challenges at the userinfo endpoint.
 
 // stillSignedIn reports whether r's browser still has its SSO session.
 func (r *rp) stillSignedIn() bool {
@@ -106,5 +111,48 @@ func TestEndSessionWithoutASessionAsksNothing(t *testing.T) {
 	r := newRP(t, startOP(t), "app", "")
 	if a := r.endSession(nil); !a.on("/signed-out") {
 		t.Fatalf("end_session in a browser without a session ended at %v, want %s", a.page.Request.URL, "/signed-out")
+	}
+}
+
+// RFC 6750 §3: a protected resource answers a request without a usable
+// token with 401 and a Bearer challenge; §3.1: a malformed, expired or
+// revoked token is invalid_token.
+func TestUserinfoRefusesWithABearerChallenge(t *testing.T) {
+	issuer := startOP(t)
+	r := newRP(t, issuer, "app", "")
+	a := r.authorize(nil)
+	a.register("alice", password)
+	code := a.code()
+	tok, err := r.oauth.Exchange(context.Background(), code, oauth2.VerifierOption(a.verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.oauth.Exchange(context.Background(), code, oauth2.VerifierOption(a.verifier)) // a replay revokes tok
+	for _, c := range []struct {
+		name, authorization, challenge string
+	}{
+		{"no token", "", "Bearer"},
+		{"a malformed token", "Bearer not-a-token", `Bearer error="invalid_token"`},
+		{"a revoked token", "Bearer " + tok.AccessToken, `Bearer error="invalid_token"`},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, issuer+"/userinfo", nil)
+		if c.authorization != "" {
+			req.Header.Set("Authorization", c.authorization)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Error string `json:"error"`
+		}
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") != c.challenge {
+			t.Errorf("userinfo with %s: %d, WWW-Authenticate %q; want 401, %q", c.name, resp.StatusCode, resp.Header.Get("WWW-Authenticate"), c.challenge)
+		}
+		if c.authorization != "" && body.Error != "invalid_token" {
+			t.Errorf("userinfo with %s: error %q, want invalid_token", c.name, body.Error)
+		}
 	}
 }
