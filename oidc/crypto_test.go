@@ -10,7 +10,7 @@ func testCrypto(t testing.TB, fill byte) sealCrypto {
 	for i := range key {
 		key[i] = fill
 	}
-	c, err := newSealCrypto(key)
+	c, err := newSealCrypto(key, cryptoAD)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,11 +35,17 @@ func TestCryptoRoundTripsAndRefusesForgeries(t *testing.T) {
 	flipped := []byte(sealed)
 	flipped[len(flipped)-3] ^= 'A' ^ 'B'
 	for name, s := range map[string]string{
-		"tampered":        string(flipped),
-		"truncated":       sealed[:len(sealed)-4],
-		"not base64":      sealed + "!",
-		"empty":           "",
-		"another key's":   func() string { s, _ := testCrypto(t, 2).Encrypt("auth-request-id"); return s }(),
+		"tampered":      string(flipped),
+		"truncated":     sealed[:len(sealed)-4],
+		"not base64":    sealed + "!",
+		"empty":         "",
+		"another key's": func() string { s, _ := testCrypto(t, 2).Encrypt("auth-request-id"); return s }(),
+		"another use's": func() string {
+			intents, _ := newSealCrypto([32]byte{1: 1}, signOutAD)
+			intents.sealer = c.sealer // the same key
+			s, _ := intents.Encrypt("auth-request-id")
+			return s
+		}(),
 		"a JWE of before": "eyJhbGciOiJBMjU2R0NNS1ciLCJlbmMiOiJBMjU2R0NNIn0.x.y.z.w",
 	} {
 		if got, err := c.Decrypt(s); err == nil {

@@ -8,10 +8,14 @@
 // client, authorization requests bound to the browser that opened them,
 // codes whose replay revokes what they issued, rotating refresh tokens
 // whose reuse revokes the family, RFC 9068 access tokens with acr, amr and
-// auth_time, and Cache-Control: no-store on token responses (server.go,
-// tokens.go, refresh.go).
+// auth_time, Cache-Control: no-store on token responses (server.go,
+// tokens.go, refresh.go), RFC 6750 challenges at userinfo, and the
+// question RP-Initiated Logout requires before an end_session without the
+// signed-in user's id_token_hint ends the session (logout.go).
 //
-// It renders no pages: a flow that needs the user goes to the hosted pages
-// (package web) as a signed stepup.Flow, and the pages hand it back to
-// Provider.Continue in the request that finishes it.
+// It renders no sign-in pages: a flow that needs the user goes to the
+// hosted pages (package web) as a signed stepup.Flow, and the pages hand it
+// back to Provider.Continue in the request that finishes it. Its own pages
+// are the few that end a flow or a session: expired, signed out, and the
+// sign-out question.
 package oidc

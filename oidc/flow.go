@@ -342,10 +342,13 @@ func signedOut(w http.ResponseWriter, _ *http.Request) {
 
 // expired answers a request that cannot go on, without redirecting: its
 // redirect_uri cannot be trusted to be the one that started it.
-func (p *Provider) expired(w http.ResponseWriter, _ *http.Request) {
+func (p *Provider) expired(w http.ResponseWriter, _ *http.Request) { badRequest(w, expiredPage) }
+
+// badRequest answers 400 with a page of static text.
+func badRequest(w http.ResponseWriter, page *template.Template) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'")
 	w.WriteHeader(http.StatusBadRequest)
-	_ = expiredPage.Execute(w, nil)
+	_ = page.Execute(w, nil)
 }

@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -52,7 +51,7 @@ func (s *server) EndSession(ctx context.Context, r *op.Request[oidc.EndSessionRe
 		return nil, oidc.ErrServerError().WithParent(err)
 	case sess == nil: // nobody is signed in: nothing to ask
 		return op.NewRedirect(req.RedirectURI), nil
-	case req.UserID != "" && req.UserID == sess.UserID:
+	case hintOfSession(req, sess):
 		if err := s.p.endSession(ctx, sess.ID); err != nil {
 			return nil, oidc.ErrServerError().WithParent(err)
 		}
@@ -63,11 +62,22 @@ func (s *server) EndSession(ctx context.Context, r *op.Request[oidc.EndSessionRe
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
-	sealed, err := s.p.op.Crypto().Encrypt(string(intent))
+	sealed, err := s.p.intents.Encrypt(string(intent))
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	return op.NewRedirect(signOutPath + "?intent=" + url.QueryEscape(sealed)), nil
+}
+
+// hintOfSession reports whether the request's id_token_hint belongs to the
+// browser's session: its user's, issued since the session began. An older
+// one (from a session that ended, leaked from a log) must not end this
+// session unasked.
+func hintOfSession(req *op.EndSessionRequest, sess *store.Session) bool {
+	if req.IDTokenHintClaims == nil || req.UserID != sess.UserID {
+		return false
+	}
+	return !req.IDTokenHintClaims.GetIssuedAt().Before(sess.CreatedAt.Truncate(time.Second))
 }
 
 // endSession deletes an SSO session; one already gone is no error.
@@ -83,13 +93,13 @@ func (p *Provider) endSession(ctx context.Context, id string) error {
 // browser goes where the intent says, signed in as it was.
 func (p *Provider) signOut(w http.ResponseWriter, r *http.Request) {
 	sealed := r.FormValue("intent")
-	plain, err := p.op.Crypto().Decrypt(sealed)
+	plain, err := p.intents.Decrypt(sealed)
 	var intent signOutIntent
 	if err == nil {
 		err = json.Unmarshal([]byte(plain), &intent)
 	}
 	if err != nil || !p.now().Before(time.Unix(intent.Expires, 0)) {
-		p.expired(w, r)
+		badRequest(w, signOutExpiredPage)
 		return
 	}
 	sess, err := p.session(r)
@@ -116,6 +126,11 @@ func (p *Provider) signOut(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, intent.Redirect, http.StatusSeeOther)
 }
 
+var signOutExpiredPage = template.Must(template.New("sign-out-expired").Parse(`<!doctype html>
+<html lang="en"><meta charset="utf-8"><title>Sign-out expired</title>
+<p>This sign-out has expired or was opened in another browser, so you are still signed in.
+Go back to the application and sign out again.</p></html>`))
+
 var signOutPage = template.Must(template.New("sign-out").Parse(`<!doctype html>
 <html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sign out?</title><link rel="stylesheet" href="/static/style.css">
@@ -130,15 +145,36 @@ var signOutPage = template.Must(template.New("sign-out").Parse(`<!doctype html>
 // askSignOut shows the question. Its form is answered with a redirect to
 // redirect, which the policy's form-action must allow as well as 'self'.
 func (p *Provider) askSignOut(w http.ResponseWriter, sealed, redirect string) {
-	formAction := "'self'"
-	// The URI is a registered one, but a policy is no place to trust it.
-	if u, err := url.Parse(redirect); err == nil && u.Scheme != "" && u.Host != "" && !strings.ContainsAny(u.Host, " ;,'\"") {
-		formAction += " " + u.Scheme + "://" + u.Host
-	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action "+formAction+
+	h.Set("Referrer-Policy", "no-referrer") // the URL carries the intent
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action "+formAction(redirect)+
 		"; frame-ancestors 'none'; base-uri 'none'")
 	_ = signOutPage.Execute(w, sealed)
+}
+
+// formAction is the form-action source list that lets a form of this site
+// be answered with a redirect to redirect: 'self' and redirect's origin.
+// The URI is a registered one, but a policy is no place to trust it: a host
+// that is not plain letters, digits, dots and hyphens (an IPv6 literal,
+// which a CSP host source cannot name) is allowed by its scheme only.
+func formAction(redirect string) string {
+	u, err := url.Parse(redirect)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return "'self'"
+	}
+	host := u.Hostname()
+	plain := host != ""
+	for _, c := range host {
+		plain = plain && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-')
+	}
+	if !plain {
+		return "'self' " + u.Scheme + ":"
+	}
+	origin := u.Scheme + "://" + host
+	if port := u.Port(); port != "" {
+		origin += ":" + port
+	}
+	return "'self' " + origin
 }

@@ -58,6 +58,7 @@ type Provider struct {
 	store   store.Store
 	keys    *keys.Ring
 	op      op.OpenIDProvider
+	intents sealCrypto // sign-out questions (logout.go)
 	handler http.Handler
 	now     func() time.Time
 	log     *slog.Logger
@@ -81,8 +82,11 @@ func New(opts Options) (*Provider, error) {
 		return nil, errors.New("oidc: a required option is missing")
 	}
 	p := &Provider{opts: opts, store: opts.Store, keys: opts.Keys, now: opts.Now, log: opts.Log}
-	crypto, err := newSealCrypto(opts.CryptoKey)
+	crypto, err := newSealCrypto(opts.CryptoKey, cryptoAD)
 	if err != nil {
+		return nil, err
+	}
+	if p.intents, err = newSealCrypto(opts.CryptoKey, signOutAD); err != nil {
 		return nil, err
 	}
 	provider, err := op.NewProvider(&op.Config{

@@ -2,7 +2,6 @@ package oidc
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"slices"
 	"strings"
@@ -33,11 +32,16 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	// works again once the account is enabled; a wrong or reused token
 	// goes on to Rotate, which tells them apart (and revokes on reuse).
 	hash := hashToken(token)
-	current := !f.Revoked && subtle.ConstantTimeCompare([]byte(f.TokenHash), []byte(hash)) == 1
-	if current {
+	current := !f.Revoked && equalHash(f.TokenHash, hash)
+	switch {
+	case current:
 		if err := p.grantable(ctx, f.UserID); err != nil {
 			return nil, err
 		}
+	case !f.Revoked && !slices.ContainsFunc(f.PreviousHashes, func(h string) bool { return equalHash(h, hash) }):
+		// Never the family's: a hash that was neither current nor
+		// previous cannot become either, so Rotate need not be asked.
+		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is invalid or expired")
 	}
 	scopes := f.Scopes
 	if len(r.Data.Scopes) > 0 {
@@ -76,7 +80,7 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	case resp == nil:
 		// The family rotated from a token that was not its current one
 		// when read: only a store breaking its promise gets here.
-		return nil, oidc.ErrServerError().WithDescription("the refresh token rotated unexpectedly")
+		return nil, oidc.ErrServerError().WithParent(errors.New("oidc: a refresh family rotated from a token that was not current"))
 	}
 	return resp, nil
 }

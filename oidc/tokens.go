@@ -29,7 +29,7 @@ type grant struct {
 }
 
 // CodeExchange redeems a code once. The code names its authorization
-// request (zitadel/oidc's crypto seals the id into it), so the client,
+// request (it is the request's id, sealed by sealCrypto), so the client,
 // redirect_uri and PKCE are checked first, and a request that fails them
 // burns nothing: a client retrying with another authentication style is
 // not a replay. The tokens are minted next, and the code is redeemed with
@@ -56,6 +56,9 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		return nil, err
 	}
 	codeHash := hashToken(r.Data.Code)
+	if !equalHash(rec.CodeHash, codeHash) { // not this request's code: nothing to sign or revoke
+		return nil, invalid
+	}
 	if rec.Redeemed {
 		return nil, p.replayed(ctx, rec, codeHash)
 	}
@@ -98,7 +101,7 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 // comes while the tombstone lives. A code that is not the request's
 // revokes nothing.
 func (p *Provider) replayed(ctx context.Context, spent *store.AuthRequest, codeHash string) error {
-	if subtle.ConstantTimeCompare([]byte(spent.CodeHash), []byte(codeHash)) != 1 {
+	if !equalHash(spent.CodeHash, codeHash) {
 		return oidc.ErrInvalidGrant().WithDescription("the code is invalid or expired")
 	}
 	p.revokeIssued(ctx, spent)
@@ -265,3 +268,6 @@ func (p *Provider) family(ctx context.Context, token string) (*store.RefreshFami
 	}
 	return f, nil
 }
+
+// equalHash compares token hashes in constant time.
+func equalHash(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -66,6 +67,30 @@ func TestEndSessionWithAnotherUsersHintAsksFirst(t *testing.T) {
 	}
 	if !r.stillSignedIn() {
 		t.Fatal("end_session with another user's id_token_hint ended alice's session")
+	}
+}
+
+func TestEndSessionWithAHintFromAnEarlierSessionAsksFirst(t *testing.T) {
+	issuer := startOP(t)
+	r := newRP(t, issuer, "app", "")
+	a := r.authorize(nil)
+	a.register("alice", password)
+	old, _ := a.tokens()
+	hint := url.Values{"id_token_hint": {old.Extra("id_token").(string)}}
+	if e := r.endSession(hint); !e.on("/signed-out") || r.stillSignedIn() {
+		t.Fatalf("end_session with the session's own hint ended at %v; want signed out at once", e.page.Request.URL)
+	}
+	// iat has whole seconds: sign in again in a later second than the
+	// old token's.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+	a = r.authorize(nil)
+	a.signIn("alice", password)
+	a.tokens()
+	if e := r.endSession(hint); !e.on("/sign-out") {
+		t.Fatalf("end_session with an ID token of an earlier session ended at %v, want the question", e.page.Request.URL)
+	}
+	if !r.stillSignedIn() {
+		t.Fatal("an ID token of an earlier session ended the new one unasked")
 	}
 }
 

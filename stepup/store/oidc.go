@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// AuthRequest is a pending OpenID Connect authorization request and, once
-// the user is through, how they authenticated.
+// AuthRequest is an OpenID Connect authorization request: pending, then,
+// once the user is through, how they authenticated and the code issued,
+// and once the code is exchanged, its tombstone.
 type AuthRequest struct {
 	ID                  string
 	ClientID            string
@@ -58,8 +59,10 @@ type AuthRequest struct {
 // AuthRequests keeps authorization requests, from /authorize through the
 // one exchange of their code. Create and Update give ErrNotFound if UserID
 // is set and the user does not exist. Update leaves the fields Redeem sets
-// (Redeemed, RedeemedAt, AccessTokenID, RefreshFamilyID) as stored: only
-// Redeem spends a code, and nothing unspends one.
+// (Redeemed, RedeemedAt, AccessTokenID, RefreshFamilyID) as stored, and of
+// a redeemed request also Done, CodeHash, CodeIssuedAt, and an ExpiresAt
+// it would bring forward: only Redeem spends a code, nothing unspends one,
+// and a tombstone lives as long as it was given.
 type AuthRequests interface {
 	Create(ctx context.Context, r *AuthRequest) error
 	Get(ctx context.Context, id string) (*AuthRequest, error)

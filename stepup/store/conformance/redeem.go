@@ -250,6 +250,7 @@ func testAuthRequestRedeem(t *testing.T, nb NewBackend) {
 		want := redeem(t, e, "AuthRequests.Redeem", createAuthRequest(e, "r1"), token, family)
 		r := read(e.s.AuthRequests().Get(e.ctx, "r1")).must(t, "AuthRequests.Get")
 		r.Redeemed, r.RedeemedAt, r.AccessTokenID, r.RefreshFamilyID = false, time.Time{}, "jti-other", ""
+		r.Done, r.CodeHash, r.CodeIssuedAt, r.ExpiresAt = false, "another code", time.Time{}, e.now().Add(time.Second)
 		r.ACR = "changed by Update"
 		must(t, "AuthRequests.Update of a redeemed request", e.s.AuthRequests().Update(e.ctx, r))
 		want.ACR, want.Version = r.ACR, want.Version+1

@@ -14,7 +14,8 @@ import (
 
 type authRequests struct{ records[store.AuthRequest] }
 
-// AuthRequests returns the pending authorization requests.
+// AuthRequests returns the authorization requests, pending, completed, and
+// kept as their codes' tombstones.
 func (s *Store) AuthRequests() store.AuthRequests {
 	return authRequests{records[store.AuthRequest]{s, tableAuthRequests, (*store.AuthRequest).Clone,
 		func(x *store.AuthRequest) *uint64 { return &x.Version }}}
@@ -30,6 +31,10 @@ func (r authRequests) Update(_ context.Context, x *store.AuthRequest) error {
 	return r.update(x, r.s.userExistsIfSet(x.UserID), func(stored, next *store.AuthRequest) {
 		next.Redeemed, next.RedeemedAt = stored.Redeemed, stored.RedeemedAt
 		next.AccessTokenID, next.RefreshFamilyID = stored.AccessTokenID, stored.RefreshFamilyID
+		if stored.Redeemed { // a tombstone keeps its code and its life
+			next.Done, next.CodeHash, next.CodeIssuedAt = stored.Done, stored.CodeHash, stored.CodeIssuedAt
+			next.ExpiresAt = later(next.ExpiresAt, stored.ExpiresAt)
+		}
 	})
 }
 func (r authRequests) Delete(_ context.Context, id string) error { return r.delete(id) }
@@ -231,4 +236,12 @@ func (r refreshFamilies) Revoke(_ context.Context, id string) error {
 		next.Revoked, next.RevokedAt = true, now
 		return txn.Insert(tableRefreshFamilies, next)
 	})
+}
+
+// later returns the later of two instants.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

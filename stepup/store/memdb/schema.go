@@ -29,9 +29,11 @@ func tables() []table {
 }
 
 // retiredTables are tables an older stepup wrote and this one no longer
-// has. Their records were all short-lived (auth_codes: codes and their
-// tombstones, now kept with their authorization request), so a data folder
-// written before is loaded without them rather than refused.
+// has; a data folder written before is loaded without them rather than
+// refused. auth_codes held codes and their tombstones, now kept with their
+// authorization request: at the upgrade, codes not yet exchanged stop
+// working, and a replay of one exchanged in the last few minutes is
+// refused without revoking what it issued. Both live minutes at most.
 var retiredTables = map[string]bool{"auth_codes": true}
 
 // newTable builds a table whose records are of type T, with a unique id

@@ -295,12 +295,21 @@ func (s *Store) sweepLoop(every time.Duration) {
 	defer s.background.Done()
 	t := time.NewTicker(every)
 	defer t.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { // Close need not wait for a long sweep
+		select {
+		case <-s.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	for {
 		select {
 		case <-s.stop:
 			return
 		case <-t.C:
-			if n, err := s.Sweep(context.Background()); err != nil {
+			if n, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 				s.log.Error("memdb: sweeping expired records failed", "err", err)
 			} else if n > 0 {
 				s.log.Debug("memdb: swept expired records", "count", n)
@@ -317,7 +326,8 @@ const sweepBatch = 1000
 // scans each expiring table in a read snapshot, which takes no lock, and
 // deletes what it found expired in batches, each record only if it is
 // still there and still expired: a write may have renewed it meanwhile.
-func (s *Store) Sweep(context.Context) (int, error) {
+// It stops between batches when ctx ends.
+func (s *Store) Sweep(ctx context.Context) (int, error) {
 	total := 0
 	for _, name := range s.names {
 		expiresAt := s.tables[name].expiresAt
@@ -347,14 +357,17 @@ func (s *Store) Sweep(context.Context) (int, error) {
 			if obj == nil {
 				break
 			}
+			if err := ctx.Err(); err != nil {
+				return total, err
+			}
 			expired = expired[:0]
 		}
 	}
 	return total, nil
 }
 
-// sweepBatch deletes those of the given records of table name that are
-// still stored, as the same version, and expired.
+// sweepBatch deletes those of the given records of table name whose id is
+// still stored and expired now, whatever changed since the scan.
 func (s *Store) sweepBatch(name string, id argser, expiresAt func(any) time.Time, expired []any) (int, error) {
 	if len(expired) == 0 {
 		return 0, nil
