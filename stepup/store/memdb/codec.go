@@ -45,6 +45,15 @@ type change struct {
 	Record cbor.RawMessage
 }
 
+// changeOut encodes as a change does, with the record encoded in place
+// rather than into a buffer of its own first.
+type changeOut struct {
+	_      struct{} `cbor:",toarray"`
+	Table  string
+	Delete bool
+	Record any
+}
+
 // snapshotEntry is one frame of a snapshot. The first frame carries the
 // header fields, the last the count; the others one record each.
 type snapshotEntry struct {

@@ -30,6 +30,12 @@ type journal struct {
 	// failed mirrors err for readers, who must not take a lock.
 	failed atomic.Pointer[error]
 
+	// spare is the storage of the last batch written, for the next: a
+	// batch grows to the size of one sync's commits, and allocating that
+	// afresh for every sync is garbage the collector has to chase. Owned
+	// by the flusher goroutine.
+	spare []byte
+
 	kick chan struct{} // wakes the flusher; capacity 1
 	done chan struct{} // closed when the flusher has exited
 
@@ -51,7 +57,10 @@ type batch struct {
 	rotateErr error         // why the new segment could not be started
 }
 
-func newBatch() *batch { return &batch{buf: reserveFrame(nil), done: make(chan struct{})} }
+// newBatch starts a batch in buf's storage (nil for new storage).
+func newBatch(buf []byte) *batch {
+	return &batch{buf: reserveFrame(buf[:0]), done: make(chan struct{})}
+}
 
 // wait blocks until the batch is synced and returns the outcome.
 func (b *batch) wait() error {
@@ -81,7 +90,7 @@ func openJournal(dir string, seg uint64, size int64, salt uint64, records uint64
 	}
 	j := &journal{
 		dir:     dir,
-		pending: newBatch(),
+		pending: newBatch(nil),
 		records: records,
 		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
@@ -143,6 +152,10 @@ func continueSegment(dir string, n uint64, size int64) (*os.File, error) {
 }
 
 var errClosed = errors.New("memdb: store is closed")
+
+// maxSpare bounds the batch storage kept for reuse, so that one burst does
+// not pin a large buffer for good.
+const maxSpare = 1 << 20
 
 // append queues one transaction and returns the batch to wait on. It must
 // be called in commit order (under go-memdb's writer lock).
@@ -272,7 +285,8 @@ func (j *journal) flushLoop() {
 	for range j.kick {
 		j.mu.Lock()
 		b := j.pending
-		j.pending = newBatch()
+		j.pending = newBatch(j.spare)
+		j.spare = nil
 		j.inflight = b
 		closed := j.closed
 		failed := j.err
@@ -292,6 +306,10 @@ func (j *journal) flushLoop() {
 		j.mu.Lock()
 		j.inflight = nil
 		j.mu.Unlock()
+		if cap(b.buf) <= maxSpare {
+			j.spare = b.buf // written: nobody reads it again
+		}
+		b.buf = nil
 		close(b.done)
 		if closed {
 			return

@@ -203,8 +203,10 @@ func (s *Store) view(fn func(txn *memdb.Txn, now time.Time) error) error {
 	return fn(s.db.Txn(false), s.now())
 }
 
+// encodeChanges encodes a transaction as the journal keeps it: an array of
+// changes, each decoded back as a change (codec.go).
 func encodeChanges(cs memdb.Changes) ([]byte, error) {
-	out := make([]change, 0, len(cs))
+	out := make([]changeOut, 0, len(cs))
 	for _, c := range cs {
 		obj, del := c.After, c.After == nil
 		if del {
@@ -213,11 +215,7 @@ func encodeChanges(cs memdb.Changes) ([]byte, error) {
 		if obj == nil {
 			continue // inserted and deleted in the same transaction
 		}
-		rec, err := encMode.Marshal(obj)
-		if err != nil {
-			return nil, fmt.Errorf("memdb: encode %s record: %w", c.Table, err)
-		}
-		out = append(out, change{Table: c.Table, Delete: del, Record: rec})
+		out = append(out, changeOut{Table: c.Table, Delete: del, Record: obj})
 	}
 	b, err := encMode.Marshal(out)
 	if err != nil {
