@@ -26,6 +26,7 @@ type Config struct {
 // Server configures the HTTP listener.
 type Server struct {
 	Listen            string        `yaml:"listen"`              // host:port
+	MetricsListen     string        `yaml:"metrics_listen"`      // host:port of /metrics; empty: none
 	PublicURL         URL           `yaml:"public_url"`          // the issuer URL browsers and clients see
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`    // grace period for in-flight requests
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"` // guards against slowloris

@@ -91,11 +91,22 @@ func parent(path string) string {
 	return ""
 }
 
-func (v *validator) server(s *Server) {
-	if _, port, err := net.SplitHostPort(s.Listen); err != nil {
-		v.errorf("server.listen", "must be host:port, e.g. 127.0.0.1:8080 or :8080")
+// hostPort checks a listen address.
+func (v *validator) hostPort(key, addr, example string) {
+	if _, port, err := net.SplitHostPort(addr); err != nil {
+		v.errorf(key, "must be host:port, e.g. %s", example)
 	} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		v.errorf("server.listen", "port %q must be a number from 0 to 65535", port)
+		v.errorf(key, "port %q must be a number from 0 to 65535", port)
+	}
+}
+
+func (v *validator) server(s *Server) {
+	v.hostPort("server.listen", s.Listen, "127.0.0.1:8080 or :8080")
+	if s.MetricsListen != "" {
+		v.hostPort("server.metrics_listen", s.MetricsListen, "127.0.0.1:9464")
+		if s.MetricsListen == s.Listen && !strings.HasSuffix(s.Listen, ":0") {
+			v.errorf("server.metrics_listen", "must differ from server.listen: metrics are kept off the public listener")
+		}
 	}
 	if !webURL(s.PublicURL) {
 		v.errorf("server.public_url", "must be an absolute https URL, or http on localhost, 127.0.0.1 or [::1]")

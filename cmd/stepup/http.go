@@ -57,20 +57,27 @@ func (m *metrics) instrument(name string, h http.Handler) http.Handler {
 		promhttp.InstrumentHandlerCounter(m.requests.MustCurryWith(labels), h))
 }
 
-// newHandler returns the server's routes: liveness, readiness, metrics,
-// and everything else to app (the OpenID Provider and the hosted pages).
+// newHandler returns the public listener's routes: liveness, readiness, and
+// everything else to app (the OpenID Provider and the hosted pages).
+// Metrics are served apart (metricsHandler), off the public listener.
 func newHandler(store pinger, m *metrics, log *slog.Logger, app http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	route := func(path string, h http.Handler) { mux.Handle("GET "+path, m.instrument(path, h)) }
 	route("/healthz", http.HandlerFunc(healthz))
 	route("/readyz", &readiness{store: store, log: log})
-	route("/metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError),
-		Registry: m.registry, // counts its own errors
-	}))
 	if app != nil {
 		mux.Handle("/", m.instrument("app", app))
 	}
+	return mux
+}
+
+// metricsHandler serves /metrics on the metrics listener.
+func metricsHandler(m *metrics, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.instrument("/metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError),
+		Registry: m.registry, // counts its own errors
+	})))
 	return mux
 }
 

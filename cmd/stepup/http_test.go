@@ -69,15 +69,17 @@ func TestReadyzFollowsTheStore(t *testing.T) {
 
 func TestMetricsCountErrorsByCode(t *testing.T) {
 	st := &fakeStore{err: errors.New("down")}
-	h := newHandler(st, newMetrics(), slog.New(slog.DiscardHandler), nil)
-	srv := httptest.NewServer(h)
+	m, log := newMetrics(), slog.New(slog.DiscardHandler)
+	srv := httptest.NewServer(newHandler(st, m, log, nil))
 	defer srv.Close()
+	metrics := httptest.NewServer(metricsHandler(m, log))
+	defer metrics.Close()
 	for range 2 {
 		if code, _ := get(t, srv.URL+"/readyz"); code != http.StatusServiceUnavailable {
 			t.Fatalf("/readyz = %d", code)
 		}
 	}
-	_, body := get(t, srv.URL+"/metrics")
+	_, body := get(t, metrics.URL+"/metrics")
 	if want := `stepup_http_requests_total{code="503",handler="/readyz"} 2`; !strings.Contains(body, want) {
 		t.Errorf("/metrics lacks %q:\n%s", want, body)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -104,42 +103,70 @@ func openStore(c config.Store, log *slog.Logger) (store.Store, error) {
 	}
 }
 
-// serveHTTP listens on c.Listen and serves until ctx ends.
+// serveHTTP listens on c.Listen, and on c.MetricsListen for /metrics if it
+// is set, and serves until ctx ends or a server fails.
 func serveHTTP(ctx context.Context, c config.Server, st pinger, app http.Handler, log *slog.Logger) int {
-	ln, err := net.Listen("tcp", c.Listen)
-	if err != nil {
-		log.Error("cannot listen", "addr", c.Listen, "err", err)
-		return exitFail
+	m := newMetrics()
+	servers := []*httpServer{{name: "listening", addr: c.Listen, handler: newHandler(st, m, log, app)}}
+	if c.MetricsListen != "" {
+		servers = append(servers, &httpServer{name: "serving metrics", addr: c.MetricsListen, handler: metricsHandler(m, log)})
 	}
-	srv := &http.Server{
-		Handler:           newHandler(st, newMetrics(), log, app),
+	for i, s := range servers {
+		if err := s.listen(c, log); err != nil {
+			log.Error("cannot listen", "addr", s.addr, "err", err)
+			for _, started := range servers[:i] {
+				started.ln.Close()
+			}
+			return exitFail
+		}
+	}
+	stopped := make(chan error, len(servers))
+	for _, s := range servers {
+		go func() { stopped <- s.srv.Serve(s.ln) }()
+		// The actual address: with port 0 the kernel picks one.
+		log.Info(s.name, "addr", s.ln.Addr().String())
+	}
+
+	code := exitOK
+	select {
+	case err := <-stopped:
+		log.Error("an HTTP server stopped", "err", err)
+		code = exitFail
+	case <-ctx.Done():
+		log.Info("shutting down", "cause", context.Cause(ctx), "timeout", c.ShutdownTimeout)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
+	defer cancel()
+	for _, s := range servers {
+		if err := s.srv.Shutdown(sctx); err != nil {
+			log.Error("requests still running at the shutdown timeout were cut off", "err", err)
+			_ = s.srv.Close()
+			code = exitFail
+		}
+	}
+	return code
+}
+
+// httpServer is one of the listeners serveHTTP runs.
+type httpServer struct {
+	name    string // what the log says once it listens
+	addr    string
+	handler http.Handler
+	ln      net.Listener
+	srv     *http.Server
+}
+
+func (s *httpServer) listen(c config.Server, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	s.srv = &http.Server{
+		Handler:           s.handler,
 		ReadHeaderTimeout: c.ReadHeaderTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	// The actual address: with port 0 the kernel picks one.
-	log.Info("listening", "addr", ln.Addr().String())
-
-	select {
-	case err := <-served:
-		log.Error("the HTTP server stopped", "err", err)
-		return exitFail
-	case <-ctx.Done():
-	}
-	log.Info("shutting down", "cause", context.Cause(ctx), "timeout", c.ShutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Error("requests still running at the shutdown timeout were cut off", "err", err)
-		_ = srv.Close()
-		<-served
-		return exitFail
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		log.Error("the HTTP server stopped", "err", err)
-		return exitFail
-	}
-	return exitOK
+	return nil
 }

@@ -25,6 +25,18 @@ const waitLimit = 30 * time.Second
 // listeningAddr finds the address in the "listening" log line, text or JSON.
 var listeningAddr = regexp.MustCompile(`msg"?[=:]"?listening"?[ ,]"?addr"?[=:]"?([0-9.:\[\]]+)`)
 
+// metricsAddr finds the address of the metrics listener in the log.
+var metricsAddr = regexp.MustCompile(`msg="?serving metrics"? addr=([0-9.:\[\]]+)`)
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // logSink is a server's stderr: it keeps everything written and hands over
 // the listen address once the server logs it.
 type logSink struct {
@@ -148,7 +160,16 @@ func assertUnlocked(t *testing.T, dir string) {
 func TestServe(t *testing.T) {
 	t.Setenv(config.EnvVar, "")
 	dir := filepath.Join(t.TempDir(), "data")
-	s := startServer(t, writeConfig(t, dir, ""))
+	cfg := writeConfig(t, dir, "")
+	if err := os.WriteFile(cfg, []byte(strings.Replace(mustRead(t, cfg), "  listen: 127.0.0.1:0\n",
+		"  listen: 127.0.0.1:0\n  metrics_listen: 127.0.0.1:0\n", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, cfg)
+	m := metricsAddr.FindStringSubmatch(s.log.String())
+	if m == nil {
+		t.Fatalf("serve does not log the metrics address:\n%s", s.log)
+	}
 
 	if code, body := get(t, s.url+"/healthz"); code != http.StatusOK || body != "ok\n" {
 		t.Errorf("/healthz = %d %q", code, body)
@@ -161,7 +182,10 @@ func TestServe(t *testing.T) {
 	if code, _ := get(t, s.url+"/nowhere"); code != http.StatusNotFound {
 		t.Errorf("/nowhere = %d, want 404", code)
 	}
-	code, body = get(t, s.url+"/metrics")
+	if code, _ := get(t, s.url+"/metrics"); code != http.StatusNotFound {
+		t.Errorf("/metrics on the public listener = %d, want 404: metrics have a listener of their own", code)
+	}
+	code, body = get(t, "http://"+m[1]+"/metrics")
 	if code != http.StatusOK {
 		t.Fatalf("/metrics = %d", code)
 	}
@@ -293,4 +317,28 @@ func TestServeJSONLog(t *testing.T) {
 	if n == 0 {
 		t.Errorf("level debug logged no debug line:\n%s", s.log)
 	}
+}
+
+func TestServeMetricsAddressInUseFails(t *testing.T) {
+	t.Setenv(config.EnvVar, "")
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	dir := filepath.Join(t.TempDir(), "data")
+	cfg := writeConfig(t, dir, "")
+	body := strings.Replace(mustRead(t, cfg), "  listen: 127.0.0.1:0\n",
+		"  listen: 127.0.0.1:0\n  metrics_listen: "+taken.Addr().String()+"\n", 1)
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr logSink
+	if code := run(context.Background(), []string{"serve", "--config", cfg}, io.Discard, &stderr); code != exitFail {
+		t.Fatalf("serve with its metrics address taken exited with %d, want %d:\n%s", code, exitFail, stderr.String())
+	}
+	if log := stderr.String(); !strings.Contains(log, "cannot listen") || !strings.Contains(log, taken.Addr().String()) {
+		t.Errorf("the log does not name the address it could not listen on:\n%s", log)
+	}
+	assertUnlocked(t, dir)
 }
