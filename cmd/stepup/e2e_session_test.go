@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -179,5 +181,33 @@ func TestUserinfoRefusesWithABearerChallenge(t *testing.T) {
 		if c.authorization != "" && body.Error != "invalid_token" {
 			t.Errorf("userinfo with %s: error %q, want invalid_token", c.name, body.Error)
 		}
+	}
+}
+
+// RFC 6749 §4.1.2: a replayed code revokes what it issued, also after the
+// code's own lifetime, while its tombstone lives.
+func TestAReplayAfterTheCodesLifetimeStillRevokes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits 11 s; CI runs it")
+	}
+	t.Parallel()
+	op := startOPWithClients(t, filepath.Join(t.TempDir(), "data"), fmt.Sprintf(`    - id: app
+      redirect_uris: [%s]
+  code_lifetime: 10s
+`, rpRedirect))
+	r := newRP(t, op.issuer, "app", "")
+	a := r.authorize(nil)
+	a.register("alice", password)
+	code := a.code()
+	tok, err := r.oauth.Exchange(context.Background(), code, oauth2.VerifierOption(a.verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(11 * time.Second) // past code_lifetime; the access token lives 5m
+	if _, err := r.oauth.Exchange(context.Background(), code, oauth2.VerifierOption(a.verifier)); err == nil || !strings.Contains(err.Error(), "already used") {
+		t.Fatalf("a replay after the code's lifetime: %v, want invalid_grant, already used", err)
+	}
+	if r.active(tok.AccessToken) {
+		t.Fatal("the access token issued from a code replayed after its lifetime is still active")
 	}
 }
