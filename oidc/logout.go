@@ -26,6 +26,8 @@ const (
 	signOutPath = "/sign-out"
 	// signOutWindow is how long the question may stay unanswered.
 	signOutWindow = 10 * time.Minute
+	// maxSignOutForm bounds the answer, which holds an intent and a word.
+	maxSignOutForm = 8 << 10
 )
 
 // signOutIntent is what the question carries, sealed: whose session ends
@@ -92,6 +94,7 @@ func (p *Provider) endSession(ctx context.Context, id string) error {
 // session. An intent of another session, or of none, asks nothing: the
 // browser goes where the intent says, signed in as it was.
 func (p *Provider) signOut(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxSignOutForm)
 	sealed := r.FormValue("intent")
 	plain, err := p.intents.Decrypt(sealed)
 	var intent signOutIntent

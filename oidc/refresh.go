@@ -29,8 +29,9 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is invalid or expired")
 	}
 	// A disabled account's current token is refused unspent, so that it
-	// works again once the account is enabled; a wrong or reused token
-	// goes on to Rotate, which tells them apart (and revokes on reuse).
+	// works again once the account is enabled. A rotated-out token, or
+	// any of a revoked family, goes on to Rotate, which revokes on reuse;
+	// one that was never the family's is refused here.
 	hash := hashToken(token)
 	current := !f.Revoked && equalHash(f.TokenHash, hash)
 	switch {
