@@ -57,7 +57,7 @@ func (r authRequests) Redeem(_ context.Context, id, codeHash string, token *stor
 			return err
 		}
 		if !cur.Done || cur.CodeHash == "" || !equalHash(cur.CodeHash, codeHash) {
-			return store.ErrNotFound
+			return fmt.Errorf("memdb: the authorization request has no such code: %w", store.ErrNotFound)
 		}
 		out = cur.Clone()
 		if cur.Redeemed {
