@@ -148,12 +148,21 @@ func (c *challengeWriter) WriteHeader(code int) {
 	c.ResponseWriter.WriteHeader(code)
 }
 
+// Introspect answers a token the store could not look up with a server
+// error, not active=false: a resource server must not take an outage for a
+// revocation (nor cache it as one).
 func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionRequest]) (*op.Response, error) {
-	resp, err := s.LegacyServer.Introspect(ctx, r)
-	if err == nil {
-		resp.Header.Set("Cache-Control", "no-store")
+	var failure error
+	resp, err := s.LegacyServer.Introspect(context.WithValue(ctx, introspectionFailureKey{}, &failure), r)
+	switch {
+	case err != nil:
+		return nil, err
+	case failure != nil:
+		s.p.log.Error("oidc: introspection", "err", failure)
+		return nil, op.NewStatusError(oidc.ErrServerError(), http.StatusInternalServerError)
 	}
-	return resp, err
+	resp.Header.Set("Cache-Control", "no-store")
+	return resp, nil
 }
 
 // Discovery adds what relying parties need to ask for assurance.

@@ -273,17 +273,35 @@ func (s storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, 
 
 // SetIntrospectionFromToken describes a live access token to the client it
 // was issued to or an audience of it (RFC 7662 §2.2 leaves who may ask to
-// the provider; a token is no other client's business). An error makes
-// zitadel/oidc answer active=false.
+// the provider; a token is no other client's business). Any error makes
+// zitadel/oidc answer active=false, so a store failure is also handed to
+// Introspect (server.go), which answers it as one.
 func (s storage) SetIntrospectionFromToken(ctx context.Context, r *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+	err := s.introspection(ctx, r, tokenID, subject, clientID)
+	if err != nil && !errors.Is(err, errTokenInactive) {
+		if failure, ok := ctx.Value(introspectionFailureKey{}).(*error); ok {
+			*failure = err
+		}
+	}
+	return err
+}
+
+// introspectionFailureKey carries a store failure from the storage's
+// SetIntrospectionFromToken out to server.Introspect.
+type introspectionFailureKey struct{}
+
+func (s storage) introspection(ctx context.Context, r *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
 	t, err := s.accessToken(ctx, tokenID, subject)
 	if err != nil {
 		return err
 	}
 	if clientID != t.ClientID && !slices.Contains(t.Audience, clientID) {
-		return errors.New("oidc: introspection by a client that is not an audience of the token")
+		return fmt.Errorf("%w: the client asking is not an audience of it", errTokenInactive)
 	}
-	if _, err := s.p.activeUser(ctx, t.Subject); err != nil {
+	switch _, err := s.p.activeUser(ctx, t.Subject); {
+	case errors.Is(err, errUserDisabled), errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("%w: %w", errTokenInactive, err)
+	case err != nil:
 		return err
 	}
 	r.Subject = t.Subject

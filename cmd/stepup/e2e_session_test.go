@@ -3,15 +3,23 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/stepup-auth/stepup/config"
+	"github.com/stepup-auth/stepup/stepup/store"
+	"github.com/stepup-auth/stepup/stepup/store/memdb"
 )
 
 // RP-Initiated Logout 1.0 §2: without an id_token_hint of the signed-in
@@ -209,5 +217,94 @@ func TestAReplayAfterTheCodesLifetimeStillRevokes(t *testing.T) {
 	}
 	if r.active(tok.AccessToken) {
 		t.Fatal("the access token issued from a code replayed after its lifetime is still active")
+	}
+}
+
+// failingTokens is a store whose access token reads fail while fail is set,
+// as a store does when its disk does.
+type failingTokens struct {
+	store.Store
+	fail *atomic.Bool
+}
+
+func (f failingTokens) AccessTokens() store.AccessTokens {
+	return tokensThatFail{f.Store.AccessTokens(), f.fail}
+}
+
+type tokensThatFail struct {
+	store.AccessTokens
+	fail *atomic.Bool
+}
+
+func (t tokensThatFail) Get(ctx context.Context, id string) (*store.AccessToken, error) {
+	if t.fail.Load() {
+		return nil, errors.New("the disk is on fire")
+	}
+	return t.AccessTokens.Get(ctx, id)
+}
+
+// startOPOnStore runs the app in process, with testClients, on the memdb
+// store wrapped by wrap, and returns its issuer.
+func startOPOnStore(t *testing.T, wrap func(store.Store) store.Store) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
+	dir := t.TempDir()
+	cfg, problems := config.LoadBytes("stepup.yaml", []byte(fmt.Sprintf(
+		"server:\n  public_url: %s\nstore:\n  memdb:\n    dir: %q\npasswords:\n  memory_kib: 8\n  iterations: 1\noidc:\n  clients:\n%s",
+		issuer, dir, testClients)), func(string) (string, bool) { return "", false })
+	if problems.Err() != nil {
+		t.Fatal(problems)
+	}
+	st, err := memdb.Open(memdb.Options{Dir: dir, SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	log := slog.New(slog.DiscardHandler)
+	app, err := newApp(context.Background(), cfg, wrap(st), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: newHandler(st, newMetrics(), log, app), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return issuer
+}
+
+// A store that cannot answer is an outage, not a verdict on the token: a
+// resource server that heard "inactive" would take it for a revocation.
+func TestAStoreFailureIsAServerErrorNotAnInactiveToken(t *testing.T) {
+	fail := new(atomic.Bool)
+	issuer := startOPOnStore(t, func(s store.Store) store.Store { return failingTokens{s, fail} })
+	r := newRP(t, issuer, "web", webSecret)
+	a := r.authorize(nil)
+	a.register("alice", password)
+	tok, _ := a.tokens()
+	if got := introspect(t, issuer, "web", webSecret, tok.AccessToken); got["active"] != true {
+		t.Fatalf("introspection while the store answers: %v, want active", got)
+	}
+	fail.Store(true)
+	req, _ := http.NewRequest(http.MethodPost, issuer+"/oauth/introspect", strings.NewReader(url.Values{"token": {tok.AccessToken}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("web", webSecret)
+	for name, req := range map[string]*http.Request{"introspection": req, "userinfo": func() *http.Request {
+		req, _ := http.NewRequest(http.MethodGet, issuer+"/userinfo", nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		return req
+	}()} {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusInternalServerError || body["error"] != "server_error" || body["active"] != nil {
+			t.Errorf("%s while the store fails: %d %v, want 500 server_error", name, resp.StatusCode, body)
+		}
 	}
 }
