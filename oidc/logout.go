@@ -2,6 +2,9 @@ package oidc
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"html/template"
@@ -53,7 +56,7 @@ func (s *server) EndSession(ctx context.Context, r *op.Request[oidc.EndSessionRe
 		return nil, oidc.ErrServerError().WithParent(err)
 	case sess == nil: // nobody is signed in: nothing to ask
 		return op.NewRedirect(req.RedirectURI), nil
-	case hintOfSession(req, sess):
+	case hintOfSession(req, sess, s.p.sid(sess.ID)):
 		if err := s.p.endSession(ctx, sess.ID); err != nil {
 			return nil, oidc.ErrServerError().WithParent(err)
 		}
@@ -72,14 +75,34 @@ func (s *server) EndSession(ctx context.Context, r *op.Request[oidc.EndSessionRe
 }
 
 // hintOfSession reports whether the request's id_token_hint belongs to the
-// browser's session: its user's, issued since the session began. An older
-// one (from a session that ended, leaked from a log) must not end this
-// session unasked.
-func hintOfSession(req *op.EndSessionRequest, sess *store.Session) bool {
+// browser's session, whose sid is sid: the session's user's, with its sid,
+// or, for a token issued before ID tokens carried one, issued since the
+// session began. One of another session (that ended, or leaked from a log)
+// must not end this one unasked.
+func hintOfSession(req *op.EndSessionRequest, sess *store.Session, sid string) bool {
 	if req.IDTokenHintClaims == nil || req.UserID != sess.UserID {
 		return false
 	}
+	if hint := req.IDTokenHintClaims.SessionID; hint != "" {
+		return hmac.Equal([]byte(hint), []byte(sid))
+	}
 	return !req.IDTokenHintClaims.GetIssuedAt().Before(sess.CreatedAt.Truncate(time.Second))
+}
+
+// sid is the public name of an SSO session in ID tokens: a MAC of its id,
+// so that relying parties can tell sessions apart without learning the
+// store's key of any.
+func (p *Provider) sid(sessionID string) string {
+	mac := hmac.New(sha256.New, p.sidKey)
+	mac.Write([]byte(sessionID))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:16])
+}
+
+// deriveKey derives a key for one use from the crypto key.
+func deriveKey(key [32]byte, use string) []byte {
+	mac := hmac.New(sha256.New, key[:])
+	mac.Write([]byte(use))
+	return mac.Sum(nil)
 }
 
 // endSession deletes an SSO session; one already gone is no error.

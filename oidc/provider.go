@@ -59,6 +59,7 @@ type Provider struct {
 	keys    *keys.Ring
 	op      op.OpenIDProvider
 	intents sealCrypto // sign-out questions (logout.go)
+	sidKey  []byte     // names sessions in ID tokens (sid)
 	handler http.Handler
 	now     func() time.Time
 	log     *slog.Logger
@@ -89,6 +90,7 @@ func New(opts Options) (*Provider, error) {
 	if p.intents, err = newSealCrypto(opts.CryptoKey, signOutAD); err != nil {
 		return nil, err
 	}
+	p.sidKey = deriveKey(opts.CryptoKey, "stepup oidc sid v1")
 	provider, err := op.NewProvider(&op.Config{
 		CryptoKey:                opts.CryptoKey,
 		CodeMethodS256:           true,
@@ -135,7 +137,7 @@ func New(opts Options) (*Provider, error) {
 func (p *Provider) Handler() http.Handler { return p.handler }
 
 var supportedClaims = []string{
-	"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "azp",
+	"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "azp", "sid",
 	"name", "preferred_username", "email", "email_verified",
 }
 

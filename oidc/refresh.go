@@ -61,7 +61,7 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	// step: the client never loses its refresh token to a failure after
 	// the old one was spent. A token that is not the current one cannot
 	// rotate, so nothing is signed for it.
-	g := grant{client: cl, userID: f.UserID, scopes: scopes, acr: f.ACR, amr: f.AMR, authTime: f.AuthTime}
+	g := grant{client: cl, userID: f.UserID, scopes: scopes, acr: f.ACR, amr: f.AMR, authTime: f.AuthTime, session: f.SessionID}
 	next := id + "." + randomID() + randomID()
 	at := p.newAccessToken(g, f)
 	var resp *op.Response

@@ -26,6 +26,7 @@ type grant struct {
 	amr      []string
 	authTime time.Time
 	nonce    string
+	session  string // the SSO session signed in with, for the sid claim
 }
 
 // CodeExchange redeems a code once. The code names its authorization
@@ -72,7 +73,8 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
-	g := grant{client: cl, userID: rec.UserID, scopes: rec.Scopes, acr: rec.ACR, amr: rec.AMR, authTime: rec.AuthTime, nonce: rec.Nonce}
+	g := grant{client: cl, userID: rec.UserID, scopes: rec.Scopes, acr: rec.ACR, amr: rec.AMR, authTime: rec.AuthTime,
+		nonce: rec.Nonce, session: rec.SessionID}
 	var family *store.RefreshFamily
 	refresh := ""
 	if slices.Contains(g.scopes, oidc.ScopeOfflineAccess) && allowsRefresh(cl) {
@@ -205,7 +207,9 @@ func (p *Provider) accessToken(ctx context.Context, g grant, at *store.AccessTok
 }
 
 // idToken returns the ID token: acr, amr and auth_time always (stepup's
-// sign-ins are always about a level), nonce when the request had one.
+// sign-ins are always about a level), nonce when the request had one, and
+// sid, the SSO session's public name, by which end_session knows a hint of
+// the browser's session (OpenID Connect Front-Channel Logout §3).
 func (p *Provider) idToken(ctx context.Context, g grant, accessToken string, now time.Time) (string, error) {
 	key, err := p.keys.Signer(ctx, g.client.SigningAlgorithm)
 	if err != nil {
@@ -225,6 +229,9 @@ func (p *Provider) idToken(ctx context.Context, g grant, accessToken string, now
 	}
 	if g.nonce != "" {
 		claims["nonce"] = g.nonce
+	}
+	if g.session != "" {
+		claims["sid"] = p.sid(g.session)
 	}
 	var info oidc.UserInfo
 	if err := p.userinfo(ctx, &info, g.userID, g.scopes); err != nil {

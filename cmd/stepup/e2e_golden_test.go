@@ -38,8 +38,9 @@ import (
 //     wherever they appear, so an access token for another user fails;
 //   - at_hash becomes "<hash of the access token>" if it is that (OpenID
 //     Connect Core 3.1.3.6), kid "<a published key of this alg>" if the
-//     JWKS has it with the header's alg, and jti "<random>" if it is a
-//     non-empty string; otherwise they stay as they are, and fail.
+//     JWKS has it with the header's alg, jti "<random>" if it is a
+//     non-empty string, and sid "<the session's public name>" if it has
+//     the length of one; otherwise they stay as they are, and fail.
 //
 // The files are JSON of maps, which encoding/json writes with sorted keys.
 var updateGolden = flag.Bool("update-golden", false, "rewrite testdata/golden from this run instead of comparing")
@@ -220,6 +221,9 @@ func normaliseClaims(c map[string]any, issuer string, known map[string]string, s
 	}
 	if jti, ok := c["jti"].(string); ok && jti != "" {
 		out["jti"] = "<random>"
+	}
+	if sid, ok := c["sid"].(string); ok && len(sid) == 22 {
+		out["sid"] = "<the session's public name>"
 	}
 	if h, ok := c["at_hash"].(string); ok && accessToken != "" {
 		// ES256 and RS256 both hash with SHA-256.

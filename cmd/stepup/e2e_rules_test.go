@@ -276,8 +276,9 @@ func TestRefreshRotatesKeepsTheSignInAndReuseRevokes(t *testing.T) {
 	}
 	second := r.refresh(first.RefreshToken)
 	refreshed := r.verifyIDToken(second, "")
-	if refreshed.ACR != id.ACR || refreshed.AuthTime != id.AuthTime || strings.Join(refreshed.AMR, " ") != strings.Join(id.AMR, " ") {
-		t.Errorf("after a refresh: %+v, want the acr, amr and auth_time of the sign-in %+v", refreshed, id)
+	if refreshed.ACR != id.ACR || refreshed.AuthTime != id.AuthTime || strings.Join(refreshed.AMR, " ") != strings.Join(id.AMR, " ") ||
+		refreshed.SID == "" || refreshed.SID != id.SID {
+		t.Errorf("after a refresh: %+v, want the acr, amr, auth_time and sid of the sign-in %+v", refreshed, id)
 	}
 	if _, claims := jwtParts(t, second.AccessToken); claims["acr"] != id.ACR {
 		t.Errorf("refreshed access token acr %v, want %s", claims["acr"], id.ACR)

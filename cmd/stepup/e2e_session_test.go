@@ -85,17 +85,16 @@ func TestEndSessionWithAHintFromAnEarlierSessionAsksFirst(t *testing.T) {
 	r := newRP(t, issuer, "app", "")
 	a := r.authorize(nil)
 	a.register("alice", password)
-	old, _ := a.tokens()
+	old, oldID := a.tokens()
 	hint := url.Values{"id_token_hint": {old.Extra("id_token").(string)}}
 	if e := r.endSession(hint); !e.on("/signed-out") || r.stillSignedIn() {
 		t.Fatalf("end_session with the session's own hint ended at %v; want signed out at once", e.page.Request.URL)
 	}
-	// iat has whole seconds: sign in again in a later second than the
-	// old token's.
-	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
 	a = r.authorize(nil)
 	a.signIn("alice", password)
-	a.tokens()
+	if _, id := a.tokens(); id.SID == "" || id.SID == oldID.SID {
+		t.Fatalf("sid of the new session %q, of the old one %q: want two different ones", id.SID, oldID.SID)
+	}
 	if e := r.endSession(hint); !e.on("/sign-out") {
 		t.Fatalf("end_session with an ID token of an earlier session ended at %v, want the question", e.page.Request.URL)
 	}

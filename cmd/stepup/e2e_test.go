@@ -250,6 +250,7 @@ type idClaims struct {
 	AMR      []string `json:"amr"`
 	AuthTime int64    `json:"auth_time"`
 	Nonce    string   `json:"nonce"`
+	SID      string   `json:"sid"`
 }
 
 func (r *rp) verifyIDToken(tok *oauth2.Token, nonce string) idClaims {
