@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -104,43 +107,65 @@ func openStore(c config.Store, log *slog.Logger) (store.Store, error) {
 }
 
 // serveHTTP listens on c.Listen, and on c.MetricsListen for /metrics if it
-// is set, and serves until ctx ends or a server fails.
+// is set, and serves until ctx ends or a server fails. The public listener
+// is logged last: its "listening" line means that everything is up.
 func serveHTTP(ctx context.Context, c config.Server, st pinger, app http.Handler, log *slog.Logger) int {
 	m := newMetrics()
-	servers := []*httpServer{{name: "listening", addr: c.Listen, handler: newHandler(st, m, log, app)}}
+	var servers []*httpServer
 	if c.MetricsListen != "" {
 		servers = append(servers, &httpServer{name: "serving metrics", addr: c.MetricsListen, handler: metricsHandler(m, log)})
 	}
+	servers = append(servers, &httpServer{name: "listening", addr: c.Listen, handler: newHandler(st, m, log, app)})
 	for i, s := range servers {
 		if err := s.listen(c, log); err != nil {
 			log.Error("cannot listen", "addr", s.addr, "err", err)
 			for _, started := range servers[:i] {
-				started.ln.Close()
+				started.ln.Close() // not served yet: Server.Close would not close it
 			}
 			return exitFail
 		}
 	}
-	stopped := make(chan error, len(servers))
+	type stop struct {
+		s   *httpServer
+		err error
+	}
+	stopped := make(chan stop, len(servers))
 	for _, s := range servers {
-		go func() { stopped <- s.srv.Serve(s.ln) }()
+		go func() { stopped <- stop{s, s.srv.Serve(s.ln)} }()
 		// The actual address: with port 0 the kernel picks one.
 		log.Info(s.name, "addr", s.ln.Addr().String())
 	}
 
-	code := exitOK
+	code, running := exitOK, len(servers)
 	select {
-	case err := <-stopped:
-		log.Error("an HTTP server stopped", "err", err)
-		code = exitFail
+	case st := <-stopped:
+		log.Error("an HTTP server stopped", "addr", st.s.addr, "err", st.err)
+		code, running = exitFail, running-1
 	case <-ctx.Done():
 		log.Info("shutting down", "cause", context.Cause(ctx), "timeout", c.ShutdownTimeout)
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
 	defer cancel()
-	for _, s := range servers {
-		if err := s.srv.Shutdown(sctx); err != nil {
-			log.Error("requests still running at the shutdown timeout were cut off", "err", err)
-			_ = s.srv.Close()
+	var (
+		wg     sync.WaitGroup
+		cutOff atomic.Bool
+	)
+	for _, s := range servers { // at once: each gets the whole timeout
+		wg.Go(func() {
+			if err := s.srv.Shutdown(sctx); err != nil {
+				log.Error("requests still running at the shutdown timeout were cut off", "addr", s.addr, "err", err)
+				_ = s.srv.Close()
+				cutOff.Store(true)
+			}
+		})
+	}
+	wg.Wait()
+	if cutOff.Load() {
+		code = exitFail
+	}
+	for ; running > 0; running-- {
+		if st := <-stopped; !errors.Is(st.err, http.ErrServerClosed) {
+			log.Error("an HTTP server stopped", "addr", st.s.addr, "err", st.err)
 			code = exitFail
 		}
 	}

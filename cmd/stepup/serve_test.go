@@ -288,7 +288,9 @@ func TestServeListenFailureReleasesTheStore(t *testing.T) {
 	}
 
 	var stderr logSink
-	if code := run(context.Background(), []string{"serve", "--config", cfg}, io.Discard, &stderr); code != exitFail {
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit) // a serve that ignored the error would run on
+	defer cancel()
+	if code := run(ctx, []string{"serve", "--config", cfg}, io.Discard, &stderr); code != exitFail {
 		t.Errorf("exit code %d, want %d", code, exitFail)
 	}
 	if log := stderr.String(); !strings.Contains(log, "cannot listen") {
