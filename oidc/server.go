@@ -105,9 +105,12 @@ func (h headerWriter) WriteHeader(int)             {}
 // the store's failure is a server error. Answers are not for caches (RFC
 // 6749 §5.1).
 func (s *server) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoRequest]) (*op.Response, error) {
+	ctx, failure := withFailureSlot(ctx)
 	resp, err := s.LegacyServer.UserInfo(ctx, r)
 	var oe *oidc.Error
 	switch {
+	case *failure != nil:
+		err = *failure
 	case err == nil:
 		resp.Header.Set("Cache-Control", "no-store")
 		return resp, nil
@@ -152,14 +155,14 @@ func (c *challengeWriter) WriteHeader(code int) {
 // error, not active=false: a resource server must not take an outage for a
 // revocation (nor cache it as one).
 func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionRequest]) (*op.Response, error) {
-	var failure error
-	resp, err := s.LegacyServer.Introspect(context.WithValue(ctx, introspectionFailureKey{}, &failure), r)
+	ctx, failure := withFailureSlot(ctx)
+	resp, err := s.LegacyServer.Introspect(ctx, r)
 	switch {
+	case *failure != nil: // before err: a client the store could not read is not unknown
+		s.p.log.Error("oidc: introspection", "err", *failure)
+		return nil, op.NewStatusError(oidc.ErrServerError(), http.StatusInternalServerError)
 	case err != nil:
 		return nil, err
-	case failure != nil:
-		s.p.log.Error("oidc: introspection", "err", failure)
-		return nil, op.NewStatusError(oidc.ErrServerError(), http.StatusInternalServerError)
 	}
 	resp.Header.Set("Cache-Control", "no-store")
 	return resp, nil

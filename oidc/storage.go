@@ -190,6 +190,7 @@ func (s storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm
 func (s storage) KeySet(ctx context.Context) ([]op.Key, error) {
 	set, err := s.p.keys.JWKS(ctx)
 	if err != nil {
+		noteStoreFailure(ctx, err) // else a token read as forged
 		return nil, err
 	}
 	out := make([]op.Key, len(set.Keys))
@@ -226,6 +227,9 @@ func (s storage) GetClientByClientID(ctx context.Context, id string) (op.Client,
 func (s storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
 	rec, err := s.p.store.Clients().Get(ctx, id)
 	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			noteStoreFailure(ctx, err) // else a client read as unknown
+		}
 		return fmt.Errorf("oidc: client %q: %w", id, err)
 	}
 	if rec.SecretHash == "" || subtle.ConstantTimeCompare([]byte(rec.SecretHash), []byte(HashClientSecret(secret))) != 1 {
@@ -239,8 +243,9 @@ func (s storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, 
 }
 
 // errTokenInactive is an access token that was revoked, has expired, was
-// never issued, or belongs to an account that is disabled or gone; other
-// errors are the store's.
+// never issued, is not the subject's or not the asking client's, or
+// belongs to an account that is disabled or gone; other errors are the
+// store's.
 var errTokenInactive = errors.New("oidc: the access token is not active")
 
 // accessToken returns the live stored access token an id and subject name:
@@ -273,22 +278,35 @@ func (s storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, 
 
 // SetIntrospectionFromToken describes a live access token to the client it
 // was issued to or an audience of it (RFC 7662 §2.2 leaves who may ask to
-// the provider; a token is no other client's business). Any error makes
-// zitadel/oidc answer active=false, so a store failure is also handed to
-// Introspect (server.go), which answers it as one.
+// the provider; a token is no other client's business). zitadel/oidc
+// answers any error as active=false, so a store failure is also noted for
+// Introspect (server.go) to answer as a server error.
 func (s storage) SetIntrospectionFromToken(ctx context.Context, r *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
 	err := s.introspection(ctx, r, tokenID, subject, clientID)
 	if err != nil && !errors.Is(err, errTokenInactive) {
-		if failure, ok := ctx.Value(introspectionFailureKey{}).(*error); ok {
-			*failure = err
-		}
+		noteStoreFailure(ctx, err)
 	}
 	return err
 }
 
-// introspectionFailureKey carries a store failure from the storage's
-// SetIntrospectionFromToken out to server.Introspect.
-type introspectionFailureKey struct{}
+// zitadel/oidc turns some storage errors into a verdict on the request: an
+// inactive or invalid token, an unknown client. A store failure is no such
+// verdict, so the storage notes it in a slot the endpoint put in the
+// context (withFailureSlot), and the endpoint answers it as a server error.
+type storeFailureKey struct{}
+
+// withFailureSlot returns ctx with a slot for a store failure, and the slot.
+func withFailureSlot(ctx context.Context) (context.Context, *error) {
+	slot := new(error)
+	return context.WithValue(ctx, storeFailureKey{}, slot), slot
+}
+
+// noteStoreFailure puts err in ctx's slot, if it has one.
+func noteStoreFailure(ctx context.Context, err error) {
+	if slot, ok := ctx.Value(storeFailureKey{}).(*error); ok && *slot == nil {
+		*slot = err
+	}
+}
 
 func (s storage) introspection(ctx context.Context, r *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
 	t, err := s.accessToken(ctx, tokenID, subject)

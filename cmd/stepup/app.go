@@ -29,14 +29,17 @@ import (
 
 // newApp assembles the OpenID Provider and the hosted pages from the
 // configuration, over an open store.
-func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.Logger) (http.Handler, error) {
+func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.Logger, now func() time.Time) (http.Handler, error) {
+	if now == nil {
+		now = time.Now
+	}
 	master, err := masterKey(cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	derive := master.derive
 	o := cfg.OIDC
-	ring, _, err := signingRing(cfg, st, master)
+	ring, _, err := signingRing(cfg, st, master, now)
 	if err != nil {
 		return nil, err
 	}
@@ -54,25 +57,26 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	// The demo's client has its own source, which syncClients leaves alone.
 	demoApp, err := demo.Setup(ctx, st.Clients(), cfg.Demo.Enabled, demo.Options{
 		Issuer: strings.TrimSuffix(cfg.Server.PublicURL.String(), "/"), Scheme: scheme, CookieKey: derive("demo"), Log: log,
+		Now: now,
 	})
 	if err != nil {
 		return nil, err
 	}
-	flows, err := stepup.NewFlows(derive("flow"), nil)
+	flows, err := stepup.NewFlows(derive("flow"), now)
 	if err != nil {
 		return nil, err
 	}
-	sessions := stepup.NewSessions(st.Sessions(), stepup.SessionPolicy{Idle: cfg.Sessions.Idle, Absolute: cfg.Sessions.Absolute}, nil, nil)
+	sessions := stepup.NewSessions(st.Sessions(), stepup.SessionPolicy{Idle: cfg.Sessions.Idle, Absolute: cfg.Sessions.Absolute}, now, nil)
 	accounts := stepup.NewAccounts(st.Users(), stepup.AccountPolicy{
 		Password: cfg.Passwords.Params(), MinPasswordLength: cfg.Passwords.MinLength,
-	}, stepup.NewThrottle(stepup.DefaultThrottlePolicy(), nil), nil, nil)
+	}, stepup.NewThrottle(stepup.DefaultThrottlePolicy(), now), now, nil)
 	secure := cfg.Server.PublicURL.Scheme == "https"
 	provider, err := oidc.New(oidc.Options{
 		Issuer:   strings.TrimSuffix(cfg.Server.PublicURL.String(), "/"),
 		Store:    st,
 		Keys:     ring,
 		Scheme:   scheme,
-		Engine:   stepup.NewEngine(policies, nil),
+		Engine:   stepup.NewEngine(policies, now),
 		Sessions: sessions,
 		Flows:    flows,
 		Lifetimes: oidc.Lifetimes{
@@ -89,13 +93,14 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 		SignInPath:     "/signin",
 		StepUpPath:     "/stepup",
 		Log:            log,
+		Now:            now,
 	})
 	if err != nil {
 		return nil, err
 	}
 	pages := web.New(web.Options{
 		Flows: flows, Sessions: sessions, Accounts: accounts, HandBack: provider.Continue,
-		CSRFKey: derive("csrf"), SecureCookies: secure, Log: log,
+		CSRFKey: derive("csrf"), SecureCookies: secure, Log: log, Now: now,
 	})
 	mux := http.NewServeMux()
 	hosted := pages.Handler()
@@ -129,7 +134,7 @@ var signingAlgorithms = []string{string(config.ES256), string(config.RS256), str
 // signingRing builds over st the ring that signs tokens, for serve and for
 // the keys commands alike, and returns how long it keeps retired keys
 // published: the longest lifetime of a token it signs.
-func signingRing(cfg *config.Config, st store.Store, m master) (*keys.Ring, time.Duration, error) {
+func signingRing(cfg *config.Config, st store.Store, m master, now func() time.Time) (*keys.Ring, time.Duration, error) {
 	sealKey := seal.Key{Secret: [32]byte(m.derive("seal"))}
 	sealKey.ID = seal.DeriveKeyID(sealKey.Secret)
 	sealer, err := seal.New(sealKey)
@@ -137,7 +142,7 @@ func signingRing(cfg *config.Config, st store.Store, m master) (*keys.Ring, time
 		return nil, 0, err
 	}
 	retireAfter := max(cfg.OIDC.AccessTokenLifetime, cfg.OIDC.IDTokenLifetime)
-	ring, err := keys.New(st.SigningKeys(), sealer, keys.Options{Algorithms: signingAlgorithms, RetireAfter: retireAfter})
+	ring, err := keys.New(st.SigningKeys(), sealer, keys.Options{Algorithms: signingAlgorithms, RetireAfter: retireAfter, Now: now})
 	if err != nil {
 		return nil, 0, err
 	}

@@ -9,8 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -194,15 +194,9 @@ func TestUserinfoRefusesWithABearerChallenge(t *testing.T) {
 // RFC 6749 §4.1.2: a replayed code revokes what it issued, also after the
 // code's own lifetime, while its tombstone lives.
 func TestAReplayAfterTheCodesLifetimeStillRevokes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits 11 s; CI runs it")
-	}
-	t.Parallel()
-	op := startOPWithClients(t, filepath.Join(t.TempDir(), "data"), fmt.Sprintf(`    - id: app
-      redirect_uris: [%s]
-  code_lifetime: 10s
-`, rpRedirect))
-	r := newRP(t, op.issuer, "app", "")
+	clock := newTestClock()
+	issuer := startOPOnStore(t, clock, "  code_lifetime: 10s\n", func(s store.Store) store.Store { return s })
+	r := newRP(t, issuer, "app", "")
 	a := r.authorize(nil)
 	a.register("alice", password)
 	code := a.code()
@@ -210,7 +204,7 @@ func TestAReplayAfterTheCodesLifetimeStillRevokes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(11 * time.Second) // past code_lifetime; the access token lives 5m
+	clock.Advance(11 * time.Second) // past code_lifetime; the access token lives 5m
 	if _, err := r.oauth.Exchange(context.Background(), code, oauth2.VerifierOption(a.verifier)); err == nil || !strings.Contains(err.Error(), "already used") {
 		t.Fatalf("a replay after the code's lifetime: %v, want invalid_grant, already used", err)
 	}
@@ -219,32 +213,114 @@ func TestAReplayAfterTheCodesLifetimeStillRevokes(t *testing.T) {
 	}
 }
 
-// failingTokens is a store whose access token reads fail while fail is set,
-// as a store does when its disk does.
-type failingTokens struct {
+// A disabled account's token is inactive, not a server error: the
+// verdict is the token's.
+func TestADisabledAccountsTokenIsInactive(t *testing.T) {
+	var st store.Store
+	issuer := startOPOnStore(t, newTestClock(), "", func(s store.Store) store.Store { st = s; return s })
+	r := newRP(t, issuer, "web", webSecret)
+	a := r.authorize(nil)
+	a.register("alice", password)
+	tok, id := a.tokens()
+	ctx := context.Background()
+	u, err := st.Users().Get(ctx, id.Subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Disabled = true
+	if err := st.Users().Update(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if got := introspect(t, issuer, "web", webSecret, tok.AccessToken); got["active"] != false {
+		t.Errorf("introspection of a disabled account's token: %v, want active=false", got)
+	}
+	if r.active(tok.AccessToken) {
+		t.Error("userinfo accepts a disabled account's token")
+	}
+}
+
+// failingStore is a store whose reads of one kind fail while its switch is
+// on, as a store does when its disk does.
+type failingStore struct {
 	store.Store
-	fail *atomic.Bool
+	tokens, keys, clients *atomic.Bool
 }
 
-func (f failingTokens) AccessTokens() store.AccessTokens {
-	return tokensThatFail{f.Store.AccessTokens(), f.fail}
+func newFailingStore(s store.Store) failingStore {
+	return failingStore{s, new(atomic.Bool), new(atomic.Bool), new(atomic.Bool)}
 }
 
-type tokensThatFail struct {
+var errDiskOnFire = errors.New("the disk is on fire")
+
+func (f failingStore) AccessTokens() store.AccessTokens {
+	return failingTokens{f.Store.AccessTokens(), f.tokens}
+}
+func (f failingStore) SigningKeys() store.SigningKeys {
+	return failingKeys{f.Store.SigningKeys(), f.keys}
+}
+func (f failingStore) Clients() store.Clients { return failingClients{f.Store.Clients(), f.clients} }
+
+type failingTokens struct {
 	store.AccessTokens
 	fail *atomic.Bool
 }
 
-func (t tokensThatFail) Get(ctx context.Context, id string) (*store.AccessToken, error) {
+func (t failingTokens) Get(ctx context.Context, id string) (*store.AccessToken, error) {
 	if t.fail.Load() {
-		return nil, errors.New("the disk is on fire")
+		return nil, errDiskOnFire
 	}
 	return t.AccessTokens.Get(ctx, id)
 }
 
-// startOPOnStore runs the app in process, with testClients, on the memdb
+type failingKeys struct {
+	store.SigningKeys
+	fail *atomic.Bool
+}
+
+func (k failingKeys) List(ctx context.Context) ([]*store.SigningKey, error) {
+	if k.fail.Load() {
+		return nil, errDiskOnFire
+	}
+	return k.SigningKeys.List(ctx)
+}
+
+type failingClients struct {
+	store.Clients
+	fail *atomic.Bool
+}
+
+func (c failingClients) Get(ctx context.Context, id string) (*store.Client, error) {
+	if c.fail.Load() {
+		return nil, errDiskOnFire
+	}
+	return c.Clients.Get(ctx, id)
+}
+
+// testClock is a clock a test moves, starting now: relying-party libraries
+// check tokens against the real time.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newTestClock() *testClock { return &testClock{now: time.Now()} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// startOPOnStore runs the app in process on a clock of the test's, with
+// testClients and oidc settings (YAML lines under oidc:), on the memdb
 // store wrapped by wrap, and returns its issuer.
-func startOPOnStore(t *testing.T, wrap func(store.Store) store.Store) string {
+func startOPOnStore(t *testing.T, clock *testClock, settings string, wrap func(store.Store) store.Store) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -253,32 +329,38 @@ func startOPOnStore(t *testing.T, wrap func(store.Store) store.Store) string {
 	issuer := fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
 	dir := t.TempDir()
 	cfg, problems := config.LoadBytes("stepup.yaml", []byte(fmt.Sprintf(
-		"server:\n  public_url: %s\nstore:\n  memdb:\n    dir: %q\npasswords:\n  memory_kib: 8\n  iterations: 1\noidc:\n  clients:\n%s",
-		issuer, dir, testClients)), func(string) (string, bool) { return "", false })
+		"server:\n  public_url: %s\nstore:\n  memdb:\n    dir: %q\npasswords:\n  memory_kib: 8\n  iterations: 1\noidc:\n%s  clients:\n%s",
+		issuer, dir, settings, testClients)), func(string) (string, bool) { return "", false })
 	if problems.Err() != nil {
 		t.Fatal(problems)
 	}
-	st, err := memdb.Open(memdb.Options{Dir: dir, SweepInterval: -1})
+	st, err := memdb.Open(memdb.Options{Dir: dir, SweepInterval: -1, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	log := slog.New(slog.DiscardHandler)
-	app, err := newApp(context.Background(), cfg, wrap(st), log)
+	app, err := newApp(context.Background(), cfg, wrap(st), log, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := &http.Server{Handler: newHandler(st, newMetrics(), log, app), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
 	return issuer
 }
 
-// A store that cannot answer is an outage, not a verdict on the token: a
-// resource server that heard "inactive" would take it for a revocation.
-func TestAStoreFailureIsAServerErrorNotAnInactiveToken(t *testing.T) {
-	fail := new(atomic.Bool)
-	issuer := startOPOnStore(t, func(s store.Store) store.Store { return failingTokens{s, fail} })
+// A store that cannot answer is an outage, not a verdict on the token or
+// the client: a resource server that heard "inactive" would take it for a
+// revocation.
+func TestAStoreFailureIsAServerErrorNotAVerdict(t *testing.T) {
+	clock := newTestClock()
+	var st failingStore
+	issuer := startOPOnStore(t, clock, "", func(s store.Store) store.Store { st = newFailingStore(s); return st })
 	r := newRP(t, issuer, "web", webSecret)
 	a := r.authorize(nil)
 	a.register("alice", password)
@@ -286,24 +368,42 @@ func TestAStoreFailureIsAServerErrorNotAnInactiveToken(t *testing.T) {
 	if got := introspect(t, issuer, "web", webSecret, tok.AccessToken); got["active"] != true {
 		t.Fatalf("introspection while the store answers: %v, want active", got)
 	}
-	fail.Store(true)
-	req, _ := http.NewRequest(http.MethodPost, issuer+"/oauth/introspect", strings.NewReader(url.Values{"token": {tok.AccessToken}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth("web", webSecret)
-	for name, req := range map[string]*http.Request{"introspection": req, "userinfo": func() *http.Request {
-		req, _ := http.NewRequest(http.MethodGet, issuer+"/userinfo", nil)
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-		return req
-	}()} {
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+	ask := map[string]func() *http.Request{
+		"introspection": func() *http.Request {
+			req, _ := http.NewRequest(http.MethodPost, issuer+"/oauth/introspect", strings.NewReader(url.Values{"token": {tok.AccessToken}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth("web", webSecret)
+			return req
+		},
+		"userinfo": func() *http.Request {
+			req, _ := http.NewRequest(http.MethodGet, issuer+"/userinfo", nil)
+			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+			return req
+		},
+	}
+	for _, c := range []struct {
+		failing string
+		fail    *atomic.Bool
+		asks    []string
+	}{
+		{"token reads", st.tokens, []string{"introspection", "userinfo"}},
+		{"signing key reads", st.keys, []string{"introspection", "userinfo"}},
+		{"client reads", st.clients, []string{"introspection"}},
+	} {
+		c.fail.Store(true)
+		clock.Advance(time.Minute) // past the key ring's reload
+		for _, name := range c.asks {
+			resp, err := http.DefaultClient.Do(ask[name]())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body map[string]any
+			json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusInternalServerError || body["error"] != "server_error" || body["active"] != nil {
+				t.Errorf("%s while %s fail: %d %v, want 500 server_error", name, c.failing, resp.StatusCode, body)
+			}
 		}
-		var body map[string]any
-		json.NewDecoder(resp.Body).Decode(&body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusInternalServerError || body["error"] != "server_error" || body["active"] != nil {
-			t.Errorf("%s while the store fails: %d %v, want 500 server_error", name, resp.StatusCode, body)
-		}
+		c.fail.Store(false)
 	}
 }

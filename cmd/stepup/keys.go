@@ -84,7 +84,7 @@ func rotate(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 		fmt.Fprintf(stderr, "stepup keys rotate: %v\n", err)
 		return exitFail
 	}
-	ring, retireAfter, err := signingRing(cfg, st, m)
+	ring, retireAfter, err := signingRing(cfg, st, m, nil)
 	if err == nil {
 		// A first rotation on a new data folder creates the keys to
 		// rotate; on an existing one it checks the master key opens them.

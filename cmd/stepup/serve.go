@@ -72,7 +72,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log.Error("cannot open the store", "err", err)
 		return exitFail
 	}
-	app, err := newApp(ctx, cfg, st, log)
+	app, err := newApp(ctx, cfg, st, log, nil)
 	if err != nil {
 		log.Error("cannot start the OpenID Provider", "err", err)
 		st.Close()
