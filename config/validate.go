@@ -100,12 +100,26 @@ func (v *validator) hostPort(key, addr, example string) {
 	}
 }
 
+// sameListener reports whether two listen addresses would take the same
+// socket: one port (not 0, which picks a free one) on hosts that overlap,
+// one of which listens on every interface, or names that may be the same.
+func sameListener(a, b string) bool {
+	ha, pa, errA := net.SplitHostPort(a)
+	hb, pb, errB := net.SplitHostPort(b)
+	if errA != nil || errB != nil || pa != pb || pa == "0" {
+		return false
+	}
+	every := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	named := func(h string) bool { return net.ParseIP(h) == nil } // localhost may be 127.0.0.1 or ::1
+	return ha == hb || every(ha) || every(hb) || named(ha) || named(hb)
+}
+
 func (v *validator) server(s *Server) {
 	v.hostPort("server.listen", s.Listen, "127.0.0.1:8080 or :8080")
 	if s.MetricsListen != "" {
 		v.hostPort("server.metrics_listen", s.MetricsListen, "127.0.0.1:9464")
-		if s.MetricsListen == s.Listen && !strings.HasSuffix(s.Listen, ":0") {
-			v.errorf("server.metrics_listen", "must differ from server.listen: metrics are kept off the public listener")
+		if sameListener(s.MetricsListen, s.Listen) {
+			v.errorf("server.metrics_listen", "must not be server.listen's address: metrics are kept off the public listener")
 		}
 	}
 	if !webURL(s.PublicURL) {

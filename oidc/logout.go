@@ -29,8 +29,9 @@ const (
 	signOutPath = "/sign-out"
 	// signOutWindow is how long the question may stay unanswered.
 	signOutWindow = 10 * time.Minute
-	// maxSignOutForm bounds the answer, which holds an intent and a word.
-	maxSignOutForm = 8 << 10
+	// maxSignOutForm bounds the answer: an intent, which holds the
+	// redirect with the relying party's state, and a word.
+	maxSignOutForm = 64 << 10
 )
 
 // signOutIntent is what the question carries, sealed: whose session ends

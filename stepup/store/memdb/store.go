@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -219,7 +220,11 @@ func encodeChanges(cs memdb.Changes) ([]byte, error) {
 	}
 	b, err := encMode.Marshal(out)
 	if err != nil {
-		return nil, fmt.Errorf("memdb: encode transaction: %w", err)
+		tables := make([]string, len(out))
+		for i, c := range out {
+			tables[i] = c.Table
+		}
+		return nil, fmt.Errorf("memdb: encode a transaction of %s: %w", strings.Join(tables, ", "), err)
 	}
 	return b, nil
 }
