@@ -213,6 +213,23 @@ func TestAReplayAfterTheCodesLifetimeStillRevokes(t *testing.T) {
 	}
 }
 
+func TestASignOutQuestionExpires(t *testing.T) {
+	clock := newTestClock()
+	r := signedIn(t, startOPOnStore(t, clock, "", func(s store.Store) store.Store { return s }), "app", "")
+	q := r.endSession(nil)
+	if !q.on("/sign-out") {
+		t.Fatalf("end_session ended at %v, want the question", q.page.Request.URL)
+	}
+	clock.Advance(11 * time.Minute) // the question lives 10; the session idles out at 30
+	q.submit("/sign-out", url.Values{"answer": {"sign-out"}})
+	if q.page == nil || q.page.StatusCode != http.StatusBadRequest || !strings.Contains(q.body, "expired") {
+		t.Fatalf("answering a question 11 minutes old: %v, want 400 and the expired page", q.page)
+	}
+	if !r.stillSignedIn() {
+		t.Fatal("an expired question ended the session")
+	}
+}
+
 // A disabled account's token is inactive, not a server error: the
 // verdict is the token's.
 func TestADisabledAccountsTokenIsInactive(t *testing.T) {
