@@ -3,7 +3,6 @@ package oidc
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -232,7 +231,7 @@ func (s storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string)
 		}
 		return fmt.Errorf("oidc: client %q: %w", id, err)
 	}
-	if rec.SecretHash == "" || subtle.ConstantTimeCompare([]byte(rec.SecretHash), []byte(HashClientSecret(secret))) != 1 {
+	if rec.SecretHash == "" || !equalHash(rec.SecretHash, HashClientSecret(secret)) {
 		return errors.New("oidc: wrong client secret")
 	}
 	return nil

@@ -1,11 +1,9 @@
 package web
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"embed"
-	"html/template"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -24,11 +22,6 @@ var assets embed.FS
 // maxFormBytes bounds a posted form: a flow token and a password of
 // password.MaxPasswordLength bytes fit many times over.
 const maxFormBytes = 64 << 10
-
-// contentSecurityPolicy allows the page's own stylesheet and images, and
-// forms that post back to it; no script, no framing.
-const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; " +
-	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // Options are what the hosted pages work with. Flows, Sessions, Accounts
 // and HandBack are required, and CSRFKey must have at least 32 bytes.
@@ -63,7 +56,7 @@ type Server struct {
 	now      func() time.Time
 	log      *slog.Logger
 	origins  *http.CrossOriginProtection
-	pages    map[string]*template.Template
+	pages    *Pages
 	mux      *http.ServeMux
 }
 
@@ -96,7 +89,7 @@ func New(o Options) *Server {
 		now:      o.Now,
 		log:      o.Log,
 		origins:  http.NewCrossOriginProtection(),
-		pages:    parsePages(),
+		pages:    NewPages(assets, o.Log, nil, "signin", "register", "stepup", "error"),
 		mux:      http.NewServeMux(),
 	}
 	s.routes()
@@ -120,20 +113,7 @@ func (s *Server) routes() {
 // Handler returns the handler of every hosted page and asset, each
 // answered with the security headers.
 func (s *Server) Handler() http.Handler {
-	return securityHeaders(s.mux)
-}
-
-func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		// Pages carry flow tokens and CSRF tokens: no cache keeps them.
-		// The stylesheet is small enough to follow the same rule.
-		h.Set("Cache-Control", "no-store")
-		next.ServeHTTP(w, r)
-	})
+	return SecurityHeaders(s.mux)
 }
 
 // noListing answers 404 for directories, which http.FileServer would list.
@@ -165,26 +145,9 @@ type view struct {
 	Link, LinkText string
 }
 
-func parsePages() map[string]*template.Template {
-	pages := make(map[string]*template.Template)
-	for _, name := range []string{"signin", "register", "stepup", "error"} {
-		pages[name] = template.Must(template.ParseFS(assets, "templates/layout.html", "templates/"+name+".html"))
-	}
-	return pages
-}
-
-// render writes a page whole or not at all: it is executed into a buffer
-// first, so a template error cannot leave half a page behind a 200.
+// render writes a hosted page, typed by view.
 func (s *Server) render(w http.ResponseWriter, status int, page string, v view) {
-	var buf bytes.Buffer
-	if err := s.pages[page].ExecuteTemplate(&buf, "layout", v); err != nil {
-		s.log.Error("web: render page", "page", page, "err", err)
-		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = buf.WriteTo(w)
+	s.pages.Render(w, status, page, v)
 }
 
 func (s *Server) errorPage(w http.ResponseWriter, status int, title, message string) {

@@ -1,11 +1,9 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"errors"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -17,16 +15,11 @@ import (
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup/store"
+	"github.com/stepup-auth/stepup/web"
 )
 
 //go:embed templates/*.html
 var templates embed.FS
-
-// contentSecurityPolicy is the hosted pages' policy: the site's own
-// stylesheet and images, forms posting back to the site, no script, no
-// framing.
-const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; " +
-	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // maxFormBytes bounds the logout form, which holds one token.
 const maxFormBytes = 4 << 10
@@ -60,7 +53,7 @@ type Server struct {
 	now     func() time.Time
 	log     *slog.Logger
 	origins *http.CrossOriginProtection
-	pages   map[string]*template.Template
+	pages   *web.Pages
 	handler http.Handler
 
 	mu       sync.Mutex
@@ -95,14 +88,16 @@ func New(o Options) (*Server, error) {
 		now:     o.Now,
 		log:     o.Log,
 		origins: http.NewCrossOriginProtection(),
-		pages:   parsePages(),
+		pages:   web.NewPages(templates, o.Log, []string{"templates/claims.html"}, "home", "result", "error"),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /demo/{$}", s.home)
 	mux.HandleFunc("GET /demo/login", s.login)
 	mux.HandleFunc("GET /demo/callback", s.callback)
 	mux.HandleFunc("POST /demo/logout", s.logout)
-	s.handler = securityHeaders(mux)
+	// The hosted pages' headers; here Referrer-Policy also keeps the
+	// callback's code and state from leaking.
+	s.handler = web.SecurityHeaders(mux)
 	return s, nil
 }
 
@@ -127,18 +122,6 @@ func Setup(ctx context.Context, clients store.Clients, enabled bool, o Options) 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 var _ http.Handler = (*Server)(nil)
-
-func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("X-Content-Type-Options", "nosniff")
-		// The callback's address holds a code and a state.
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-store")
-		next.ServeHTTP(w, r)
-	})
-}
 
 // discover returns the OP's metadata, fetched at first use and kept. A
 // failure is not kept: the next request tries again.
@@ -183,26 +166,9 @@ type view struct {
 // field is one line of the claims' definition list.
 type field struct{ Name, Value string }
 
-func parsePages() map[string]*template.Template {
-	pages := make(map[string]*template.Template)
-	for _, name := range []string{"home", "result", "error"} {
-		pages[name] = template.Must(template.ParseFS(templates,
-			"templates/layout.html", "templates/claims.html", "templates/"+name+".html"))
-	}
-	return pages
-}
-
-// render writes a page whole or not at all.
+// render writes a demo page, typed by view.
 func (s *Server) render(w http.ResponseWriter, status int, page string, v view) {
-	var buf bytes.Buffer
-	if err := s.pages[page].ExecuteTemplate(&buf, "layout", v); err != nil {
-		s.log.Error("demo: render page", "page", page, "err", err)
-		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = buf.WriteTo(w)
+	s.pages.Render(w, status, page, v)
 }
 
 func (s *Server) errorPage(w http.ResponseWriter, status int, title, message, code string) {

@@ -33,8 +33,8 @@
 // sign-in (state, nonce, PKCE verifier; ten minutes) and the verified
 // claims (until the ID token expires). The logout form carries a CSRF
 // token, an HMAC of the claims cookie. Pages are embedded html/template
-// files under the same Content-Security-Policy as the hosted pages (no
-// script), styled by their /static/style.css.
+// files on the hosted pages' layout, headers and stylesheet (web.Pages,
+// web.SecurityHeaders): no script.
 //
 // Setup registers the public client stepup-demo (Source "demo") in the
 // store when the demo is enabled, and removes it when not.
