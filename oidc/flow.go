@@ -257,6 +257,7 @@ func (p *Provider) toHostedPage(rec *store.AuthRequest, binding string, sess *st
 	flow := stepup.Flow{
 		AuthRequestID: rec.ID, UserID: userID, LoginHint: rec.LoginHint,
 		Level: d.Level, Since: d.Since, Methods: d.Methods, FreshSignIn: fresh, ExpiresAt: rec.ExpiresAt,
+		ReturnTo: origin(rec.RedirectURI),
 	}
 	token, err := p.opts.Flows.Seal(flow, binding)
 	if err != nil {
@@ -267,6 +268,15 @@ func (p *Provider) toHostedPage(rec *store.AuthRequest, binding string, sess *st
 		page = p.opts.SignInPath
 	}
 	return step{page: page + "?flow=" + url.QueryEscape(token)}
+}
+
+// origin is the scheme and host (with its port) of a redirect URI.
+func origin(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // complete records how the user authenticated and sends the code.

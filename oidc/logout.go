@@ -16,6 +16,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/stepup-auth/stepup/stepup/store"
+	"github.com/stepup-auth/stepup/web"
 )
 
 // RP-Initiated Logout 1.0 §2: the OP MUST ask the user before ending their
@@ -176,32 +177,6 @@ func (p *Provider) askSignOut(w http.ResponseWriter, sealed, redirect string) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer") // the URL carries the intent
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action "+formAction(redirect)+
-		"; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", web.ContentSecurityPolicy(redirect))
 	_ = signOutPage.Execute(w, sealed)
-}
-
-// formAction is the form-action source list that lets a form of this site
-// be answered with a redirect to redirect: 'self' and redirect's origin.
-// The URI is a registered one, but a policy is no place to trust it: a host
-// that is not plain letters, digits, dots and hyphens (an IPv6 literal,
-// which a CSP host source cannot name) is allowed by its scheme only.
-func formAction(redirect string) string {
-	u, err := url.Parse(redirect)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return "'self'"
-	}
-	host := u.Hostname()
-	plain := host != ""
-	for _, c := range host {
-		plain = plain && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-')
-	}
-	if !plain {
-		return "'self' " + u.Scheme + ":"
-	}
-	origin := u.Scheme + "://" + host
-	if port := u.Port(); port != "" {
-		origin += ":" + port
-	}
-	return "'self' " + origin
 }

@@ -36,7 +36,11 @@ type Flow struct {
 	FreshSignIn bool `json:"fresh,omitempty"`
 	// Unmet says the hosted pages could not reach Level with what the
 	// user has; the completion target decides what that means.
-	Unmet     bool      `json:"unmet,omitempty"`
+	Unmet bool `json:"unmet,omitempty"`
+	// ReturnTo is the origin the completion target may redirect the
+	// browser to (the relying party's redirect URI's): the pages' forms
+	// must be allowed to end there.
+	ReturnTo  string    `json:"rt,omitempty"`
 	ExpiresAt time.Time `json:"exp"`
 }
 

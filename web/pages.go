@@ -8,20 +8,16 @@ import (
 	"net/http"
 )
 
-// contentSecurityPolicy allows the page's own stylesheet and images, and
-// forms that post back to it; no script, no framing.
-const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; " +
-	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-
 // SecurityHeaders answers every response of next with the pages' policy:
-// the Content-Security-Policy above, no MIME sniffing, no referrer (page
+// ContentSecurityPolicy with forms that stay on this site (a page of a
+// flow widens it to the flow's relying party), no MIME sniffing, no referrer (page
 // addresses carry flow tokens, codes and states), and no caching (pages
 // carry flow and CSRF tokens; the stylesheet is small enough to follow the
 // same rule).
 func SecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("Content-Security-Policy", ContentSecurityPolicy(""))
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Cache-Control", "no-store")

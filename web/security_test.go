@@ -270,3 +270,26 @@ func TestOversizedFormIsRefused(t *testing.T) {
 		t.Fatalf("status %d, want 400", p.status)
 	}
 }
+
+// A flow's sign-in is answered with a redirect to its relying party, and
+// form-action governs redirects too: the pages of a flow must allow the
+// relying party's origin, or the browser stops on the sign-in page.
+func TestFlowPagesLetTheirFormsEndAtTheRelyingParty(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser("browser-1")
+	flow := e.flow()
+	flow.ReturnTo = "https://rp.example:8443"
+	token := url.QueryEscape(b.seal(flow))
+	want := "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' https://rp.example:8443; " +
+		"frame-ancestors 'none'; base-uri 'none'"
+	for _, path := range []string{"/signin?flow=" + token, "/register?flow=" + token, "/stepup?flow=" + token} {
+		if got := b.get(path).header.Get("Content-Security-Policy"); got != want {
+			t.Errorf("%s: Content-Security-Policy = %q, want %q", path, got, want)
+		}
+	}
+	// A flow token that does not open widens nothing.
+	other := e.browser("browser-2")
+	if got := other.get("/signin?flow=" + token).header.Get("Content-Security-Policy"); strings.Contains(got, "rp.example") {
+		t.Errorf("a flow of another browser: Content-Security-Policy = %q", got)
+	}
+}

@@ -173,6 +173,9 @@ func (s *Server) openFlow(w http.ResponseWriter, r *http.Request) (flow stepup.F
 				"Go back to the application and start again.")
 		return stepup.Flow{}, "", "", false
 	}
+	// The page's forms may end at the relying party: a sign-in that
+	// completes the flow is answered with a redirect there.
+	w.Header().Set("Content-Security-Policy", ContentSecurityPolicy(flow.ReturnTo))
 	return flow, token, binding, true
 }
 
