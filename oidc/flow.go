@@ -108,10 +108,10 @@ func (p *Provider) require(rec *store.AuthRequest) (requirement, error) {
 	}
 	values, essential := claims.ACR()
 	scheme := p.opts.Scheme
-	switch {
-	case essential && len(values) == 0:
-		return requirement{level: acr.OneFactor, essential: true}, nil
-	case essential:
+	// An essential acr without values asks only that an acr come back,
+	// which it always does: acr_values still set the level, a floor it
+	// must not lower.
+	if essential && len(values) > 0 {
 		l, ok := scheme.Lowest(values)
 		if !ok {
 			return requirement{}, errUnmet("none of the essential acr values is supported")
@@ -157,6 +157,10 @@ func (p *Provider) next(ctx context.Context, rec *store.AuthRequest, binding str
 	req, err := p.require(rec)
 	if err != nil {
 		return step{err: err}
+	}
+	if back != nil && back.Cancelled {
+		// RFC 6749 §4.1.2.1: the resource owner denied the request.
+		return step{err: oidc.ErrAccessDenied().WithDescription("the user cancelled the sign-in")}
 	}
 	cl, err := p.store.Clients().Get(ctx, rec.ClientID)
 	if err != nil {
@@ -212,7 +216,9 @@ func (p *Provider) next(ctx context.Context, rec *store.AuthRequest, binding str
 		return step{sess: sess, assurance: d.Assurance, req: req}
 	case d.Outcome != stepup.Challenge:
 		return step{err: oidc.ErrAccessDenied()}
-	case none && sess == nil:
+	case none && (sess == nil || d.Assurance.Level == acr.None):
+		// Nothing of the session counts (max_age passed, prompt=login):
+		// what is missing is a sign-in, not a step-up (Core §3.1.2.6).
 		return step{err: oidc.ErrLoginRequired()}
 	case none:
 		return step{err: oidc.ErrInteractionRequired().WithDescription("a step-up to %s is needed", d.Level)}

@@ -48,6 +48,9 @@ type signOutIntent struct {
 // browser's SSO session, asking the user first unless the id_token_hint is
 // the signed-in user's.
 func (s *server) EndSession(ctx context.Context, r *op.Request[oidc.EndSessionRequest]) (*op.Redirect, error) {
+	if !wellFormedHint(r.Data.IdTokenHint) {
+		return nil, oidc.ErrInvalidRequest().WithDescription("id_token_hint is not a JWT")
+	}
 	req, err := op.ValidateEndSessionRequest(ctx, r.Data, s.p.op)
 	if err != nil {
 		return nil, err

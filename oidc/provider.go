@@ -103,7 +103,11 @@ func New(opts Options) (*Provider, error) {
 		// Authenticated encryption for codes and opaque tokens: the
 		// default also decrypts unauthenticated AES-CFB, which accepts
 		// forged strings.
-		op.WithCrypto(crypto))
+		op.WithCrypto(crypto),
+		// Hints are ID tokens stepup issued, in any algorithm it signs
+		// with; zitadel/oidc accepts RS256, ES256 and PS256 by default,
+		// which refuses an EdDSA client's own ID token.
+		op.WithIDTokenHintVerifierOpts(op.WithSupportedIDTokenHintSigningAlgorithms(opts.Keys.Algorithms()...)))
 	if err != nil {
 		return nil, fmt.Errorf("oidc: %w", err)
 	}

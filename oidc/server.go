@@ -35,8 +35,20 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 	// that allows no script and no cross-site form, which form_post's
 	// self-submitting page needs. Discovery leaves response_modes_supported
 	// at its default, query and fragment.
+	// The description is fixed: RFC 6749 §4.1.2.1 limits it to printable
+	// ASCII, and echoing a parameter would put anyone's text on the
+	// relying party's error page.
 	if m := r.Data.ResponseMode; m != "" && m != oidc.ResponseModeQuery && m != oidc.ResponseModeFragment {
-		return nil, oidc.ErrInvalidRequest().WithDescription("response_mode=%s is not supported; use query or fragment", m)
+		return nil, oidc.ErrInvalidRequest().WithDescription("this response_mode is not supported; use query or fragment")
+	}
+	// A request object by reference would supersede these parameters (Core
+	// §6.2); ignoring it would drop what it asks, such as an essential acr.
+	// Core §3.1.2.6 has an error for it; discovery says it is unsupported.
+	if r.Form.Get("request_uri") != "" {
+		return nil, (&oidc.Error{ErrorType: "request_uri_not_supported"}).WithDescription("request_uri is not supported")
+	}
+	if !wellFormedHint(r.Data.IDTokenHint) {
+		return nil, oidc.ErrInvalidRequest().WithDescription("id_token_hint is not a JWT")
 	}
 	if raw := r.Form.Get("claims"); raw != "" {
 		if _, err := ParseClaims(raw); err != nil {

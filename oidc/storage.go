@@ -64,6 +64,12 @@ func (s storage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, hin
 		d := time.Duration(*r.MaxAge) * time.Second
 		rec.MaxAge = &d
 	}
+	// prompt=select_account asks the user to choose an account (Core
+	// §3.1.2.1): the sign-in page, where any account can sign in, is that
+	// choice, so a session counts no more than under prompt=login.
+	if slices.Contains(r.Prompt, oidc.PromptSelectAccount) {
+		rec.MaxAge = new(time.Duration)
+	}
 	if err := s.p.store.AuthRequests().Create(ctx, rec); err != nil {
 		return nil, fmt.Errorf("oidc: store auth request: %w", err)
 	}
@@ -272,7 +278,16 @@ func (s storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, 
 	if errors.Is(err, errUserDisabled) || errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("%w: %w", errTokenInactive, err)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	// How the user authenticated, as in the ID token: the claims
+	// parameter may ask for acr in userinfo (Core §5.5), and an essential
+	// request of it has been enforced at sign-in.
+	info.AppendClaims("acr", t.ACR)
+	info.AppendClaims("amr", t.AMR)
+	info.AppendClaims("auth_time", t.AuthTime.Unix())
+	return nil
 }
 
 // SetIntrospectionFromToken describes a live access token to the client it

@@ -37,6 +37,9 @@ type Flow struct {
 	// Unmet says the hosted pages could not reach Level with what the
 	// user has; the completion target decides what that means.
 	Unmet bool `json:"unmet,omitempty"`
+	// Cancelled says the user declined on a hosted page: the completion
+	// target refuses the request (access_denied), whatever it asked.
+	Cancelled bool `json:"cancel,omitempty"`
 	// ReturnTo is the origin the completion target may redirect the
 	// browser to (the relying party's redirect URI's): the pages' forms
 	// must be allowed to end there.

@@ -22,8 +22,8 @@ func (s *Server) stepUpPage(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// stepUp hands the flow back unmet, whether the user chose to continue or
-// to cancel: what an unmet level means is the completion target's call.
+// stepUp hands the flow back unmet when the user chooses to continue (what
+// an unmet level means is the completion target's call), or cancelled.
 func (s *Server) stepUp(w http.ResponseWriter, r *http.Request) {
 	flow, _, ok := s.openPost(w, r)
 	if !ok {
@@ -34,6 +34,10 @@ func (s *Server) stepUp(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	flow.Unmet = true
+	if r.PostFormValue("action") == "cancel" {
+		flow.Cancelled = true
+	} else {
+		flow.Unmet = true
+	}
 	s.handBack(w, r, flow, sess)
 }

@@ -686,7 +686,7 @@ func TestAPostedAuthorizationRequestStillSeesTheSession(t *testing.T) {
 func TestFormPostResponseModeIsRefused(t *testing.T) {
 	r := newRP(t, startOP(t), "app", "")
 	a := r.authorize(url.Values{"response_mode": {"form_post"}})
-	if e := a.oauthError(); e != "invalid_request" || !strings.Contains(a.callback.Query().Get("error_description"), "form_post") {
+	if e := a.oauthError(); e != "invalid_request" || !strings.Contains(a.callback.Query().Get("error_description"), "response_mode is not supported") {
 		t.Fatalf("form_post: %v", a.callback)
 	}
 }

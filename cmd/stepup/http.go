@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -66,9 +68,32 @@ func newHandler(store pinger, m *metrics, log *slog.Logger, app http.Handler) ht
 	route("/healthz", http.HandlerFunc(healthz))
 	route("/readyz", &readiness{store: store, log: log})
 	if app != nil {
-		mux.Handle("/", m.instrument("app", app))
+		mux.Handle("/", m.instrument("app", recoverPanics(log, app)))
 	}
 	return mux
+}
+
+// recoverPanics answers a request whose handler panicked with a 500 and
+// logs the panic with its stack. net/http recovers too, but by dropping the
+// connection, which a client sees as a network failure, and it logs outside
+// the structured log. A panic is a bug, so the log says so at error level.
+func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler { // the handler's own way to cut a response short
+				panic(v)
+			}
+			log.Error("http: a handler panicked", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v),
+				"stack", string(debug.Stack()))
+			w.Header().Set("Cache-Control", "no-store")
+			http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		}()
+		next.ServeHTTP(w, r)
+	})
 }
 
 // metricsHandler serves /metrics on the metrics listener.

@@ -84,3 +84,27 @@ func TestMetricsCountErrorsByCode(t *testing.T) {
 		t.Errorf("/metrics lacks %q:\n%s", want, body)
 	}
 }
+
+// A panic is a bug, but the client still gets an answer: a 500, counted,
+// with the panic and its stack in the log, not a dropped connection.
+func TestAPanicIsAServerErrorNotADroppedConnection(t *testing.T) {
+	var logged strings.Builder
+	m, log := newMetrics(), slog.New(slog.NewTextHandler(&logged, nil))
+	app := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		var claims *struct{ Issuer string }
+		_ = claims.Issuer // what zitadel/oidc did with an id_token_hint of JSON null
+	})
+	srv := httptest.NewServer(newHandler(&fakeStore{}, m, log, app))
+	defer srv.Close()
+	metrics := httptest.NewServer(metricsHandler(m, log))
+	defer metrics.Close()
+	if code, body := get(t, srv.URL+"/authorize"); code != http.StatusInternalServerError || !strings.Contains(body, "Internal Server Error") {
+		t.Fatalf("a panicking handler answered %d %q, want 500", code, body)
+	}
+	if !strings.Contains(logged.String(), "a handler panicked") || !strings.Contains(logged.String(), "nil pointer") {
+		t.Errorf("the log does not name the panic:\n%s", logged.String())
+	}
+	if _, body := get(t, metrics.URL+"/metrics"); !strings.Contains(body, `stepup_http_requests_total{code="500",handler="app"} 1`) {
+		t.Errorf("/metrics does not count the 500:\n%s", body)
+	}
+}
