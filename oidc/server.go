@@ -153,7 +153,12 @@ func (c *challengeWriter) WriteHeader(code int) {
 
 // Introspect answers a token the store could not look up with a server
 // error, not active=false: a resource server must not take an outage for a
-// revocation (nor cache it as one).
+// revocation (nor cache it as one). Caller credentials that fail are 401
+// invalid_client, where zitadel/oidc answers 400 unauthorized_client: RFC
+// 7662 §2.3, "If the protected resource uses OAuth 2.0 client credentials
+// to authenticate to the introspection endpoint and its credentials are
+// invalid, the authorization server responds with an HTTP 401
+// (Unauthorized) as described in Section 5.2 of OAuth 2.0".
 func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionRequest]) (*op.Response, error) {
 	ctx, failure := withFailureSlot(ctx)
 	resp, err := s.LegacyServer.Introspect(ctx, r)
@@ -161,6 +166,9 @@ func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	case *failure != nil: // before err: a client the store could not read is not unknown
 		s.p.log.Error("oidc: introspection", "err", *failure)
 		return nil, op.NewStatusError(oidc.ErrServerError(), http.StatusInternalServerError)
+	case errors.Is(err, oidc.ErrUnauthorizedClient()), errors.Is(err, oidc.ErrInvalidClient()):
+		return nil, op.NewStatusError(oidc.ErrInvalidClient().WithDescription("client authentication failed").WithParent(err),
+			http.StatusUnauthorized)
 	case err != nil:
 		return nil, err
 	}
