@@ -170,3 +170,75 @@ func TestIntrospectionWithInvalidCredentialsIs401(t *testing.T) {
 		wantBasicChallenge(t, issuer, "introspection with "+c.name, resp, body)
 	}
 }
+
+// RFC 9700 §4.14.2: a rotated-out refresh token presented again revokes
+// its family, whatever else the request asks: a scope check first would
+// spare the family, and its different error would tell a past token of
+// the family from any other string. Only the current token has its
+// scopes checked (RFC 6749 §6), and is refused unspent.
+func TestRefreshReuseAskingMoreScopesStillRevokes(t *testing.T) {
+	issuer := startOP(t)
+	r, first := offlineTokens(t, issuer, "app", "")
+	second := r.refresh(first.RefreshToken)
+	more := func(token string) map[string]any {
+		_, body := clientPost(t, issuer, "/oauth/token", url.Values{"grant_type": {"refresh_token"},
+			"refresh_token": {token}, "client_id": {"app"}, "scope": {"openid address"}}, "", "")
+		return body
+	}
+	if body := more(second.RefreshToken); body["error"] != "invalid_scope" {
+		t.Fatalf("the current refresh token asking more scopes: %v, want invalid_scope", body)
+	}
+	if body := more(first.RefreshToken); body["error"] != "invalid_grant" {
+		t.Errorf("a reused refresh token asking more scopes: %v, want invalid_grant", body)
+	}
+	if _, err := r.tryRefresh(second.RefreshToken); err == nil {
+		t.Error("the family survived the reuse of one of its tokens")
+	}
+	if r.active(second.AccessToken) {
+		t.Error("an access token of a family whose token was reused is still active")
+	}
+}
+
+// RFC 7009 §2.1: "token REQUIRED. The token that the client wants to get
+// revoked." A string naming a refresh family by its id is no token of it,
+// and revokes nothing (store.RefreshFamilies: knowing a family's id is not
+// enough to revoke it).
+func TestRevokingByAFamilyIDRevokesNothing(t *testing.T) {
+	issuer := startOP(t)
+	r, tok := offlineTokens(t, issuer, "app", "")
+	familyID, _, _ := strings.Cut(tok.RefreshToken, ".")
+	for _, token := range []string{"rf:" + familyID, familyID} {
+		resp, body := clientPost(t, issuer, "/oauth/revoke", url.Values{"token": {token}, "client_id": {"app"}}, "", "")
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("revoking %q: %d %v, want 200 (an invalid token is not an error)", token, resp.StatusCode, body)
+		}
+	}
+	if !r.active(tok.AccessToken) {
+		t.Error("the family's access token was revoked by the family's id")
+	}
+	if _, err := r.tryRefresh(tok.RefreshToken); err != nil {
+		t.Errorf("the family was revoked by its id: %v", err)
+	}
+}
+
+// RFC 7009 §2.1: the server "verifies whether the token was issued to the
+// client making the revocation request. If this validation fails, the
+// request is refused". The caller did authenticate, so the refusal is
+// unauthorized_client, not invalid_client, which RFC 6749 §5.2 keeps for
+// "Client authentication failed".
+func TestRevokingAnotherClientsTokenIsUnauthorizedClient(t *testing.T) {
+	issuer := startOP(t)
+	r, tok := offlineTokens(t, issuer, "web", webSecret)
+	for name, token := range map[string]string{"access": tok.AccessToken, "refresh": tok.RefreshToken} {
+		resp, body := clientPost(t, issuer, "/oauth/revoke", url.Values{"token": {token}},
+			"bank", "a-long-enough-secret-for-the-bank-client")
+		if resp.StatusCode != http.StatusBadRequest || body["error"] != "unauthorized_client" || resp.Header.Get("WWW-Authenticate") != "" {
+			t.Errorf("bank revoking web's %s token: %d %v, WWW-Authenticate %q; want 400 unauthorized_client, no challenge",
+				name, resp.StatusCode, body, resp.Header.Get("WWW-Authenticate"))
+		}
+	}
+	if !r.active(tok.AccessToken) {
+		t.Error("another client revoked web's access token")
+	}
+	r.refresh(tok.RefreshToken)
+}
