@@ -30,6 +30,9 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 	if r.Data.CodeChallenge == "" || r.Data.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method=S256 is required")
 	}
+	if !s256ChallengeSyntax.MatchString(r.Data.CodeChallenge) { // RFC 7636 §4.2
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge must be the unpadded base64url SHA-256 of the code_verifier")
+	}
 	// The code goes back by redirect (query, or fragment if asked): the
 	// hosted pages answer with the redirect themselves, under a policy
 	// that allows no script and no cross-site form, which form_post's

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -11,8 +12,8 @@ import (
 )
 
 // The endpoints a client calls with its credentials (token, introspection,
-// revocation): RFC 6749 §2.3 and §5.2, RFC 7662, RFC 7009. One test per
-// rule, named after it.
+// revocation): RFC 6749 §2.3 and §5.2, RFC 7662, RFC 7009, and PKCE's
+// syntax (RFC 7636). One test per rule, named after it.
 
 // clientPost posts form to issuer+path, with HTTP Basic credentials if
 // user is not empty, and returns the response and its JSON body, if any.
@@ -241,4 +242,51 @@ func TestRevokingAnotherClientsTokenIsUnauthorizedClient(t *testing.T) {
 		t.Error("another client revoked web's access token")
 	}
 	r.refresh(tok.RefreshToken)
+}
+
+// RFC 7636 §4.2: an S256 code_challenge is BASE64URL-ENCODE(SHA256(...)),
+// 43 characters; anything else is invalid_request at the redirect URI.
+func TestPKCEChallengeIsA43CharacterBase64URLSHA256(t *testing.T) {
+	r := newRP(t, startOP(t), "app", "")
+	for _, challenge := range []string{
+		strings.Repeat("a", 42),
+		strings.Repeat("a", 44),
+		strings.Repeat("a", 43) + "=", // padded
+		strings.Repeat("a", 42) + "+", // base64, not base64url
+	} {
+		loc := r.firstRedirect(oauth2.SetAuthURLParam("code_challenge", challenge),
+			oauth2.SetAuthURLParam("code_challenge_method", "S256"))
+		if loc == nil || !strings.HasPrefix(loc.String(), rpRedirect) || loc.Query().Get("error") != "invalid_request" {
+			t.Errorf("code_challenge %q: redirected to %v, want invalid_request at the redirect URI", challenge, loc)
+		}
+	}
+}
+
+// RFC 7636 §4.1: "code-verifier = 43*128unreserved". A verifier outside
+// the syntax is invalid_request, even one that matches its challenge, and
+// spends nothing: the code stays redeemable by its verifier.
+func TestPKCEVerifierIs43To128UnreservedCharacters(t *testing.T) {
+	issuer := startOP(t)
+	r := signedIn(t, issuer, "app", "")
+	ctx := context.Background()
+	for _, verifier := range []string{
+		"a",
+		strings.Repeat("a", 42),
+		strings.Repeat("a", 129),
+		strings.Repeat("a", 42) + "+",
+	} {
+		a := &attempt{rp: r, state: randomString(), verifier: verifier}
+		a.follow(r.browser.Get(r.oauth.AuthCodeURL(a.state, oauth2.S256ChallengeOption(verifier))))
+		if _, err := r.oauth.Exchange(ctx, a.code(), oauth2.VerifierOption(verifier)); err == nil || !strings.Contains(err.Error(), "invalid_request") {
+			t.Errorf("code_verifier %q matching its challenge: %v, want invalid_request", verifier, err)
+		}
+	}
+	a := r.authorize(nil)
+	code := a.code()
+	if _, err := r.oauth.Exchange(ctx, code, oauth2.VerifierOption("a")); err == nil || !strings.Contains(err.Error(), "invalid_request") {
+		t.Errorf("code_verifier %q: %v, want invalid_request", "a", err)
+	}
+	if _, err := r.oauth.Exchange(ctx, code, oauth2.VerifierOption(a.verifier)); err != nil {
+		t.Fatalf("the code no longer works after a malformed code_verifier: %v", err)
+	}
 }
