@@ -9,9 +9,12 @@
 // codes whose replay revokes what they issued, rotating refresh tokens
 // whose reuse revokes the family, RFC 9068 access tokens with acr, amr and
 // auth_time, Cache-Control: no-store on token responses (server.go,
-// tokens.go, refresh.go), RFC 6750 challenges at userinfo, and the
-// question RP-Initiated Logout requires before an end_session without the
-// signed-in user's id_token_hint ends the session (logout.go).
+// tokens.go, refresh.go), PKCE's syntax (pkce.go), token, introspection
+// and revocation endpoints that take only POST and answer a failed client
+// authentication with 401 and a Basic challenge (clientauth.go), RFC 6750
+// challenges at userinfo, and the question RP-Initiated Logout requires
+// before an end_session without the signed-in user's id_token_hint ends
+// the session (logout.go).
 //
 // It renders no sign-in pages: a flow that needs the user goes to the
 // hosted pages (package web) as a signed stepup.Flow, and the pages hand it

@@ -29,29 +29,27 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is invalid or expired")
 	}
 	// A disabled account's current token is refused unspent, so that it
-	// works again once the account is enabled. A rotated-out token, or
-	// any of a revoked family, goes on to Rotate, which revokes on reuse;
-	// one that was never the family's is refused here.
+	// works again once the account is enabled; so is one asking for more
+	// scopes. A rotated-out token, or any of a revoked family, goes on to
+	// Rotate, which revokes on reuse, whatever else the request asks (RFC
+	// 9700 §4.14.2): a check before it would spare the family and tell a
+	// past token from a stranger's string. One that was never the
+	// family's is refused here.
 	hash := hashToken(token)
 	current := !f.Revoked && equalHash(f.TokenHash, hash)
+	scopes := f.Scopes
 	switch {
 	case current:
 		if err := p.grantable(ctx, f.UserID); err != nil {
+			return nil, err
+		}
+		if scopes, err = narrowScopes(f.Scopes, r.Data.Scopes); err != nil {
 			return nil, err
 		}
 	case !f.Revoked && !slices.ContainsFunc(f.PreviousHashes, func(h string) bool { return equalHash(h, hash) }):
 		// Never the family's: a hash that was neither current nor
 		// previous cannot become either, so Rotate need not be asked.
 		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is invalid or expired")
-	}
-	scopes := f.Scopes
-	if len(r.Data.Scopes) > 0 {
-		for _, sc := range r.Data.Scopes {
-			if !slices.Contains(f.Scopes, sc) {
-				return nil, oidc.ErrInvalidScope().WithDescription("a refresh cannot add scopes")
-			}
-		}
-		scopes = r.Data.Scopes
 	}
 	cl, err := p.store.Clients().Get(ctx, f.ClientID)
 	if err != nil {
@@ -84,4 +82,19 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		return nil, oidc.ErrServerError().WithParent(errors.New("oidc: a refresh family rotated from a token that was not current"))
 	}
 	return resp, nil
+}
+
+// narrowScopes returns the scopes a refresh asks for, the family's if it
+// names none. RFC 6749 §6: "The requested scope MUST NOT include any scope
+// not originally granted by the resource owner".
+func narrowScopes(granted, asked []string) ([]string, error) {
+	if len(asked) == 0 {
+		return granted, nil
+	}
+	for _, sc := range asked {
+		if !slices.Contains(granted, sc) {
+			return nil, oidc.ErrInvalidScope().WithDescription("a refresh cannot add scopes")
+		}
+	}
+	return asked, nil
 }

@@ -30,6 +30,9 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 	if r.Data.CodeChallenge == "" || r.Data.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method=S256 is required")
 	}
+	if !s256ChallengeSyntax.MatchString(r.Data.CodeChallenge) { // RFC 7636 §4.2
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge must be the unpadded base64url SHA-256 of the code_verifier")
+	}
 	// The code goes back by redirect (query, or fragment if asked): the
 	// hosted pages answer with the redirect themselves, under a policy
 	// that allows no script and no cross-site form, which form_post's
@@ -165,7 +168,12 @@ func (c *challengeWriter) WriteHeader(code int) {
 
 // Introspect answers a token the store could not look up with a server
 // error, not active=false: a resource server must not take an outage for a
-// revocation (nor cache it as one).
+// revocation (nor cache it as one). Caller credentials that fail are 401
+// invalid_client, where zitadel/oidc answers 400 unauthorized_client: RFC
+// 7662 §2.3, "If the protected resource uses OAuth 2.0 client credentials
+// to authenticate to the introspection endpoint and its credentials are
+// invalid, the authorization server responds with an HTTP 401
+// (Unauthorized) as described in Section 5.2 of OAuth 2.0".
 func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionRequest]) (*op.Response, error) {
 	ctx, failure := withFailureSlot(ctx)
 	resp, err := s.LegacyServer.Introspect(ctx, r)
@@ -173,6 +181,9 @@ func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	case *failure != nil: // before err: a client the store could not read is not unknown
 		s.p.log.Error("oidc: introspection", "err", *failure)
 		return nil, op.NewStatusError(oidc.ErrServerError(), http.StatusInternalServerError)
+	case errors.Is(err, oidc.ErrUnauthorizedClient()), errors.Is(err, oidc.ErrInvalidClient()):
+		return nil, op.NewStatusError(oidc.ErrInvalidClient().WithDescription("client authentication failed").WithParent(err),
+			http.StatusUnauthorized)
 	case err != nil:
 		return nil, err
 	}

@@ -127,9 +127,19 @@ func (s storage) TerminateSession(ctx context.Context, userID, clientID string) 
 // RevokeToken, which zitadel/oidc calls with a user id for both kinds.
 const refreshTokenID = "rf:"
 
+// RevokeToken takes a family id only from GetRefreshTokenInfo, which
+// comes with a user id. Without one, zitadel/oidc could read no token from
+// the string, and the string is the token the client sent (RFC 7009 §2.1:
+// "token REQUIRED. The token that the client wants to get revoked"): an
+// "rf:" prefix there would revoke a family by its id alone, which is not
+// enough (store.RefreshFamilies). A token issued to another client is
+// refused with unauthorized_client: the caller did authenticate, and
+// invalid_client is "Client authentication failed" (RFC 6749 §5.2).
 func (s storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
-	familyID, isRefresh := strings.CutPrefix(tokenOrID, refreshTokenID)
-	if !isRefresh && userID == "" { // a refresh token itself
+	familyID, isRefresh := "", false
+	if userID != "" {
+		familyID, isRefresh = strings.CutPrefix(tokenOrID, refreshTokenID)
+	} else { // a refresh token itself, or no token at all
 		f, err := s.p.family(ctx, tokenOrID)
 		if err != nil {
 			return nil // RFC 7009: an invalid token is not an error
@@ -144,7 +154,7 @@ func (s storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID st
 		case err != nil:
 			return oidc.ErrServerError()
 		case f.ClientID != clientID:
-			return oidc.ErrInvalidClient().WithDescription("the token was issued to another client")
+			return oidc.ErrUnauthorizedClient().WithDescription("the token was issued to another client")
 		}
 		if err := s.p.store.RefreshFamilies().Revoke(ctx, familyID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return oidc.ErrServerError()
@@ -158,7 +168,7 @@ func (s storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID st
 	case err != nil:
 		return oidc.ErrServerError()
 	case t.ClientID != clientID:
-		return oidc.ErrInvalidClient().WithDescription("the token was issued to another client")
+		return oidc.ErrUnauthorizedClient().WithDescription("the token was issued to another client")
 	}
 	if err := s.p.store.AccessTokens().Delete(ctx, tokenOrID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return oidc.ErrServerError()

@@ -36,9 +36,13 @@ type grant struct {
 // not a replay. The tokens are minted next, and the code is redeemed with
 // them in one store step, so that a replay finds them and revokes them
 // (RFC 6749 §4.1.2), and a code is never spent on tokens that were not
-// stored.
+// stored. A code_verifier outside RFC 7636's syntax is refused before the
+// code is even read.
 func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.AccessTokenRequest]) (*op.Response, error) {
 	p := s.p
+	if !codeVerifierSyntax.MatchString(r.Data.CodeVerifier) {
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_verifier must be 43 to 128 unreserved characters (RFC 7636 §4.1)")
+	}
 	invalid := oidc.ErrInvalidGrant().WithDescription("the code is invalid or expired")
 	arID, err := p.op.Crypto().Decrypt(r.Data.Code)
 	if err != nil {
