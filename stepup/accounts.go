@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/secure/precis"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/stepup-auth/stepup/stepup/password"
 	"github.com/stepup-auth/stepup/stepup/store"
@@ -47,32 +50,36 @@ const (
 )
 
 // CanonicalUsername returns the form a username is stored and looked up
-// in: without surrounding spaces, in lower case. Spaces inside, control
-// and other invisible characters are refused, since two names that look
-// the same must not be two accounts.
-//
-// Unicode normalisation (NFC) would also merge the composed and decomposed
-// spellings of an accented letter, but needs golang.org/x/text; until
-// then such names stay distinct, as they are in most browsers' autofill.
+// in: the PRECIS UsernameCaseMapped profile (RFC 8265 §3.3) of the name
+// without surrounding spaces. It maps full-width letters to their usual
+// width, folds case and normalises to NFC, so that "ＡＤＭＩＮ", "Admin" and
+// "admin" are one name and a composed "é" is its decomposed spelling; and
+// it refuses spaces, controls and invisible characters (a combining
+// grapheme joiner, a Hangul filler), since two names that look the same
+// must not be two accounts. Letters of different scripts that look alike
+// (a Cyrillic "а" in "аdmin") are not caught: that needs the confusables
+// of Unicode TR 39.
 func CanonicalUsername(s string) (string, error) {
 	invalid := func(reason string) (string, error) {
 		return "", &InputError{Err: ErrInvalidUsername, Reason: reason}
 	}
-	// Before ToLower, which would turn invalid bytes into U+FFFD.
 	if !utf8.ValidString(s) {
 		return invalid("must be valid text")
 	}
-	s = strings.ToLower(strings.TrimSpace(s))
-	for _, r := range s {
-		if unicode.IsSpace(r) || !unicode.IsPrint(r) {
-			return invalid("must not contain spaces or invisible characters")
-		}
+	s, err := precis.UsernameCaseMapped.String(strings.TrimSpace(s))
+	if err != nil {
+		return invalid("must not contain spaces, symbols or invisible characters")
 	}
 	if n := utf8.RuneCountInString(s); n < MinUsernameLength || n > MaxUsernameLength {
 		return invalid(fmt.Sprintf("must be %d to %d characters long", MinUsernameLength, MaxUsernameLength))
 	}
 	return s, nil
 }
+
+// normalizePassword is the form a password is hashed in: NFKC, as NIST SP
+// 800-63B §5.1.1.2 asks, so that the same password typed on keyboards that
+// compose accents differently is the same password.
+func normalizePassword(pw string) string { return norm.NFKC.String(pw) }
 
 // AccountPolicy is what local accounts require of passwords.
 type AccountPolicy struct {
@@ -91,6 +98,12 @@ type Accounts struct {
 	throttle *Throttle
 	now      func() time.Time
 	rand     io.Reader
+	// hashing bounds the password hashes computed at once. Each holds
+	// the policy's memory (19 MiB by default) for its whole run, so a
+	// burst of sign-ins from many addresses would hold a burst of memory;
+	// and hashing is CPU-bound, so more hashes at once than CPUs finish no
+	// sooner.
+	hashing chan struct{}
 }
 
 // NewAccounts returns the local account service. A nil t means a throttle
@@ -112,20 +125,44 @@ func NewAccounts(users store.Users, p AccountPolicy, t *Throttle, now func() tim
 	if t == nil {
 		t = NewThrottle(DefaultThrottlePolicy(), now)
 	}
-	return &Accounts{users: users, policy: p, throttle: t, now: now, rand: random}
+	return &Accounts{users: users, policy: p, throttle: t, now: now, rand: random,
+		hashing: make(chan struct{}, runtime.GOMAXPROCS(0))}
 }
 
-// Register creates a local account. Input that breaks a rule is an
-// *InputError; a username in use is ErrUsernameTaken.
-func (a *Accounts) Register(ctx context.Context, username, pw string) (*store.User, error) {
+// hash runs fn, a password hash or check, once a hashing slot is free.
+func (a *Accounts) hash(ctx context.Context, fn func()) error {
+	select {
+	case a.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("stepup: waiting to check a password: %w", ctx.Err())
+	}
+	defer func() { <-a.hashing }()
+	fn()
+	return nil
+}
+
+// Register creates a local account for a request from the network
+// address ip. Input that breaks a rule is an *InputError; a username in use
+// is ErrUsernameTaken. Every registration counts against ip's limit, as a
+// failed sign-in does, made or not: an address that registers many names
+// is probing which exist, or making accounts in bulk. Over the limit, it is
+// a *ThrottledError.
+func (a *Accounts) Register(ctx context.Context, username, pw, ip string) (*store.User, error) {
 	name, err := CanonicalUsername(username)
 	if err != nil {
 		return nil, err
 	}
+	pw = normalizePassword(pw)
 	if err := a.checkNewPassword(name, pw); err != nil {
 		return nil, err
 	}
-	hash, err := password.Hash(pw, a.policy.Password, a.rand)
+	if err := a.throttle.Registering(ip); err != nil {
+		return nil, err
+	}
+	var hash string
+	if err2 := a.hash(ctx, func() { hash, err = password.Hash(pw, a.policy.Password, a.rand) }); err2 != nil {
+		return nil, err2
+	}
 	if err != nil {
 		return nil, fmt.Errorf("stepup: register: %w", err)
 	}
@@ -174,9 +211,10 @@ func (a *Accounts) checkNewPassword(username, pw string) error {
 // the same time whether the account exists or not. Too many failures give
 // a *ThrottledError or ErrAccountLocked before any password is checked.
 // Other errors are faults of the store or of a stored hash.
-func (a *Accounts) Authenticate(ctx context.Context, username, pw, ip string) (*store.User, error) {
+func (a *Accounts) Authenticate(ctx context.Context, username, raw, ip string) (*store.User, error) {
 	name, err := CanonicalUsername(username)
-	if err != nil || pw == "" || len(pw) > password.MaxPasswordLength {
+	pw := normalizePassword(raw)
+	if err != nil || pw == "" || len(raw) > password.MaxPasswordLength || len(pw) > password.MaxPasswordLength {
 		// No account can match, and the answer depends on the input
 		// alone: nothing to hash, nothing to count.
 		return nil, ErrBadCredentials
@@ -187,18 +225,16 @@ func (a *Accounts) Authenticate(ctx context.Context, username, pw, ip string) (*
 		return nil, err
 	}
 	u, err := a.users.GetByUsername(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		password.DummyVerify(pw, a.policy.Password)
+	if errors.Is(err, store.ErrNotFound) || err == nil && u.PasswordHash == "" {
+		if err := a.dummyVerify(ctx, raw, pw); err != nil {
+			return nil, err
+		}
 		return nil, ErrBadCredentials
 	}
 	if err != nil {
 		return nil, fmt.Errorf("stepup: authenticate: %w", err)
 	}
-	if u.PasswordHash == "" {
-		password.DummyVerify(pw, a.policy.Password)
-		return nil, ErrBadCredentials
-	}
-	ok, err := password.Verify(u.PasswordHash, pw)
+	ok, legacy, err := a.verify(ctx, u.PasswordHash, raw, pw)
 	if err != nil {
 		return nil, fmt.Errorf("stepup: authenticate user %s: %w", u.ID, err)
 	}
@@ -208,17 +244,50 @@ func (a *Accounts) Authenticate(ctx context.Context, username, pw, ip string) (*
 		return nil, ErrBadCredentials
 	}
 	a.throttle.Succeeded(name, ip)
-	if password.NeedsRehash(u.PasswordHash, a.policy.Password) {
+	if legacy || password.NeedsRehash(u.PasswordHash, a.policy.Password) {
 		return a.rehash(ctx, u, pw)
 	}
 	return u, nil
+}
+
+// verify checks the normalised password pw against hash and then, if it
+// differs, the password as typed (raw): a hash made before passwords were
+// normalised holds that form. legacy says raw matched, so the hash should
+// be made again from pw.
+func (a *Accounts) verify(ctx context.Context, hash, raw, pw string) (ok, legacy bool, err error) {
+	herr := a.hash(ctx, func() {
+		ok, err = password.Verify(hash, pw)
+		if err == nil && !ok && raw != pw {
+			ok, err = password.Verify(hash, raw)
+			legacy = ok
+		}
+	})
+	if herr != nil {
+		return false, false, herr
+	}
+	return ok, legacy, err
+}
+
+// dummyVerify costs what a failed verify of the same input costs, for a
+// username with no password to check.
+func (a *Accounts) dummyVerify(ctx context.Context, raw, pw string) error {
+	return a.hash(ctx, func() {
+		password.DummyVerify(pw, a.policy.Password)
+		if raw != pw {
+			password.DummyVerify(raw, a.policy.Password)
+		}
+	})
 }
 
 // rehash upgrades a stored hash to the current parameters while the
 // password is at hand. Losing a race to another change of the user is
 // fine: the next sign-in tries again.
 func (a *Accounts) rehash(ctx context.Context, u *store.User, pw string) (*store.User, error) {
-	hash, err := password.Hash(pw, a.policy.Password, a.rand)
+	var hash string
+	var err error
+	if herr := a.hash(ctx, func() { hash, err = password.Hash(pw, a.policy.Password, a.rand) }); herr != nil {
+		return nil, herr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("stepup: rehash password of user %s: %w", u.ID, err)
 	}

@@ -56,6 +56,14 @@ func TestCanonicalUsername(t *testing.T) {
 		{"al\u202eice", ""}, // right-to-left override
 		{"al\xffice", ""},
 		{"", ""},
+		// RFC 8265's UsernameCaseMapped: width and case mapped, NFC, and
+		// invisible characters refused, so look-alikes are one name or none.
+		{"ＡＤＭＩＮ", "admin"},
+		{"e\u0301mile", "émile"},
+		{"admin\u034f", ""}, // combining grapheme joiner
+		{"admin\u3164", ""}, // Hangul filler
+		{"\u2800admin", ""}, // braille blank
+		{"admin\u00ad", ""}, // soft hyphen
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			got, err := CanonicalUsername(tc.in)
@@ -102,7 +110,7 @@ func FuzzCanonicalUsername(f *testing.F) {
 func TestRegister(t *testing.T) {
 	a, st, clock := newAccounts(t, AccountPolicy{}, ThrottlePolicy{})
 	ctx := context.Background()
-	u, err := a.Register(ctx, " Alice ", "correct horse")
+	u, err := a.Register(ctx, " Alice ", "correct horse", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,11 +130,11 @@ func TestRegister(t *testing.T) {
 	if password.NeedsRehash(stored.PasswordHash, cheapParams) {
 		t.Fatal("the hash was not made with the policy's parameters")
 	}
-	other, err := a.Register(ctx, "bob", "correct horse")
+	other, err := a.Register(ctx, "bob", "correct horse", "")
 	if err != nil || other.ID == u.ID {
 		t.Fatalf("second user: %+v, %v", other, err)
 	}
-	if _, err := a.Register(ctx, "ALICE", "another password"); !errors.Is(err, ErrUsernameTaken) {
+	if _, err := a.Register(ctx, "ALICE", "another password", ""); !errors.Is(err, ErrUsernameTaken) {
 		t.Fatalf("the same name in other case: %v, want ErrUsernameTaken", err)
 	}
 }
@@ -146,7 +154,7 @@ func TestRegisterRefusesBadInput(t *testing.T) {
 		{"the username padded", "alice2026", " ALICE2026 ", ErrInvalidPassword},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := a.Register(context.Background(), tc.username, tc.password)
+			_, err := a.Register(context.Background(), tc.username, tc.password, "")
 			var ie *InputError
 			if !errors.Is(err, tc.want) || !errors.As(err, &ie) || ie.Reason == "" {
 				t.Fatalf("Register = %v, want an *InputError wrapping %v", err, tc.want)
@@ -155,7 +163,7 @@ func TestRegisterRefusesBadInput(t *testing.T) {
 	}
 	// No composition rules, and the maximum is accepted.
 	for i, pw := range []string{"aaaaaaaa", "éééééééé", strings.Repeat("x", password.MaxPasswordLength)} {
-		if _, err := a.Register(context.Background(), fmt.Sprint("user", i), pw); err != nil {
+		if _, err := a.Register(context.Background(), fmt.Sprint("user", i), pw, ""); err != nil {
 			t.Errorf("password of %d bytes refused: %v", len(pw), err)
 		}
 	}
@@ -163,12 +171,12 @@ func TestRegisterRefusesBadInput(t *testing.T) {
 
 func TestMinPasswordLengthIsConfigurable(t *testing.T) {
 	a, _, _ := newAccounts(t, AccountPolicy{MinPasswordLength: 12}, ThrottlePolicy{})
-	_, err := a.Register(context.Background(), "alice", "elevenchars")
+	_, err := a.Register(context.Background(), "alice", "elevenchars", "")
 	var ie *InputError
 	if !errors.As(err, &ie) || !strings.Contains(ie.Reason, "12") {
 		t.Fatalf("an 11-character password with a minimum of 12: %v", err)
 	}
-	if _, err := a.Register(context.Background(), "alice", "twelve chars"); err != nil {
+	if _, err := a.Register(context.Background(), "alice", "twelve chars", ""); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -176,7 +184,7 @@ func TestMinPasswordLengthIsConfigurable(t *testing.T) {
 func TestAuthenticate(t *testing.T) {
 	a, st, _ := newAccounts(t, AccountPolicy{}, ThrottlePolicy{FreeFailures: 1000})
 	ctx := context.Background()
-	alice, err := a.Register(ctx, "alice", "correct horse")
+	alice, err := a.Register(ctx, "alice", "correct horse", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +195,7 @@ func TestAuthenticate(t *testing.T) {
 	if err := st.Users().Create(ctx, &store.User{ID: "nopw", Username: "nopassword"}); err != nil {
 		t.Fatal(err)
 	}
-	disabled, _ := a.Register(ctx, "carol", "correct horse")
+	disabled, _ := a.Register(ctx, "carol", "correct horse", "")
 	disabled.Disabled = true
 	if err := st.Users().Update(ctx, disabled); err != nil {
 		t.Fatal(err)
@@ -219,7 +227,7 @@ func TestAuthenticateUnknownUserTakesAsLong(t *testing.T) {
 	a, _, _ := newAccounts(t, AccountPolicy{Password: password.DefaultParams()},
 		ThrottlePolicy{FreeFailures: 1000, IPFailures: 1000})
 	ctx := context.Background()
-	if _, err := a.Register(ctx, "alice", "correct horse"); err != nil {
+	if _, err := a.Register(ctx, "alice", "correct horse", ""); err != nil {
 		t.Fatal(err)
 	}
 	median := func(username string) time.Duration {
@@ -243,7 +251,7 @@ func TestAuthenticateUnknownUserTakesAsLong(t *testing.T) {
 func TestAuthenticateIsThrottled(t *testing.T) {
 	a, _, clock := newAccounts(t, AccountPolicy{}, ThrottlePolicy{})
 	ctx := context.Background()
-	if _, err := a.Register(ctx, "alice", "correct horse"); err != nil {
+	if _, err := a.Register(ctx, "alice", "correct horse", ""); err != nil {
 		t.Fatal(err)
 	}
 	for _, username := range []string{"alice", "mallory"} {
@@ -274,7 +282,7 @@ func TestAuthenticateIsThrottled(t *testing.T) {
 func TestAuthenticateRehashes(t *testing.T) {
 	old, st, _ := newAccounts(t, AccountPolicy{}, ThrottlePolicy{})
 	ctx := context.Background()
-	u, err := old.Register(ctx, "alice", "correct horse")
+	u, err := old.Register(ctx, "alice", "correct horse", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,3 +313,91 @@ func TestAuthenticateRehashes(t *testing.T) {
 type conflictingUsers struct{ store.Users }
 
 func (conflictingUsers) Update(context.Context, *store.User) error { return store.ErrConflict }
+
+// NIST SP 800-63B §5.1.1.2: passwords are normalised (NFKC) before they
+// are hashed, so one password typed with a composed or a decomposed accent
+// is one password; a hash made of the raw form before normalisation still
+// signs in, and is made again from the normalised form.
+func TestPasswordsAreNormalised(t *testing.T) {
+	a, st, _ := newAccounts(t, AccountPolicy{}, ThrottlePolicy{})
+	ctx := context.Background()
+	composed, decomposed := "caf\u00e9 society", "cafe\u0301 society"
+	if _, err := a.Register(ctx, "alice", composed, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(ctx, "alice", decomposed, ""); err != nil {
+		t.Errorf("signing in with the decomposed spelling of a composed password: %v", err)
+	}
+
+	// A hash of the raw decomposed form, as stored before normalisation.
+	raw, err := password.Hash(decomposed, cheapParams, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Users().Create(ctx, &store.User{ID: "bob-id", Username: "bob", PasswordHash: raw}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(ctx, "bob", decomposed, ""); err != nil {
+		t.Fatalf("a password hashed before normalisation: %v", err)
+	}
+	stored, _ := st.Users().Get(ctx, "bob-id")
+	if ok, _ := password.Verify(stored.PasswordHash, composed); !ok {
+		t.Error("the old hash was not made again from the normalised password")
+	}
+	if _, err := a.Authenticate(ctx, "bob", composed, ""); err != nil {
+		t.Errorf("the composed spelling after the rehash: %v", err)
+	}
+}
+
+// Registration counts against the address's limit like a failed sign-in,
+// so names cannot be probed, nor accounts made, in bulk.
+func TestRegistrationCountsAgainstTheAddress(t *testing.T) {
+	a, _, clock := newAccounts(t, AccountPolicy{}, ThrottlePolicy{IPFailures: 3, IPWindow: time.Minute})
+	ctx := context.Background()
+	for i := range 3 {
+		if _, err := a.Register(ctx, fmt.Sprint("user", i), "correct horse", "192.0.2.1"); err != nil {
+			t.Fatalf("registration %d: %v", i, err)
+		}
+	}
+	var throttled *ThrottledError
+	if _, err := a.Register(ctx, "user3", "correct horse", "192.0.2.1"); !errors.As(err, &throttled) {
+		t.Fatalf("a fourth registration in the window: %v, want a *ThrottledError", err)
+	}
+	if _, err := a.Register(ctx, "user0", "correct horse", "192.0.2.1"); !errors.As(err, &throttled) {
+		t.Fatalf("probing a taken name over the limit: %v, want a *ThrottledError, not an answer", err)
+	}
+	if _, err := a.Authenticate(ctx, "user0", "correct horse", "192.0.2.1"); !errors.As(err, &throttled) {
+		t.Fatalf("a sign-in from the same address: %v, want a *ThrottledError", err)
+	}
+	if _, err := a.Register(ctx, "user4", "correct horse", "198.51.100.7"); err != nil {
+		t.Fatalf("another address: %v", err)
+	}
+	clock.Advance(time.Minute)
+	if _, err := a.Register(ctx, "user5", "correct horse", "192.0.2.1"); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+}
+
+// At most one password hash per CPU runs at once: each holds its memory
+// for its whole run. A request that cannot wait gives up with its context.
+func TestPasswordHashesWaitForASlot(t *testing.T) {
+	a, _, _ := newAccounts(t, AccountPolicy{}, ThrottlePolicy{})
+	if _, err := a.Register(context.Background(), "alice", "correct horse", ""); err != nil {
+		t.Fatal(err)
+	}
+	for range cap(a.hashing) { // every slot busy
+		a.hashing <- struct{}{}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := a.Authenticate(ctx, "alice", "correct horse", ""); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("with every slot busy: %v, want the context's deadline", err)
+	}
+	<-a.hashing // one slot frees
+	if _, err := a.Authenticate(context.Background(), "alice", "correct horse", ""); err != nil {
+		t.Fatalf("with a free slot: %v", err)
+	}
+	if len(a.hashing) != cap(a.hashing)-1 {
+		t.Errorf("%d slots held after the sign-in, want %d: a slot leaked", len(a.hashing), cap(a.hashing)-1)
+	}
+}

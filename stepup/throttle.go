@@ -205,6 +205,32 @@ func (t *Throttle) Begin(account, ip string) error {
 	return nil
 }
 
+// Registering admits one registration from ip, or refuses it with a
+// *ThrottledError when the address has used up its window. A registration
+// counts against the window like a failed sign-in, and stays counted:
+// names tried for registration tell which exist, and accounts made in
+// bulk are a cost too.
+func (t *Throttle) Registering(ip string) error {
+	key := ipKey(ip)
+	if key == "" {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	w, _ := t.ips.get(key)
+	if w == nil {
+		w = &ipFailures{}
+		t.ips.put(key, w)
+	}
+	w.prune(now, t.policy.IPWindow)
+	if len(w.times) >= t.policy.IPFailures {
+		return &ThrottledError{RetryAfter: w.times[0].Add(t.policy.IPWindow).Sub(now)}
+	}
+	w.times = append(w.times, now)
+	return nil
+}
+
 // Succeeded records that the attempt Begin admitted had the right
 // password: the account's consecutive failures start again from zero, and
 // the attempt no longer counts against the address.

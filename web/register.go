@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/stepup-auth/stepup/stepup"
 )
@@ -46,9 +47,18 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusUnprocessableEntity, "register", v)
 		return
 	}
-	user, err := s.accounts.Register(r.Context(), v.Username, pw)
-	var input *stepup.InputError
+	user, err := s.accounts.Register(r.Context(), v.Username, pw, clientIP(r))
+	var (
+		input     *stepup.InputError
+		throttled *stepup.ThrottledError
+	)
 	switch {
+	case errors.As(err, &throttled):
+		s.log.Warn("web: registration throttled", "ip", clientIP(r), "retry_after", throttled.RetryAfter)
+		w.Header().Set("Retry-After", strconv.Itoa(seconds(throttled.RetryAfter)))
+		v.Error = "Too many attempts from your network. Try again in " + inWords(throttled.RetryAfter) + "."
+		s.render(w, http.StatusTooManyRequests, "register", v)
+		return
 	case errors.Is(err, stepup.ErrUsernameTaken):
 		v.UsernameError = "This username is taken."
 	case errors.As(err, &input) && errors.Is(err, stepup.ErrInvalidUsername):

@@ -2,10 +2,13 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/stepup-auth/stepup/stepup"
 )
 
 func (b *browser) registerForm(flowToken, username, pw, confirm string) page {
@@ -101,5 +104,25 @@ func TestRegisterRefusedInAFlowForAKnownUser(t *testing.T) {
 	}
 	if _, err := e.store.Users().GetByUsername(context.Background(), "carol"); err == nil {
 		t.Fatal("the account was made")
+	}
+}
+
+// Registrations count against the address like failed sign-ins: over the
+// limit the page answers 429 with Retry-After, and says so.
+func TestRegisterOverTheAddressLimitIs429(t *testing.T) {
+	e := newEnv(t, false)
+	limit := stepup.DefaultThrottlePolicy().IPFailures
+	for i := range limit {
+		b := e.browser(fmt.Sprint("browser-", i))
+		b.handedBack(b.registerForm(b.seal(e.flow()), fmt.Sprint("user", i), "correct horse", "correct horse"))
+	}
+	b := e.browser("one-more")
+	p := b.registerForm(b.seal(e.flow()), "user-over", "correct horse", "correct horse")
+	if p.status != http.StatusTooManyRequests || p.header.Get("Retry-After") == "" {
+		t.Fatalf("registration %d from one address: %d, Retry-After %q; want 429 with Retry-After", limit+1, p.status, p.header.Get("Retry-After"))
+	}
+	mustContain(t, p, "Too many attempts from your network")
+	if _, err := e.store.Users().GetByUsername(context.Background(), "user-over"); err == nil {
+		t.Error("the account over the limit was made")
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"github.com/stepup-auth/stepup/acr"
 )
 
-func TestStepUpHandsTheFlowBackUnmet(t *testing.T) {
+// Continue hands the flow back unmet (what that means is the completion
+// target's call); Cancel hands it back cancelled.
+func TestStepUpHandsTheFlowBackUnmetOrCancelled(t *testing.T) {
 	e := newEnv(t, false)
 	b := e.browser("browser-1")
 	f := e.flow()
@@ -23,8 +25,10 @@ func TestStepUpHandsTheFlowBackUnmet(t *testing.T) {
 	for _, action := range []string{"continue", "cancel"} {
 		csrf := b.open("/stepup", token)
 		got := b.handedBack(b.post("/stepup", url.Values{"flow": {token}, "csrf": {csrf}, "action": {action}}))
-		if !got.Unmet || got.UserID != "alice" || got.Level != acr.MFA {
-			t.Errorf("%s: flow handed back %+v, want it unmet and otherwise unchanged", action, got)
+		cancel := action == "cancel"
+		if got.Unmet == cancel || got.Cancelled != cancel || got.UserID != "alice" || got.Level != acr.MFA {
+			t.Errorf("%s: flow handed back %+v, want it %s and otherwise unchanged", action, got,
+				map[bool]string{false: "unmet", true: "cancelled"}[cancel])
 		}
 	}
 }

@@ -85,7 +85,7 @@ func (e *env) flow() stepup.Flow {
 
 func (e *env) register(username, pw string) *store.User {
 	e.t.Helper()
-	u, err := e.accounts.Register(context.Background(), username, pw)
+	u, err := e.accounts.Register(context.Background(), username, pw, "")
 	if err != nil {
 		e.t.Fatal(err)
 	}
