@@ -9,9 +9,10 @@
 // or corrupt frame at the very end of the journal (a write cut short by a
 // crash, whose callers were never answered) is dropped with a warning; a
 // corrupt frame with valid frames after it stops start-up with an error,
-// because dropping it would lose acknowledged writes. Each journal segment
-// has a random salt in its checksums, so bytes stored inside a record can
-// never pass for a frame.
+// because dropping it would lose acknowledged writes. Segments that hold no
+// frame (left by a rotation that failed) do not count: a torn frame before
+// them is still at the end. Each journal segment has a random salt in its
+// checksums, so bytes stored inside a record can never pass for a frame.
 //
 // The data folder holds:
 //

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/stepup-auth/stepup/stepup/store"
+	"golang.org/x/sys/unix"
 )
 
 // Tests for failure modes found in review: each failed before its fix.
@@ -177,5 +178,128 @@ func TestOnlyOwnTemporaryFilesAreRemoved(t *testing.T) {
 	}
 	if _, err := os.Stat(theirs); err != nil {
 		t.Errorf("a file that is not stepup's was removed: %v", err)
+	}
+}
+
+// A rotation that created its segment but could not sync the folder (out
+// of file descriptors here) goes on in the old segment; the new file must
+// not stay behind, or every later rotation fails on it.
+func TestFailedRotationRemovesItsSegment(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := reopen(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.Users().Create(ctx, &store.User{ID: "before"}); err != nil {
+		t.Fatal(err)
+	}
+	var serr error
+	withOneFreeDescriptor(t, func() { serr = s.Snapshot() })
+	if serr == nil || !strings.Contains(serr.Error(), "sync data folder") {
+		t.Fatalf("Snapshot with one file descriptor to spare = %v, want the folder sync to fail", serr)
+	}
+	if _, err := os.Stat(segmentPath(dir, 2)); !os.IsNotExist(err) {
+		t.Fatalf("the segment of the failed rotation is still there (stat: %v)", err)
+	}
+	if err := s.Users().Create(ctx, &store.User{ID: "after"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Snapshot(); err != nil {
+		t.Fatalf("Snapshot after a failed rotation: %v", err)
+	}
+}
+
+// withOneFreeDescriptor runs fn while the process may open just one more
+// file. The lowest free descriptor is the one the next open takes, so a
+// limit one above it lets exactly that open succeed.
+func withOneFreeDescriptor(t *testing.T, fn func()) {
+	t.Helper()
+	lowest, err := unix.Dup(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(lowest)
+	var old unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &old); err != nil {
+		t.Fatal(err)
+	}
+	capped := old
+	capped.Cur = uint64(lowest + 1)
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &capped); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &old); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	fn()
+}
+
+// A segment without frames after the one the journal was writing (left by
+// a failed rotation whose removal did not survive a crash) does not make
+// a torn last record read as corruption followed by valid records.
+func TestTornTailBeforeFramelessSegmentsIsDropped(t *testing.T) {
+	header, _ := newSegmentHeader()
+	for name, later := range map[string][]byte{"header only": header, "empty": nil} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			fill(t, dir, 5)
+			seg := segmentPath(dir, 1)
+			offs := frameOffsets(t, seg)
+			if err := os.Truncate(seg, int64(offs[len(offs)-1]+frameHeader+1)); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(segmentPath(dir, 2), later, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s, logs, err := reopen(t, dir)
+			if err != nil {
+				t.Fatalf("Open after a torn tail before a frameless segment: %v", err)
+			}
+			if ids := userIDs(t, s); len(ids) != 4 || ids["u4"] {
+				t.Fatalf("users: %v; want u0..u3", ids)
+			}
+			if !strings.Contains(logs.String(), "torn write") {
+				t.Errorf("no warning: %s", logs)
+			}
+			// Writes now go to segment 2, after the dropped tail: it must
+			// not read as corruption at the next start.
+			if err := s.Users().Create(context.Background(), &store.User{ID: "after"}); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			s, logs, err = reopen(t, dir)
+			if err != nil || !userIDs(t, s)["after"] || strings.Contains(logs.String(), "torn") {
+				t.Fatalf("second reopen: err=%v, logs=%s", err, logs)
+			}
+		})
+	}
+}
+
+// Only frameless segments make a torn end a tail: one with frames after it
+// is still corruption.
+func TestTornSegmentBeforeFramesRefusesToStart(t *testing.T) {
+	dir := t.TempDir()
+	fill(t, dir, 5)
+	s, _, err := reopen(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := s.db.Txn(true)
+	if _, err := s.journal.rotate(); err != nil {
+		t.Fatal(err)
+	}
+	w.Abort()
+	if err := s.Users().Create(context.Background(), &store.User{ID: "in2"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	seg := segmentPath(dir, 1)
+	offs := frameOffsets(t, seg)
+	os.Truncate(seg, int64(offs[len(offs)-1]+frameHeader+1))
+	if _, _, err := reopen(t, dir); err == nil || !strings.Contains(err.Error(), "valid records follow") {
+		t.Fatalf("Open = %v, want a corruption error", err)
 	}
 }
