@@ -26,8 +26,9 @@
 // that depends on it is journaled after it, so a crash can lose only writes
 // nobody was told had succeeded.
 //
-// A write that changes nothing still waits for the syncs in flight: what it
-// read may be a change not yet on disk.
+// A write that changes nothing, or is refused (a conflict, a missing
+// record), still waits for the syncs in flight: what it read may be a
+// change not yet on disk.
 //
 // If the journal cannot be written, the store refuses every later read and
 // write and Ping reports the failure: memory then holds a change the disk

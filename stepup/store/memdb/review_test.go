@@ -3,9 +3,13 @@ package memdb
 import (
 	"context"
 	"encoding/binary"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stepup-auth/stepup/stepup/store"
@@ -302,4 +306,101 @@ func TestTornSegmentBeforeFramesRefusesToStart(t *testing.T) {
 	if _, _, err := reopen(t, dir); err == nil || !strings.Contains(err.Error(), "valid records follow") {
 		t.Fatalf("Open = %v, want a corruption error", err)
 	}
+}
+
+// After a journal failure the store refuses every write, including one
+// whose answer memory alone would give: "id taken" by a change the disk
+// never got is a verdict a restart contradicts.
+func TestAfterJournalFailureEveryWriteIsRefused(t *testing.T) {
+	s, _, err := reopen(t, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.Users().Create(ctx, &store.User{ID: "u"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Authenticators().Create(ctx, &store.Authenticator{ID: "a", UserID: "u"}); err != nil {
+		t.Fatal(err)
+	}
+	s.journal.file.Close() // the disk fails
+	if err := s.Users().Create(ctx, &store.User{ID: "lost", Username: "lost"}); err == nil {
+		t.Fatal("a write whose journal record failed was acknowledged")
+	}
+	if err := s.Authenticators().AdvanceCounter(ctx, "a", 5); err == nil {
+		t.Fatal("a counter advance whose journal record failed was acknowledged")
+	}
+	for name, write := range map[string]func() error{
+		"Create of the lost id":           func() error { return s.Users().Create(ctx, &store.User{ID: "lost"}) },
+		"Create of the lost username":     func() error { return s.Users().Create(ctx, &store.User{ID: "other", Username: "lost"}) },
+		"AdvanceCounter to the lost step": func() error { return s.Authenticators().AdvanceCounter(ctx, "a", 5) },
+		"Delete of a missing record":      func() error { return s.Users().Delete(ctx, "nobody") },
+		"Sweep":                           func() error { _, err := s.Sweep(ctx); return err },
+	} {
+		if err := write(); err == nil || !strings.Contains(err.Error(), "refuses reads and writes") {
+			t.Errorf("%s after a journal failure = %v, want the refusal", name, err)
+		}
+	}
+}
+
+// A write that fails answers only once what it read is on disk: its "id
+// taken" may rest on a change still on its way, and if that change never
+// gets there the answer is the failure.
+func TestRefusedWriteWaitsForTheDisk(t *testing.T) {
+	s, _, err := reopen(t, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	fail := stallJournal(t, s)
+	first := make(chan error, 1)
+	go func() { first <- s.Users().Create(ctx, &store.User{ID: "u"}) }()
+	for { // until the first Create has committed in memory
+		if _, err := s.Users().Get(ctx, "u"); err == nil {
+			break
+		}
+		runtime.Gosched()
+	}
+	second := make(chan error, 1)
+	go func() { second <- s.Users().Create(ctx, &store.User{ID: "u"}) }()
+	fail()
+	if err := <-first; err == nil {
+		t.Fatal("a write whose journal record failed was acknowledged")
+	}
+	if err := <-second; err == nil || errors.Is(err, store.ErrConflict) {
+		t.Fatalf("a Create refused for a change that never reached the disk = %v, want the journal failure", err)
+	}
+}
+
+// stallJournal puts a full pipe in place of the journal's file, a disk
+// that holds the next write until the returned fail is called and then
+// fails its sync (fdatasync of a pipe does).
+func stallJournal(t *testing.T, s *Store) (fail func()) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, err := unix.FcntlInt(w.Fd(), unix.F_GETPIPE_SZ, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(make([]byte, size)); err != nil {
+		t.Fatal(err)
+	}
+	// The flusher is idle, and the next append's wake-up orders this
+	// before its next use of the file, which Close closes.
+	s.journal.file.Close()
+	s.journal.file = w
+	var once sync.Once
+	fail = func() {
+		once.Do(func() {
+			go func() {
+				io.Copy(io.Discard, r)
+				r.Close()
+			}()
+		})
+	}
+	t.Cleanup(fail) // before the store's Close, which would wait for the write
+	return fail
 }

@@ -165,12 +165,16 @@ func (s *Store) Ping(context.Context) error {
 
 // update runs fn in a write transaction, commits it, and returns once its
 // journal record is on disk. fn returning an error aborts the transaction.
+// After a journal failure nothing runs (fail-stop, as in view).
 func (s *Store) update(fn func(txn *memdb.Txn, now time.Time) error) error {
+	if err := s.journal.failure(); err != nil {
+		return err
+	}
 	txn := s.db.Txn(true)
 	defer txn.Abort()
 	txn.TrackChanges()
 	if err := fn(txn, s.now()); err != nil {
-		return err
+		return s.refuse(txn, err)
 	}
 	changes := txn.Changes()
 	if len(changes) == 0 {
@@ -192,6 +196,20 @@ func (s *Store) update(fn func(txn *memdb.Txn, now time.Time) error) error {
 		s.kickSnapshot()
 	}
 	return b.wait()
+}
+
+// refuse aborts txn and returns fn's error err once the disk holds what
+// fn read: like a write that changes nothing, a refusal ("id taken", "not
+// found") may rest on a change not yet synced, and if that change never
+// reaches the disk the caller must hear of the failure, not a verdict a
+// restart contradicts. The abort comes first, so that other writers need
+// not wait for the sync too.
+func (s *Store) refuse(txn *memdb.Txn, err error) error {
+	txn.Abort()
+	if jerr := s.journal.barrier(); jerr != nil {
+		return jerr
+	}
+	return err
 }
 
 // view runs fn in a read transaction. After a journal failure memory holds
@@ -331,6 +349,9 @@ const sweepBatch = 1000
 // still there and still expired: a write may have renewed it meanwhile.
 // It stops between batches when ctx ends.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
+	if err := s.journal.failure(); err != nil {
+		return 0, err // "nothing expired" would be read from memory
+	}
 	total := 0
 	for _, name := range s.names {
 		expiresAt := s.tables[name].expiresAt
