@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -132,8 +133,8 @@ func ensureDir(dir string, log *slog.Logger) error {
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return fmt.Errorf("memdb: create data folder: %w", err)
+		if err := makeDirs(dir, syncDir); err != nil {
+			return err
 		}
 		log.Info("memdb: created data folder", "dir", dir)
 		return nil
@@ -143,6 +144,47 @@ func ensureDir(dir string, log *slog.Logger) error {
 		return fmt.Errorf("memdb: data folder %s is not a folder", dir)
 	}
 	return nil
+}
+
+// makeDirs creates dir and its missing parents, as os.MkdirAll does, then
+// syncs the parent of each folder it created: the files in dir are synced
+// with dir, but a crash can still lose dir's own entry, and everything with
+// it, until its parent is synced too.
+func makeDirs(dir string, sync func(dir string) error) error {
+	missing, err := missingDirs(dir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("memdb: create data folder: %w", err)
+	}
+	for _, d := range missing {
+		if err := sync(filepath.Dir(d)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// missingDirs returns dir and those of its parents that do not exist,
+// outermost first.
+func missingDirs(dir string) ([]string, error) {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		_, err := os.Stat(d)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("memdb: create data folder: %w", err)
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	slices.Reverse(missing)
+	return missing, nil
 }
 
 // Close stops background work, syncs the journal and releases the lock.
