@@ -18,6 +18,11 @@
 //   - uniqueness of secondary keys (username, email, credential id, idempotency
 //     key), checked by the store in the same transaction as the write.
 //
+// No record names a user who does not exist: every Create and Update of a
+// record with a UserID checks the user in the same step (ErrNotFound), and
+// Users.Delete removes what is theirs, so a user created later with the
+// same id starts with nothing.
+//
 // Records are values: a backend copies what it is given and returns copies,
 // so a caller may change a returned record and pass it to Update.
 //

@@ -36,7 +36,9 @@ type Sessions interface {
 	Create(ctx context.Context, s *Session) error
 	Get(ctx context.Context, id string) (*Session, error)
 	ListByUser(ctx context.Context, userID string) ([]*Session, error)
-	// Update replaces the session if s.Version matches (see Users.Update).
+	// Update replaces the session if s.Version matches (see
+	// Users.Update); ErrNotFound if s.UserID names a user who does not
+	// exist, as in Create.
 	Update(ctx context.Context, s *Session) error
 	Delete(ctx context.Context, id string) error
 	// DeleteByUser ends every session of a user and says how many it ended.
@@ -60,9 +62,9 @@ type Challenge struct {
 	Version     uint64
 }
 
-// Challenges keeps pending challenges. Create gives ErrNotFound if UserID
-// is set and the user does not exist; it may be empty, as in a passkey
-// sign-in that has not yet learnt who the user is.
+// Challenges keeps pending challenges. Create and Update give ErrNotFound
+// if UserID is set and the user does not exist; it may be empty, as in a
+// passkey sign-in that has not yet learnt who the user is.
 type Challenges interface {
 	Create(ctx context.Context, c *Challenge) error
 	Get(ctx context.Context, id string) (*Challenge, error)
@@ -109,5 +111,8 @@ type Actions interface {
 	// ListByUser returns the user's records, newest first, at most limit
 	// (0: DefaultLimit).
 	ListByUser(ctx context.Context, userID string, limit int) ([]*ActionRecord, error)
+	// Update replaces the record if a.Version matches (see
+	// Users.Update); ErrNotFound if a.UserID names a user who does not
+	// exist, as in Create.
 	Update(ctx context.Context, a *ActionRecord) error
 }

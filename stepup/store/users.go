@@ -79,8 +79,9 @@ type Authenticators interface {
 	Get(ctx context.Context, id string) (*Authenticator, error)
 	GetByCredentialID(ctx context.Context, credentialID []byte) (*Authenticator, error)
 	ListByUser(ctx context.Context, userID string) ([]*Authenticator, error)
-	// Update replaces the authenticator if a.Version matches (see Users.Update).
-	// It never changes Counter: only AdvanceCounter does.
+	// Update replaces the authenticator if a.Version matches (see
+	// Users.Update); ErrNotFound if a.UserID names a user who does not
+	// exist, as in Create. It never changes Counter: only AdvanceCounter does.
 	Update(ctx context.Context, a *Authenticator) error
 	// AdvanceCounter sets Counter to `to` only if `to` is greater than the
 	// stored Counter, else ErrConflict: a TOTP step, once accepted, can
@@ -109,6 +110,8 @@ type Devices interface {
 	Create(ctx context.Context, d *Device) error
 	Get(ctx context.Context, userID, id string) (*Device, error)
 	ListByUser(ctx context.Context, userID string) ([]*Device, error)
+	// Update replaces the device with d's UserID and ID if d.Version
+	// matches (see Users.Update): a device never moves to another user.
 	Update(ctx context.Context, d *Device) error
 	Delete(ctx context.Context, userID, id string) error
 }

@@ -146,3 +146,46 @@ func checkKept(t *testing.T, e *env, when string, ls []lookup) {
 		}
 	}
 }
+
+// move is an Update of one of a user's records that names another user.
+type move struct {
+	what string
+	to   func(e *env, userID string) error
+}
+
+// moves returns, for every aggregate whose records name their user and
+// have an Update, the move of uid's record that createBelongings made.
+func moves(uid string) []move {
+	return []move{
+		{"Authenticators.Update", func(e *env, to string) error {
+			a := read(e.s.Authenticators().Get(e.ctx, "a-"+uid)).must(e.t, "Authenticators.Get")
+			a.UserID = to
+			return e.s.Authenticators().Update(e.ctx, a)
+		}},
+		{"Devices.Update", func(e *env, to string) error {
+			d := read(e.s.Devices().Get(e.ctx, uid, "d1")).must(e.t, "Devices.Get")
+			d.UserID = to
+			return e.s.Devices().Update(e.ctx, d)
+		}},
+		{"Sessions.Update", func(e *env, to string) error {
+			s := read(e.s.Sessions().Get(e.ctx, "s-"+uid)).must(e.t, "Sessions.Get")
+			s.UserID = to
+			return e.s.Sessions().Update(e.ctx, s)
+		}},
+		{"Challenges.Update", func(e *env, to string) error {
+			c := read(e.s.Challenges().Get(e.ctx, "c-"+uid)).must(e.t, "Challenges.Get")
+			c.UserID = to
+			return e.s.Challenges().Update(e.ctx, c)
+		}},
+		{"Actions.Update", func(e *env, to string) error {
+			a := read(e.s.Actions().Get(e.ctx, "x-"+uid)).must(e.t, "Actions.Get")
+			a.UserID = to
+			return e.s.Actions().Update(e.ctx, a)
+		}},
+		{"AuthRequests.Update", func(e *env, to string) error {
+			r := read(e.s.AuthRequests().Get(e.ctx, "r-"+uid)).must(e.t, "AuthRequests.Get")
+			r.UserID = to
+			return e.s.AuthRequests().Update(e.ctx, r)
+		}},
+	}
+}

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -292,6 +293,22 @@ func testUsers(t *testing.T, nb NewBackend) {
 		createUser(e, "u1")
 		checkGone(t, e, "after Users.Delete and a new Users.Create of the same ID", mine)
 		checkKept(t, e, "after Users.Delete and a new Users.Create of the same ID", createBelongings(e, "u1"))
+	})
+
+	// A record moved to a missing user would outlive every Users.Delete,
+	// and a user created later with that id would inherit it.
+	t.Run("UpdateToUnknownUserNeverOrphans", func(t *testing.T) {
+		e := setup(t, nb)
+		createUser(e, "u1")
+		mine := createBelongings(e, "u1")
+		for _, m := range moves("u1") {
+			if err := m.to(e, "nobody"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("%s to a user who does not exist: got error %v, want %v", m.what, err, store.ErrNotFound)
+			}
+		}
+		checkKept(t, e, "after Updates to a user who does not exist", mine)
+		must(t, "Users.Delete", e.s.Users().Delete(e.ctx, "u1"))
+		checkGone(t, e, "after Users.Delete of the user", mine)
 	})
 
 	t.Run("ListPaging", func(t *testing.T) {

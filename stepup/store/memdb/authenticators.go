@@ -36,7 +36,7 @@ func (r authenticators) GetByCredentialID(_ context.Context, credentialID []byte
 }
 
 func (r authenticators) Update(_ context.Context, a *store.Authenticator) error {
-	return r.update(a, nil, func(stored, next *store.Authenticator) {
+	return r.update(a, r.s.userExists(a.UserID), func(stored, next *store.Authenticator) {
 		next.Counter = stored.Counter // only AdvanceCounter moves it
 	})
 }

@@ -9,9 +9,10 @@
 // or corrupt frame at the very end of the journal (a write cut short by a
 // crash, whose callers were never answered) is dropped with a warning; a
 // corrupt frame with valid frames after it stops start-up with an error,
-// because dropping it would lose acknowledged writes. Each journal segment
-// has a random salt in its checksums, so bytes stored inside a record can
-// never pass for a frame.
+// because dropping it would lose acknowledged writes. Segments that hold no
+// frame (left by a rotation that failed) do not count: a torn frame before
+// them is still at the end. Each journal segment has a random salt in its
+// checksums, so bytes stored inside a record can never pass for a frame.
 //
 // The data folder holds:
 //
@@ -25,8 +26,9 @@
 // that depends on it is journaled after it, so a crash can lose only writes
 // nobody was told had succeeded.
 //
-// A write that changes nothing still waits for the syncs in flight: what it
-// read may be a change not yet on disk.
+// A write that changes nothing, or is refused (a conflict, a missing
+// record), still waits for the syncs in flight: what it read may be a
+// change not yet on disk.
 //
 // If the journal cannot be written, the store refuses every later read and
 // write and Ping reports the failure: memory then holds a change the disk

@@ -103,26 +103,48 @@ func openJournal(dir string, seg uint64, size int64, salt uint64, records uint64
 }
 
 // createSegment creates segment n with a new header, synced with its
-// folder entry before any frame can follow it.
+// folder entry before any frame can follow it. If that fails, the file is
+// removed again: left behind, it would stand in the way of the next
+// rotation (segments are created O_EXCL) while the journal goes on in
+// segment n-1.
 func createSegment(dir string, n uint64, flag int) (*os.File, uint64, error) {
-	f, err := os.OpenFile(segmentPath(dir, n), os.O_RDWR|os.O_CREATE|flag, 0o600)
+	path := segmentPath(dir, n)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|flag, 0o600)
 	if err != nil {
 		return nil, 0, fmt.Errorf("memdb: create journal segment: %w", err)
 	}
-	header, salt := newSegmentHeader()
-	if _, err := f.Write(header); err != nil {
+	salt, err := startSegment(f, dir)
+	if err != nil {
 		f.Close()
-		return nil, 0, fmt.Errorf("memdb: write journal segment header: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return nil, 0, fmt.Errorf("memdb: sync journal segment: %w", err)
-	}
-	if err := syncDir(dir); err != nil {
-		f.Close()
+		discardSegment(dir, path)
 		return nil, 0, err
 	}
 	return f, salt, nil
+}
+
+// startSegment writes and syncs a new segment's header and its folder entry.
+func startSegment(f *os.File, dir string) (uint64, error) {
+	header, salt := newSegmentHeader()
+	if _, err := f.Write(header); err != nil {
+		return 0, fmt.Errorf("memdb: write journal segment header: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return 0, fmt.Errorf("memdb: sync journal segment: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		return 0, err
+	}
+	return salt, nil
+}
+
+// discardSegment removes a segment whose creation failed. It is best
+// effort: the failure being reported is the creation's, and a segment that
+// survives without frames (the removal failed, or a crash lost it) is read
+// at start-up as holding nothing.
+func discardSegment(dir, path string) {
+	if os.Remove(path) == nil {
+		_ = syncDir(dir)
+	}
 }
 
 // continueSegment opens segment n for appending after its first size bytes.

@@ -58,10 +58,13 @@ func (s *Store) recover() (recovered, error) {
 		}
 	}
 
+	framed, err := lastWithFrames(s.dir, replay)
+	if err != nil {
+		return recovered{}, err
+	}
 	out := recovered{segment: base}
 	for i, n := range replay {
-		last := i == len(replay)-1
-		at, err := replaySegment(s, loader, n, last)
+		at, err := replaySegment(s, loader, n, i == len(replay)-1, i >= framed)
 		if err != nil {
 			return recovered{}, err
 		}
@@ -79,9 +82,27 @@ func (s *Store) recover() (recovered, error) {
 	return out, nil
 }
 
-// replaySegment replays segment n; last says whether it is the newest, the
-// only one a crash can have left with a torn end.
-func replaySegment(s *Store, loader *loader, n uint64, last bool) (recovered, error) {
+// lastWithFrames returns the index of the last of segs that holds a frame
+// (is longer than its header), or -1. Segments after it hold nothing: a
+// rotation whose folder sync failed leaves one behind, while the journal
+// goes on in the segment before it.
+func lastWithFrames(dir string, segs []uint64) (int, error) {
+	for i := len(segs) - 1; i >= 0; i-- {
+		fi, err := os.Stat(segmentPath(dir, segs[i]))
+		if err != nil {
+			return 0, fmt.Errorf("memdb: read journal: %w", err)
+		}
+		if fi.Size() > int64(segmentHeader) {
+			return i, nil
+		}
+	}
+	return -1, nil
+}
+
+// replaySegment replays segment n. newest says whether it is the newest
+// file, in which the journal continues; endsJournal whether no later
+// segment holds a frame, so that a torn end can only be a crash's.
+func replaySegment(s *Store, loader *loader, n uint64, newest, endsJournal bool) (recovered, error) {
 	path := segmentPath(s.dir, n)
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -89,7 +110,7 @@ func replaySegment(s *Store, loader *loader, n uint64, last bool) (recovered, er
 	}
 	salt, ok := parseSegmentHeader(data)
 	if !ok {
-		if last && len(data) <= segmentHeader {
+		if newest && len(data) <= segmentHeader {
 			// Created, then cut short by a crash before any frame: its
 			// header is rewritten when the journal opens.
 			s.log.Warn("memdb: starting afresh a journal segment whose creation a crash interrupted", "file", path)
@@ -111,7 +132,7 @@ func replaySegment(s *Store, loader *loader, n uint64, last bool) (recovered, er
 	size := int64(len(data))
 	if bad != nil {
 		offset := segmentHeader + bad.Offset
-		if !last || !bad.Tail {
+		if !endsJournal || !bad.Tail {
 			return recovered{}, fmt.Errorf("memdb: journal %s is corrupt at byte %d (%s) and valid records follow; "+
 				"stepup will not start rather than drop them. Keep a copy of the data folder, then restore it from a backup",
 				path, offset, bad.Reason)
@@ -119,8 +140,31 @@ func replaySegment(s *Store, loader *loader, n uint64, last bool) (recovered, er
 		s.log.Warn("memdb: dropping a torn write at the end of the journal (a write the crash cut short; nobody was told it succeeded)",
 			"file", path, "offset", offset, "dropped_bytes", len(data)-offset, "reason", bad.Reason)
 		size = int64(offset)
+		if !newest {
+			// The journal continues in a later segment: once frames
+			// follow there, this tail would read as corruption.
+			if err := cutTail(path, size); err != nil {
+				return recovered{}, err
+			}
+		}
 	}
 	return recovered{segment: n, size: size, salt: salt, records: records}, nil
+}
+
+// cutTail durably truncates a segment the journal will not continue.
+func cutTail(path string, size int64) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("memdb: drop torn journal tail: %w", err)
+	}
+	defer f.Close()
+	if err := f.Truncate(size); err != nil {
+		return fmt.Errorf("memdb: drop torn journal tail: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("memdb: drop torn journal tail: %w", err)
+	}
+	return nil
 }
 
 // loader applies recovered records to go-memdb in large transactions.

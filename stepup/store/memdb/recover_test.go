@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -408,5 +409,41 @@ func TestRecordWithoutIDIsRefused(t *testing.T) {
 	}
 	if err := s.Devices().Create(ctx, &store.Device{UserID: "u"}); err == nil || !strings.Contains(err.Error(), "no id") {
 		t.Fatalf("Create of a device without an id = %v", err)
+	}
+}
+
+// A new data folder's entry is synced into its parent, and so is every
+// parent folder created on the way: otherwise a crash can lose the folder
+// with everything synced inside it.
+func TestCreatedFoldersAreSyncedIntoTheirParents(t *testing.T) {
+	root := t.TempDir()
+	os.Mkdir(filepath.Join(root, "exists"), 0o700)
+	for name, tc := range map[string]struct {
+		dir  string
+		want []string // the folders synced, relative to root
+	}{
+		"one level":      {"data", []string{"."}},
+		"three levels":   {"a/b/c", []string{".", "a", "a/b"}},
+		"under existing": {"exists/d/e", []string{"exists", "exists/d"}},
+		"existing":       {"exists", nil},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var synced []string
+			record := func(dir string) error {
+				rel, err := filepath.Rel(root, dir)
+				synced = append(synced, rel)
+				return err
+			}
+			dir := filepath.Join(root, tc.dir)
+			if err := makeDirs(dir, record); err != nil {
+				t.Fatal(err)
+			}
+			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+				t.Fatalf("%s was not created: %v", tc.dir, err)
+			}
+			if !slices.Equal(synced, tc.want) {
+				t.Fatalf("makeDirs(%q) synced %q, want %q", tc.dir, synced, tc.want)
+			}
+		})
 	}
 }

@@ -28,8 +28,10 @@ func (r sessions) Get(_ context.Context, id string) (*store.Session, error) {
 func (r sessions) ListByUser(_ context.Context, userID string) ([]*store.Session, error) {
 	return r.list(indexUser, userID)
 }
-func (r sessions) Update(_ context.Context, x *store.Session) error { return r.update(x, nil, nil) }
-func (r sessions) Delete(_ context.Context, id string) error        { return r.delete(id) }
+func (r sessions) Update(_ context.Context, x *store.Session) error {
+	return r.update(x, r.s.userExists(x.UserID), nil)
+}
+func (r sessions) Delete(_ context.Context, id string) error { return r.delete(id) }
 
 func (r sessions) DeleteByUser(_ context.Context, userID string) (int, error) {
 	n := 0
@@ -59,7 +61,9 @@ func (r challenges) Create(_ context.Context, c *store.Challenge) error {
 func (r challenges) Get(_ context.Context, id string) (*store.Challenge, error) {
 	return r.get(indexID, id)
 }
-func (r challenges) Update(_ context.Context, c *store.Challenge) error { return r.update(c, nil, nil) }
+func (r challenges) Update(_ context.Context, c *store.Challenge) error {
+	return r.update(c, r.s.userExistsIfSet(c.UserID), nil)
+}
 func (r challenges) Consume(_ context.Context, id string) (*store.Challenge, error) {
 	return r.consume(id)
 }
@@ -98,7 +102,9 @@ func (r actions) Create(_ context.Context, a *store.ActionRecord) error {
 func (r actions) Get(_ context.Context, id string) (*store.ActionRecord, error) {
 	return r.get(indexID, id)
 }
-func (r actions) Update(_ context.Context, a *store.ActionRecord) error { return r.update(a, nil, nil) }
+func (r actions) Update(_ context.Context, a *store.ActionRecord) error {
+	return r.update(a, r.s.userExists(a.UserID), nil)
+}
 
 func (r actions) GetByIdempotencyKey(_ context.Context, userID, action, key string) (*store.ActionRecord, error) {
 	if key == "" {

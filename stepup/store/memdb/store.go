@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -132,8 +133,8 @@ func ensureDir(dir string, log *slog.Logger) error {
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return fmt.Errorf("memdb: create data folder: %w", err)
+		if err := makeDirs(dir, syncDir); err != nil {
+			return err
 		}
 		log.Info("memdb: created data folder", "dir", dir)
 		return nil
@@ -143,6 +144,47 @@ func ensureDir(dir string, log *slog.Logger) error {
 		return fmt.Errorf("memdb: data folder %s is not a folder", dir)
 	}
 	return nil
+}
+
+// makeDirs creates dir and its missing parents, as os.MkdirAll does, then
+// syncs the parent of each folder it created: the files in dir are synced
+// with dir, but a crash can still lose dir's own entry, and everything with
+// it, until its parent is synced too.
+func makeDirs(dir string, sync func(dir string) error) error {
+	missing, err := missingDirs(dir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("memdb: create data folder: %w", err)
+	}
+	for _, d := range missing {
+		if err := sync(filepath.Dir(d)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// missingDirs returns dir and those of its parents that do not exist,
+// outermost first.
+func missingDirs(dir string) ([]string, error) {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		_, err := os.Stat(d)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("memdb: create data folder: %w", err)
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	slices.Reverse(missing)
+	return missing, nil
 }
 
 // Close stops background work, syncs the journal and releases the lock.
@@ -165,12 +207,16 @@ func (s *Store) Ping(context.Context) error {
 
 // update runs fn in a write transaction, commits it, and returns once its
 // journal record is on disk. fn returning an error aborts the transaction.
+// After a journal failure nothing runs (fail-stop, as in view).
 func (s *Store) update(fn func(txn *memdb.Txn, now time.Time) error) error {
+	if err := s.journal.failure(); err != nil {
+		return err
+	}
 	txn := s.db.Txn(true)
 	defer txn.Abort()
 	txn.TrackChanges()
 	if err := fn(txn, s.now()); err != nil {
-		return err
+		return s.refuse(txn, err)
 	}
 	changes := txn.Changes()
 	if len(changes) == 0 {
@@ -192,6 +238,20 @@ func (s *Store) update(fn func(txn *memdb.Txn, now time.Time) error) error {
 		s.kickSnapshot()
 	}
 	return b.wait()
+}
+
+// refuse aborts txn and returns fn's error err once the disk holds what
+// fn read: like a write that changes nothing, a refusal ("id taken", "not
+// found") may rest on a change not yet synced, and if that change never
+// reaches the disk the caller must hear of the failure, not a verdict a
+// restart contradicts. The abort comes first, so that other writers need
+// not wait for the sync too.
+func (s *Store) refuse(txn *memdb.Txn, err error) error {
+	txn.Abort()
+	if jerr := s.journal.barrier(); jerr != nil {
+		return jerr
+	}
+	return err
 }
 
 // view runs fn in a read transaction. After a journal failure memory holds
@@ -331,6 +391,9 @@ const sweepBatch = 1000
 // still there and still expired: a write may have renewed it meanwhile.
 // It stops between batches when ctx ends.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
+	if err := s.journal.failure(); err != nil {
+		return 0, err // "nothing expired" would be read from memory
+	}
 	total := 0
 	for _, name := range s.names {
 		expiresAt := s.tables[name].expiresAt

@@ -77,7 +77,10 @@ func (r users) Delete(_ context.Context, id string) error {
 	})
 }
 
-// userExists is the check behind "ErrNotFound when the user does not exist".
+// userExists is the check behind "ErrNotFound when the user does not
+// exist", in Create and in Update: a record that named a missing user
+// would outlive every Users.Delete, and a user created later with that id
+// would inherit it.
 func (s *Store) userExists(userID string) func(*memdb.Txn, time.Time) error {
 	return func(txn *memdb.Txn, now time.Time) error {
 		if _, err := find[store.User](s, txn, now, tableUsers, indexID, userID); err != nil {
