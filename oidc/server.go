@@ -3,11 +3,14 @@ package oidc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/stepup-auth/stepup/stepup/keys"
 	"github.com/stepup-auth/stepup/stepup/store"
 )
 
@@ -212,14 +215,15 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 	return resp, nil
 }
 
-// Keys serves the JWKS with a short cache lifetime: the next key is
-// published well before it signs, so an hour of caching is safe.
+// Keys serves the JWKS cacheable for keys.JWKSMaxAge: a next key signs
+// only once it has been published for longer than that, so a verifier's
+// cached copy always holds the key a new token names.
 func (s *server) Keys(ctx context.Context, _ *op.Request[struct{}]) (*op.Response, error) {
 	set, err := s.p.keys.JWKS(ctx)
 	if err != nil {
 		return nil, op.AsStatusError(err, http.StatusInternalServerError)
 	}
 	resp := op.NewResponse(set)
-	resp.Header.Set("Cache-Control", "public, max-age=3600")
+	resp.Header.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(keys.JWKSMaxAge/time.Second)))
 	return resp, nil
 }

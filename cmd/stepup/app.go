@@ -2,16 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/hkdf"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -114,19 +108,6 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	return mux, nil
 }
 
-// master is the master key; every other secret is derived from it.
-type master [32]byte
-
-// derive returns the 32-byte key for one purpose, with HKDF-SHA256: the
-// purposes' keys are independent, and none reveals the master key.
-func (m master) derive(purpose string) []byte {
-	k, err := hkdf.Key(sha256.New, m[:], nil, "stepup "+purpose+" v1", 32)
-	if err != nil {
-		panic(err) // only for lengths SHA-256 cannot produce
-	}
-	return k
-}
-
 // signingAlgorithms are the algorithms stepup keeps keys for, the default
 // first.
 var signingAlgorithms = []string{string(config.ES256), string(config.RS256), string(config.EdDSA)}
@@ -147,42 +128,6 @@ func signingRing(cfg *config.Config, st store.Store, m master, now func() time.T
 		return nil, 0, err
 	}
 	return ring, retireAfter, nil
-}
-
-// masterKey is secrets.key, or else a key generated at first start and
-// kept in the data folder (a developer's machine; production sets one).
-func masterKey(cfg *config.Config, log *slog.Logger) (master, error) {
-	if cfg.Secrets.Key.Set {
-		return cfg.Secrets.Key.Bytes, nil
-	}
-	path := filepath.Join(cfg.Store.Memdb.Dir, "secret.key")
-	if b, err := os.ReadFile(path); err == nil {
-		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
-		if err != nil || len(raw) != 32 {
-			return master{}, fmt.Errorf("the generated key in %s is damaged; restore it or set secrets.key", path)
-		}
-		return master(raw), nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return master{}, fmt.Errorf("read the generated key: %w", err)
-	}
-	var k master
-	_, _ = rand.Read(k[:])
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return master{}, fmt.Errorf("keep a generated key: %w", err)
-	}
-	_, err = f.WriteString(base64.StdEncoding.EncodeToString(k[:]) + "\n")
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return master{}, fmt.Errorf("keep a generated key: %w", err)
-	}
-	log.Warn("secrets.key is not set: generated one and kept it in the data folder; set one from the environment in production", "file", path)
-	return k, nil
 }
 
 // syncClients makes the stored clients managed by the configuration match

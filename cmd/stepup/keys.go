@@ -15,20 +15,24 @@ import (
 	"time"
 
 	"github.com/stepup-auth/stepup/config"
+	"github.com/stepup-auth/stepup/stepup/keys"
 	"github.com/stepup-auth/stepup/stepup/store"
 	"golang.org/x/sys/unix"
 )
 
 const keysUsage = `Usage:
-  stepup keys rotate [--config FILE] [--alg ES256|RS256|EdDSA|all]
+  stepup keys rotate [--config FILE] [--alg ES256|RS256|EdDSA|all] [--force]
       for each algorithm (default all): the next key starts signing, the
       active key is retired and a new next key is published
   stepup keys list [--config FILE]
       list the signing keys with their states and times
 
 Both need the data folder to themselves: stop a running stepup first.
-A rotation activates the key the previous one published, so leave relying
-parties time to refresh their cached JWKS (an hour) between two rotations.
+Relying parties may cache the key set for an hour, so rotate refuses to
+activate a next key published less than an hour and a few minutes ago, and
+says from when it may. --force activates it at once, for a compromised key:
+relying parties holding a cached key set reject the new tokens until they
+fetch it again, for up to an hour.
 `
 
 func keysCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -53,9 +57,10 @@ func keysCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 // keysRotate rotates the chosen algorithms and prints, for each, the kid
 // that signs now and the kid newly published as next.
 func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("keys rotate", "keys rotate [--config FILE] [--alg ES256|RS256|EdDSA|all]")
+	fs := newFlagSet("keys rotate", "keys rotate [--config FILE] [--alg ES256|RS256|EdDSA|all] [--force]")
 	file := configFlag(fs)
 	algFlag := fs.String("alg", "all", "the `algorithm` to rotate: ES256, RS256, EdDSA or all")
+	force := fs.Bool("force", false, "activate the next keys even if relying parties may not have fetched them yet, for a compromised key:\nrelying parties with a cached key set reject the new tokens until they fetch it again")
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
 	}
@@ -75,10 +80,10 @@ func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if st == nil {
 		return code
 	}
-	return closeKeyStore("keys rotate", st, rotate(ctx, cfg, st, log, algs, stdout, stderr), stderr)
+	return closeKeyStore("keys rotate", st, rotate(ctx, cfg, st, log, algs, *force, stdout, stderr), stderr)
 }
 
-func rotate(ctx context.Context, cfg *config.Config, st store.Store, log *slog.Logger, algs []string, stdout, stderr io.Writer) int {
+func rotate(ctx context.Context, cfg *config.Config, st store.Store, log *slog.Logger, algs []string, force bool, stdout, stderr io.Writer) int {
 	m, err := masterKey(cfg, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "stepup keys rotate: %v\n", err)
@@ -90,10 +95,14 @@ func rotate(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 		// rotate; on an existing one it checks the master key opens them.
 		err = ring.Ensure(ctx)
 	}
+	rotateOne := ring.Rotate
+	if force {
+		rotateOne = ring.RotateSkipPublishWait
+	}
 	var done []string
 	for _, alg := range algs {
 		if err == nil {
-			if err = ring.Rotate(ctx, alg); err == nil {
+			if err = rotateOne(ctx, alg); err == nil {
 				done = append(done, alg)
 			}
 		}
@@ -106,6 +115,9 @@ func rotate(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 		fmt.Fprintf(stderr, "stepup keys rotate: %v\n", err)
 		if len(done) > 0 {
 			fmt.Fprintf(stderr, "stepup keys rotate: %s rotated before that; stepup keys list shows the keys\n", strings.Join(done, ", "))
+		}
+		if errors.Is(err, keys.ErrTooSoon) {
+			fmt.Fprintln(stderr, "stepup keys rotate: --force activates it now, for a compromised key; relying parties holding a cached key set reject the new tokens until they fetch it again")
 		}
 		return exitFail
 	}

@@ -1,12 +1,18 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stepup-auth/stepup/config"
+	"github.com/stepup-auth/stepup/stepup/keys"
 	"github.com/stepup-auth/stepup/stepup/store/memdb"
 )
 
@@ -52,10 +58,63 @@ func runList(t *testing.T, cfg string) []listed {
 	return out
 }
 
-func TestKeysRotateTwiceMovesNextToActive(t *testing.T) {
+// publishedLongAgo creates the keys of the data folder of the
+// configuration cfg as a server started two JWKS cache lifetimes ago would
+// have: every relying party can have fetched their next keys since.
+func publishedLongAgo(t *testing.T, cfgFile string) {
+	t.Helper()
+	cfg, problems := config.Load(cfgFile)
+	if problems.HasErrors() {
+		t.Fatalf("config.Load: %v", problems)
+	}
+	st, err := openStore(cfg.Store, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m, err := masterKey(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	then := time.Now().Add(-2 * keys.JWKSMaxAge)
+	ring, _, err := signingRing(cfg, st, m, func() time.Time { return then })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ring.Ensure(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestKeysRotateActivatesNoKeyRelyingPartiesMayNotHaveFetched rotates
+// keys published long ago, then at once the keys that rotation published:
+// relying parties may hold a key set cached before those, so the second
+// rotation is refused, saying from when it may be done, unless forced.
+func TestKeysRotateActivatesNoKeyRelyingPartiesMayNotHaveFetched(t *testing.T) {
 	cfg := writeConfig(t, filepath.Join(t.TempDir(), "data"), "")
+	publishedLongAgo(t, cfg)
 	first := runRotate(t, "--config", cfg)
-	second := runRotate(t, "--config", cfg)
+	listed := runList(t, cfg)
+
+	code, stdout, stderr := runCmd(t, "keys", "rotate", "--config", cfg)
+	if code != exitFail || stdout != "" {
+		t.Errorf("a second rotation at once: exit code %d, stdout %q; want %d and nothing", code, stdout, exitFail)
+	}
+	for _, want := range []string{"--force", "reject the new tokens"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("a refused rotation does not say %q:\n%s", want, stderr)
+		}
+	}
+	_, after, _ := strings.Cut(stderr, "may sign from ")
+	from, err := time.Parse(time.RFC3339, strings.TrimSuffix(strings.Fields(after + " ")[0], ","))
+	if err != nil || !from.After(time.Now().Add(keys.JWKSMaxAge)) {
+		t.Errorf("a refused rotation does not say from when, a JWKS cache lifetime away (%v):\n%s", err, stderr)
+	}
+	if got := runList(t, cfg); !slices.Equal(got, listed) {
+		t.Fatalf("a refused rotation changed the keys:\nbefore %v\nafter  %v", listed, got)
+	}
+
+	second := runRotate(t, "--config", cfg, "--force")
 	for _, alg := range signingAlgorithms {
 		f, s := first[alg], second[alg]
 		if f.active == "" || f.next == "" || f.active == f.next {
@@ -69,10 +128,9 @@ func TestKeysRotateTwiceMovesNextToActive(t *testing.T) {
 		}
 	}
 
-	keys := runList(t, cfg)
 	for _, alg := range signingAlgorithms {
 		var states, retired []string
-		for _, k := range keys {
+		for _, k := range runList(t, cfg) {
 			if k.alg != alg {
 				continue
 			}
@@ -112,8 +170,9 @@ func TestKeysRotateTwiceMovesNextToActive(t *testing.T) {
 
 func TestKeysRotateOneAlgorithm(t *testing.T) {
 	cfg := writeConfig(t, filepath.Join(t.TempDir(), "data"), "")
+	publishedLongAgo(t, cfg)
 	before := runRotate(t, "--config", cfg)
-	after := runRotate(t, "--config", cfg, "--alg", "rs256")
+	after := runRotate(t, "--config", cfg, "--alg", "rs256", "--force")
 	if len(after) != 1 || after["RS256"].active != before["RS256"].next {
 		t.Errorf("--alg rs256 printed %+v, want RS256 alone, now signing with %s", after, before["RS256"].next)
 	}
@@ -176,6 +235,7 @@ func TestKeysUsage(t *testing.T) {
 		{name: "no subcommand", args: []string{"keys"}, code: exitUsage, mention: "stepup keys rotate"},
 		{name: "unknown subcommand", args: []string{"keys", "delete"}, code: exitUsage, mention: `unknown command "delete"`},
 		{name: "help", args: []string{"keys", "help"}, code: exitOK, inStdout: true, mention: "stepup keys list"},
+		{name: "what --force costs", args: []string{"keys", "help"}, code: exitOK, inStdout: true, mention: "reject the new tokens"},
 		{name: "unknown algorithm", args: []string{"keys", "rotate", "--alg", "HS256"}, code: exitUsage, mention: `unknown algorithm "HS256"`},
 		{name: "stray argument", args: []string{"keys", "list", "ES256"}, code: exitUsage, mention: `unexpected argument "ES256"`},
 	}
@@ -215,7 +275,8 @@ func TestKeysRotatedOfflineServeOldAndNewTokens(t *testing.T) {
 	if code := op.stop(t); code != exitOK {
 		t.Fatalf("serve exited with %d:\n%s", code, op.log)
 	}
-	rot := runRotate(t, "--config", op.config)["ES256"]
+	// The keys are minutes old: only a forced rotation activates them.
+	rot := runRotate(t, "--config", op.config, "--force")["ES256"]
 	if rot.active == oldHeader["kid"] {
 		t.Fatalf("the rotation kept %s active", rot.active)
 	}
@@ -245,5 +306,21 @@ func TestKeysRotatedOfflineServeOldAndNewTokens(t *testing.T) {
 		if !slices.Contains(published, kid) {
 			t.Errorf("the JWKS %v lacks %v", published, kid)
 		}
+	}
+}
+
+// TestKeysJWKSIsCachedNoLongerThanRotationWaits holds /keys to the cache
+// lifetime Rotate waits for: a longer max-age would let relying parties
+// keep a key set without a key that signs.
+func TestKeysJWKSIsCachedNoLongerThanRotationWaits(t *testing.T) {
+	issuer := startOP(t)
+	jwksURI, _ := getJSON(t, issuer+"/.well-known/openid-configuration")["jwks_uri"].(string)
+	resp, err := http.Get(jwksURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got, want := resp.Header.Get("Cache-Control"), fmt.Sprintf("public, max-age=%d", int(keys.JWKSMaxAge/time.Second)); got != want {
+		t.Errorf("%s Cache-Control %q, want %q", jwksURI, got, want)
 	}
 }

@@ -7,9 +7,10 @@
 // published before it signs, and the retired keys that stay published until
 // every token they signed has expired. Rotate makes the next key active,
 // retires the active one for Options.RetireAfter and publishes a new next
-// key, in one atomic store step. Because the next key was in the JWKS since
-// the rotation before, verifiers that cache the JWKS already know the key a
-// new token names.
+// key, in one atomic store step. Rotate waits until the next key has been
+// in the JWKS for longer than verifiers may cache it (JWKSMaxAge, the JWKS's
+// Cache-Control max-age, and a margin), so they already know the key a new
+// token names; RotateSkipPublishWait does not wait, for a compromised key.
 //
 // A key's id (kid) is its RFC 7638 JWK thumbprint (SHA-256, base64url): it
 // follows from the public key, so two keys never share one, a verifier can

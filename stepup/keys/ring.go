@@ -19,11 +19,24 @@ import (
 // Options.Reload is zero.
 const DefaultReload = 5 * time.Second
 
+// JWKSMaxAge is how long verifiers may cache the JWKS: the server sends it
+// as the Cache-Control max-age of the key set. Rotate waits for it, so it
+// is one number in both places.
+const JWKSMaxAge = time.Hour
+
+// publishMargin is waited beyond JWKSMaxAge and Reload before a next key
+// signs: replicas' clocks differ a little, and a cache between stepup and a
+// verifier may hand out its copy a moment after it was fetched.
+const publishMargin = 5 * time.Minute
+
 var (
 	// ErrUnknownAlgorithm means an algorithm is not among the Ring's.
 	ErrUnknownAlgorithm = errors.New("keys: algorithm not configured")
 	// ErrNoKey means an algorithm has no active key: Ensure was not run.
 	ErrNoKey = errors.New("keys: no active signing key")
+	// ErrTooSoon means Rotate refused to activate a next key that
+	// verifiers may not have fetched yet.
+	ErrTooSoon = errors.New("keys: next key published too recently")
 )
 
 // Options configure a Ring.
@@ -154,7 +167,9 @@ func (r *Ring) ensure(ctx context.Context, alg string) error {
 		case !next:
 			err = r.create(ctx, alg, store.SigningKeyNext)
 		default:
-			err = r.rotate(ctx, alg)
+			// No key signs at all (the active one was deleted by hand):
+			// waiting would keep the server from starting.
+			err = r.rotate(ctx, alg, false)
 		}
 		if err == nil || !errors.Is(err, store.ErrConflict) || attempt == attempts {
 			return err
@@ -176,18 +191,33 @@ func (r *Ring) create(ctx context.Context, alg, state string) error {
 
 // Rotate moves alg's keys on: its next key (published since the previous
 // rotation) starts signing, its active key is retired and stays published
-// for RetireAfter, and a new next key is published. Each rotation activates
-// the key the one before it published, so let verifiers' JWKS caches
-// refresh between two rotations.
+// for RetireAfter, and a new next key is published.
+//
+// A verifier that fetched the JWKS just before the next key was created
+// keeps that copy for JWKSMaxAge and rejects tokens naming a kid it lacks,
+// so Rotate refuses, with ErrTooSoon and the time from which it will not,
+// until the next key is older than JWKSMaxAge, Reload and a few minutes.
 func (r *Ring) Rotate(ctx context.Context, alg string) error {
+	return r.rotateConfigured(ctx, alg, true)
+}
+
+// RotateSkipPublishWait rotates like Rotate without waiting for verifiers
+// to have fetched the next key: for an active key that must stop signing
+// now, such as a compromised one. Verifiers holding a cached JWKS reject
+// the new tokens until they fetch it again, up to JWKSMaxAge later.
+func (r *Ring) RotateSkipPublishWait(ctx context.Context, alg string) error {
+	return r.rotateConfigured(ctx, alg, false)
+}
+
+func (r *Ring) rotateConfigured(ctx context.Context, alg string, waitForPublication bool) error {
 	if !slices.Contains(r.algs, alg) {
 		return r.unknown(alg)
 	}
 	defer r.invalidate()
-	return r.rotate(ctx, alg)
+	return r.rotate(ctx, alg, waitForPublication)
 }
 
-func (r *Ring) rotate(ctx context.Context, alg string) error {
+func (r *Ring) rotate(ctx context.Context, alg string, waitForPublication bool) error {
 	// The next key to activate is the one published now: Rotate refuses if
 	// another rotation moved it meanwhile.
 	all, err := r.st.List(ctx)
@@ -197,6 +227,11 @@ func (r *Ring) rotate(ctx context.Context, alg string) error {
 	promote := ""
 	for _, k := range all {
 		if k.Algorithm == alg && k.State == store.SigningKeyNext {
+			if waitForPublication {
+				if err := r.publishedLongEnough(k); err != nil {
+					return err
+				}
+			}
 			promote = k.ID
 		}
 	}
@@ -212,6 +247,26 @@ func (r *Ring) rotate(ctx context.Context, alg string) error {
 		return fmt.Errorf("keys: rotating %s: %w", alg, err)
 	}
 	return nil
+}
+
+// publishedLongEnough refuses a next key that a verifier's cached JWKS may
+// lack. Every process over the store publishes a key within Reload of its
+// creation, so a JWKS fetched later holds it, and one fetched earlier has
+// expired JWKSMaxAge after that.
+func (r *Ring) publishedLongEnough(next *store.SigningKey) error {
+	// Whole seconds, rounded up, so the time the error names is one from
+	// which Rotate succeeds.
+	from := next.CreatedAt.Add(JWKSMaxAge + r.reload + publishMargin)
+	if t := from.Truncate(time.Second); !t.Equal(from) {
+		from = t.Add(time.Second)
+	}
+	now := r.now()
+	if !now.Before(from) {
+		return nil
+	}
+	return fmt.Errorf("keys: the next %s key %s was published at %s and verifiers may cache the key set for %v, so it may sign from %s, in %v: %w",
+		next.Algorithm, next.ID, next.CreatedAt.UTC().Format(time.RFC3339), JWKSMaxAge,
+		from.UTC().Format(time.RFC3339), from.Sub(now).Round(time.Second), ErrTooSoon)
 }
 
 func (r *Ring) unknown(alg string) error {

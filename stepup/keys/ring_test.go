@@ -28,6 +28,10 @@ var allAlgorithms = []string{"ES256", "RS256", "EdDSA"}
 
 const retireAfter = 24 * time.Hour
 
+// longPublished is long enough after a next key's creation for every
+// verifier to have fetched it, so Rotate activates it.
+const longPublished = 2 * keys.JWKSMaxAge
+
 // env is a store on a fake clock and a master key, shared by the Rings of
 // one test as processes share a database.
 type env struct {
@@ -367,7 +371,7 @@ func TestRotate(t *testing.T) {
 	oldToken := sign(t, oldActive)
 	rsBefore := mustSigner(t, r, "RS256").ID()
 
-	e.clock.Advance(time.Hour)
+	e.clock.Advance(longPublished)
 	if err := r.Rotate(e.ctx, "ES256"); err != nil {
 		t.Fatalf("Rotate: %v", err)
 	}
@@ -414,6 +418,89 @@ func TestRotate(t *testing.T) {
 	}
 }
 
+// TestRotateNeverActivatesAKeyVerifiersMayNotHaveFetched holds Rotate to
+// the JWKS's cache lifetime: a verifier that fetched the key set just
+// before the next key was created keeps it for keys.JWKSMaxAge, so the next
+// key may not sign before then.
+func TestRotateNeverActivatesAKeyVerifiersMayNotHaveFetched(t *testing.T) {
+	e := newEnv(t)
+	r := e.ring()
+	mustEnsure(t, r)
+	active := mustSigner(t, r, "ES256").ID()
+	published := e.states("ES256", store.SigningKeyNext)[0]
+	before := e.list()
+
+	var from time.Time
+	for _, wait := range []time.Duration{0, keys.JWKSMaxAge} {
+		e.clock.Advance(wait)
+		err := r.Rotate(e.ctx, "ES256")
+		if !errors.Is(err, keys.ErrTooSoon) {
+			t.Fatalf("Rotate %v after the next key was published: %v, want ErrTooSoon", wait, err)
+		}
+		from = signsFrom(t, err)
+		if cached := conformance.Start.Add(keys.JWKSMaxAge); from.Before(cached) {
+			t.Fatalf("Rotate's refusal says the next key may sign from %v, before the JWKS cached at its publication expires, %v", from, cached)
+		}
+		if after := e.list(); !slices.EqualFunc(sorted(before), sorted(after), sameRecord) {
+			t.Fatalf("a refused Rotate changed the store:\nbefore %v\nafter  %v", ids(before), ids(after))
+		}
+		if got := mustSigner(t, r, "ES256").ID(); got != active {
+			t.Fatalf("after a refused Rotate ES256 signs with %s, want %s", got, active)
+		}
+	}
+
+	// The refusal named the first second from which Rotate succeeds.
+	e.clock.Advance(from.Add(-time.Second).Sub(e.clock.Now()))
+	if err := r.Rotate(e.ctx, "ES256"); !errors.Is(err, keys.ErrTooSoon) {
+		t.Fatalf("Rotate a second before the time it named: %v, want ErrTooSoon", err)
+	}
+	e.clock.Advance(time.Second)
+	if err := r.Rotate(e.ctx, "ES256"); err != nil {
+		t.Fatalf("Rotate at the time it named: %v", err)
+	}
+	if got := mustSigner(t, r, "ES256").ID(); got != published {
+		t.Fatalf("after Rotate ES256 signs with %s, want the published next key %s", got, published)
+	}
+	// The key the rotation published waits its turn in its turn.
+	if err := r.Rotate(e.ctx, "ES256"); !errors.Is(err, keys.ErrTooSoon) {
+		t.Errorf("a second Rotate at once: %v, want ErrTooSoon", err)
+	}
+}
+
+// signsFrom returns the time from which a refusal of Rotate says the next
+// key may sign.
+func signsFrom(t *testing.T, err error) time.Time {
+	t.Helper()
+	_, after, ok := strings.Cut(err.Error(), "may sign from ")
+	from, perr := time.Parse(time.RFC3339, strings.TrimRight(strings.Fields(after + " ")[0], ","))
+	if !ok || perr != nil {
+		t.Fatalf("Rotate's refusal does not say from when the next key may sign: %v", err)
+	}
+	return from
+}
+
+// TestRotateSkipPublishWaitActivatesTheNextKeyAtOnce is the way out for a
+// compromised active key: it stops signing now, whatever verifiers cache.
+func TestRotateSkipPublishWaitActivatesTheNextKeyAtOnce(t *testing.T) {
+	e := newEnv(t)
+	r := e.ring("ES256", "RS256")
+	mustEnsure(t, r)
+	compromised := mustSigner(t, r, "ES256").ID()
+	published := e.states("ES256", store.SigningKeyNext)[0]
+	if err := r.RotateSkipPublishWait(e.ctx, "ES256"); err != nil {
+		t.Fatalf("RotateSkipPublishWait: %v", err)
+	}
+	if got := mustSigner(t, r, "ES256").ID(); got != published {
+		t.Errorf("after RotateSkipPublishWait ES256 signs with %s, want the next key %s, not %s", got, published, compromised)
+	}
+	if got := e.states("ES256", store.SigningKeyRetired); !slices.Equal(got, []string{compromised}) {
+		t.Errorf("retired ES256 keys %v, want %s", got, compromised)
+	}
+	if err := r.RotateSkipPublishWait(e.ctx, "EdDSA"); !errors.Is(err, keys.ErrUnknownAlgorithm) {
+		t.Errorf("RotateSkipPublishWait of an algorithm not configured: %v, want ErrUnknownAlgorithm", err)
+	}
+}
+
 func TestRotateBeforeEnsure(t *testing.T) {
 	e := newEnv(t)
 	err := e.ring().Rotate(e.ctx, "ES256")
@@ -429,6 +516,7 @@ func TestRotationByAnotherProcess(t *testing.T) {
 	e := newEnv(t)
 	server := e.ring()
 	mustEnsure(t, server)
+	e.clock.Advance(longPublished)
 	before := mustSigner(t, server, "ES256").ID()
 	published := e.states("ES256", store.SigningKeyNext)[0]
 
@@ -538,11 +626,12 @@ func TestMasterKeyRotation(t *testing.T) {
 	}
 	r := e.ringWith(both)
 	mustEnsure(t, r)
+	e.clock.Advance(longPublished)
 	if err := r.Rotate(e.ctx, "ES256"); err != nil {
 		t.Fatal(err)
 	}
 	mustSigner(t, r, "ES256") // sealed with the old key
-	e.clock.Advance(time.Hour)
+	e.clock.Advance(longPublished)
 	if err := r.Rotate(e.ctx, "ES256"); err != nil {
 		t.Fatal(err)
 	}
