@@ -57,7 +57,13 @@ func Assess(vs []Verification, since time.Time) Assurance {
 		upstream  Level
 	)
 	for _, v := range vs {
-		if !since.IsZero() && v.At.Before(since) {
+		k, known := methodKind[v.Method]
+		switch {
+		case !known:
+			// A method this table does not know proves nothing: counted,
+			// it would be a second factor kind of its own.
+			continue
+		case !since.IsZero() && v.At.Before(since):
 			continue
 		}
 		if v.At.After(out.AuthTime) {
@@ -69,10 +75,12 @@ func Assess(vs []Verification, since time.Time) Assurance {
 			}
 		}
 		if v.Method == Upstream {
-			upstream = max(upstream, v.Level)
+			if v.Level >= None && v.Level <= PhishingResistantHardware {
+				upstream = max(upstream, v.Level) // a level out of range proves no more than a sign-in
+			}
 			continue
 		}
-		kinds[methodKind[v.Method]] = true
+		kinds[k] = true
 		if phishingResistant(v.Method) {
 			phr = true
 			phrh = phrh || hardwareBound(v)

@@ -100,3 +100,23 @@ func TestAMRTable(t *testing.T) {
 		}
 	}
 }
+
+// Only methods of the table prove anything: an unknown or missing method
+// counted as a factor kind of its own would make a password mfa.
+func TestAssessIgnoresUnknownMethods(t *testing.T) {
+	at := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	pw := Verification{Method: Password, At: at}
+	for name, vs := range map[string][]Verification{
+		"no method":                   {pw, {At: at.Add(time.Second)}},
+		"unknown method":              {pw, {Method: "FIDO_U2F", At: at.Add(time.Second)}},
+		"upstream level out of range": {pw, {Method: Upstream, Level: Level(42), At: at.Add(time.Second)}},
+	} {
+		got := Assess(vs, time.Time{})
+		if got.Level != OneFactor || slices.Contains(got.AMR, AMRMulti) {
+			t.Errorf("%s: %v with amr %v, want 1fa without mfa", name, got.Level, got.AMR)
+		}
+	}
+	if got := Assess([]Verification{{At: at}}, time.Time{}); got.Level != None || !got.AuthTime.IsZero() {
+		t.Errorf("a verification of no method alone: %+v, want nothing", got)
+	}
+}

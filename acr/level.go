@@ -51,7 +51,9 @@ func (l Level) Satisfies(want Level) bool { return l >= want }
 // compared without regard to case. Aliases configured by an operator are
 // resolved by the caller before ParseLevel: an unknown value is an error here.
 func ParseLevel(s string) (Level, error) {
-	short := strings.ToLower(strings.TrimPrefix(s, "urn:stepup:acr:"))
+	// RFC 8141 §3.1: "urn" and the namespace identifier are
+	// case-insensitive, so the whole value is compared folded.
+	short := strings.TrimPrefix(strings.ToLower(s), "urn:stepup:acr:")
 	for l := OneFactor; int(l) < len(levelValues); l++ {
 		if short == strings.TrimPrefix(levelValues[l], "urn:stepup:acr:") {
 			return l, nil

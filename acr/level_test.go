@@ -26,6 +26,7 @@ func TestParseLevel(t *testing.T) {
 		{"urn:stepup:acr:mfa", MFA, true},
 		{"phr", PhishingResistant, true},
 		{"PHRH", PhishingResistantHardware, true},
+		{"URN:StepUp:ACR:MFA", MFA, true}, // RFC 8141 §3.1: "urn" and the namespace are case-insensitive
 		{"urn:stepup:acr:", None, false},
 		{"urn:okta:loa:2fa:any", None, false},
 		{"", None, false},

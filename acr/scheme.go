@@ -32,8 +32,9 @@ func WellKnownAliases() map[string]Level {
 }
 
 // NewScheme returns the scheme with the built-in values, the well-known
-// aliases and the given aliases, which may override a well-known one but
-// not a built-in value.
+// aliases and the given aliases, which may raise a well-known one (ask more
+// for it) but not lower it, and may not name a built-in value: a value that
+// says "phishing-resistant" must never be issued for a password alone.
 func NewScheme(aliases map[string]Level) (*Scheme, error) {
 	s := &Scheme{values: WellKnownAliases()}
 	for _, l := range Levels() {
@@ -43,10 +44,13 @@ func NewScheme(aliases map[string]Level) (*Scheme, error) {
 		switch {
 		case alias == "" || strings.ContainsAny(alias, " \t\r\n"):
 			return nil, fmt.Errorf("acr: alias %q must be non-empty with no white space", alias)
-		case strings.HasPrefix(alias, "urn:stepup:acr:"):
+		case strings.HasPrefix(strings.ToLower(alias), "urn:stepup:acr:"):
 			return nil, fmt.Errorf("acr: alias %q is in stepup's own namespace", alias)
 		case l < OneFactor || l > PhishingResistantHardware:
 			return nil, fmt.Errorf("acr: alias %q maps to %v, which is not a level", alias, l)
+		case l < WellKnownAliases()[alias]:
+			return nil, fmt.Errorf("acr: alias %q is the well-known value for %v; it may not stand for the lower %v",
+				alias, WellKnownAliases()[alias], l)
 		}
 		s.values[alias] = l
 	}

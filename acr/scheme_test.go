@@ -32,6 +32,11 @@ func TestSchemeAliases(t *testing.T) {
 	}
 	for _, bad := range []map[string]Level{
 		{"": MFA}, {"two words": MFA}, {"urn:stepup:acr:mfa": OneFactor}, {"x": None}, {"y": Level(9)},
+		{"URN:stepup:acr:phr": OneFactor}, // the namespace is case-insensitive (RFC 8141 §3.1)
+		// A well-known value may not be lowered: a relying party asking
+		// for "phishing-resistant" must never get it for a password.
+		{"http://schemas.openid.net/pape/policies/2007/06/phishing-resistant": OneFactor},
+		{"phrh": PhishingResistant},
 	} {
 		if _, err := NewScheme(bad); err == nil {
 			t.Errorf("NewScheme(%v) accepted a bad alias", bad)

@@ -271,9 +271,15 @@ func (v *validator) acr(a *ACR) {
 			v.errorf(path, "an alias must not contain whitespace")
 		case err == nil:
 			v.errorf(path, "%q is already the built-in level %s; remove the alias", alias, l)
-		case strings.HasPrefix(alias, "urn:stepup:acr:"):
-			// acr.NewScheme refuses these too: the namespace is stepup's.
+		case strings.HasPrefix(strings.ToLower(alias), "urn:stepup:acr:"):
+			// acr.NewScheme refuses these too: the namespace is stepup's
+			// (and case-insensitive, RFC 8141 §3.1).
 			v.errorf(path, "urn:stepup:acr: values are stepup's own levels (1fa, mfa, phr, phrh); choose an alias outside that namespace")
+		case a.Aliases[alias] != acr.None && a.Aliases[alias] < acr.WellKnownAliases()[alias]:
+			// acr.NewScheme refuses these too: a relying party asking
+			// for this value must never get it for less.
+			v.errorf(path, "%q is the well-known value for %s; it may stand for a higher level, not for %s",
+				alias, acr.WellKnownAliases()[alias], a.Aliases[alias])
 		}
 		if a.Aliases[alias] == acr.None {
 			v.errorf(path, "must be a built-in level: 1fa, mfa, phr or phrh")

@@ -68,7 +68,7 @@ func TestValidate(t *testing.T) {
 				"stepup.yaml:4:21: store.memdb.snapshot_every: must be at least 1000, got 999",
 				"stepup.yaml:5:21: store.memdb.sweep_interval: must be at least 1s, got 500ms",
 			}},
-		{"aliases", "acr:\n  aliases:\n    \"\": mfa\n    \"two words\": mfa\n    MFA: mfa\n    urn:stepup:acr:phr: phr\n    blank: \"\"\n    urn:stepup:acr:gold: phr\n",
+		{"aliases", "acr:\n  aliases:\n    \"\": mfa\n    \"two words\": mfa\n    MFA: mfa\n    urn:stepup:acr:phr: phr\n    blank: \"\"\n    urn:stepup:acr:gold: phr\n    URN:STEPUP:ACR:gold: phr\n    \"http://schemas.openid.net/pape/policies/2007/06/phishing-resistant\": 1fa\n",
 			[]string{
 				`stepup.yaml:3:9: acr.aliases[""]: an alias must not be empty`,
 				`stepup.yaml:4:18: acr.aliases["two words"]: an alias must not contain whitespace`,
@@ -76,6 +76,8 @@ func TestValidate(t *testing.T) {
 				`stepup.yaml:6:25: acr.aliases["urn:stepup:acr:phr"]: "urn:stepup:acr:phr" is already the built-in level urn:stepup:acr:phr; remove the alias`,
 				`stepup.yaml:7:12: acr.aliases["blank"]: must be a built-in level: 1fa, mfa, phr or phrh`,
 				`stepup.yaml:8:26: acr.aliases["urn:stepup:acr:gold"]: urn:stepup:acr: values are stepup's own levels (1fa, mfa, phr, phrh); choose an alias outside that namespace`,
+				`stepup.yaml:9:26: acr.aliases["URN:STEPUP:ACR:gold"]: urn:stepup:acr: values are stepup's own levels (1fa, mfa, phr, phrh); choose an alias outside that namespace`,
+				`stepup.yaml:10:75: acr.aliases["http://schemas.openid.net/pape/policies/2007/06/phishing-resistant"]: "http://schemas.openid.net/pape/policies/2007/06/phishing-resistant" is the well-known value for urn:stepup:acr:phr; it may stand for a higher level, not for urn:stepup:acr:1fa`,
 			}},
 		{"valid client", client, nil},
 		{"client id missing", "oidc:\n  clients:\n    - name: A\n      redirect_uris: [https://a.example/cb]\n",

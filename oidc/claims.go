@@ -251,31 +251,62 @@ func checkNestingAndNames(s string) error {
 }
 
 // ACR returns the acr request: the values, in order and de-duplicated, and
-// whether they are essential. It reads the id_token member, where OpenID
-// Connect Core §5.5.1.1 defines what an essential acr demands, and falls
-// back to userinfo only when id_token asks nothing about acr. Members are
-// never merged: a voluntary value in one must not widen an essential
-// request in the other. Non-string acr values are skipped (ParseClaims
-// rejects them; only a hand-built ClaimsRequest can hold them).
+// whether they are essential (OpenID Connect Core §5.5.1.1). The ID token
+// and userinfo carry the same acr, so an essential request in either member
+// binds: its values are the request, and a voluntary request in the other
+// member, or a null, neither hides nor widens it. When both members demand
+// values, only values in both will do; none in common is
+// ErrACRConflict, a request no token can meet. Without an essential
+// request, the id_token member's values come first, then userinfo's.
+// Non-string acr values are skipped (ParseClaims rejects them; only a
+// hand-built ClaimsRequest can hold them).
 //
 // Essential with no values asks that the token carry an acr claim, of any
 // value.
-func (c *ClaimsRequest) ACR() (values []string, essential bool) {
+func (c *ClaimsRequest) ACR() (values []string, essential bool, err error) {
 	if c == nil {
-		return nil, false
+		return nil, false, nil
 	}
-	r, ok := c.IDToken["acr"]
-	if !ok {
-		if r, ok = c.UserInfo["acr"]; !ok {
-			return nil, false
+	id, inID := c.IDToken["acr"]
+	ui, inUI := c.UserInfo["acr"]
+	idValues, uiValues := stringValues(id), stringValues(ui)
+	switch {
+	case id.Essential && ui.Essential && len(idValues) > 0 && len(uiValues) > 0:
+		for _, v := range idValues {
+			if slices.Contains(uiValues, v) {
+				values = append(values, v)
+			}
 		}
+		if len(values) == 0 {
+			return nil, true, ErrACRConflict
+		}
+		return values, true, nil
+	case id.Essential && (len(idValues) > 0 || !ui.Essential):
+		return idValues, true, nil
+	case ui.Essential:
+		return uiValues, true, nil
+	case inID:
+		return idValues, false, nil
+	case inUI:
+		return uiValues, false, nil
 	}
+	return nil, false, nil
+}
+
+// ErrACRConflict is a claims request whose id_token and userinfo members
+// both demand acr values, with none in common.
+var ErrACRConflict = errors.New("oidc: the essential acr values of id_token and userinfo have none in common")
+
+// stringValues returns the string values of a claim request, in order and
+// de-duplicated.
+func stringValues(r ClaimRequest) []string {
+	var values []string
 	for _, raw := range r.Values {
 		if v, ok := jsonString(raw); ok && !slices.Contains(values, v) {
 			values = append(values, v)
 		}
 	}
-	return values, r.Essential
+	return values
 }
 
 // Requested reports whether the claim was requested in either member, in any

@@ -40,7 +40,7 @@ func FuzzParseClaims(f *testing.F) {
 		if c == nil {
 			return
 		}
-		wantValues, wantEssential := c.ACR()
+		wantValues, wantEssential, wantErr := c.ACR()
 		if slices.Contains(wantValues, "") && !bytes.Contains([]byte(s), []byte(`""`)) {
 			t.Errorf("ParseClaims(%q) requests an empty acr it does not contain", s)
 		}
@@ -59,7 +59,7 @@ func FuzzParseClaims(f *testing.F) {
 		if err != nil {
 			t.Fatalf("%q parsed, but its re-marshalling %s did not: %v", s, b, err)
 		}
-		if values, essential := back.ACR(); !slices.Equal(values, wantValues) || essential != wantEssential {
+		if values, essential, err := back.ACR(); !slices.Equal(values, wantValues) || essential != wantEssential || err != wantErr {
 			t.Fatalf("ACR() of %q is %q, %v; of its re-marshalling %s, %q, %v", s, wantValues, wantEssential, b, values, essential)
 		}
 		if !reflect.DeepEqual(back, c) {

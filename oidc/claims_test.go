@@ -237,14 +237,24 @@ func TestACR(t *testing.T) {
 		{"voluntary", `{"id_token":{"acr":{"values":["phrh","phr"]}}}`, []string{"phrh", "phr"}, false},
 		{"null", `{"id_token":{"acr":null}}`, nil, false},
 		{"decoded", `{"id_token":{"acr":{"value":"\u0070hr"}}}`, []string{"phr"}, false},
-		// A voluntary id_token request must not widen an essential
-		// userinfo one, nor the reverse: the members are never merged.
-		{"id_token wins over userinfo, de-duplicated",
+		// An essential request in either member binds: a voluntary
+		// request or a null in the other neither hides nor widens it.
+		{"essential userinfo over voluntary id_token",
 			`{"userinfo":{"acr":{"essential":true,"values":["b","a","c"]}},"id_token":{"acr":{"value":"a","values":["d","a"]}}}`,
-			[]string{"a", "d"}, false},
-		{"id_token null still asks about acr", `{"userinfo":{"acr":{"essential":true}},"id_token":{"acr":null}}`, nil, false},
+			[]string{"b", "a", "c"}, true},
+		{"id_token null does not hide an essential userinfo request",
+			`{"id_token":{"acr":null},"userinfo":{"acr":{"essential":true,"values":["urn:stepup:acr:phr"]}}}`,
+			[]string{"urn:stepup:acr:phr"}, true},
+		{"essential userinfo without values", `{"userinfo":{"acr":{"essential":true}},"id_token":{"acr":null}}`, nil, true},
 		{"userinfo when id_token asks nothing about acr", `{"userinfo":{"acr":{"essential":true,"value":"x"}},"id_token":{"email":null}}`,
 			[]string{"x"}, true},
+		{"voluntary id_token before voluntary userinfo",
+			`{"userinfo":{"acr":{"values":["b"]}},"id_token":{"acr":{"values":["d","a"]}}}`, []string{"d", "a"}, false},
+		{"essential in both: the values in both",
+			`{"id_token":{"acr":{"essential":true,"values":["a","b","c"]}},"userinfo":{"acr":{"essential":true,"values":["c","b"]}}}`,
+			[]string{"b", "c"}, true},
+		{"essential id_token values and essential userinfo without",
+			`{"id_token":{"acr":{"essential":true,"values":["a"]}},"userinfo":{"acr":{"essential":true}}}`, []string{"a"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -252,11 +262,23 @@ func TestACR(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			values, essential := c.ACR()
-			if !slices.Equal(values, tt.wantValues) || essential != tt.wantEssential {
-				t.Errorf("ACR() = %q, %v; want %q, %v", values, essential, tt.wantValues, tt.wantEssential)
+			values, essential, err := c.ACR()
+			if err != nil || !slices.Equal(values, tt.wantValues) || essential != tt.wantEssential {
+				t.Errorf("ACR() = %q, %v, %v; want %q, %v", values, essential, err, tt.wantValues, tt.wantEssential)
 			}
 		})
+	}
+}
+
+// Both members demand values and none is in both: no token can meet the
+// request.
+func TestACRWithDisjointEssentialMembersConflicts(t *testing.T) {
+	c, err := ParseClaims(`{"id_token":{"acr":{"essential":true,"values":["a"]}},"userinfo":{"acr":{"essential":true,"values":["b"]}}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, essential, err := c.ACR(); !essential || !errors.Is(err, ErrACRConflict) {
+		t.Errorf("ACR() essential %v, err %v; want essential and ErrACRConflict", essential, err)
 	}
 }
 
@@ -264,7 +286,7 @@ func TestACRIgnoresValuesOtherThanStrings(t *testing.T) {
 	c := &ClaimsRequest{IDToken: map[string]ClaimRequest{
 		"acr": {Essential: true, Values: raws(`null`, `1`, ` "phr" `, `{"a":"b"}`, `["phrh"]`, `"phr"`)},
 	}}
-	values, essential := c.ACR()
+	values, essential, _ := c.ACR()
 	if !slices.Equal(values, []string{"phr"}) || !essential {
 		t.Errorf("ACR() = %q, %v; want [phr], true", values, essential)
 	}
@@ -289,7 +311,7 @@ func TestRequested(t *testing.T) {
 	if none.Requested("auth_time") {
 		t.Error("a nil ClaimsRequest requests auth_time")
 	}
-	if values, essential := none.ACR(); values != nil || essential {
+	if values, essential, err := none.ACR(); values != nil || essential || err != nil {
 		t.Errorf("nil ClaimsRequest: ACR() = %q, %v", values, essential)
 	}
 }

@@ -106,7 +106,10 @@ func (p *Provider) require(rec *store.AuthRequest) (requirement, error) {
 	if err != nil {
 		return requirement{}, err
 	}
-	values, essential := claims.ACR()
+	values, essential, err := claims.ACR()
+	if err != nil {
+		return requirement{}, errUnmet("the id_token and userinfo members ask for essential acr values with none in common")
+	}
 	scheme := p.opts.Scheme
 	// An essential acr without values asks only that an acr come back,
 	// which it always does: acr_values still set the level, a floor it

@@ -202,10 +202,13 @@ func (p *Provider) accessToken(ctx context.Context, g grant, at *store.AccessTok
 	claims := map[string]any{
 		"iss": p.opts.Issuer, "sub": at.Subject, "aud": at.Audience, "client_id": at.ClientID,
 		"exp": at.ExpiresAt.Unix(), "iat": at.CreatedAt.Unix(), "jti": at.ID,
-		"scope": strings.Join(at.Scopes, " "), "auth_time": at.AuthTime.Unix(), "amr": at.AMR,
+		"scope": strings.Join(at.Scopes, " "), "auth_time": at.AuthTime.Unix(),
 	}
 	if at.ACR != "" {
 		claims["acr"] = at.ACR
+	}
+	if len(at.AMR) > 0 { // a JSON array of strings, or no claim: never null
+		claims["amr"] = at.AMR
 	}
 	return p.sign(ctx, g.client, "at+jwt", claims)
 }
@@ -226,10 +229,13 @@ func (p *Provider) idToken(ctx context.Context, g grant, accessToken string, now
 	claims := map[string]any{
 		"iss": p.opts.Issuer, "sub": g.userID, "aud": []string{g.client.ID}, "azp": g.client.ID,
 		"exp": now.Add(p.opts.Lifetimes.IDToken).Unix(), "iat": now.Unix(),
-		"auth_time": g.authTime.Unix(), "amr": g.amr, "at_hash": atHash,
+		"auth_time": g.authTime.Unix(), "at_hash": atHash,
 	}
 	if g.acr != "" {
 		claims["acr"] = g.acr
+	}
+	if len(g.amr) > 0 { // a JSON array of strings, or no claim: never null
+		claims["amr"] = g.amr
 	}
 	if g.nonce != "" {
 		claims["nonce"] = g.nonce

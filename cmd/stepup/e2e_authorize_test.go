@@ -168,3 +168,18 @@ func TestUserinfoTellsHowTheUserAuthenticated(t *testing.T) {
 			got.ACR, got.AMR, got.AuthTime, id.ACR, id.AMR, id.AuthTime)
 	}
 }
+
+// The ID token and userinfo carry one acr: an essential request in the
+// userinfo member binds as one in id_token does, and a null acr in id_token
+// does not hide it (Core §5.5.1.1; never a token with a lower acr).
+func TestAnEssentialUserinfoACRIsNotHiddenByAnIDTokenNull(t *testing.T) {
+	r := newRP(t, startOP(t), "app", "")
+	a := r.authorize(url.Values{"claims": {`{"id_token":{"acr":null},"userinfo":{"acr":{"essential":true,"values":["urn:stepup:acr:phr"]}}}`}})
+	a.register("frank", password)
+	if a.on("/stepup") {
+		a.submit("/stepup", url.Values{"action": {"continue"}})
+	}
+	if got := a.oauthError(); got != "unmet_authentication_requirements" {
+		t.Fatalf("an essential phr in userinfo, met with a password: %q, want unmet_authentication_requirements", got)
+	}
+}
