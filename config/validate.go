@@ -100,6 +100,20 @@ func (v *validator) hostPort(key, addr, example string) {
 	}
 }
 
+// urlPort returns the port written in u's host, which may be empty after a
+// colon; ok is false when the host names no port.
+func urlPort(u URL) (port string, ok bool) {
+	_, port, err := net.SplitHostPort(u.Host)
+	return port, err == nil
+}
+
+// validPort reports whether port is a number a browser can connect to:
+// url.Parse checks only that it is digits.
+func validPort(port string) bool {
+	n, err := strconv.ParseUint(port, 10, 16)
+	return err == nil && n > 0
+}
+
 // sameListener reports whether two listen addresses would take the same
 // socket: one port (not 0, which picks a free one) on hosts that overlap,
 // one of which listens on every interface, or names that may be the same.
@@ -126,6 +140,12 @@ func (v *validator) server(s *Server) {
 		v.errorf("server.public_url", "must be an absolute https URL, or http on localhost, 127.0.0.1 or [::1]")
 	} else if s.PublicURL.RawQuery != "" || s.PublicURL.ForceQuery || s.PublicURL.Fragment != "" {
 		v.errorf("server.public_url", "must not have a query or fragment")
+	} else if s.PublicURL.User != nil {
+		// The URL is the issuer: discovery and every token would publish
+		// the credentials.
+		v.errorf("server.public_url", "must not have a user name or password: the issuer URL is public")
+	} else if port, ok := urlPort(s.PublicURL); ok && !validPort(port) {
+		v.errorf("server.public_url", "port %q must be a number from 1 to 65535", port)
 	} else if strings.HasSuffix(s.PublicURL.Path, "/") {
 		// The URL is the issuer, which relying parties compare byte for
 		// byte with the iss claim and the discovery document's issuer.

@@ -226,6 +226,41 @@ func TestPublicURLTrailingSlash(t *testing.T) {
 	}
 }
 
+// The public URL is the issuer, published in discovery and in every token:
+// credentials in it would be published with it.
+func TestPublicURLHasNoUserInfo(t *testing.T) {
+	const want = "stepup.yaml:2:15: server.public_url: must not have a user name or password: the issuer URL is public"
+	for _, u := range []string{"https://admin:hunter2@issuer.example", "https://admin@issuer.example", "https://@issuer.example"} {
+		t.Run(u, func(t *testing.T) {
+			_, ps := load(t, "server:\n  public_url: "+u+"\n", nil)
+			wantProblems(t, ps, want)
+		})
+	}
+}
+
+// url.Parse checks only that a port is digits; a browser connects to 1 to
+// 65535.
+func TestPublicURLPortIsFrom1To65535(t *testing.T) {
+	tests := []struct{ url, port string }{
+		{"https://issuer.example:99999", "99999"},
+		{"https://issuer.example:65536/auth", "65536"},
+		{"https://issuer.example:0", "0"},
+		{"http://[::1]:70000", "70000"},
+		{"https://issuer.example:", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			_, ps := load(t, "server:\n  public_url: \""+tt.url+"\"\n", nil)
+			wantProblems(t, ps, fmt.Sprintf("stepup.yaml:2:15: server.public_url: port %q must be a number from 1 to 65535", tt.port))
+		})
+	}
+	for _, u := range []string{"https://issuer.example:1", "https://issuer.example:65535/auth", "http://[::1]:8080", "https://issuer.example"} {
+		if _, ps := load(t, "server:\n  public_url: "+u+"\n", nil); len(ps) != 0 {
+			t.Errorf("%s: %s", u, ps)
+		}
+	}
+}
+
 func TestRelativeDataDir(t *testing.T) {
 	const warning = `"%s" is relative to the working directory; use an absolute path in production`
 	tests := []struct {
