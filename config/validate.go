@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -117,15 +118,23 @@ func validPort(port string) bool {
 // sameListener reports whether two listen addresses would take the same
 // socket: one port (not 0, which picks a free one) on hosts that overlap,
 // one of which listens on every interface, or names that may be the same.
+// Ports and addresses are compared as numbers, as the kernel sees them:
+// 018090 is port 18090, and :: is 0:0:0:0:0:0:0:0.
 func sameListener(a, b string) bool {
 	ha, pa, errA := net.SplitHostPort(a)
 	hb, pb, errB := net.SplitHostPort(b)
-	if errA != nil || errB != nil || pa != pb || pa == "0" {
-		return false
+	na, errPA := strconv.ParseUint(pa, 10, 16)
+	nb, errPB := strconv.ParseUint(pb, 10, 16)
+	if errA != nil || errB != nil || errPA != nil || errPB != nil || na != nb || na == 0 {
+		return false // hostPort reports a malformed one
 	}
-	every := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
-	named := func(h string) bool { return net.ParseIP(h) == nil } // localhost may be 127.0.0.1 or ::1
-	return ha == hb || every(ha) || every(hb) || named(ha) || named(hb)
+	ia, errIA := netip.ParseAddr(ha)
+	ib, errIB := netip.ParseAddr(hb)
+	if ha == "" || hb == "" || errIA != nil || errIB != nil {
+		return true // every interface, or a name such as localhost, which may be 127.0.0.1 or ::1
+	}
+	ia, ib = ia.Unmap(), ib.Unmap()
+	return ia == ib || ia.IsUnspecified() || ib.IsUnspecified()
 }
 
 func (v *validator) server(s *Server) {

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"math"
+	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -223,6 +224,37 @@ func TestPublicURLTrailingSlash(t *testing.T) {
 	cfg, ps := load(t, "server:\n  public_url: https://x.example/auth\n", nil)
 	if len(ps) != 0 || cfg.Server.PublicURL.String() != "https://x.example/auth" {
 		t.Errorf("public_url without a slash: %v, %s", cfg.Server.PublicURL, ps)
+	}
+}
+
+// metrics_listen may not take server.listen's socket under another
+// spelling: the kernel reads 018090 as 18090, and ::ffff:127.0.0.1 as
+// 127.0.0.1. Each pair below fails to bind, as the test's first half checks.
+func TestMetricsListenIsComparedAsTheKernelReadsIt(t *testing.T) {
+	const want = "stepup.yaml:3:19: server.metrics_listen: must not be server.listen's address: metrics are kept off the public listener"
+	for _, tt := range []struct{ listen, metrics string }{
+		{"127.0.0.1:18090", "127.0.0.1:018090"},
+		{"127.0.0.1:18091", "[::ffff:127.0.0.1]:18091"},
+		{"127.0.0.1:18092", "[0:0:0:0:0:0:0:0]:18092"},
+		{"[::]:18093", "0.0.0.0:0018093"},
+	} {
+		t.Run(tt.listen+" "+tt.metrics, func(t *testing.T) {
+			if ln, err := net.Listen("tcp", tt.listen); err == nil {
+				ln2, err := net.Listen("tcp", tt.metrics)
+				if err == nil {
+					ln2.Close()
+					t.Errorf("the kernel took %s beside %s: the pair is no example", tt.metrics, tt.listen)
+				}
+				ln.Close()
+			}
+			_, ps := load(t, "server:\n  listen: \""+tt.listen+"\"\n  metrics_listen: \""+tt.metrics+"\"\n", nil)
+			wantProblems(t, ps, want)
+		})
+	}
+	for _, ok := range []string{"127.0.0.1:018091", "127.0.0.2:018090", "127.0.0.1:00"} {
+		if _, ps := load(t, "server:\n  listen: 127.0.0.1:18090\n  metrics_listen: \""+ok+"\"\n", nil); len(ps) != 0 {
+			t.Errorf("metrics_listen %s: %s", ok, ps)
+		}
 	}
 }
 
