@@ -48,7 +48,7 @@ func validate(c *Config, d *decoder, fromFile bool) Problems {
 	v.sessions(&c.Sessions)
 	v.passwords(&c.Passwords)
 	v.acr(&c.ACR)
-	v.oidc(&c.OIDC)
+	v.oidc(&c.OIDC, c.Demo.Enabled)
 	v.demo(&c.Demo, c.Server.PublicURL)
 	return v.problems
 }
@@ -322,7 +322,13 @@ const minSecretLen = 32
 // sets are named.
 var actionPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
 
-func (v *validator) oidc(o *OIDC) {
+// demoClientID is the client ID the demo registers (web/demo.ClientID,
+// which a test compares): config does not import the hosted pages.
+const demoClientID = "stepup-demo"
+
+// oidc checks the provider's section; demoOn says the demo registers its
+// own client, whose ID the configured clients may not take.
+func (v *validator) oidc(o *OIDC, demoOn bool) {
 	v.within("oidc.access_token_lifetime", o.AccessTokenLifetime, time.Minute, 24*time.Hour)
 	v.within("oidc.id_token_lifetime", o.IDTokenLifetime, time.Minute, 24*time.Hour)
 	v.within("oidc.refresh_token_lifetime", o.RefreshTokenLifetime, time.Hour, 365*24*time.Hour)
@@ -339,6 +345,8 @@ func (v *validator) oidc(o *OIDC) {
 			v.errorf(base+".id", "%q may only contain letters, digits and . _ ~ -", c.ID)
 		case dup:
 			v.errorf(base+".id", "duplicate client id %q, also used by oidc.clients[%d]", c.ID, first)
+		case demoOn && c.ID == demoClientID:
+			v.errorf(base+".id", "%q is the demo's client ID while demo.enabled is true; rename this client or set demo.enabled to false", c.ID)
 		default:
 			seen[c.ID] = i
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup/password"
+	"github.com/stepup-auth/stepup/web/demo"
 )
 
 // client is a valid client entry to build test files from.
@@ -361,6 +362,24 @@ func TestDemoWarning(t *testing.T) {
 	c.Server.PublicURL = URL{&url.URL{Scheme: "https", Host: "id.example.com"}}
 	if ps := c.Validate(); len(ps) != 0 {
 		t.Errorf("Validate() = %s", ps)
+	}
+}
+
+// The demo registers its client at start-up and refuses to take over one
+// of the same ID, so a configured client named like it must be refused
+// before serve, not by serve.
+func TestClientIDIsNotTheDemosWhileTheDemoIsOn(t *testing.T) {
+	if demoClientID != demo.ClientID {
+		t.Fatalf("demoClientID is %q, but the demo registers %q", demoClientID, demo.ClientID)
+	}
+	clients := "oidc:\n  clients:\n    - id: " + demo.ClientID + "\n      redirect_uris: [https://a.example/cb]\n"
+	const want = `stepup.yaml:3:11: oidc.clients[0].id: "stepup-demo" is the demo's client ID while demo.enabled is true; rename this client or set demo.enabled to false`
+	for _, doc := range []string{clients, clients + "demo:\n  enabled: true\n"} {
+		_, ps := load(t, doc, nil)
+		wantProblems(t, ps, want)
+	}
+	if _, ps := load(t, clients+"demo:\n  enabled: false\n", nil); len(ps) != 0 {
+		t.Errorf("with the demo off: %s", ps)
 	}
 }
 
