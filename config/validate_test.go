@@ -365,6 +365,23 @@ func TestDemoWarning(t *testing.T) {
 	}
 }
 
+// url.URL cannot keep a '#' with nothing after it: https://rp.example/cb#
+// passed "must not have a fragment" and was stored as https://rp.example/cb.
+func TestURLWithAnEmptyFragmentIsRefused(t *testing.T) {
+	const why = `it ends in "#", an empty fragment, which would be dropped; remove the "#"`
+	_, ps := load(t, "server:\n  public_url: https://id.example/#\n"+client+
+		"      post_logout_redirect_uris: [https://a.example/#]\n"+
+		"    - id: b\n      redirect_uris:\n        - https://rp.example/cb\n        - https://rp.example/cb#\n", nil)
+	wantProblems(t, ps,
+		`stepup.yaml:2:15: server.public_url: invalid URL "https://id.example/#": `+why,
+		`stepup.yaml:7:35: oidc.clients[0].post_logout_redirect_uris[0]: invalid URL "https://a.example/#": `+why,
+		`stepup.yaml:11:11: oidc.clients[1].redirect_uris[1]: invalid URL "https://rp.example/cb#": `+why,
+	)
+	if _, err := ParseURL("https://rp.example/cb#x"); err != nil {
+		t.Errorf("a fragment is validation's to refuse, with its own message: %v", err)
+	}
+}
+
 // The demo registers its client at start-up and refuses to take over one
 // of the same ID, so a configured client named like it must be refused
 // before serve, not by serve.
