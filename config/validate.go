@@ -164,8 +164,27 @@ func (v *validator) server(s *Server) {
 		s.PublicURL = URL{&u}
 		v.warnf("server.public_url", "the issuer will be %q, without the trailing slash; relying parties compare the issuer exactly, so configure them with that value", u.String())
 	}
+	v.trustedProxies(s)
 	v.positive("server.shutdown_timeout", s.ShutdownTimeout)
 	v.positive("server.read_header_timeout", s.ReadHeaderTimeout)
+}
+
+// trustedProxies warns of a list that misses the proxy every production
+// deployment has, or that takes everyone for one. The decoder has already
+// refused what is not an address or a prefix.
+func (v *validator) trustedProxies(s *Server) {
+	// Only a file read for a public https URL looks like production; the
+	// defaults and local try-outs run on http://localhost, with no proxy.
+	if len(s.TrustedProxies) == 0 && v.fromFile && s.PublicURL.URL != nil && s.PublicURL.Scheme == "https" {
+		v.warnf("server.trusted_proxies", "stepup serves plain HTTP; behind a proxy, set server.trusted_proxies or every client counts as the proxy for throttling")
+	}
+	for i, p := range s.TrustedProxies {
+		if p.IsValid() && p.Bits() == 0 {
+			// Every address in X-Forwarded-For is then a trusted hop, and
+			// the left-most, which the client may write, is taken.
+			v.warnf(fmt.Sprintf("server.trusted_proxies[%d]", i), "%s trusts every address, so a client can name any address it likes in X-Forwarded-For; list only the proxies' addresses", p)
+		}
+	}
 }
 
 func (v *validator) positive(path string, d time.Duration) {

@@ -348,7 +348,9 @@ func TestDemoWarning(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// Not load, which leaves this warning out.
 			_, ps := LoadBytes("stepup.yaml", []byte(tt.yaml), fakeEnv(nil))
-			ps = slices.DeleteFunc(ps, func(p Problem) bool { return isRelativeDirWarning(p) || isSecretKeyWarning(p) })
+			ps = slices.DeleteFunc(ps, func(p Problem) bool {
+				return isRelativeDirWarning(p) || isSecretKeyWarning(p) || isNoTrustedProxyWarning(p)
+			})
 			if tt.want == "" {
 				wantProblems(t, ps)
 			} else {
@@ -397,6 +399,72 @@ func TestClientIDIsNotTheDemosWhileTheDemoIsOn(t *testing.T) {
 	}
 	if _, ps := load(t, clients+"demo:\n  enabled: false\n", nil); len(ps) != 0 {
 		t.Errorf("with the demo off: %s", ps)
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	cfg, ps := load(t, "server:\n  trusted_proxies:\n    - 10.0.0.0/8\n    - 192.0.2.10\n    - \"2001:db8::/32\"\n    - \"::1\"\n", nil)
+	wantProblems(t, ps)
+	want := []string{"10.0.0.0/8", "192.0.2.10/32", "2001:db8::/32", "::1/128"}
+	if got := Prefixes(cfg.Server.TrustedProxies); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("trusted_proxies = %v, want %v", got, want)
+	}
+	if got := cfg.Server.TrustedProxies[1].String(); got != "192.0.2.10" {
+		t.Errorf("a single address prints as %q", got)
+	}
+	if len(Default().Server.TrustedProxies) != 0 {
+		t.Error("a proxy is trusted by default")
+	}
+
+	const notAddress = "is not an IP address or a CIDR prefix such as 10.0.0.0/8"
+	_, ps = load(t, "server:\n  trusted_proxies:\n    - proxy.internal\n    - 10.1.2.3/8\n    - \"::ffff:10.0.0.1\"\n"+
+		"    - \"fe80::1%eth0\"\n    - \"\"\n    -\n    - 10.0.0.0/33\n    - 0.0.0.0/0\n    - \"::/0\"\n", nil)
+	wantProblems(t, ps,
+		`stepup.yaml:3:7: server.trusted_proxies[0]: "proxy.internal" `+notAddress,
+		`stepup.yaml:4:7: server.trusted_proxies[1]: "10.1.2.3/8" has bits set past its /8; the prefix is 10.0.0.0/8`,
+		`stepup.yaml:5:7: server.trusted_proxies[2]: "::ffff:10.0.0.1" is an IPv4 address in IPv6 form; write it as IPv4`,
+		`stepup.yaml:6:7: server.trusted_proxies[3]: "fe80::1%eth0" `+notAddress,
+		`stepup.yaml:7:7: server.trusted_proxies[4]: "" `+notAddress,
+		"stepup.yaml:8:6: server.trusted_proxies[5]: must not be empty",
+		`stepup.yaml:9:7: server.trusted_proxies[6]: "10.0.0.0/33" `+notAddress,
+		"stepup.yaml:10:7: warning: server.trusted_proxies[7]: 0.0.0.0/0 trusts every address, so a client can name any address it likes in X-Forwarded-For; list only the proxies' addresses",
+		"stepup.yaml:11:7: warning: server.trusted_proxies[8]: ::/0 trusts every address, so a client can name any address it likes in X-Forwarded-For; list only the proxies' addresses",
+	)
+}
+
+// stepup has no TLS listener, so an https public_url means a proxy in
+// front; with none trusted, every client is the proxy to the throttle.
+func TestNoTrustedProxyWarning(t *testing.T) {
+	const warning = "warning: server.trusted_proxies: stepup serves plain HTTP; behind a proxy, set server.trusted_proxies or every client counts as the proxy for throttling"
+	tests := []struct {
+		name, yaml, want string // want "" for no problem
+	}{
+		{"https", "server:\n  public_url: https://id.example.com\n", "stepup.yaml:2:3: " + warning},
+		{"https, empty list", "server:\n  public_url: https://id.example.com\n  trusted_proxies: []\n", "stepup.yaml:3:20: " + warning},
+		{"https, a proxy", "server:\n  public_url: https://id.example.com\n  trusted_proxies: [10.0.0.1]\n", ""},
+		{"localhost", "server:\n  public_url: http://localhost:8080\n", ""},
+		{"default public_url", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Not load, which leaves this warning out.
+			_, ps := LoadBytes("stepup.yaml", []byte(tt.yaml), fakeEnv(nil))
+			ps = slices.DeleteFunc(ps, func(p Problem) bool {
+				return isRelativeDirWarning(p) || isSecretKeyWarning(p) || isDemoWarning(p)
+			})
+			if tt.want == "" {
+				wantProblems(t, ps)
+			} else {
+				wantProblems(t, ps, tt.want)
+			}
+		})
+	}
+
+	// A Config built in code is no deployment to warn about.
+	c := Default()
+	c.Server.PublicURL = URL{&url.URL{Scheme: "https", Host: "id.example.com"}}
+	if ps := c.Validate(); len(ps) != 0 {
+		t.Errorf("Validate() = %s", ps)
 	}
 }
 
