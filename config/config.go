@@ -28,6 +28,7 @@ type Server struct {
 	Listen            string        `yaml:"listen"`              // host:port
 	MetricsListen     string        `yaml:"metrics_listen"`      // host:port of /metrics; empty: none
 	PublicURL         URL           `yaml:"public_url"`          // the issuer URL browsers and clients see
+	TrustedProxies    []IPPrefix    `yaml:"trusted_proxies"`     // whose X-Forwarded-For names the client
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`    // grace period for in-flight requests
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"` // guards against slowloris
 }

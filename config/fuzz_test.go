@@ -18,7 +18,7 @@ func FuzzLoadBytes(f *testing.F) {
 		"a: &a {<<: *a}", "server:\n  listen: ${X:-:1}\n", "acr:\n  aliases: {? [a]: mfa}\n",
 		"--- a\n--- b\n", "server: !!str x", "log:\n  level: |\n    info\n",
 		"store:\n  memdb:\n    snapshot_every: -0x10\n", "acr:\n  aliases: {\"$${X}\": mfa}\n",
-		"server:\n  public_url: https://a.example/b%2F//\n",
+		"server:\n  public_url: https://a.example/b%2F//\n", "server:\n  trusted_proxies: [10.0.0.0/8, \"::1\", 10.1.2.3/8, 0.0.0.0/0]\n",
 		"secrets:\n  key: base64:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n", "demo: {enabled: FALSE}\n",
 		"sessions: {idle: 1h, absolute: 1m}\n", "passwords: {memory_kib: 8, parallelism: 300, min_length: 64}\n",
 		"oidc:\n  code_lifetime: 10s\n  clients:\n    - {id: a, signing_alg: eddsa, access_token_format: opaque, action: pay_1}\n",

@@ -21,9 +21,10 @@ const longSecret = "0123456789abcdef0123456789abcdef"
 //
 // Most test files keep defaults that suit development but draw a warning in
 // a file: store.memdb.dir is relative, secrets.key is unset, and the demo is
-// on, which an https public_url makes worth a warning. load leaves those
-// warnings out, so each test lists only the problems it is about;
-// TestRelativeDataDir, TestSecretKeyWarning and TestDemoWarning check them.
+// on and no proxy trusted, which an https public_url makes worth warnings.
+// load leaves those warnings out, so each test lists only the problems it
+// is about; TestRelativeDataDir, TestSecretKeyWarning, TestDemoWarning and
+// TestNoTrustedProxyWarning check them.
 func load(t *testing.T, yaml string, vars map[string]string) (*Config, Problems) {
 	t.Helper()
 	cfg, ps := LoadBytes("stepup.yaml", []byte(yaml), fakeEnv(vars))
@@ -31,7 +32,7 @@ func load(t *testing.T, yaml string, vars map[string]string) (*Config, Problems)
 		t.Fatalf("cfg == nil is %v, but HasErrors is %v:\n%s", cfg == nil, ps.HasErrors(), ps)
 	}
 	return cfg, slices.DeleteFunc(ps, func(p Problem) bool {
-		return isRelativeDirWarning(p) || isSecretKeyWarning(p) || isDemoWarning(p)
+		return isRelativeDirWarning(p) || isSecretKeyWarning(p) || isDemoWarning(p) || isNoTrustedProxyWarning(p)
 	})
 }
 
@@ -46,6 +47,10 @@ func isSecretKeyWarning(p Problem) bool {
 
 func isDemoWarning(p Problem) bool {
 	return p.Severity == Warning && p.Path == "demo.enabled"
+}
+
+func isNoTrustedProxyWarning(p Problem) bool {
+	return p.Severity == Warning && p.Path == "server.trusted_proxies"
 }
 
 // lines formats problems one per element, for comparison with a want list.

@@ -22,7 +22,7 @@ func TestThreeMistakes(t *testing.T) {
 	wantProblems(t, ps,
 		`stepup.yaml:3:3: server.listn: unknown key (did you mean "listen"?)`,
 		`stepup.yaml:5:21: server.shutdown_timeout: "5 minutes" is not a duration (want a number and a unit, e.g. 15s, 1m30s, 2h)`,
-		`stepup.yaml:18:11: oidc.clients[1].redirect_uris[0]: must be an absolute https URL or http://localhost`,
+		`stepup.yaml:19:11: oidc.clients[1].redirect_uris[0]: must be an absolute https URL or http://localhost`,
 	)
 	if err := ps.Err(); err == nil || !strings.HasPrefix(err.Error(), "config: 3 errors:\n") {
 		t.Errorf("Err() = %v", err)

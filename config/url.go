@@ -4,13 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 )
 
 // URL is a URL read from the configuration. The zero URL holds a nil
 // *url.URL and prints as "".
 type URL struct{ *url.URL }
 
-// ParseURL parses s with url.Parse; the empty string is the zero URL.
+// ParseURL parses s with url.Parse; the empty string is the zero URL. A '#'
+// with nothing after it is refused: url.URL has no way to keep it, so the
+// URL would lose it without a word, and a redirect URI registered as
+// https://rp.example/cb# would be stored, and matched, as another.
 func ParseURL(s string) (URL, error) {
 	if s == "" {
 		return URL{}, nil
@@ -24,8 +28,13 @@ func ParseURL(s string) (URL, error) {
 		}
 		return URL{}, fmt.Errorf("config: invalid URL %q: %w", s, err)
 	}
+	if u.Fragment == "" && strings.HasSuffix(s, "#") {
+		return URL{}, fmt.Errorf("config: invalid URL %q: %w", s, errEmptyFragment)
+	}
 	return URL{u}, nil
 }
+
+var errEmptyFragment = errors.New(`it ends in "#", an empty fragment, which would be dropped; remove the "#"`)
 
 // UnmarshalText parses the URL with ParseURL.
 func (u *URL) UnmarshalText(b []byte) error {

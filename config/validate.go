@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -47,7 +48,7 @@ func validate(c *Config, d *decoder, fromFile bool) Problems {
 	v.sessions(&c.Sessions)
 	v.passwords(&c.Passwords)
 	v.acr(&c.ACR)
-	v.oidc(&c.OIDC)
+	v.oidc(&c.OIDC, c.Demo.Enabled)
 	v.demo(&c.Demo, c.Server.PublicURL)
 	return v.problems
 }
@@ -100,18 +101,40 @@ func (v *validator) hostPort(key, addr, example string) {
 	}
 }
 
+// urlPort returns the port written in u's host, which may be empty after a
+// colon; ok is false when the host names no port.
+func urlPort(u URL) (port string, ok bool) {
+	_, port, err := net.SplitHostPort(u.Host)
+	return port, err == nil
+}
+
+// validPort reports whether port is a number a browser can connect to:
+// url.Parse checks only that it is digits.
+func validPort(port string) bool {
+	n, err := strconv.ParseUint(port, 10, 16)
+	return err == nil && n > 0
+}
+
 // sameListener reports whether two listen addresses would take the same
 // socket: one port (not 0, which picks a free one) on hosts that overlap,
 // one of which listens on every interface, or names that may be the same.
+// Ports and addresses are compared as numbers, as the kernel sees them:
+// 018090 is port 18090, and :: is 0:0:0:0:0:0:0:0.
 func sameListener(a, b string) bool {
 	ha, pa, errA := net.SplitHostPort(a)
 	hb, pb, errB := net.SplitHostPort(b)
-	if errA != nil || errB != nil || pa != pb || pa == "0" {
-		return false
+	na, errPA := strconv.ParseUint(pa, 10, 16)
+	nb, errPB := strconv.ParseUint(pb, 10, 16)
+	if errA != nil || errB != nil || errPA != nil || errPB != nil || na != nb || na == 0 {
+		return false // hostPort reports a malformed one
 	}
-	every := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
-	named := func(h string) bool { return net.ParseIP(h) == nil } // localhost may be 127.0.0.1 or ::1
-	return ha == hb || every(ha) || every(hb) || named(ha) || named(hb)
+	ia, errIA := netip.ParseAddr(ha)
+	ib, errIB := netip.ParseAddr(hb)
+	if ha == "" || hb == "" || errIA != nil || errIB != nil {
+		return true // every interface, or a name such as localhost, which may be 127.0.0.1 or ::1
+	}
+	ia, ib = ia.Unmap(), ib.Unmap()
+	return ia == ib || ia.IsUnspecified() || ib.IsUnspecified()
 }
 
 func (v *validator) server(s *Server) {
@@ -126,6 +149,12 @@ func (v *validator) server(s *Server) {
 		v.errorf("server.public_url", "must be an absolute https URL, or http on localhost, 127.0.0.1 or [::1]")
 	} else if s.PublicURL.RawQuery != "" || s.PublicURL.ForceQuery || s.PublicURL.Fragment != "" {
 		v.errorf("server.public_url", "must not have a query or fragment")
+	} else if s.PublicURL.User != nil {
+		// The URL is the issuer: discovery and every token would publish
+		// the credentials.
+		v.errorf("server.public_url", "must not have a user name or password: the issuer URL is public")
+	} else if port, ok := urlPort(s.PublicURL); ok && !validPort(port) {
+		v.errorf("server.public_url", "port %q must be a number from 1 to 65535", port)
 	} else if strings.HasSuffix(s.PublicURL.Path, "/") {
 		// The URL is the issuer, which relying parties compare byte for
 		// byte with the iss claim and the discovery document's issuer.
@@ -135,8 +164,27 @@ func (v *validator) server(s *Server) {
 		s.PublicURL = URL{&u}
 		v.warnf("server.public_url", "the issuer will be %q, without the trailing slash; relying parties compare the issuer exactly, so configure them with that value", u.String())
 	}
+	v.trustedProxies(s)
 	v.positive("server.shutdown_timeout", s.ShutdownTimeout)
 	v.positive("server.read_header_timeout", s.ReadHeaderTimeout)
+}
+
+// trustedProxies warns of a list that misses the proxy every production
+// deployment has, or that takes everyone for one. The decoder has already
+// refused what is not an address or a prefix.
+func (v *validator) trustedProxies(s *Server) {
+	// Only a file read for a public https URL looks like production; the
+	// defaults and local try-outs run on http://localhost, with no proxy.
+	if len(s.TrustedProxies) == 0 && v.fromFile && s.PublicURL.URL != nil && s.PublicURL.Scheme == "https" {
+		v.warnf("server.trusted_proxies", "stepup serves plain HTTP; behind a proxy, set server.trusted_proxies or every client counts as the proxy for throttling")
+	}
+	for i, p := range s.TrustedProxies {
+		if p.IsValid() && p.Bits() == 0 {
+			// Every address in X-Forwarded-For is then a trusted hop, and
+			// the left-most, which the client may write, is taken.
+			v.warnf(fmt.Sprintf("server.trusted_proxies[%d]", i), "%s trusts every address, so a client can name any address it likes in X-Forwarded-For; list only the proxies' addresses", p)
+		}
+	}
 }
 
 func (v *validator) positive(path string, d time.Duration) {
@@ -299,7 +347,13 @@ const minSecretLen = 32
 // sets are named.
 var actionPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
 
-func (v *validator) oidc(o *OIDC) {
+// demoClientID is the client ID the demo registers (web/demo.ClientID,
+// which a test compares): config does not import the hosted pages.
+const demoClientID = "stepup-demo"
+
+// oidc checks the provider's section; demoOn says the demo registers its
+// own client, whose ID the configured clients may not take.
+func (v *validator) oidc(o *OIDC, demoOn bool) {
 	v.within("oidc.access_token_lifetime", o.AccessTokenLifetime, time.Minute, 24*time.Hour)
 	v.within("oidc.id_token_lifetime", o.IDTokenLifetime, time.Minute, 24*time.Hour)
 	v.within("oidc.refresh_token_lifetime", o.RefreshTokenLifetime, time.Hour, 365*24*time.Hour)
@@ -316,6 +370,8 @@ func (v *validator) oidc(o *OIDC) {
 			v.errorf(base+".id", "%q may only contain letters, digits and . _ ~ -", c.ID)
 		case dup:
 			v.errorf(base+".id", "duplicate client id %q, also used by oidc.clients[%d]", c.ID, first)
+		case demoOn && c.ID == demoClientID:
+			v.errorf(base+".id", "%q is the demo's client ID while demo.enabled is true; rename this client or set demo.enabled to false", c.ID)
 		default:
 			seen[c.ID] = i
 		}

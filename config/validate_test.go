@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"math"
+	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup/password"
+	"github.com/stepup-auth/stepup/web/demo"
 )
 
 // client is a valid client entry to build test files from.
@@ -228,6 +230,72 @@ func TestPublicURLTrailingSlash(t *testing.T) {
 	}
 }
 
+// metrics_listen may not take server.listen's socket under another
+// spelling: the kernel reads 018090 as 18090, and ::ffff:127.0.0.1 as
+// 127.0.0.1. Each pair below fails to bind, as the test's first half checks.
+func TestMetricsListenIsComparedAsTheKernelReadsIt(t *testing.T) {
+	const want = "stepup.yaml:3:19: server.metrics_listen: must not be server.listen's address: metrics are kept off the public listener"
+	for _, tt := range []struct{ listen, metrics string }{
+		{"127.0.0.1:18090", "127.0.0.1:018090"},
+		{"127.0.0.1:18091", "[::ffff:127.0.0.1]:18091"},
+		{"127.0.0.1:18092", "[0:0:0:0:0:0:0:0]:18092"},
+		{"[::]:18093", "0.0.0.0:0018093"},
+	} {
+		t.Run(tt.listen+" "+tt.metrics, func(t *testing.T) {
+			if ln, err := net.Listen("tcp", tt.listen); err == nil {
+				ln2, err := net.Listen("tcp", tt.metrics)
+				if err == nil {
+					ln2.Close()
+					t.Errorf("the kernel took %s beside %s: the pair is no example", tt.metrics, tt.listen)
+				}
+				ln.Close()
+			}
+			_, ps := load(t, "server:\n  listen: \""+tt.listen+"\"\n  metrics_listen: \""+tt.metrics+"\"\n", nil)
+			wantProblems(t, ps, want)
+		})
+	}
+	for _, ok := range []string{"127.0.0.1:018091", "127.0.0.2:018090", "127.0.0.1:00"} {
+		if _, ps := load(t, "server:\n  listen: 127.0.0.1:18090\n  metrics_listen: \""+ok+"\"\n", nil); len(ps) != 0 {
+			t.Errorf("metrics_listen %s: %s", ok, ps)
+		}
+	}
+}
+
+// The public URL is the issuer, published in discovery and in every token:
+// credentials in it would be published with it.
+func TestPublicURLHasNoUserInfo(t *testing.T) {
+	const want = "stepup.yaml:2:15: server.public_url: must not have a user name or password: the issuer URL is public"
+	for _, u := range []string{"https://admin:hunter2@issuer.example", "https://admin@issuer.example", "https://@issuer.example"} {
+		t.Run(u, func(t *testing.T) {
+			_, ps := load(t, "server:\n  public_url: "+u+"\n", nil)
+			wantProblems(t, ps, want)
+		})
+	}
+}
+
+// url.Parse checks only that a port is digits; a browser connects to 1 to
+// 65535.
+func TestPublicURLPortIsFrom1To65535(t *testing.T) {
+	tests := []struct{ url, port string }{
+		{"https://issuer.example:99999", "99999"},
+		{"https://issuer.example:65536/auth", "65536"},
+		{"https://issuer.example:0", "0"},
+		{"http://[::1]:70000", "70000"},
+		{"https://issuer.example:", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			_, ps := load(t, "server:\n  public_url: \""+tt.url+"\"\n", nil)
+			wantProblems(t, ps, fmt.Sprintf("stepup.yaml:2:15: server.public_url: port %q must be a number from 1 to 65535", tt.port))
+		})
+	}
+	for _, u := range []string{"https://issuer.example:1", "https://issuer.example:65535/auth", "http://[::1]:8080", "https://issuer.example"} {
+		if _, ps := load(t, "server:\n  public_url: "+u+"\n", nil); len(ps) != 0 {
+			t.Errorf("%s: %s", u, ps)
+		}
+	}
+}
+
 func TestRelativeDataDir(t *testing.T) {
 	const warning = `"%s" is relative to the working directory; use an absolute path in production`
 	tests := []struct {
@@ -282,7 +350,110 @@ func TestDemoWarning(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// Not load, which leaves this warning out.
 			_, ps := LoadBytes("stepup.yaml", []byte(tt.yaml), fakeEnv(nil))
-			ps = slices.DeleteFunc(ps, func(p Problem) bool { return isRelativeDirWarning(p) || isSecretKeyWarning(p) })
+			ps = slices.DeleteFunc(ps, func(p Problem) bool {
+				return isRelativeDirWarning(p) || isSecretKeyWarning(p) || isNoTrustedProxyWarning(p)
+			})
+			if tt.want == "" {
+				wantProblems(t, ps)
+			} else {
+				wantProblems(t, ps, tt.want)
+			}
+		})
+	}
+
+	// A Config built in code is no deployment to warn about.
+	c := Default()
+	c.Server.PublicURL = URL{&url.URL{Scheme: "https", Host: "id.example.com"}}
+	if ps := c.Validate(); len(ps) != 0 {
+		t.Errorf("Validate() = %s", ps)
+	}
+}
+
+// url.URL cannot keep a '#' with nothing after it: https://rp.example/cb#
+// passed "must not have a fragment" and was stored as https://rp.example/cb.
+func TestURLWithAnEmptyFragmentIsRefused(t *testing.T) {
+	const why = `it ends in "#", an empty fragment, which would be dropped; remove the "#"`
+	_, ps := load(t, "server:\n  public_url: https://id.example/#\n"+client+
+		"      post_logout_redirect_uris: [https://a.example/#]\n"+
+		"    - id: b\n      redirect_uris:\n        - https://rp.example/cb\n        - https://rp.example/cb#\n", nil)
+	wantProblems(t, ps,
+		`stepup.yaml:2:15: server.public_url: invalid URL "https://id.example/#": `+why,
+		`stepup.yaml:7:35: oidc.clients[0].post_logout_redirect_uris[0]: invalid URL "https://a.example/#": `+why,
+		`stepup.yaml:11:11: oidc.clients[1].redirect_uris[1]: invalid URL "https://rp.example/cb#": `+why,
+	)
+	if _, err := ParseURL("https://rp.example/cb#x"); err != nil {
+		t.Errorf("a fragment is validation's to refuse, with its own message: %v", err)
+	}
+}
+
+// The demo registers its client at start-up and refuses to take over one
+// of the same ID, so a configured client named like it must be refused
+// before serve, not by serve.
+func TestClientIDIsNotTheDemosWhileTheDemoIsOn(t *testing.T) {
+	if demoClientID != demo.ClientID {
+		t.Fatalf("demoClientID is %q, but the demo registers %q", demoClientID, demo.ClientID)
+	}
+	clients := "oidc:\n  clients:\n    - id: " + demo.ClientID + "\n      redirect_uris: [https://a.example/cb]\n"
+	const want = `stepup.yaml:3:11: oidc.clients[0].id: "stepup-demo" is the demo's client ID while demo.enabled is true; rename this client or set demo.enabled to false`
+	for _, doc := range []string{clients, clients + "demo:\n  enabled: true\n"} {
+		_, ps := load(t, doc, nil)
+		wantProblems(t, ps, want)
+	}
+	if _, ps := load(t, clients+"demo:\n  enabled: false\n", nil); len(ps) != 0 {
+		t.Errorf("with the demo off: %s", ps)
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	cfg, ps := load(t, "server:\n  trusted_proxies:\n    - 10.0.0.0/8\n    - 192.0.2.10\n    - \"2001:db8::/32\"\n    - \"::1\"\n", nil)
+	wantProblems(t, ps)
+	want := []string{"10.0.0.0/8", "192.0.2.10/32", "2001:db8::/32", "::1/128"}
+	if got := Prefixes(cfg.Server.TrustedProxies); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("trusted_proxies = %v, want %v", got, want)
+	}
+	if got := cfg.Server.TrustedProxies[1].String(); got != "192.0.2.10" {
+		t.Errorf("a single address prints as %q", got)
+	}
+	if len(Default().Server.TrustedProxies) != 0 {
+		t.Error("a proxy is trusted by default")
+	}
+
+	const notAddress = "is not an IP address or a CIDR prefix such as 10.0.0.0/8"
+	_, ps = load(t, "server:\n  trusted_proxies:\n    - proxy.internal\n    - 10.1.2.3/8\n    - \"::ffff:10.0.0.1\"\n"+
+		"    - \"fe80::1%eth0\"\n    - \"\"\n    -\n    - 10.0.0.0/33\n    - 0.0.0.0/0\n    - \"::/0\"\n", nil)
+	wantProblems(t, ps,
+		`stepup.yaml:3:7: server.trusted_proxies[0]: "proxy.internal" `+notAddress,
+		`stepup.yaml:4:7: server.trusted_proxies[1]: "10.1.2.3/8" has bits set past its /8; the prefix is 10.0.0.0/8`,
+		`stepup.yaml:5:7: server.trusted_proxies[2]: "::ffff:10.0.0.1" is an IPv4 address in IPv6 form; write it as IPv4`,
+		`stepup.yaml:6:7: server.trusted_proxies[3]: "fe80::1%eth0" `+notAddress,
+		`stepup.yaml:7:7: server.trusted_proxies[4]: "" `+notAddress,
+		"stepup.yaml:8:6: server.trusted_proxies[5]: must not be empty",
+		`stepup.yaml:9:7: server.trusted_proxies[6]: "10.0.0.0/33" `+notAddress,
+		"stepup.yaml:10:7: warning: server.trusted_proxies[7]: 0.0.0.0/0 trusts every address, so a client can name any address it likes in X-Forwarded-For; list only the proxies' addresses",
+		"stepup.yaml:11:7: warning: server.trusted_proxies[8]: ::/0 trusts every address, so a client can name any address it likes in X-Forwarded-For; list only the proxies' addresses",
+	)
+}
+
+// stepup has no TLS listener, so an https public_url means a proxy in
+// front; with none trusted, every client is the proxy to the throttle.
+func TestNoTrustedProxyWarning(t *testing.T) {
+	const warning = "warning: server.trusted_proxies: stepup serves plain HTTP; behind a proxy, set server.trusted_proxies or every client counts as the proxy for throttling"
+	tests := []struct {
+		name, yaml, want string // want "" for no problem
+	}{
+		{"https", "server:\n  public_url: https://id.example.com\n", "stepup.yaml:2:3: " + warning},
+		{"https, empty list", "server:\n  public_url: https://id.example.com\n  trusted_proxies: []\n", "stepup.yaml:3:20: " + warning},
+		{"https, a proxy", "server:\n  public_url: https://id.example.com\n  trusted_proxies: [10.0.0.1]\n", ""},
+		{"localhost", "server:\n  public_url: http://localhost:8080\n", ""},
+		{"default public_url", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Not load, which leaves this warning out.
+			_, ps := LoadBytes("stepup.yaml", []byte(tt.yaml), fakeEnv(nil))
+			ps = slices.DeleteFunc(ps, func(p Problem) bool {
+				return isRelativeDirWarning(p) || isSecretKeyWarning(p) || isDemoWarning(p)
+			})
 			if tt.want == "" {
 				wantProblems(t, ps)
 			} else {

@@ -47,14 +47,15 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusUnprocessableEntity, "register", v)
 		return
 	}
-	user, err := s.accounts.Register(r.Context(), v.Username, pw, clientIP(r))
+	ip := s.clientIP(r)
+	user, err := s.accounts.Register(r.Context(), v.Username, pw, ip)
 	var (
 		input     *stepup.InputError
 		throttled *stepup.ThrottledError
 	)
 	switch {
 	case errors.As(err, &throttled):
-		s.log.Warn("web: registration throttled", "ip", clientIP(r), "retry_after", throttled.RetryAfter)
+		s.log.Warn("web: registration throttled", "ip", ip, "retry_after", throttled.RetryAfter)
 		w.Header().Set("Retry-After", strconv.Itoa(seconds(throttled.RetryAfter)))
 		v.Error = "Too many attempts from your network. Try again in " + inWords(throttled.RetryAfter) + "."
 		s.render(w, http.StatusTooManyRequests, "register", v)

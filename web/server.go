@@ -6,9 +6,10 @@ import (
 	"embed"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,8 +42,13 @@ type Options struct {
 	// SecureCookies marks cookies Secure. Turn it off only to develop on
 	// http://localhost, where browsers would otherwise drop them.
 	SecureCookies bool
-	Now           func() time.Time // default time.Now
-	Log           *slog.Logger     // default slog.Default()
+	// TrustedProxies are the reverse proxies in front of the pages: from
+	// these alone X-Forwarded-For is believed, and the client it names is
+	// the one sign-in failures are counted and logged against. Empty: the
+	// connection's address is the client's.
+	TrustedProxies []netip.Prefix
+	Now            func() time.Time // default time.Now
+	Log            *slog.Logger     // default slog.Default()
 }
 
 // Server serves the hosted pages.
@@ -53,6 +59,7 @@ type Server struct {
 	handBack func(http.ResponseWriter, *http.Request, stepup.Flow, *store.Session)
 	csrfKey  []byte
 	secure   bool
+	proxies  []netip.Prefix
 	now      func() time.Time
 	log      *slog.Logger
 	origins  *http.CrossOriginProtection
@@ -86,6 +93,7 @@ func New(o Options) *Server {
 		handBack: o.HandBack,
 		csrfKey:  derive.Sum(nil),
 		secure:   o.SecureCookies,
+		proxies:  slices.Clone(o.TrustedProxies),
 		now:      o.Now,
 		log:      o.Log,
 		origins:  http.NewCrossOriginProtection(),
@@ -209,16 +217,12 @@ func (s *Server) forbidden(w http.ResponseWriter) {
 		"This form has expired or did not come from this site. Go back to the application and start again.")
 }
 
-// clientIP is the address the connection came from. X-Forwarded-For is
-// not read: anyone can send it, and trusting it would let an attacker
-// pick a fresh address for every guess. Trusted proxies come with their
-// configuration.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+// clientIP is the address of the client behind r: the connection's, or
+// the one a trusted proxy reports in X-Forwarded-For (clientAddr). Behind
+// a proxy, the connection's address is the proxy's for every client, and
+// one client's failed sign-ins would throttle them all.
+func (s *Server) clientIP(r *http.Request) string {
+	return clientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.proxies)
 }
 
 // pageURL is a hosted page's address carrying the flow token.

@@ -42,20 +42,21 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 			Username: username, Error: message,
 		})
 	}
-	user, err := s.accounts.Authenticate(r.Context(), username, r.PostFormValue("password"), clientIP(r))
+	ip := s.clientIP(r)
+	user, err := s.accounts.Authenticate(r.Context(), username, r.PostFormValue("password"), ip)
 	var throttled *stepup.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
-		s.log.Warn("web: sign-in throttled", "ip", clientIP(r), "retry_after", throttled.RetryAfter)
+		s.log.Warn("web: sign-in throttled", "ip", ip, "retry_after", throttled.RetryAfter)
 		w.Header().Set("Retry-After", strconv.Itoa(seconds(throttled.RetryAfter)))
 		again(http.StatusTooManyRequests, "Too many failed sign-ins. Try again in "+inWords(throttled.RetryAfter)+".")
 		return
 	case errors.Is(err, stepup.ErrAccountLocked):
-		s.log.Warn("web: sign-in to a locked account", "ip", clientIP(r))
+		s.log.Warn("web: sign-in to a locked account", "ip", ip)
 		again(http.StatusForbidden, msgLocked)
 		return
 	case errors.Is(err, stepup.ErrBadCredentials):
-		s.log.Info("web: sign-in failed", "ip", clientIP(r))
+		s.log.Info("web: sign-in failed", "ip", ip)
 		again(http.StatusUnprocessableEntity, msgBadCredentials)
 		return
 	case err != nil:

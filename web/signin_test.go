@@ -1,18 +1,24 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup"
 	"github.com/stepup-auth/stepup/stepup/store"
+	"github.com/stepup-auth/stepup/web"
 )
 
 func TestSignInStartsASessionAndHandsTheFlowBack(t *testing.T) {
@@ -183,4 +189,75 @@ func TestSignInPrefillsTheLoginHint(t *testing.T) {
 	if strings.Contains(p.body, "<script") {
 		t.Fatal("the login hint was not escaped")
 	}
+}
+
+// Behind a reverse proxy every connection comes from the proxy. Failures
+// are counted against the client the trusted proxy names, so one client
+// guessing made-up usernames throttles itself, not every user.
+func TestSignInBehindATrustedProxyThrottlesEachClientApart(t *testing.T) {
+	logs := &lockedBuffer{}
+	e := newEnv(t, false, func(o *web.Options) {
+		// The test's connections come from the loopback: it is the proxy.
+		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+		o.Log = slog.New(slog.NewTextHandler(logs, nil))
+	})
+	e.register("alice", "correct horse")
+	attacker := e.browser("browser-1")
+	token := attacker.seal(e.flow())
+	// What a client sends itself comes first; the proxy appends its peer.
+	const from = "X-Forwarded-For"
+	for i := range stepup.DefaultThrottlePolicy().IPFailures {
+		p := attacker.signIn(token, fmt.Sprintf("nobody%d", i), "guess", from, "203.0.113.1, 198.51.100.7")
+		if p.status != http.StatusUnprocessableEntity {
+			t.Fatalf("failure %d: status %d", i+1, p.status)
+		}
+	}
+	if p := attacker.signIn(token, "nobody", "guess", from, "203.0.113.2, 198.51.100.7"); p.status != http.StatusTooManyRequests {
+		t.Fatalf("the guessing client's next attempt: status %d, want 429", p.status)
+	}
+	alice := e.browser("browser-2")
+	alice.handedBack(alice.signIn(alice.seal(e.flow()), "alice", "correct horse", from, "192.0.2.44"))
+	if !strings.Contains(logs.String(), `msg="web: sign-in throttled" ip=198.51.100.7 `) {
+		t.Errorf("the log does not name the throttled client:\n%s", logs)
+	}
+}
+
+// A connection that is not a trusted proxy is its own client, whatever
+// X-Forwarded-For it sends: otherwise each guess could name a fresh address.
+func TestSignInIgnoresForwardedForFromAnUntrustedConnection(t *testing.T) {
+	e := newEnv(t, false, func(o *web.Options) {
+		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}
+	})
+	attacker := e.browser("browser-1")
+	token := attacker.seal(e.flow())
+	n := stepup.DefaultThrottlePolicy().IPFailures
+	for i := range n + 1 {
+		p := attacker.signIn(token, fmt.Sprintf("nobody%d", i), "guess", "X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i))
+		if want := http.StatusUnprocessableEntity; i == n {
+			if p.status != http.StatusTooManyRequests {
+				t.Fatalf("attempt %d, from a fresh forwarded address: status %d, want 429", i+1, p.status)
+			}
+		} else if p.status != want {
+			t.Fatalf("failure %d: status %d", i+1, p.status)
+		}
+	}
+}
+
+// lockedBuffer is a log destination the server's goroutines and the test
+// may share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

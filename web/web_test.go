@@ -44,7 +44,8 @@ type env struct {
 // cmd/stepup.
 const handedBackPath = "/completion-target"
 
-func newEnv(t *testing.T, secureCookies bool) *env {
+// newEnv starts the pages; each option, if any, changes their Options.
+func newEnv(t *testing.T, secureCookies bool, options ...func(*web.Options)) *env {
 	t.Helper()
 	clock := conformance.NewClock()
 	st, err := memdb.Open(memdb.Options{Dir: t.TempDir(), Now: clock.Now, SweepInterval: -1})
@@ -61,14 +62,18 @@ func newEnv(t *testing.T, secureCookies bool) *env {
 	accounts := stepup.NewAccounts(st.Users(), stepup.AccountPolicy{Password: cheap},
 		stepup.NewThrottle(stepup.DefaultThrottlePolicy(), clock.Now), clock.Now, nil)
 	e := &env{t: t, store: st, clock: clock, flows: flows, sessions: sessions, accounts: accounts}
-	e.handler = web.New(web.Options{
+	o := web.Options{
 		Flows: flows, Sessions: sessions, Accounts: accounts,
 		HandBack: func(w http.ResponseWriter, r *http.Request, flow stepup.Flow, sess *store.Session) {
 			e.back.flow, e.back.sess = flow, sess
 			http.Redirect(w, r, handedBackPath, http.StatusSeeOther)
 		},
 		CSRFKey: []byte(strings.Repeat("c", 32)), SecureCookies: secureCookies, Now: clock.Now,
-	}).Handler()
+	}
+	for _, option := range options {
+		option(&o)
+	}
+	e.handler = web.New(o).Handler()
 	e.srv = httptest.NewServer(e.handler)
 	t.Cleanup(e.srv.Close)
 	return e
@@ -187,11 +192,12 @@ func (b *browser) open(path, flowToken string) string {
 	return m[1]
 }
 
-// signIn fills in and posts the sign-in form of a flow.
-func (b *browser) signIn(flowToken, username, pw string) page {
+// signIn fills in and posts the sign-in form of a flow; header, if given,
+// holds extra headers of the post.
+func (b *browser) signIn(flowToken, username, pw string, header ...string) page {
 	b.t.Helper()
 	csrf := b.open("/signin", flowToken)
-	return b.post("/signin", url.Values{"flow": {flowToken}, "csrf": {csrf}, "username": {username}, "password": {pw}})
+	return b.post("/signin", url.Values{"flow": {flowToken}, "csrf": {csrf}, "username": {username}, "password": {pw}}, header...)
 }
 
 // handedBack checks that the page p answered is the completion target's,

@@ -95,6 +95,7 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	pages := web.New(web.Options{
 		Flows: flows, Sessions: sessions, Accounts: accounts, HandBack: provider.Continue,
 		CSRFKey: derive("csrf"), SecureCookies: secure, Log: log, Now: now,
+		TrustedProxies: config.Prefixes(cfg.Server.TrustedProxies),
 	})
 	mux := http.NewServeMux()
 	hosted := pages.Handler()

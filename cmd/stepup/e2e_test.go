@@ -76,19 +76,26 @@ type runningOP struct {
 // cheapest password parameters keep sign-ins fast.
 func startOPWithClients(t *testing.T, dataDir, clients string) runningOP {
 	t.Helper()
+	return startOPWithServerKeys(t, dataDir, clients, "")
+}
+
+// startOPWithServerKeys is startOPWithClients with more keys of the server
+// section, as YAML lines indented by two spaces.
+func startOPWithServerKeys(t *testing.T, dataDir, clients, serverKeys string) runningOP {
+	t.Helper()
 	port := freePort(t)
 	issuer := fmt.Sprintf("http://localhost:%d", port)
 	cfg := fmt.Sprintf(`server:
   listen: 127.0.0.1:%d
   public_url: %s
   shutdown_timeout: 5s
-store:
+%sstore:
   memdb:
     dir: %q
 passwords:
   memory_kib: 8
   iterations: 1
-`, port, issuer, dataDir)
+`, port, issuer, serverKeys, dataDir)
 	if clients != "" {
 		cfg += "oidc:\n  clients:\n" + clients
 	}
