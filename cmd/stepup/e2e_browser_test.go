@@ -72,13 +72,18 @@ func do(t *testing.T, tab context.Context, what string, actions ...chromedp.Acti
 	}
 }
 
-// waitFor waits until the tab is on page: that URL, with any query.
+// waitFor waits until the tab is on page (that URL, with any query), and
+// the page has loaded: a navigation started while another is still
+// loading aborts it.
 func waitFor(t *testing.T, tab context.Context, page string) {
 	t.Helper()
 	var loc string
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		var err error
-		if loc, err = chromedp.Run(tab, chromedp.Location()); err == nil && (loc == page || strings.HasPrefix(loc, page+"?")) {
+		if loc, err = chromedp.Run(tab, chromedp.Location()); err != nil || loc != page && !strings.HasPrefix(loc, page+"?") {
+			continue
+		}
+		if state, err := chromedp.Run(tab, chromedp.Evaluate[string]("document.readyState")); err == nil && state == "complete" {
 			return
 		}
 	}
@@ -161,6 +166,7 @@ func TestBrowserSignInAndOutReturnToARelyingPartyOnAnotherOrigin(t *testing.T) {
 	fillIn(t, tab, "username", "carol", "password", password, "confirm", password)
 
 	back := app.arrival(t, "/callback")
+	waitFor(t, tab, app.url+"/callback")
 	if back.Query().Get("state") != state || back.Query().Get("code") == "" {
 		t.Fatalf("the relying party got %s, want a code and state %q", back, state)
 	}
@@ -182,6 +188,7 @@ func TestBrowserSignInAndOutReturnToARelyingPartyOnAnotherOrigin(t *testing.T) {
 	if out := app.arrival(t, "/signed-out"); out.Query().Get("state") != "bye" {
 		t.Errorf("the relying party got %s after sign-out, want state bye", out)
 	}
+	waitFor(t, tab, app.url+"/signed-out")
 
 	// Signed out: a new request lands on the sign-in page again.
 	do(t, tab, "opening a new authorization request",
