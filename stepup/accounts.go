@@ -143,10 +143,11 @@ func (a *Accounts) hash(ctx context.Context, fn func()) error {
 
 // Register creates a local account for a request from the network
 // address ip. Input that breaks a rule is an *InputError; a username in use
-// is ErrUsernameTaken. Every registration counts against ip's limit, as a
-// failed sign-in does, made or not: an address that registers many names
-// is probing which exist, or making accounts in bulk. Over the limit, it is
-// a *ThrottledError.
+// is ErrUsernameTaken. Every registration counts against ip's limit of
+// registrations (the throttle's address limit, counted apart from failed
+// sign-ins), made or not: an address that registers many names is probing
+// which exist, or making accounts in bulk. Over the limit, it is a
+// *ThrottledError.
 func (a *Accounts) Register(ctx context.Context, username, pw, ip string) (*store.User, error) {
 	name, err := CanonicalUsername(username)
 	if err != nil {

@@ -349,8 +349,9 @@ func TestPasswordsAreNormalised(t *testing.T) {
 	}
 }
 
-// Registration counts against the address's limit like a failed sign-in,
-// so names cannot be probed, nor accounts made, in bulk.
+// Registrations have an address limit like failed sign-ins, so names
+// cannot be probed, nor accounts made, in bulk; counted apart, so a burst
+// of sign-ups behind one address keeps nobody from signing in.
 func TestRegistrationCountsAgainstTheAddress(t *testing.T) {
 	a, _, clock := newAccounts(t, AccountPolicy{}, ThrottlePolicy{IPFailures: 3, IPWindow: time.Minute})
 	ctx := context.Background()
@@ -366,8 +367,8 @@ func TestRegistrationCountsAgainstTheAddress(t *testing.T) {
 	if _, err := a.Register(ctx, "user0", "correct horse", "192.0.2.1"); !errors.As(err, &throttled) {
 		t.Fatalf("probing a taken name over the limit: %v, want a *ThrottledError, not an answer", err)
 	}
-	if _, err := a.Authenticate(ctx, "user0", "correct horse", "192.0.2.1"); !errors.As(err, &throttled) {
-		t.Fatalf("a sign-in from the same address: %v, want a *ThrottledError", err)
+	if _, err := a.Authenticate(ctx, "user0", "correct horse", "192.0.2.1"); err != nil {
+		t.Fatalf("a sign-in from the same address: %v, want it to go on", err)
 	}
 	if _, err := a.Register(ctx, "user4", "correct horse", "198.51.100.7"); err != nil {
 		t.Fatalf("another address: %v", err)

@@ -117,6 +117,10 @@ type Throttle struct {
 	accounts *lru[*accountFailures] // consecutive failures per account
 	locked   *lru[time.Time]        // locked accounts, with when they locked
 	ips      *lru[*ipFailures]      // recent failure times per address
+	// registrations are the recent registration times per address, in
+	// windows of their own: a burst of sign-ups behind one address (a
+	// class, an office) must not keep its users from signing in.
+	registrations *lru[*ipFailures]
 }
 
 type accountFailures struct {
@@ -142,6 +146,8 @@ func NewThrottle(p ThrottlePolicy, now func() time.Time) *Throttle {
 		accounts: newLRU[*accountFailures](p.MaxAccounts),
 		locked:   newLRU[time.Time](p.MaxAccounts),
 		ips:      newLRU[*ipFailures](p.MaxAddresses),
+
+		registrations: newLRU[*ipFailures](p.MaxAddresses),
 	}
 }
 
@@ -206,10 +212,10 @@ func (t *Throttle) Begin(account, ip string) error {
 }
 
 // Registering admits one registration from ip, or refuses it with a
-// *ThrottledError when the address has used up its window. A registration
-// counts against the window like a failed sign-in, and stays counted:
-// names tried for registration tell which exist, and accounts made in
-// bulk are a cost too.
+// *ThrottledError when the address has used up its window: IPFailures
+// registrations within IPWindow, made or not, counted apart from failed
+// sign-ins. Names tried for registration tell which exist, and accounts
+// made in bulk are a cost too.
 func (t *Throttle) Registering(ip string) error {
 	key := ipKey(ip)
 	if key == "" {
@@ -218,10 +224,10 @@ func (t *Throttle) Registering(ip string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
-	w, _ := t.ips.get(key)
+	w, _ := t.registrations.get(key)
 	if w == nil {
 		w = &ipFailures{}
-		t.ips.put(key, w)
+		t.registrations.put(key, w)
 	}
 	w.prune(now, t.policy.IPWindow)
 	if len(w.times) >= t.policy.IPFailures {
