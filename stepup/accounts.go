@@ -189,9 +189,9 @@ func (a *Accounts) Register(ctx context.Context, username, pw, ip string) (*stor
 }
 
 // checkNewPassword applies NIST SP 800-63B §5.1.1.2: a minimum length, a
-// generous maximum, no composition rules, and no password that is the
-// username. (A check against breached-password lists belongs here too; it
-// comes with a source of such lists.)
+// generous maximum, no composition rules, and none of the values it names
+// to refuse: the username, a commonly used password (password.Common), or
+// one character repeated.
 func (a *Accounts) checkNewPassword(username, pw string) error {
 	invalid := func(reason string) error {
 		return &InputError{Err: ErrInvalidPassword, Reason: reason}
@@ -203,8 +203,18 @@ func (a *Accounts) checkNewPassword(username, pw string) error {
 		return invalid(fmt.Sprintf("must be at most %d bytes long", password.MaxPasswordLength))
 	case strings.EqualFold(strings.TrimSpace(pw), username):
 		return invalid("must not be your username")
+	case password.Common(pw):
+		return invalid("is one of the most used passwords, which attackers try first; choose another")
+	case repeated(pw):
+		return invalid("must not be one character repeated")
 	}
 	return nil
+}
+
+// repeated reports whether s is one character, repeated.
+func repeated(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return strings.Trim(s, string(r)) == ""
 }
 
 // Authenticate checks a username and password from the network address

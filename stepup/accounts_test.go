@@ -152,6 +152,11 @@ func TestRegisterRefusesBadInput(t *testing.T) {
 		{"too long", "alice", strings.Repeat("x", password.MaxPasswordLength+1), ErrInvalidPassword},
 		{"the username", "Alice2026", "alice2026", ErrInvalidPassword},
 		{"the username padded", "alice2026", " ALICE2026 ", ErrInvalidPassword},
+		// NIST SP 800-63B §5.1.1.2: commonly used, expected values.
+		{"a common password", "alice", "Password", ErrInvalidPassword},
+		{"a common password, in digits", "alice", "12345678", ErrInvalidPassword},
+		{"a common password, normalised first", "alice", "ｑｗｅｒｔｙｕｉｏｐ", ErrInvalidPassword},
+		{"one character repeated", "alice", "aaaaaaaaaa", ErrInvalidPassword},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := a.Register(context.Background(), tc.username, tc.password, "")
@@ -162,7 +167,7 @@ func TestRegisterRefusesBadInput(t *testing.T) {
 		})
 	}
 	// No composition rules, and the maximum is accepted.
-	for i, pw := range []string{"aaaaaaaa", "éééééééé", strings.Repeat("x", password.MaxPasswordLength)} {
+	for i, pw := range []string{"lowercaseonly", "éèêëéèêë", strings.Repeat("xy", password.MaxPasswordLength/2)} {
 		if _, err := a.Register(context.Background(), fmt.Sprint("user", i), pw, ""); err != nil {
 			t.Errorf("password of %d bytes refused: %v", len(pw), err)
 		}

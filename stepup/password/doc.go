@@ -32,6 +32,9 @@
 //		user.PasswordHash, _ = password.Hash(submitted, params, nil)
 //	}
 //
+// Common says whether a password is on a list of the most used ones, which
+// NIST SP 800-63B §5.1.1.2 has a verifier refuse as a new password.
+//
 // Each check holds Params.Memory KiB for about as long as it runs (19 MiB
 // and some 20 ms on two cores with DefaultParams), so the caller must bound
 // how many run at once; this package does not.
