@@ -5,11 +5,14 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Scheme is the set of ACR values a deployment understands: the built-in
 // values, the well-known aliases, and the operator's aliases. ACR values are
-// compared exactly, as OpenID Connect compares them.
+// compared exactly, as OpenID Connect compares them. The zero Scheme (and a
+// nil *Scheme) is NewScheme(nil): the built-in values and the well-known
+// aliases.
 type Scheme struct {
 	values map[string]Level
 }
@@ -57,9 +60,23 @@ func NewScheme(aliases map[string]Level) (*Scheme, error) {
 	return s, nil
 }
 
+// table is the scheme's values. The zero Scheme, and a nil one, are the
+// built-in values and the well-known aliases, as NewScheme(nil) makes.
+func (s *Scheme) table() map[string]Level {
+	if s == nil || s.values == nil {
+		return defaultScheme().values
+	}
+	return s.values
+}
+
+var defaultScheme = sync.OnceValue(func() *Scheme {
+	s, _ := NewScheme(nil) // no aliases: nothing to refuse
+	return s
+})
+
 // Level returns the level an ACR value names, and whether it names one.
 func (s *Scheme) Level(value string) (Level, bool) {
-	l, ok := s.values[value]
+	l, ok := s.table()[value]
 	return l, ok
 }
 
@@ -71,7 +88,7 @@ func (s *Scheme) Values() []string {
 	for _, l := range Levels() {
 		builtin = append(builtin, l.String())
 	}
-	for _, v := range slices.Sorted(maps.Keys(s.values)) {
+	for _, v := range slices.Sorted(maps.Keys(s.table())) {
 		if !slices.Contains(builtin, v) {
 			aliases = append(aliases, v)
 		}
@@ -89,7 +106,7 @@ func ParseACRValues(param string) []string { return strings.Fields(param) }
 // it returns None and false.
 func (s *Scheme) Target(values []string) (Level, bool) {
 	for _, v := range values {
-		if l, ok := s.values[v]; ok {
+		if l, ok := s.table()[v]; ok {
 			return l, true
 		}
 	}
@@ -102,7 +119,7 @@ func (s *Scheme) Target(values []string) (Level, bool) {
 func (s *Scheme) Lowest(values []string) (Level, bool) {
 	lowest, found := None, false
 	for _, v := range values {
-		if l, ok := s.values[v]; ok && (!found || l < lowest) {
+		if l, ok := s.table()[v]; ok && (!found || l < lowest) {
 			lowest, found = l, true
 		}
 	}
@@ -117,7 +134,7 @@ func (s *Scheme) Lowest(values []string) (Level, bool) {
 func (s *Scheme) Claim(reached Level, requested []string) string {
 	best, bestLevel := "", None
 	for _, v := range requested {
-		if l, ok := s.values[v]; ok && reached.Satisfies(l) && l > bestLevel {
+		if l, ok := s.table()[v]; ok && reached.Satisfies(l) && l > bestLevel {
 			best, bestLevel = v, l
 		}
 	}

@@ -131,3 +131,23 @@ func FuzzACRValues(f *testing.F) {
 		}
 	})
 }
+
+// The zero Scheme and a nil one understand what NewScheme(nil) does: the
+// built-in values and the well-known aliases, so neither fails closed on
+// every value nor panics.
+func TestZeroAndNilSchemesAreTheDefault(t *testing.T) {
+	for name, s := range map[string]*Scheme{"zero": {}, "nil": nil} {
+		if l, ok := s.Level("urn:stepup:acr:mfa"); !ok || l != MFA {
+			t.Errorf("%s scheme: Level(mfa) = %v, %v", name, l, ok)
+		}
+		if l, ok := s.Level("phr"); !ok || l != PhishingResistant {
+			t.Errorf("%s scheme: Level(phr) = %v, %v", name, l, ok)
+		}
+		if got := s.Claim(MFA, []string{"urn:stepup:acr:mfa"}); got != "urn:stepup:acr:mfa" {
+			t.Errorf("%s scheme: Claim = %q", name, got)
+		}
+		if !slices.Equal(s.Values(), newScheme(t, nil).Values()) {
+			t.Errorf("%s scheme: Values() = %v", name, s.Values())
+		}
+	}
+}
