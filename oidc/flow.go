@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -87,6 +88,20 @@ func (p *Provider) Continue(w http.ResponseWriter, r *http.Request, flow stepup.
 		return
 	}
 	p.act(w, r, rec, p.next(r.Context(), rec, binding, &flow, sess))
+}
+
+// Pending reports whether the authorization request a flow completes still
+// waits: stored, not expired, not done. The hosted pages ask before they
+// act on a flow (web.Options.Pending).
+func (p *Provider) Pending(ctx context.Context, flow stepup.Flow) (bool, error) {
+	rec, err := p.store.AuthRequests().Get(ctx, flow.AuthRequestID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("oidc: auth request of a flow: %w", err)
+	}
+	return !rec.Done, nil
 }
 
 // requirement is what an authorization request asks for.

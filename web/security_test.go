@@ -35,7 +35,7 @@ func TestFlowFromAnotherBrowserIsRefused(t *testing.T) {
 			if p.status != http.StatusBadRequest {
 				t.Fatalf("status %d, want 400", p.status)
 			}
-			mustContain(t, p, "This sign-in link has expired or was opened in another browser. Go back to the application and start again.")
+			mustContain(t, p, "This sign-in link has expired, was used already, or was opened in another browser. Go back to the application and start again.")
 		})
 	}
 	// Posting it from another browser, even with that browser's own CSRF

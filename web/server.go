@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"embed"
@@ -36,6 +37,11 @@ type Options struct {
 	// in the same request: the browser makes no extra round trip, and the
 	// flow never leaves the server between the page and its target.
 	HandBack func(w http.ResponseWriter, r *http.Request, flow stepup.Flow, sess *store.Session)
+	// Pending reports whether a flow's completion target still waits for
+	// it. The pages ask before they show or act on a flow, so that a flow
+	// token that outlived its request (a second tab, the back button)
+	// cannot still make an account or start a session. Nil: always.
+	Pending func(ctx context.Context, flow stepup.Flow) (bool, error)
 	// CSRFKey is a secret from which the key of the forms' CSRF tokens is
 	// derived. Replicas behind one load balancer need the same one.
 	CSRFKey []byte
@@ -57,6 +63,7 @@ type Server struct {
 	sessions *stepup.Sessions
 	accounts *stepup.Accounts
 	handBack func(http.ResponseWriter, *http.Request, stepup.Flow, *store.Session)
+	pending  func(context.Context, stepup.Flow) (bool, error)
 	csrfKey  []byte
 	secure   bool
 	proxies  []netip.Prefix
@@ -91,6 +98,7 @@ func New(o Options) *Server {
 		sessions: o.Sessions,
 		accounts: o.Accounts,
 		handBack: o.HandBack,
+		pending:  o.Pending,
 		csrfKey:  derive.Sum(nil),
 		secure:   o.SecureCookies,
 		proxies:  slices.Clone(o.TrustedProxies),
@@ -175,9 +183,16 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 func (s *Server) openFlow(w http.ResponseWriter, r *http.Request) (flow stepup.Flow, token, binding string, ok bool) {
 	token, binding = r.FormValue("flow"), FlowBinding(r, s.secure)
 	flow, err := s.flows.Open(token, binding)
-	if err != nil {
+	pending := err == nil
+	if pending && s.pending != nil {
+		if pending, err = s.pending(r.Context(), flow); err != nil {
+			s.fail(w, r, err)
+			return stepup.Flow{}, "", "", false
+		}
+	}
+	if !pending {
 		s.errorPage(w, http.StatusBadRequest, "This link has expired",
-			"This sign-in link has expired or was opened in another browser. "+
+			"This sign-in link has expired, was used already, or was opened in another browser. "+
 				"Go back to the application and start again.")
 		return stepup.Flow{}, "", "", false
 	}

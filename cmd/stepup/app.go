@@ -93,7 +93,7 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 		return nil, err
 	}
 	pages := web.New(web.Options{
-		Flows: flows, Sessions: sessions, Accounts: accounts, HandBack: provider.Continue,
+		Flows: flows, Sessions: sessions, Accounts: accounts, HandBack: provider.Continue, Pending: provider.Pending,
 		CSRFKey: derive("csrf"), SecureCookies: secure, Log: log, Now: now,
 		TrustedProxies: config.Prefixes(cfg.Server.TrustedProxies),
 	})

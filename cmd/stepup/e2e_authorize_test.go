@@ -183,3 +183,26 @@ func TestAnEssentialUserinfoACRIsNotHiddenByAnIDTokenNull(t *testing.T) {
 		t.Fatalf("an essential phr in userinfo, met with a password: %q, want unmet_authentication_requirements", got)
 	}
 }
+
+// A flow token outlives its request in the browser (a second tab, the back
+// button): once the request is done, its pages refuse it, and make no
+// account and start no session with it.
+func TestAFinishedFlowMakesNoAccount(t *testing.T) {
+	issuer := startOP(t)
+	r := newRP(t, issuer, "app", "")
+	a := r.authorize(nil)
+	signInPage := *a // the sign-in page, with its flow and CSRF tokens
+	a.register("grace", password)
+	a.code()
+
+	// The sign-in page's own form, posted to /register as its link leads.
+	signInPage.submit("/register", url.Values{"username": {"mallory"}, "password": {password}, "confirm": {password}})
+	if signInPage.page == nil || signInPage.page.StatusCode != http.StatusBadRequest ||
+		!strings.Contains(signInPage.body, "was used already") {
+		t.Fatalf("registering with the finished flow: %v (callback %v)\n%.600s", signInPage.page, signInPage.callback, signInPage.body)
+	}
+	b := newRP(t, issuer, "app", "").authorize(nil)
+	if b.signIn("mallory", password); b.callback != nil {
+		t.Error("an account was made with the finished flow")
+	}
+}
