@@ -257,7 +257,8 @@ func checkNestingAndNames(s string) error {
 // member, or a null, neither hides nor widens it. When both members demand
 // values, only values in both will do; none in common is
 // ErrACRConflict, a request no token can meet. Without an essential
-// request, the id_token member's values come first, then userinfo's.
+// request, the values are the id_token member's if it asks about acr (a
+// null included), else userinfo's.
 // Non-string acr values are skipped (ParseClaims rejects them; only a
 // hand-built ClaimsRequest can hold them).
 //

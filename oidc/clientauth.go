@@ -49,6 +49,35 @@ func clientEndpoint(realm string, next http.Handler) http.Handler {
 	})
 }
 
+// callerWithSecret refuses an introspection caller that sent no secret
+// with 401 invalid_client, which zitadel/oidc answers with 400 before any
+// hook of stepup's runs: RFC 7662 §2.3 answers invalid caller credentials
+// "as described in Section 5.2 of OAuth 2.0", a 401 (clientEndpoint adds
+// the challenge).
+func callerWithSecret(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost { // a CORS preflight, which clientEndpoint lets through
+			next.ServeHTTP(w, r)
+			return
+		}
+		_, secret, basic := r.BasicAuth()
+		if !basic && r.ParseForm() == nil {
+			secret = r.PostForm.Get("client_secret")
+		}
+		if secret == "" && r.PostForm.Get("client_assertion") == "" {
+			op.WriteError(w, r, op.NewStatusError(errClientAuthentication(), http.StatusUnauthorized), nil)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// errClientAuthentication is the one answer to a failed client
+// authentication, whatever failed (RFC 6749 §5.2 invalid_client).
+func errClientAuthentication() *oidc.Error {
+	return oidc.ErrInvalidClient().WithDescription("client authentication failed")
+}
+
 // VerifyClient answers a failed client authentication at the token and
 // revocation endpoints with 401, which zitadel/oidc answers with 400: RFC
 // 6749 §5.2, "If the client attempted to authenticate via the
@@ -58,7 +87,7 @@ func clientEndpoint(realm string, next http.Handler) http.Handler {
 func (s *server) VerifyClient(ctx context.Context, r *op.Request[op.ClientCredentials]) (op.Client, error) {
 	c, err := s.LegacyServer.VerifyClient(ctx, r)
 	if errors.Is(err, oidc.ErrInvalidClient()) { // an oidc.Error is one of any description
-		return nil, op.NewStatusError(err, http.StatusUnauthorized)
+		return nil, op.NewStatusError(errClientAuthentication().WithParent(err), http.StatusUnauthorized)
 	}
 	return c, err
 }

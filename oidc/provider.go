@@ -130,9 +130,10 @@ func New(opts Options) (*Provider, error) {
 	endpointsHandler := op.RegisterServer(srv, endpoints)
 	mux.Handle("/", endpointsHandler)
 	mux.Handle(endpoints.Userinfo.Relative(), bearerChallenge(endpointsHandler))
-	for _, e := range []*op.Endpoint{endpoints.Token, endpoints.Introspection, endpoints.Revocation} {
+	for _, e := range []*op.Endpoint{endpoints.Token, endpoints.Revocation} {
 		mux.Handle(e.Relative(), clientEndpoint(opts.Issuer, endpointsHandler))
 	}
+	mux.Handle(endpoints.Introspection.Relative(), clientEndpoint(opts.Issuer, callerWithSecret(endpointsHandler)))
 	// Discovery and the endpoints read the issuer from the request
 	// context. (Continue, called from the hosted pages, runs outside this
 	// interceptor: nothing it calls reads the issuer so.)

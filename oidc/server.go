@@ -185,8 +185,7 @@ func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 		s.p.log.Error("oidc: introspection", "err", *failure)
 		return nil, op.NewStatusError(oidc.ErrServerError(), http.StatusInternalServerError)
 	case errors.Is(err, oidc.ErrUnauthorizedClient()), errors.Is(err, oidc.ErrInvalidClient()):
-		return nil, op.NewStatusError(oidc.ErrInvalidClient().WithDescription("client authentication failed").WithParent(err),
-			http.StatusUnauthorized)
+		return nil, op.NewStatusError(errClientAuthentication().WithParent(err), http.StatusUnauthorized)
 	case err != nil:
 		return nil, err
 	}

@@ -294,8 +294,12 @@ func (s storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, 
 	// How the user authenticated, as in the ID token: the claims
 	// parameter may ask for acr in userinfo (Core §5.5), and an essential
 	// request of it has been enforced at sign-in.
-	info.AppendClaims("acr", t.ACR)
-	info.AppendClaims("amr", t.AMR)
+	if t.ACR != "" {
+		info.AppendClaims("acr", t.ACR)
+	}
+	if len(t.AMR) > 0 { // a JSON array of strings, or no claim: never null
+		info.AppendClaims("amr", t.AMR)
+	}
 	info.AppendClaims("auth_time", t.AuthTime.Unix())
 	return nil
 }

@@ -129,12 +129,16 @@ func NewAccounts(users store.Users, p AccountPolicy, t *Throttle, now func() tim
 		hashing: make(chan struct{}, runtime.GOMAXPROCS(0))}
 }
 
+// errNoHashSlot is a request that ended while it waited for a hashing
+// slot: no password was checked.
+var errNoHashSlot = errors.New("stepup: the request ended while it waited to check a password")
+
 // hash runs fn, a password hash or check, once a hashing slot is free.
 func (a *Accounts) hash(ctx context.Context, fn func()) error {
 	select {
 	case a.hashing <- struct{}{}:
 	case <-ctx.Done():
-		return fmt.Errorf("stepup: waiting to check a password: %w", ctx.Err())
+		return fmt.Errorf("%w: %w", errNoHashSlot, ctx.Err())
 	}
 	defer func() { <-a.hashing }()
 	fn()
@@ -152,6 +156,11 @@ func (a *Accounts) Register(ctx context.Context, username, pw, ip string) (*stor
 	name, err := CanonicalUsername(username)
 	if err != nil {
 		return nil, err
+	}
+	// The limit holds for the password as typed, too: Authenticate
+	// refuses a longer one before normalising it, so it could never sign in.
+	if len(pw) > password.MaxPasswordLength {
+		return nil, &InputError{Err: ErrInvalidPassword, Reason: fmt.Sprintf("must be at most %d bytes long", password.MaxPasswordLength)}
 	}
 	pw = normalizePassword(pw)
 	if err := a.checkNewPassword(name, pw); err != nil {
@@ -221,7 +230,8 @@ func repeated(s string) bool {
 // ip. Every failure of the credentials is ErrBadCredentials, and costs
 // the same time whether the account exists or not. Too many failures give
 // a *ThrottledError or ErrAccountLocked before any password is checked.
-// Other errors are faults of the store or of a stored hash.
+// Other errors are faults of the store or of a stored hash, or the end of
+// ctx while the check waited its turn (which then counts as no attempt).
 func (a *Accounts) Authenticate(ctx context.Context, username, raw, ip string) (*store.User, error) {
 	name, err := CanonicalUsername(username)
 	pw := normalizePassword(raw)
@@ -238,6 +248,7 @@ func (a *Accounts) Authenticate(ctx context.Context, username, raw, ip string) (
 	u, err := a.users.GetByUsername(ctx, name)
 	if errors.Is(err, store.ErrNotFound) || err == nil && u.PasswordHash == "" {
 		if err := a.dummyVerify(ctx, raw, pw); err != nil {
+			a.throttle.Abandon(name, ip) // no password was checked: it was no guess
 			return nil, err
 		}
 		return nil, ErrBadCredentials
@@ -246,6 +257,10 @@ func (a *Accounts) Authenticate(ctx context.Context, username, raw, ip string) (
 		return nil, fmt.Errorf("stepup: authenticate: %w", err)
 	}
 	ok, legacy, err := a.verify(ctx, u.PasswordHash, raw, pw)
+	if errors.Is(err, errNoHashSlot) {
+		a.throttle.Abandon(name, ip) // no password was checked: it was no guess
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("stepup: authenticate user %s: %w", u.ID, err)
 	}

@@ -387,7 +387,7 @@ func TestRegistrationCountsAgainstTheAddress(t *testing.T) {
 // At most one password hash per CPU runs at once: each holds its memory
 // for its whole run. A request that cannot wait gives up with its context.
 func TestPasswordHashesWaitForASlot(t *testing.T) {
-	a, _, _ := newAccounts(t, AccountPolicy{}, ThrottlePolicy{})
+	a, _, _ := newAccounts(t, AccountPolicy{}, ThrottlePolicy{FreeFailures: 1})
 	if _, err := a.Register(context.Background(), "alice", "correct horse", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -396,14 +396,29 @@ func TestPasswordHashesWaitForASlot(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if _, err := a.Authenticate(ctx, "alice", "correct horse", ""); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := a.Authenticate(ctx, "alice", "correct horse", "192.0.2.1"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("with every slot busy: %v, want the context's deadline", err)
 	}
 	<-a.hashing // one slot frees
-	if _, err := a.Authenticate(context.Background(), "alice", "correct horse", ""); err != nil {
+	// The attempt that checked no password counted as no failure: with one
+	// free failure, a counted one would make this one wait.
+	if _, err := a.Authenticate(context.Background(), "alice", "correct horse", "192.0.2.1"); err != nil {
 		t.Fatalf("with a free slot: %v", err)
 	}
 	if len(a.hashing) != cap(a.hashing)-1 {
 		t.Errorf("%d slots held after the sign-in, want %d: a slot leaked", len(a.hashing), cap(a.hashing)-1)
+	}
+}
+
+// The limit on a password's length holds as typed and as normalised: NFKC
+// can shorten a password, and one too long as typed could never sign in.
+func TestPasswordLengthLimitHoldsAsTyped(t *testing.T) {
+	a, _, _ := newAccounts(t, AccountPolicy{}, ThrottlePolicy{})
+	long := strings.Repeat("cafe\u0301 ", 147) // 1,029 bytes as typed, 882 in NFKC
+	if len(long) <= password.MaxPasswordLength || len(normalizePassword(long)) > password.MaxPasswordLength {
+		t.Fatalf("the example is %d bytes, %d normalised", len(long), len(normalizePassword(long)))
+	}
+	if _, err := a.Register(context.Background(), "alice", long, ""); !errors.Is(err, ErrInvalidPassword) {
+		t.Fatalf("Register with a password too long as typed: %v, want ErrInvalidPassword", err)
 	}
 }

@@ -9,15 +9,16 @@ import (
 	"time"
 )
 
-// ThrottledError says a sign-in was refused, before any password was
-// checked, because its account or its network address failed too often.
-// It names no cause: an account and an address look alike to the user.
+// ThrottledError says a sign-in or a registration was refused, before any
+// password was checked, because its account or its network address failed
+// (or registered) too often. It names no cause: an account and an address
+// look alike to the user.
 type ThrottledError struct {
 	RetryAfter time.Duration
 }
 
 func (e *ThrottledError) Error() string {
-	return fmt.Sprintf("stepup: too many failed sign-ins; retry in %s", e.RetryAfter)
+	return fmt.Sprintf("stepup: too many attempts; retry in %s", e.RetryAfter)
 }
 
 // ErrAccountLocked means an account failed LockAfter sign-ins in a row and
@@ -244,6 +245,22 @@ func (t *Throttle) Succeeded(account, ip string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.accounts.remove(account)
+	if key := ipKey(ip); key != "" {
+		if w, ok := t.ips.peek(key); ok && len(w.times) > 0 {
+			w.times = w.times[:len(w.times)-1]
+		}
+	}
+}
+
+// Abandon takes back an attempt Begin admitted that checked no password
+// (its request ended first): it was no guess, so it counts as no failure,
+// and unlike Succeeded it leaves the failures before it standing.
+func (t *Throttle) Abandon(account, ip string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if a, ok := t.accounts.peek(account); ok && a.count > 0 {
+		a.count--
+	}
 	if key := ipKey(ip); key != "" {
 		if w, ok := t.ips.peek(key); ok && len(w.times) > 0 {
 			w.times = w.times[:len(w.times)-1]

@@ -253,7 +253,7 @@ func TestThrottleParallelGuesses(t *testing.T) {
 
 func TestThrottledErrorMessage(t *testing.T) {
 	err := error(&ThrottledError{RetryAfter: 4 * time.Second})
-	if got := err.Error(); got != "stepup: too many failed sign-ins; retry in 4s" {
+	if got := err.Error(); got != "stepup: too many attempts; retry in 4s" {
 		t.Fatalf("Error() = %q", got)
 	}
 }

@@ -22,8 +22,9 @@
 // (SessionCookie): the session of the same user gains it, anything else
 // (no session, another user's, or a flow asking for a fresh sign-in) is
 // ended and replaced. A flow never changes user: signing in as someone
-// other than the flow's UserID is refused. Failed sign-ins are throttled
-// per client address: the connection's, or, from one of
+// other than the flow's UserID is refused. Failed sign-ins, and apart from
+// them registrations (20 a minute by default), are throttled per client
+// address: the connection's, or, from one of
 // Options.TrustedProxies, the right-most address in X-Forwarded-For that
 // is not a trusted proxy.
 //

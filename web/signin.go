@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -58,6 +59,11 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, stepup.ErrBadCredentials):
 		s.log.Info("web: sign-in failed", "ip", ip)
 		again(http.StatusUnprocessableEntity, msgBadCredentials)
+		return
+	case errors.Is(err, context.Canceled):
+		// The browser went away while the check waited its turn: no one
+		// is there to answer, and nothing failed on our side.
+		s.log.Info("web: sign-in abandoned by the client", "ip", ip)
 		return
 	case err != nil:
 		s.fail(w, r, err)

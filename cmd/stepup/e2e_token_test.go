@@ -166,6 +166,7 @@ func TestIntrospectionWithInvalidCredentialsIs401(t *testing.T) {
 	for _, c := range []struct{ name, user, secret string }{
 		{"a wrong secret", "web", "wrong"},
 		{"an unknown client", "nobody", "wrong"},
+		{"an empty secret", "web", ""},
 	} {
 		resp, body := clientPost(t, issuer, "/oauth/introspect", url.Values{"token": {"x"}}, c.user, c.secret)
 		wantBasicChallenge(t, issuer, "introspection with "+c.name, resp, body)

@@ -41,7 +41,7 @@ func masterKey(cfg *config.Config, log *slog.Logger) (master, error) {
 	}
 	k, generated, err := keptMasterKey(cfg.Store.Memdb.Dir, syncFolder)
 	if err != nil {
-		return master{}, err
+		return master{}, fmt.Errorf("stepup: master key: %w", err)
 	}
 	if generated {
 		log.Warn("secrets.key is not set: generated one and kept it in the data folder; set one from the environment in production",
@@ -66,7 +66,7 @@ func keptMasterKey(dir string, sync func(dir string) error) (k master, generated
 	// A key read is synced too: the start that generated it may have been
 	// cut short between naming it and syncing the folder.
 	if err := sync(dir); err != nil {
-		return master{}, false, fmt.Errorf("keep the generated key: %w", err)
+		return master{}, false, fmt.Errorf("sync the data folder that keeps it: %w", err)
 	}
 	return k, generated, nil
 }

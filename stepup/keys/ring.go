@@ -264,9 +264,9 @@ func (r *Ring) publishedLongEnough(next *store.SigningKey) error {
 	if !now.Before(from) {
 		return nil
 	}
-	return fmt.Errorf("keys: the next %s key %s was published at %s and verifiers may cache the key set for %v, so it may sign from %s, in %v: %w",
-		next.Algorithm, next.ID, next.CreatedAt.UTC().Format(time.RFC3339), JWKSMaxAge,
-		from.UTC().Format(time.RFC3339), from.Sub(now).Round(time.Second), ErrTooSoon)
+	return fmt.Errorf("%w: the next %s key %s was published at %s and verifiers may cache the key set for %v, so it may sign from %s, in %v",
+		ErrTooSoon, next.Algorithm, next.ID, next.CreatedAt.UTC().Format(time.RFC3339), JWKSMaxAge,
+		from.UTC().Format(time.RFC3339), from.Sub(now).Round(time.Second))
 }
 
 func (r *Ring) unknown(alg string) error {
