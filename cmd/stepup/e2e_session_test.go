@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/stepup-auth/stepup/config"
 	"github.com/stepup-auth/stepup/stepup/store"
+	"github.com/stepup-auth/stepup/stepup/store/conformance"
 	"github.com/stepup-auth/stepup/stepup/store/memdb"
 )
 
@@ -194,7 +194,7 @@ func TestUserinfoRefusesWithABearerChallenge(t *testing.T) {
 // RFC 6749 §4.1.2: a replayed code revokes what it issued, also after the
 // code's own lifetime, while its tombstone lives.
 func TestAReplayAfterTheCodesLifetimeStillRevokes(t *testing.T) {
-	clock := newTestClock()
+	clock := conformance.NewClockAt(time.Now())
 	issuer := startOPOnStore(t, clock, "  code_lifetime: 10s\n", func(s store.Store) store.Store { return s })
 	r := newRP(t, issuer, "app", "")
 	a := r.authorize(nil)
@@ -214,7 +214,7 @@ func TestAReplayAfterTheCodesLifetimeStillRevokes(t *testing.T) {
 }
 
 func TestASignOutQuestionExpires(t *testing.T) {
-	clock := newTestClock()
+	clock := conformance.NewClockAt(time.Now())
 	r := signedIn(t, startOPOnStore(t, clock, "", func(s store.Store) store.Store { return s }), "app", "")
 	q := r.endSession(nil)
 	if !q.on("/sign-out") {
@@ -234,7 +234,7 @@ func TestASignOutQuestionExpires(t *testing.T) {
 // verdict is the token's.
 func TestADisabledAccountsTokenIsInactive(t *testing.T) {
 	var st store.Store
-	issuer := startOPOnStore(t, newTestClock(), "", func(s store.Store) store.Store { st = s; return s })
+	issuer := startOPOnStore(t, conformance.NewClockAt(time.Now()), "", func(s store.Store) store.Store { st = s; return s })
 	r := newRP(t, issuer, "web", webSecret)
 	a := r.authorize(nil)
 	a.register("alice", password)
@@ -313,31 +313,10 @@ func (c failingClients) Get(ctx context.Context, id string) (*store.Client, erro
 	return c.Clients.Get(ctx, id)
 }
 
-// testClock is a clock a test moves, starting now: relying-party libraries
-// check tokens against the real time.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newTestClock() *testClock { return &testClock{now: time.Now()} }
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // startOPOnStore runs the app in process on a clock of the test's, with
 // testClients and oidc settings (YAML lines under oidc:), on the memdb
 // store wrapped by wrap, and returns its issuer.
-func startOPOnStore(t *testing.T, clock *testClock, settings string, wrap func(store.Store) store.Store) string {
+func startOPOnStore(t *testing.T, clock *conformance.Clock, settings string, wrap func(store.Store) store.Store) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -375,7 +354,7 @@ func startOPOnStore(t *testing.T, clock *testClock, settings string, wrap func(s
 // the client: a resource server that heard "inactive" would take it for a
 // revocation.
 func TestAStoreFailureIsAServerErrorNotAVerdict(t *testing.T) {
-	clock := newTestClock()
+	clock := conformance.NewClockAt(time.Now())
 	var st failingStore
 	issuer := startOPOnStore(t, clock, "", func(s store.Store) store.Store { st = newFailingStore(s); return st })
 	r := newRP(t, issuer, "web", webSecret)

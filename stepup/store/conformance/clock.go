@@ -17,7 +17,11 @@ type Clock struct {
 }
 
 // NewClock returns a Clock at Start.
-func NewClock() *Clock { return &Clock{now: Start} }
+func NewClock() *Clock { return NewClockAt(Start) }
+
+// NewClockAt returns a Clock at t: at time.Now() for a test whose tokens
+// a library checks against the real time.
+func NewClockAt(t time.Time) *Clock { return &Clock{now: t} }
 
 // Now returns the clock's current time.
 func (c *Clock) Now() time.Time {

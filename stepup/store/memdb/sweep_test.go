@@ -7,11 +7,23 @@ import (
 	"time"
 
 	"github.com/stepup-auth/stepup/stepup/store"
+	"github.com/stepup-auth/stepup/stepup/store/conformance"
 )
 
-// clockAt returns a settable clock starting at t.
-func clockAt(t time.Time) (now func() time.Time, set func(time.Time)) {
-	return func() time.Time { return t }, func(to time.Time) { t = to }
+// sweepStore opens a store whose clock starts at t0 and which holds user
+// u1, for sessions of its to expire; the store sweeps only when told.
+func sweepStore(t *testing.T, t0 time.Time) (*Store, *conformance.Clock) {
+	t.Helper()
+	clock := conformance.NewClockAt(t0)
+	s, err := Open(Options{Dir: t.TempDir(), SweepInterval: -1, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Users().Create(context.Background(), &store.User{ID: "u1"}); err != nil {
+		t.Fatal(err)
+	}
+	return s, clock
 }
 
 // sessionsExpiring creates sessions s<first>..s<first+n-1> of user u1,
@@ -28,20 +40,12 @@ func sessionsExpiring(t *testing.T, s *Store, first, n int, exp time.Time) {
 
 func TestSweepScansPastOneBatch(t *testing.T) {
 	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	now, set := clockAt(t0)
-	s, err := Open(Options{Dir: t.TempDir(), SweepInterval: -1, Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, clock := sweepStore(t, t0)
 	ctx := context.Background()
-	if err := s.Users().Create(ctx, &store.User{ID: "u1"}); err != nil {
-		t.Fatal(err)
-	}
 	expired := 2*sweepBatch + 500
 	sessionsExpiring(t, s, 0, expired, t0.Add(time.Minute))
 	sessionsExpiring(t, s, expired, 10, t0.Add(time.Hour))
-	set(t0.Add(2 * time.Minute))
+	clock.Advance(2 * time.Minute)
 	n, err := s.Sweep(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +53,7 @@ func TestSweepScansPastOneBatch(t *testing.T) {
 	if n != expired {
 		t.Errorf("Sweep of %d expired sessions among 10 live ones deleted %d", expired, n)
 	}
-	set(t0) // a record the sweep merely hid would be visible again
+	clock.Advance(-2 * time.Minute) // a record the sweep merely hid would be visible again
 	live, err := s.Sessions().ListByUser(ctx, "u1")
 	if err != nil {
 		t.Fatal(err)
@@ -63,16 +67,8 @@ func TestSweepScansPastOneBatch(t *testing.T) {
 // be judged as it is now.
 func TestSweepSparesWhatChangedSinceTheScan(t *testing.T) {
 	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	now, set := clockAt(t0)
-	s, err := Open(Options{Dir: t.TempDir(), SweepInterval: -1, Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, clock := sweepStore(t, t0)
 	ctx := context.Background()
-	if err := s.Users().Create(ctx, &store.User{ID: "u1"}); err != nil {
-		t.Fatal(err)
-	}
 	sessionsExpiring(t, s, 0, 3, t0.Add(time.Minute))
 	scanned := func() []any { // the records as the sweep's scan saw them
 		var out []any
@@ -97,7 +93,7 @@ func TestSweepSparesWhatChangedSinceTheScan(t *testing.T) {
 	if err := s.Sessions().Delete(ctx, "s1"); err != nil {
 		t.Fatal(err)
 	}
-	set(t0.Add(2 * time.Minute))
+	clock.Advance(2 * time.Minute)
 	sessions := s.tables[tableSessions]
 	n, err := s.sweepBatch(tableSessions, sessions.schema.Indexes[indexID].Indexer.(argser), sessions.expiresAt, scanned)
 	if err != nil {
