@@ -337,36 +337,14 @@ func TestRelativeDataDir(t *testing.T) {
 
 func TestDemoWarning(t *testing.T) {
 	const warning = "warning: demo.enabled: the demo client and demo page under /demo are on, and public_url is https as in production; set demo.enabled to false there"
-	tests := []struct {
-		name, yaml, want string // want "" for no problem
-	}{
+	tests := []warningCase{
 		{"https", "server:\n  public_url: https://id.example.com\n", "stepup.yaml: " + warning},
 		{"https, enabled", "server:\n  public_url: https://id.example.com\ndemo:\n  enabled: true\n", "stepup.yaml:4:12: " + warning},
 		{"https, disabled", "server:\n  public_url: https://id.example.com\ndemo:\n  enabled: false\n", ""},
 		{"localhost", "server:\n  public_url: http://localhost:8080\ndemo:\n  enabled: true\n", ""},
 		{"default public_url", "", ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			// Not load, which leaves this warning out.
-			_, ps := LoadBytes("stepup.yaml", []byte(tt.yaml), fakeEnv(nil))
-			ps = slices.DeleteFunc(ps, func(p Problem) bool {
-				return isRelativeDirWarning(p) || isSecretKeyWarning(p) || isNoTrustedProxyWarning(p)
-			})
-			if tt.want == "" {
-				wantProblems(t, ps)
-			} else {
-				wantProblems(t, ps, tt.want)
-			}
-		})
-	}
-
-	// A Config built in code is no deployment to warn about.
-	c := Default()
-	c.Server.PublicURL = URL{&url.URL{Scheme: "https", Host: "id.example.com"}}
-	if ps := c.Validate(); len(ps) != 0 {
-		t.Errorf("Validate() = %s", ps)
-	}
+	wantDeploymentWarning(t, tests, isNoTrustedProxyWarning)
 }
 
 // url.URL cannot keep a '#' with nothing after it: https://rp.example/cb#
@@ -438,36 +416,14 @@ func TestTrustedProxies(t *testing.T) {
 // front; with none trusted, every client is the proxy to the throttle.
 func TestNoTrustedProxyWarning(t *testing.T) {
 	const warning = "warning: server.trusted_proxies: stepup serves plain HTTP; behind a proxy, set server.trusted_proxies or every client counts as the proxy for throttling"
-	tests := []struct {
-		name, yaml, want string // want "" for no problem
-	}{
+	tests := []warningCase{
 		{"https", "server:\n  public_url: https://id.example.com\n", "stepup.yaml:2:3: " + warning},
 		{"https, empty list", "server:\n  public_url: https://id.example.com\n  trusted_proxies: []\n", "stepup.yaml:3:20: " + warning},
 		{"https, a proxy", "server:\n  public_url: https://id.example.com\n  trusted_proxies: [10.0.0.1]\n", ""},
 		{"localhost", "server:\n  public_url: http://localhost:8080\n", ""},
 		{"default public_url", "", ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			// Not load, which leaves this warning out.
-			_, ps := LoadBytes("stepup.yaml", []byte(tt.yaml), fakeEnv(nil))
-			ps = slices.DeleteFunc(ps, func(p Problem) bool {
-				return isRelativeDirWarning(p) || isSecretKeyWarning(p) || isDemoWarning(p)
-			})
-			if tt.want == "" {
-				wantProblems(t, ps)
-			} else {
-				wantProblems(t, ps, tt.want)
-			}
-		})
-	}
-
-	// A Config built in code is no deployment to warn about.
-	c := Default()
-	c.Server.PublicURL = URL{&url.URL{Scheme: "https", Host: "id.example.com"}}
-	if ps := c.Validate(); len(ps) != 0 {
-		t.Errorf("Validate() = %s", ps)
-	}
+	wantDeploymentWarning(t, tests, isDemoWarning)
 }
 
 func TestPasswordsParams(t *testing.T) {
@@ -502,5 +458,35 @@ func TestAcceptedAliasesMakeAScheme(t *testing.T) {
 		if _, err := acr.NewScheme(cfg.ACR.Aliases); err != nil {
 			t.Errorf("config accepted aliases %v that acr.NewScheme refuses: %v", cfg.ACR.Aliases, err)
 		}
+	}
+}
+
+// warningCase is a file and the deployment warning it draws ("" for none).
+type warningCase struct{ name, yaml, want string }
+
+// wantDeploymentWarning loads each case's file and wants its warning and
+// nothing else, but for the relative-folder and secret-key warnings and
+// those other is (another test's). A Config built in code is no
+// deployment: it draws no warning.
+func wantDeploymentWarning(t *testing.T, tests []warningCase, other func(Problem) bool) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Not load, which leaves these warnings out.
+			_, ps := LoadBytes("stepup.yaml", []byte(tt.yaml), fakeEnv(nil))
+			ps = slices.DeleteFunc(ps, func(p Problem) bool {
+				return isRelativeDirWarning(p) || isSecretKeyWarning(p) || other(p)
+			})
+			if tt.want == "" {
+				wantProblems(t, ps)
+			} else {
+				wantProblems(t, ps, tt.want)
+			}
+		})
+	}
+	c := Default()
+	c.Server.PublicURL = URL{&url.URL{Scheme: "https", Host: "id.example.com"}}
+	if ps := c.Validate(); len(ps) != 0 {
+		t.Errorf("Validate() of a Config built in code = %s", ps)
 	}
 }
