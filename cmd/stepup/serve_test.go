@@ -28,6 +28,31 @@ var listeningAddr = regexp.MustCompile(`msg"?[=:]"?listening"?[ ,]"?addr"?[=:]"?
 // metricsAddr finds the address of the metrics listener in the log.
 var metricsAddr = regexp.MustCompile(`msg="?serving metrics"? addr=([0-9.:\[\]]+)`)
 
+// editConfig replaces the first old in the configuration file at path
+// with new.
+func editConfig(t *testing.T, path, old, new string) {
+	t.Helper()
+	body := mustRead(t, path)
+	if !strings.Contains(body, old) {
+		t.Fatalf("%s has no %q", path, old)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(body, old, new, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// takenAddress returns a loopback address that a listener holds for the
+// length of the test.
+func takenAddress(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l.Addr().String()
+}
+
 func mustRead(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -161,10 +186,7 @@ func TestServe(t *testing.T) {
 	t.Setenv(config.EnvVar, "")
 	dir := filepath.Join(t.TempDir(), "data")
 	cfg := writeConfig(t, dir, "")
-	if err := os.WriteFile(cfg, []byte(strings.Replace(mustRead(t, cfg), "  listen: 127.0.0.1:0\n",
-		"  listen: 127.0.0.1:0\n  metrics_listen: 127.0.0.1:0\n", 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	editConfig(t, cfg, "  listen: 127.0.0.1:0\n", "  listen: 127.0.0.1:0\n  metrics_listen: 127.0.0.1:0\n")
 	s := startServer(t, cfg)
 	m := metricsAddr.FindStringSubmatch(s.log.String())
 	if m == nil {
@@ -271,21 +293,9 @@ func TestServeStoreOpenFailure(t *testing.T) {
 
 func TestServeListenFailureReleasesTheStore(t *testing.T) {
 	t.Setenv(config.EnvVar, "")
-	taken, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer taken.Close()
 	dir := filepath.Join(t.TempDir(), "data")
 	cfg := writeConfig(t, dir, "")
-	body, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body = []byte(strings.Replace(string(body), "127.0.0.1:0", taken.Addr().String(), 1))
-	if err := os.WriteFile(cfg, body, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	editConfig(t, cfg, "127.0.0.1:0", takenAddress(t))
 
 	var stderr logSink
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit) // a serve that ignored the error would run on
@@ -323,23 +333,15 @@ func TestServeJSONLog(t *testing.T) {
 
 func TestServeMetricsAddressInUseFails(t *testing.T) {
 	t.Setenv(config.EnvVar, "")
-	taken, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer taken.Close()
+	taken := takenAddress(t)
 	dir := filepath.Join(t.TempDir(), "data")
 	cfg := writeConfig(t, dir, "")
-	body := strings.Replace(mustRead(t, cfg), "  listen: 127.0.0.1:0\n",
-		"  listen: 127.0.0.1:0\n  metrics_listen: "+taken.Addr().String()+"\n", 1)
-	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	editConfig(t, cfg, "  listen: 127.0.0.1:0\n", "  listen: 127.0.0.1:0\n  metrics_listen: "+taken+"\n")
 	var stderr logSink
 	if code := run(context.Background(), []string{"serve", "--config", cfg}, io.Discard, &stderr); code != exitFail {
 		t.Fatalf("serve with its metrics address taken exited with %d, want %d:\n%s", code, exitFail, stderr.String())
 	}
-	if log := stderr.String(); !strings.Contains(log, "cannot listen") || !strings.Contains(log, taken.Addr().String()) {
+	if log := stderr.String(); !strings.Contains(log, "cannot listen") || !strings.Contains(log, taken) {
 		t.Errorf("the log does not name the address it could not listen on:\n%s", log)
 	}
 	assertUnlocked(t, dir)
