@@ -14,6 +14,7 @@ import (
 func (u *User) Clone() *User {
 	c := *u
 	c.Attributes = maps.Clone(u.Attributes)
+	c.Failures.ByMethod = maps.Clone(u.Failures.ByMethod)
 	return &c
 }
 

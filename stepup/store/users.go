@@ -21,9 +21,30 @@ type User struct {
 	PasswordHash  string // an encoded password hash; empty without a local password
 	Attributes    map[string]string
 	Disabled      bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	Version       uint64 // set by the store; Update checks it
+	// Failures are the failed verifications of the user's factors since
+	// their last success, which factor.Limiter keeps; stored, so that a
+	// restart forgets none.
+	Failures  Failures
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Version   uint64 // set by the store; Update checks it
+}
+
+// Failures counts a user's failed verifications.
+type Failures struct {
+	// Consecutive counts the failures of every factor since the last
+	// success of any: the account locks when it reaches its limit.
+	Consecutive int
+	// ByMethod counts each method's failures since its own last success.
+	ByMethod map[acr.Method]MethodFailures
+	// LockedAt is when the account locked, zero while it is not.
+	LockedAt time.Time
+}
+
+// MethodFailures counts one method's failures, and says when the last was.
+type MethodFailures struct {
+	Count int
+	Last  time.Time
 }
 
 // Users keeps user accounts.

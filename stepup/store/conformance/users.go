@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup/store"
 )
 
@@ -23,8 +24,13 @@ func newUser(e *env, id string) *store.User {
 		PasswordHash:  "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
 		Attributes:    map[string]string{"department": "finance", "tier": "gold"},
 		Disabled:      true,
-		CreatedAt:     at(now, -48*time.Hour),
-		UpdatedAt:     at(now, -time.Hour),
+		Failures: store.Failures{
+			Consecutive: 7,
+			ByMethod:    map[acr.Method]store.MethodFailures{acr.TOTP: {Count: 6, Last: at(now, -time.Minute)}},
+			LockedAt:    at(now, -2*time.Minute),
+		},
+		CreatedAt: at(now, -48*time.Hour),
+		UpdatedAt: at(now, -time.Hour),
 	}
 }
 
