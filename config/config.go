@@ -18,6 +18,7 @@ type Config struct {
 	Secrets   Secrets   `yaml:"secrets"`
 	Sessions  Sessions  `yaml:"sessions"`
 	Passwords Passwords `yaml:"passwords"`
+	Factors   Factors   `yaml:"factors"`
 	ACR       ACR       `yaml:"acr"`
 	OIDC      OIDC      `yaml:"oidc"`
 	Demo      Demo      `yaml:"demo"`
@@ -95,6 +96,24 @@ func saturate[T uint8 | uint32](n int, most int64) T {
 	return T(max(0, min(int64(n), most)))
 }
 
+// Factors configures the second factors users enroll: passkeys and
+// security keys (WebAuthn), authenticator apps (TOTP), recovery codes.
+type Factors struct {
+	// HardwareAAGUIDs are the AAGUIDs of authenticator models whose keys
+	// never leave the device. A passkey of one of them counts as
+	// hardware-bound (phrh) even if it says it could be synced.
+	HardwareAAGUIDs []string `yaml:"hardware_aaguids"`
+	// ChangeWindow is how recent the step-up that allows a change of
+	// factors (adding, removing, new recovery codes) must be.
+	ChangeWindow time.Duration `yaml:"change_window"`
+	// ChangeLevel is the least level such a step-up reaches; a change
+	// needs at least the level the factor concerned grants, too.
+	ChangeLevel acr.Level `yaml:"change_level"`
+	// TOTPIssuer names this service in users' authenticator apps; empty:
+	// the public URL's host.
+	TOTPIssuer string `yaml:"totp_issuer"`
+}
+
 // Demo configures the built-in demo client and page.
 type Demo struct {
 	// Enabled serves the demo client and the demo page under /demo, for
@@ -160,6 +179,7 @@ func Default() *Config {
 		// NIST SP 800-63B's limits for AAL2 reauthentication.
 		Sessions:  Sessions{Idle: 30 * time.Minute, Absolute: 12 * time.Hour},
 		Passwords: defaultPasswords(),
+		Factors:   Factors{ChangeWindow: 5 * time.Minute, ChangeLevel: acr.MFA},
 		OIDC: OIDC{
 			AccessTokenLifetime:  5 * time.Minute,
 			IDTokenLifetime:      time.Hour,

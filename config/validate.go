@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/google/uuid"
 	"maps"
 	"math"
 	"net"
@@ -47,6 +48,7 @@ func validate(c *Config, d *decoder, fromFile bool) Problems {
 	v.secrets(&c.Secrets)
 	v.sessions(&c.Sessions)
 	v.passwords(&c.Passwords)
+	v.factors(&c.Factors)
 	v.acr(&c.ACR)
 	v.oidc(&c.OIDC, c.Demo.Enabled)
 	v.demo(&c.Demo, c.Server.PublicURL)
@@ -246,6 +248,24 @@ func (v *validator) sessions(s *Sessions) {
 	v.positive("sessions.absolute", s.Absolute)
 	if s.Idle > 0 && s.Absolute > 0 && s.Idle > s.Absolute {
 		v.errorf("sessions.idle", "must not be longer than sessions.absolute (%s), got %s", s.Absolute, s.Idle)
+	}
+}
+
+// factors checks the factors section, and puts each AAGUID in its
+// canonical form (lower-case, hyphenated).
+func (v *validator) factors(f *Factors) {
+	for i, s := range f.HardwareAAGUIDs {
+		path := fmt.Sprintf("factors.hardware_aaguids[%d]", i)
+		id, err := uuid.Parse(s)
+		if err != nil || len(s) != 36 {
+			v.errorf(path, "must be an AAGUID written as 8-4-4-4-12 hexadecimal digits, got %q", s)
+			continue
+		}
+		f.HardwareAAGUIDs[i] = id.String()
+	}
+	v.within("factors.change_window", f.ChangeWindow, time.Minute, 12*time.Hour)
+	if f.ChangeLevel == acr.None {
+		v.errorf("factors.change_level", "must be a built-in level: 1fa, mfa, phr or phrh")
 	}
 }
 

@@ -60,6 +60,13 @@ func TestValidate(t *testing.T) {
 				"stepup.yaml:2:21: server.shutdown_timeout: must be more than 0s, got 0s",
 				"stepup.yaml:3:24: server.read_header_timeout: must be more than 0s, got -1s",
 			}},
+		{"factors", "factors:\n  hardware_aaguids: [CB69481E-8FF7-4039-93EC-0A2729A154A8, cb69481e8ff7403993ec0a2729a154a8, nope]\n  change_window: 30s\n  change_level: \"\"\n",
+			[]string{
+				`stepup.yaml:2:60: factors.hardware_aaguids[1]: must be an AAGUID written as 8-4-4-4-12 hexadecimal digits, got "cb69481e8ff7403993ec0a2729a154a8"`,
+				`stepup.yaml:2:94: factors.hardware_aaguids[2]: must be an AAGUID written as 8-4-4-4-12 hexadecimal digits, got "nope"`,
+				"stepup.yaml:3:18: factors.change_window: must be from 1m0s to 12h0m0s, got 30s",
+				"stepup.yaml:4:17: factors.change_level: must be a built-in level: 1fa, mfa, phr or phrh",
+			}},
 		{"log format", "log:\n  format: xml\n",
 			[]string{`stepup.yaml:2:11: log.format: unknown format "xml" (want text or json)`}},
 		{"backend", "store:\n  backend: postgres\n",
@@ -488,5 +495,15 @@ func wantDeploymentWarning(t *testing.T, tests []warningCase, other func(Problem
 	c.Server.PublicURL = URL{&url.URL{Scheme: "https", Host: "id.example.com"}}
 	if ps := c.Validate(); len(ps) != 0 {
 		t.Errorf("Validate() of a Config built in code = %s", ps)
+	}
+}
+
+func TestHardwareAAGUIDsAreCanonical(t *testing.T) {
+	cfg, ps := LoadBytes("stepup.yaml", []byte("factors:\n  hardware_aaguids: [CB69481E-8FF7-4039-93EC-0A2729A154A8]\n"), fakeEnv(nil))
+	if ps.Err() != nil {
+		t.Fatal(ps)
+	}
+	if got := cfg.Factors.HardwareAAGUIDs[0]; got != "cb69481e-8ff7-4039-93ec-0a2729a154a8" {
+		t.Errorf("AAGUID = %q, want the lower-case form", got)
 	}
 }
