@@ -15,7 +15,7 @@ import (
 
 type clock struct{ t time.Time }
 
-func (c *clock) now() time.Time           { return c.t }
+func (c *clock) now() time.Time          { return c.t }
 func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
 func newLimiter(t *testing.T, dir string, c *clock, p factor.LimitPolicy) (*factor.Limiter, store.Store) {
