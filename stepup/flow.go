@@ -20,8 +20,11 @@ import (
 // or altered; a page that is done hands it back to its completion target.
 type Flow struct {
 	// AuthRequestID is the completion target: the OpenID Connect
-	// authorization request the flow finishes.
+	// authorization request the flow finishes. Without one, the flow is
+	// the hosted pages' own (a change on the account page), and Next is
+	// the page of this site it returns to.
 	AuthRequestID string `json:"ar,omitempty"`
+	Next          string `json:"next,omitempty"`
 	// UserID is the user the flow is for, once known: set by a sign-in,
 	// or required from the start by id_token_hint. A flow never changes
 	// user silently.

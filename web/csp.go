@@ -2,16 +2,19 @@ package web
 
 import "net/url"
 
-// ContentSecurityPolicy is the hosted pages' policy: their own stylesheet
-// and images, no script, no framing, and forms that post to this site and
-// whose answer may redirect to returnTo's origin ("" for none).
+// ContentSecurityPolicy is the hosted pages' policy: their own stylesheet,
+// script and images (and data: images, the QR code of an authenticator
+// app), requests only to this site (the script's WebAuthn options), no
+// framing, and forms that post to this site and whose answer may redirect
+// to returnTo's origin ("" for none).
 //
 // form-action governs the whole navigation a form starts, redirects
 // included (CSP Level 3 §6.4.1), and Chromium enforces it there: a sign-in
 // answered with a redirect to a relying party on another origin is blocked
 // under form-action 'self' alone, and the user is left on the sign-in page.
 func ContentSecurityPolicy(returnTo string) string {
-	return "default-src 'none'; style-src 'self'; img-src 'self'; form-action " + formAction(returnTo) +
+	return "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action " +
+		formAction(returnTo) +
 		"; frame-ancestors 'none'; base-uri 'none'"
 }
 

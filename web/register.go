@@ -75,7 +75,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("web: account registered", "user", user.ID)
-	s.signedIn(w, r, flow, user)
+	s.signedIn(w, r, flow, user, s.passwordVerification())
 }
 
 // expectsUser refuses to make an account in a flow that is for a known

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"embed"
+	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup"
 	"github.com/stepup-auth/stepup/stepup/store"
 )
@@ -48,6 +50,11 @@ type Options struct {
 	// SecureCookies marks cookies Secure. Turn it off only to develop on
 	// http://localhost, where browsers would otherwise drop them.
 	SecureCookies bool
+	// Factors are the second factors the pages offer; zero: none, and
+	// the step-up page can only say that a level cannot be reached.
+	Factors Factors
+	// Users is required with Factors: a passkey names its user.
+	Users store.Users
 	// TrustedProxies are the reverse proxies in front of the pages: from
 	// these alone X-Forwarded-For is believed, and the client it names is
 	// the one sign-in failures are counted and logged against. Empty: the
@@ -59,19 +66,21 @@ type Options struct {
 
 // Server serves the hosted pages.
 type Server struct {
-	flows    *stepup.Flows
-	sessions *stepup.Sessions
-	accounts *stepup.Accounts
-	handBack func(http.ResponseWriter, *http.Request, stepup.Flow, *store.Session)
-	pending  func(context.Context, stepup.Flow) (bool, error)
-	csrfKey  []byte
-	secure   bool
-	proxies  []netip.Prefix
-	now      func() time.Time
-	log      *slog.Logger
-	origins  *http.CrossOriginProtection
-	pages    *Pages
-	mux      *http.ServeMux
+	flows      *stepup.Flows
+	sessions   *stepup.Sessions
+	accounts   *stepup.Accounts
+	completion func(http.ResponseWriter, *http.Request, stepup.Flow, *store.Session)
+	factors    Factors
+	users      store.Users
+	pending    func(context.Context, stepup.Flow) (bool, error)
+	csrfKey    []byte
+	secure     bool
+	proxies    []netip.Prefix
+	now        func() time.Time
+	log        *slog.Logger
+	origins    *http.CrossOriginProtection
+	pages      *Pages
+	mux        *http.ServeMux
 }
 
 // New returns the hosted pages' server. It panics when a required option
@@ -82,6 +91,9 @@ func New(o Options) *Server {
 		panic("web: Options.Flows, Sessions, Accounts and HandBack are required")
 	case len(o.CSRFKey) < 32:
 		panic("web: Options.CSRFKey needs at least 32 bytes")
+	case o.Factors.enabled() && (o.Factors.Limiter == nil || o.Factors.Authenticators == nil || o.Users == nil ||
+		o.Factors.ChangeWindow <= 0):
+		panic("web: Options.Factors needs a Limiter, Authenticators, a ChangeWindow, and Options.Users")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -94,19 +106,21 @@ func New(o Options) *Server {
 	derive := hmac.New(sha256.New, o.CSRFKey)
 	derive.Write([]byte("stepup web csrf v1"))
 	s := &Server{
-		flows:    o.Flows,
-		sessions: o.Sessions,
-		accounts: o.Accounts,
-		handBack: o.HandBack,
-		pending:  o.Pending,
-		csrfKey:  derive.Sum(nil),
-		secure:   o.SecureCookies,
-		proxies:  slices.Clone(o.TrustedProxies),
-		now:      o.Now,
-		log:      o.Log,
-		origins:  http.NewCrossOriginProtection(),
-		pages:    NewPages(assets, o.Log, nil, "signin", "register", "stepup", "error"),
-		mux:      http.NewServeMux(),
+		flows:      o.Flows,
+		sessions:   o.Sessions,
+		accounts:   o.Accounts,
+		completion: o.HandBack,
+		factors:    o.Factors,
+		users:      o.Users,
+		pending:    o.Pending,
+		csrfKey:    derive.Sum(nil),
+		secure:     o.SecureCookies,
+		proxies:    slices.Clone(o.TrustedProxies),
+		now:        o.Now,
+		log:        o.Log,
+		origins:    http.NewCrossOriginProtection(),
+		pages:      NewPages(assets, o.Log, nil, "signin", "register", "stepup", "enroll", "codes", "account", "error"),
+		mux:        http.NewServeMux(),
 	}
 	s.routes()
 	return s
@@ -119,6 +133,17 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /register", s.register)
 	s.mux.HandleFunc("GET /stepup", s.stepUpPage)
 	s.mux.HandleFunc("POST /stepup", s.stepUp)
+	if s.factors.enabled() {
+		s.mux.HandleFunc("POST /stepup/verify", s.verify)
+		s.mux.HandleFunc("POST /webauthn/options", s.webauthnOptions)
+		s.mux.HandleFunc("POST /signin/passkey", s.passkeySignIn)
+		s.mux.HandleFunc("GET /enroll", s.enrollPage)
+		s.mux.HandleFunc("POST /enroll", s.enroll)
+		s.mux.HandleFunc("POST /enroll/done", s.enrolled)
+		s.mux.HandleFunc("GET /account", s.accountPage)
+		s.mux.HandleFunc("POST /account/remove", s.removeFactor)
+		s.mux.HandleFunc("POST /account/recovery", s.newRecoveryCodes)
+	}
 	static, err := fs.Sub(assets, "static")
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
@@ -159,6 +184,27 @@ type view struct {
 	Level         string
 	// Link, on the error page, offers a way on.
 	Link, LinkText string
+
+	// The step-up page: the method asked for (Offer), the others the
+	// user may switch to, or the factors they may set up instead.
+	Offer   *offer
+	Others  []offer
+	Enrolls []offer
+	// Enrollment: the challenge to answer, and for an authenticator app
+	// its QR code and otpauth URI.
+	Method    acr.Method
+	Challenge string
+	QRCode    template.URL
+	URI       string
+	// Codes are new recovery codes, shown once; Next is where the
+	// codes page goes on to.
+	Codes []string
+	Next  string
+	// The account page.
+	Authenticators []authenticatorView
+	Notice         string
+	Passkeys, TOTP bool // the factors that may be added
+	Recovery       bool
 }
 
 // render writes a hosted page, typed by view.
@@ -184,7 +230,9 @@ func (s *Server) openFlow(w http.ResponseWriter, r *http.Request) (flow stepup.F
 	token, binding = r.FormValue("flow"), FlowBinding(r, s.secure)
 	flow, err := s.flows.Open(token, binding)
 	pending := err == nil
-	if pending && s.pending != nil {
+	// A flow of the pages' own has no request to wait for it: it is
+	// pending until it expires.
+	if pending && s.pending != nil && flow.AuthRequestID != "" {
 		if pending, err = s.pending(r.Context(), flow); err != nil {
 			s.fail(w, r, err)
 			return stepup.Flow{}, "", "", false

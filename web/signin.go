@@ -10,6 +10,7 @@ import (
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup"
+	"github.com/stepup-auth/stepup/stepup/factor"
 	"github.com/stepup-auth/stepup/stepup/store"
 )
 
@@ -19,6 +20,7 @@ const (
 	msgBadCredentials = "Wrong username or password."
 	msgLocked         = "This account is locked after too many failed sign-ins. Ask your administrator to unlock it."
 	msgOtherUser      = "You are signed in to this application as someone else; sign in as the expected user."
+	msgBadPasskey     = "That passkey could not sign you in. Try again, or sign in with your password."
 )
 
 func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) {
@@ -28,6 +30,7 @@ func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, http.StatusOK, "signin", view{
 		Title: "Sign in", Flow: token, CSRF: s.csrfToken(binding), Username: flow.LoginHint,
+		Passkeys: s.factors.Passkey != nil,
 	})
 }
 
@@ -40,7 +43,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	again := func(status int, message string) {
 		s.render(w, status, "signin", view{
 			Title: "Sign in", Flow: r.PostFormValue("flow"), CSRF: s.csrfToken(binding),
-			Username: username, Error: message,
+			Username: username, Error: message, Passkeys: s.factors.Passkey != nil,
 		})
 	}
 	ip := s.clientIP(r)
@@ -77,21 +80,66 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusForbidden, msgOtherUser)
 		return
 	}
-	s.signedIn(w, r, flow, user)
+	s.signedIn(w, r, flow, user, s.passwordVerification())
 }
 
-// signedIn records a password verification of user in the browser's
-// session and hands the flow back.
+// passwordVerification is the verification a right password makes now.
+func (s *Server) passwordVerification() store.Verification {
+	return store.Verification{Method: acr.Password, AuthenticatorID: "password", AMR: []string{acr.AMRPassword}, At: s.now()}
+}
+
+// passkeySignIn signs in with a discoverable passkey: the passkey says
+// whose it is, so no username is typed.
+func (s *Server) passkeySignIn(w http.ResponseWriter, r *http.Request) {
+	flow, binding, ok := s.openPost(w, r)
+	if !ok {
+		return
+	}
+	again := func(status int, message string) {
+		s.render(w, status, "signin", view{
+			Title: "Sign in", Flow: r.PostFormValue("flow"), CSRF: s.csrfToken(binding), Error: message,
+			Passkeys: s.factors.Passkey != nil,
+		})
+	}
+	if s.factors.Passkey == nil {
+		again(http.StatusNotFound, msgBadPasskey)
+		return
+	}
+	answer := factor.Answer{ChallengeID: r.PostFormValue("challenge"), Response: []byte(r.PostFormValue("response"))}
+	res, err := s.factors.Passkey.FinishSignIn(r.Context(), target("", binding, flow), answer)
+	switch {
+	case errors.Is(err, factor.ErrWrongAnswer), errors.Is(err, factor.ErrExpired), errors.Is(err, factor.ErrMalformed):
+		s.log.Info("web: passkey sign-in failed", "ip", s.clientIP(r), "err", err)
+		again(http.StatusUnprocessableEntity, msgBadPasskey)
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	user, err := s.activeUser(r.Context(), res.Authenticator.UserID)
+	switch {
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	case user == nil:
+		again(http.StatusUnprocessableEntity, msgBadPasskey)
+		return
+	case flow.UserID != "" && flow.UserID != user.ID:
+		again(http.StatusForbidden, msgOtherUser)
+		return
+	}
+	s.signedIn(w, r, flow, user, res.Verification)
+}
+
+// signedIn records a first-factor verification v of user in the
+// browser's session and hands the flow back.
 //
 // One browser holds one signed-in user. A session of the same user gains
 // the verification, unless the flow asks for a fresh sign-in; any other
 // session is ended and replaced by a new one, with a new token, so a
 // token planted before the sign-in (session fixation) is worth nothing.
-func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, flow stepup.Flow, user *store.User) {
+func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, flow stepup.Flow, user *store.User, v store.Verification) {
 	ctx := r.Context()
-	v := store.Verification{
-		Method: acr.Password, AuthenticatorID: "password", AMR: []string{acr.AMRPassword}, At: s.now(),
-	}
 	sess, oldToken, err := SessionFromRequest(r, s.sessions, s.secure)
 	if err != nil && !errors.Is(err, stepup.ErrNoSession) {
 		s.fail(w, r, err)

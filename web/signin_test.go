@@ -186,7 +186,7 @@ func TestSignInPrefillsTheLoginHint(t *testing.T) {
 	f.LoginHint = `alice"><script>`
 	p := b.get("/signin?flow=" + url.QueryEscape(b.seal(f)))
 	mustContain(t, p, `value="alice&#34;&gt;&lt;script&gt;"`)
-	if strings.Contains(p.body, "<script") {
+	if strings.Contains(p.body, "<script>") {
 		t.Fatal("the login hint was not escaped")
 	}
 }

@@ -3,23 +3,97 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
+	"strconv"
 
+	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup"
+	"github.com/stepup-auth/stepup/stepup/factor"
+	"github.com/stepup-auth/stepup/stepup/store"
 )
 
-// The step-up page. Second factors plug in here: with them, the page
-// offers the user's enrolled factors that reach flow.Level (limited to
-// flow.Methods), records the verification in the session, and hands the
-// flow back met. Until then it can only say so and hand it back unmet.
+// The step-up page offers the methods among the user's factors that bring
+// the session to the flow's level, the strongest first, and never one
+// that cannot; a user with no factor of their own is offered to set one
+// up. A verification is recorded in the session and the flow handed back,
+// which decides again.
+
+// levelWords says what a level asks of the user.
+func levelWords(l acr.Level) string {
+	switch l {
+	case acr.OneFactor:
+		return "a sign-in"
+	case acr.MFA:
+		return "a second proof of who you are"
+	case acr.PhishingResistant:
+		return "a passkey or a security key"
+	case acr.PhishingResistantHardware:
+		return "a security key, or a passkey that never leaves its device"
+	}
+	return l.String()
+}
 
 func (s *Server) stepUpPage(w http.ResponseWriter, r *http.Request) {
 	flow, token, binding, ok := s.openFlow(w, r)
 	if !ok {
 		return
 	}
-	s.render(w, http.StatusOK, "stepup", view{
-		Title: "More proof needed", Flow: token, CSRF: s.csrfToken(binding), Level: flow.Level.String(),
-	})
+	sess, err := s.flowSession(r, flow)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if sess == nil {
+		// The session lapsed or is someone else's: the completion target
+		// sends the browser to sign in.
+		s.handBack(w, r, flow, nil)
+		return
+	}
+	method, _ := acr.ParseMethod(r.URL.Query().Get("method"))
+	if method == acr.SecurityKey {
+		method = acr.Passkey // one ceremony for both
+	}
+	s.renderStepUp(w, r, http.StatusOK, flow, token, binding, sess, method, "")
+}
+
+// renderStepUp shows the step-up page with method chosen (the strongest
+// on offer if it is not), and message, if any, about the last answer.
+func (s *Server) renderStepUp(w http.ResponseWriter, r *http.Request, status int, flow stepup.Flow, token, binding string,
+	sess *store.Session, method acr.Method, message string) {
+	v := view{
+		Title: "Confirm it's you", Flow: token, CSRF: s.csrfToken(binding), Level: levelWords(flow.Level),
+		Error: message,
+	}
+	if s.factors.enabled() {
+		auths, err := s.listAuthenticators(r.Context(), sess.UserID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		have, now := stepup.Verifications(sess), s.now()
+		offers := s.factors.offers(have, auths, flow, now)
+		if len(offers) > 0 {
+			i := max(0, slices.IndexFunc(offers, func(o offer) bool { return o.Method == method }))
+			v.Offer = &offers[i]
+			v.Others = append(slices.Clone(offers[:i]), offers[i+1:]...)
+		}
+		if v.Offer == nil && !hasStrong(auths) {
+			v.Enrolls = s.factors.enrollOffers(have, flow, now)
+		}
+	}
+	if v.Offer == nil && len(v.Enrolls) == 0 {
+		v.Title = "More proof needed"
+	}
+	s.render(w, status, "stepup", v)
+}
+
+func hasStrong(auths []*store.Authenticator) bool {
+	for _, a := range auths {
+		if strong(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // stepUp hands the flow back unmet when the user chooses to continue (what
@@ -40,4 +114,90 @@ func (s *Server) stepUp(w http.ResponseWriter, r *http.Request) {
 		flow.Unmet = true
 	}
 	s.handBack(w, r, flow, sess)
+}
+
+// Messages of the step-up page.
+const (
+	msgWrongCode    = "That code is not right. Check it and try again."
+	msgWrongPasskey = "Your passkey could not be verified. Try again, and confirm with your fingerprint, face or PIN when asked."
+	msgExpired      = "That took too long, or the page was used twice. Try again."
+	msgMalformed    = "That answer could not be read. Try again."
+	msgFactorLocked = "This account is locked after too many failed attempts. Ask your administrator to unlock it."
+)
+
+// verify checks an answer to the step-up page, records the verification
+// in the session, and hands the flow back.
+func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
+	flow, binding, ok := s.openPost(w, r)
+	if !ok {
+		return
+	}
+	sess, err := s.flowSession(r, flow)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if sess == nil {
+		s.handBack(w, r, flow, nil)
+		return
+	}
+	method, _ := acr.ParseMethod(r.PostFormValue("method"))
+	f := s.factors.byMethod(method)
+	if f == nil {
+		s.errorPage(w, http.StatusBadRequest, "This form could not be read",
+			"This form could not be read. Go back to the application and start again.")
+		return
+	}
+	token := r.PostFormValue("flow")
+	answer := factor.Answer{ChallengeID: r.PostFormValue("challenge"), Response: []byte(answerOf(r))}
+	res, err := s.factors.Limiter.Verify(r.Context(), f, target(sess.UserID, binding, flow), answer)
+	if err != nil {
+		status, message, fault := s.verifyFailure(w, err, method)
+		if fault {
+			s.fail(w, r, err)
+			return
+		}
+		s.log.Info("web: step-up verification failed", "user", sess.UserID, "method", method, "err", err)
+		s.renderStepUp(w, r, status, flow, token, binding, sess, method, message)
+		return
+	}
+	next, err := s.sessions.AddVerification(r.Context(), sess, res.Verification)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("web: stepped up", "user", sess.UserID, "method", res.Verification.Method, "authenticator", res.Authenticator.ID)
+	s.handBack(w, r, flow, next)
+}
+
+// answerOf is the answer a form carries: a WebAuthn response, or a code.
+func answerOf(r *http.Request) string {
+	if v := r.PostFormValue("response"); v != "" {
+		return v
+	}
+	return r.PostFormValue("code")
+}
+
+// verifyFailure turns a failed verification into what the user sees.
+// fault says it is ours, not theirs.
+func (s *Server) verifyFailure(w http.ResponseWriter, err error, m acr.Method) (status int, message string, fault bool) {
+	var wait *factor.WaitError
+	switch {
+	case errors.As(err, &wait):
+		w.Header().Set("Retry-After", strconv.Itoa(seconds(wait.RetryAfter)))
+		return http.StatusTooManyRequests, "Too many failed attempts. Try again in " + inWords(wait.RetryAfter) + ".", false
+	case errors.Is(err, factor.ErrLocked):
+		return http.StatusForbidden, msgFactorLocked, false
+	case errors.Is(err, factor.ErrWrongAnswer) && (m == acr.Passkey || m == acr.SecurityKey):
+		return http.StatusUnprocessableEntity, msgWrongPasskey, false
+	case errors.Is(err, factor.ErrWrongAnswer):
+		return http.StatusUnprocessableEntity, msgWrongCode, false
+	case errors.Is(err, factor.ErrExpired):
+		return http.StatusUnprocessableEntity, msgExpired, false
+	case errors.Is(err, factor.ErrMalformed):
+		return http.StatusUnprocessableEntity, msgMalformed, false
+	case errors.Is(err, factor.ErrNotEnrolled):
+		return http.StatusUnprocessableEntity, msgExpired, false
+	}
+	return 0, "", true
 }

@@ -1,0 +1,195 @@
+package web
+
+import (
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+
+	"github.com/stepup-auth/stepup/acr"
+	"github.com/stepup-auth/stepup/stepup"
+	"github.com/stepup-auth/stepup/stepup/factor"
+	"github.com/stepup-auth/stepup/stepup/store"
+)
+
+// Setting up a factor: a user's first right after they sign in (the
+// step-up page offers it when they have none), later ones from the account
+// page after a fresh step-up (Factors.changeNeeds). Setting a factor up
+// proves it, so the verification it made joins the session. A user's first
+// factor comes with recovery codes, shown once.
+
+// mayChange reports whether the session may now change the user's
+// factors concerning method m.
+func (s *Server) mayChange(sess *store.Session, auths []*store.Authenticator, m acr.Method) bool {
+	level, since := s.factors.changeNeeds(auths, m, s.now())
+	return acr.Assess(stepup.Verifications(sess), since).Level.Satisfies(level)
+}
+
+// enrollURL is the set-up page of method m in a flow.
+func enrollURL(flowToken string, m acr.Method) string {
+	return pageURL("/enroll", flowToken) + "&method=" + url.QueryEscape(string(m))
+}
+
+// enrollTitle names the set-up page of method m.
+func enrollTitle(m acr.Method) string {
+	if m == acr.TOTP {
+		return "Set up an authenticator app"
+	}
+	return "Set up a passkey"
+}
+
+// openEnroll is the start of both set-up handlers: the flow's session,
+// the method's enroller and the user's authenticators, with the change
+// allowed; or false, having answered.
+func (s *Server) openEnroll(w http.ResponseWriter, r *http.Request, flow stepup.Flow, token string, m acr.Method) (
+	*store.Session, factor.Enroller, []*store.Authenticator, bool) {
+	enroller := s.factors.enroller(m)
+	if enroller == nil {
+		s.errorPage(w, http.StatusNotFound, "Not available", "This kind of factor cannot be set up here.")
+		return nil, nil, nil, false
+	}
+	sess, err := s.flowSession(r, flow)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, nil, nil, false
+	}
+	if sess == nil {
+		s.handBack(w, r, flow, nil)
+		return nil, nil, nil, false
+	}
+	auths, err := s.listAuthenticators(r.Context(), sess.UserID)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, nil, nil, false
+	}
+	level, since := s.factors.changeNeeds(auths, m, s.now())
+	if s.requireLevel(w, r, sess, level, since, enrollURL(token, m)) {
+		return nil, nil, nil, false
+	}
+	return sess, enroller, auths, true
+}
+
+func (s *Server) enrollPage(w http.ResponseWriter, r *http.Request) {
+	flow, token, binding, ok := s.openFlow(w, r)
+	if !ok {
+		return
+	}
+	m, _ := acr.ParseMethod(r.URL.Query().Get("method"))
+	sess, enroller, _, ok := s.openEnroll(w, r, flow, token, m)
+	if !ok {
+		return
+	}
+	s.renderEnroll(w, r, http.StatusOK, flow, token, binding, sess, enroller, m, "")
+}
+
+// renderEnroll shows the set-up page of method m, with a new challenge for
+// an authenticator app.
+func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, status int, flow stepup.Flow, token, binding string,
+	sess *store.Session, enroller factor.Enroller, m acr.Method, message string) {
+	v := view{Title: enrollTitle(m), Flow: token, CSRF: s.csrfToken(binding), Method: m, Error: message}
+	if m == acr.TOTP {
+		u, err := s.activeUser(r.Context(), sess.UserID)
+		if err != nil || u == nil {
+			s.fail(w, r, errors.Join(errors.New("web: enroll: the user is gone or disabled"), err))
+			return
+		}
+		p, err := enroller.BeginEnroll(r.Context(), u, target(sess.UserID, binding, flow))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v.Challenge, v.URI = p.ChallengeID, p.URI
+		// A data: URL of our own PNG, which the policy's img-src allows.
+		v.QRCode = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(p.QRCode))
+	}
+	s.render(w, status, "enroll", v)
+}
+
+// Messages of the set-up page.
+const (
+	msgEnrollWrongCode = "That code is not right. Enter the code your app shows now."
+	msgEnrollPasskey   = "The passkey could not be set up. Try again, and confirm with your fingerprint, face or PIN when asked."
+	msgEnrollExpired   = "That took too long. Start again with this new code."
+	msgEnrollDuplicate = "This passkey is already set up for your account."
+)
+
+func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
+	flow, binding, ok := s.openPost(w, r)
+	if !ok {
+		return
+	}
+	token := r.PostFormValue("flow")
+	m, _ := acr.ParseMethod(r.PostFormValue("method"))
+	sess, enroller, auths, ok := s.openEnroll(w, r, flow, token, m)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	u, err := s.activeUser(ctx, sess.UserID)
+	if err != nil || u == nil {
+		s.fail(w, r, errors.Join(errors.New("web: enroll: the user is gone or disabled"), err))
+		return
+	}
+	answer := factor.Answer{
+		ChallengeID: r.PostFormValue("challenge"), Response: []byte(answerOf(r)), Name: r.PostFormValue("name"),
+	}
+	res, err := enroller.FinishEnroll(ctx, u, target(sess.UserID, binding, flow), answer)
+	if err != nil {
+		message := msgEnrollPasskey
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			message = msgEnrollDuplicate
+		case m == acr.TOTP && errors.Is(err, factor.ErrWrongAnswer):
+			message = msgEnrollWrongCode
+		case m == acr.TOTP:
+			message = msgEnrollExpired
+		case !errors.Is(err, factor.ErrWrongAnswer) && !errors.Is(err, factor.ErrExpired) && !errors.Is(err, factor.ErrMalformed):
+			s.fail(w, r, err)
+			return
+		}
+		s.log.Info("web: enrollment failed", "user", u.ID, "method", m, "err", err)
+		if m == acr.TOTP && errors.Is(err, factor.ErrWrongAnswer) {
+			// The app is set up with this challenge's secret: the user
+			// tries again with it, and its attempts are counted.
+			s.render(w, http.StatusUnprocessableEntity, "enroll", view{
+				Title: enrollTitle(m), Flow: token, CSRF: s.csrfToken(binding), Method: m, Error: message,
+				Challenge: answer.ChallengeID,
+			})
+			return
+		}
+		s.renderEnroll(w, r, http.StatusUnprocessableEntity, flow, token, binding, sess, enroller, m, message)
+		return
+	}
+	next, err := s.sessions.AddVerification(ctx, sess, res.Verification)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("web: factor set up", "user", u.ID, "method", res.Authenticator.Method, "authenticator", res.Authenticator.ID)
+	if !hasStrong(auths) && s.factors.Recovery != nil {
+		codes, err := s.factors.Recovery.Generate(ctx, u.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.render(w, http.StatusOK, "codes", view{Title: "Save your recovery codes", Flow: token,
+			CSRF: s.csrfToken(binding), Codes: codes})
+		return
+	}
+	s.handBack(w, r, flow, next)
+}
+
+// enrolled goes on from the recovery codes page.
+func (s *Server) enrolled(w http.ResponseWriter, r *http.Request) {
+	flow, _, ok := s.openPost(w, r)
+	if !ok {
+		return
+	}
+	sess, err := s.flowSession(r, flow)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.handBack(w, r, flow, sess)
+}

@@ -1,0 +1,244 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/stepup-auth/stepup/acr"
+	"github.com/stepup-auth/stepup/stepup"
+	"github.com/stepup-auth/stepup/stepup/factor"
+	"github.com/stepup-auth/stepup/stepup/store"
+)
+
+// Factors are the second factors the pages offer, enroll and verify. A
+// nil factor is off: the pages neither offer nor enroll it.
+type Factors struct {
+	Passkey  Passkeys
+	TOTP     factor.Enroller
+	Recovery RecoveryCodes
+	// Limiter bounds failed verifications; required with any factor.
+	Limiter        *factor.Limiter
+	Authenticators store.Authenticators
+	// A change of factors (adding one, removing one, new recovery codes)
+	// needs a step-up within ChangeWindow to at least ChangeLevel and
+	// the level the factor concerned gives, as far as the user's factors
+	// can reach; the first factor, a sign-in within ChangeWindow.
+	ChangeWindow time.Duration
+	ChangeLevel  acr.Level
+}
+
+// Passkeys is the WebAuthn factor: passkeys and security keys.
+type Passkeys interface {
+	factor.Enroller
+	factor.Discoverable
+	// HardwareBound reports whether a's key cannot leave its device.
+	HardwareBound(a *store.Authenticator) bool
+}
+
+// RecoveryCodes is the recovery-code factor.
+type RecoveryCodes interface {
+	factor.Factor
+	// Generate replaces the user's recovery codes with new ones.
+	Generate(ctx context.Context, userID string) ([]string, error)
+	// Remaining says how many unused codes a holds.
+	Remaining(a *store.Authenticator) int
+}
+
+func (f Factors) enabled() bool { return f.Passkey != nil || f.TOTP != nil }
+
+// byMethod returns the factor that verifies method m, nil if it is off.
+// One factor verifies passkeys and security keys alike.
+func (f Factors) byMethod(m acr.Method) factor.Factor {
+	switch {
+	case (m == acr.Passkey || m == acr.SecurityKey) && f.Passkey != nil:
+		return f.Passkey
+	case m == acr.TOTP && f.TOTP != nil:
+		return f.TOTP
+	case m == acr.RecoveryCode && f.Recovery != nil:
+		return f.Recovery
+	}
+	return nil
+}
+
+// enroller returns the factor that enrolls method m, nil if none does.
+func (f Factors) enroller(m acr.Method) factor.Enroller {
+	switch {
+	case m == acr.Passkey && f.Passkey != nil:
+		return f.Passkey
+	case m == acr.TOTP && f.TOTP != nil:
+		return f.TOTP
+	}
+	return nil
+}
+
+// methodOrder is how methods are listed when they reach the same level:
+// phishing-resistant first, recovery codes, the last resort, last.
+var methodOrder = []acr.Method{acr.Passkey, acr.SecurityKey, acr.TOTP, acr.RecoveryCode}
+
+// methodLabel names a method for people.
+func methodLabel(m acr.Method) string {
+	switch m {
+	case acr.Passkey, acr.SecurityKey:
+		return "Passkey or security key"
+	case acr.TOTP:
+		return "Authenticator app"
+	case acr.RecoveryCode:
+		return "Recovery code"
+	case acr.Password:
+		return "Password"
+	}
+	return string(m)
+}
+
+// candidate is the verification that verifying a now would add: a
+// WebAuthn ceremony always verifies the user, as the factor requires it.
+func (f Factors) candidate(a *store.Authenticator, now time.Time) (acr.Verification, bool) {
+	if !a.Verified || f.byMethod(a.Method) == nil {
+		return acr.Verification{}, false
+	}
+	v := acr.Verification{Method: a.Method, At: now}
+	switch a.Method {
+	case acr.Passkey, acr.SecurityKey:
+		v.UserVerified = true
+		v.HardwareBound = f.Passkey.HardwareBound(a)
+	case acr.RecoveryCode:
+		if f.Recovery.Remaining(a) == 0 {
+			return acr.Verification{}, false
+		}
+	}
+	return v, true
+}
+
+// strong reports whether a is a factor of its own (not recovery codes,
+// which only stand in for one).
+func strong(a *store.Authenticator) bool {
+	return a.Verified && a.Method != acr.RecoveryCode
+}
+
+// offer is a method the step-up page offers, and the level the session
+// reaches with it.
+type offer struct {
+	Method acr.Method
+	Label  string
+	Level  acr.Level
+	// Enroll: the user has none yet and may set one up.
+	Enroll bool
+}
+
+// offers returns the methods among the user's authenticators that bring
+// the session's verifications since flow.Since to flow.Level, strongest
+// first. A method that cannot reach the level is never offered.
+func (f Factors) offers(have []acr.Verification, auths []*store.Authenticator, flow stepup.Flow, now time.Time) []offer {
+	var out []offer
+	for _, a := range auths {
+		if len(flow.Methods) > 0 && !slices.Contains(flow.Methods, a.Method) {
+			continue
+		}
+		v, ok := f.candidate(a, now)
+		if !ok {
+			continue
+		}
+		m := a.Method
+		if m == acr.SecurityKey {
+			m = acr.Passkey // one ceremony offers both
+		}
+		level := acr.Assess(append(slices.Clone(have), v), flow.Since).Level
+		if !level.Satisfies(flow.Level) {
+			continue
+		}
+		if i := slices.IndexFunc(out, func(o offer) bool { return o.Method == m }); i >= 0 {
+			out[i].Level = max(out[i].Level, level)
+			continue
+		}
+		out = append(out, offer{Method: m, Label: methodLabel(m), Level: level})
+	}
+	sortOffers(out)
+	return out
+}
+
+// enrollOffers returns the factors a user with no factor of their own
+// may set up now to bring the session to flow.Level.
+func (f Factors) enrollOffers(have []acr.Verification, flow stepup.Flow, now time.Time) []offer {
+	var out []offer
+	try := func(m acr.Method, vs ...acr.Verification) {
+		if f.enroller(m) == nil || len(flow.Methods) > 0 && !slices.Contains(flow.Methods, m) {
+			return
+		}
+		for _, v := range vs {
+			if level := acr.Assess(append(slices.Clone(have), v), flow.Since).Level; level.Satisfies(flow.Level) {
+				out = append(out, offer{Method: m, Label: methodLabel(m), Level: level, Enroll: true})
+				return
+			}
+		}
+	}
+	// A new passkey may turn out synced or bound to its device.
+	try(acr.Passkey, acr.Verification{Method: acr.Passkey, At: now, UserVerified: true},
+		acr.Verification{Method: acr.Passkey, At: now, UserVerified: true, HardwareBound: true})
+	try(acr.TOTP, acr.Verification{Method: acr.TOTP, At: now})
+	sortOffers(out)
+	return out
+}
+
+func sortOffers(out []offer) {
+	slices.SortStableFunc(out, func(a, b offer) int {
+		if c := cmp.Compare(b.Level, a.Level); c != 0 {
+			return c
+		}
+		return cmp.Compare(slices.Index(methodOrder, a.Method), slices.Index(methodOrder, b.Method))
+	})
+}
+
+// grants is the level a factor of method m gives beside a password.
+func grants(m acr.Method) acr.Level {
+	switch m {
+	case acr.Passkey:
+		return acr.PhishingResistant
+	case acr.SecurityKey:
+		return acr.PhishingResistantHardware
+	}
+	return acr.MFA
+}
+
+// changeNeeds is the level a change of the user's factors concerning
+// method m needs, and the instant from which verifications count. With no
+// factor of their own yet, the user needs only a recent sign-in: their
+// first factor is set up right after it. Otherwise a step-up to
+// ChangeLevel and to what m gives, but never beyond what the user's
+// factors can reach, so that a user with an authenticator app can add
+// their first passkey.
+func (f Factors) changeNeeds(auths []*store.Authenticator, m acr.Method, now time.Time) (acr.Level, time.Time) {
+	since := now.Add(-f.ChangeWindow)
+	if !slices.ContainsFunc(auths, strong) {
+		return acr.OneFactor, since
+	}
+	all := []acr.Verification{{Method: acr.Password, At: now}}
+	for _, a := range auths {
+		if v, ok := f.candidate(a, now); ok {
+			all = append(all, v)
+		}
+	}
+	reachable := acr.Assess(all, time.Time{}).Level
+	return min(max(f.ChangeLevel, grants(m)), reachable), since
+}
+
+// target is what a factor's challenge is bound to: the user, and the
+// browser and flow it was issued to, so that an answer carried to another
+// browser or flow finds no challenge.
+func target(userID, binding string, flow stepup.Flow) factor.Target {
+	sum := sha256.Sum256([]byte("factor-target\x00" + binding + "\x00" + flow.AuthRequestID + "\x00" + flow.Next))
+	return factor.Target{UserID: userID, FlowID: base64.RawURLEncoding.EncodeToString(sum[:])}
+}
+
+// listAuthenticators returns the user's authenticators.
+func (s *Server) listAuthenticators(ctx context.Context, userID string) ([]*store.Authenticator, error) {
+	auths, err := s.factors.Authenticators.ListByUser(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("web: authenticators of user %s: %w", userID, err)
+	}
+	return auths, nil
+}
