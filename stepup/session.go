@@ -66,11 +66,10 @@ func sessionID(token string) string {
 // Start begins a session for a user who has just verified v, and returns
 // the token for the session cookie.
 func (s *Sessions) Start(ctx context.Context, userID string, v store.Verification) (string, *store.Session, error) {
-	var b [32]byte
-	if _, err := io.ReadFull(s.rand, b[:]); err != nil {
-		return "", nil, fmt.Errorf("stepup: session token: %w", err)
+	token, err := s.newToken()
+	if err != nil {
+		return "", nil, err
 	}
-	token := base64.RawURLEncoding.EncodeToString(b[:])
 	now := s.now()
 	sess := &store.Session{
 		ID:            sessionID(token),
@@ -84,6 +83,15 @@ func (s *Sessions) Start(ctx context.Context, userID string, v store.Verificatio
 		return "", nil, fmt.Errorf("stepup: start session: %w", err)
 	}
 	return token, sess, nil
+}
+
+// newToken returns a random session token.
+func (s *Sessions) newToken() (string, error) {
+	var b [32]byte
+	if _, err := io.ReadFull(s.rand, b[:]); err != nil {
+		return "", fmt.Errorf("stepup: session token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
 // expiry is when a session seen at now lapses: after the idle timeout, and
@@ -167,6 +175,34 @@ func (s *Sessions) AddVerification(ctx context.Context, sess *store.Session, v s
 		}
 	}
 	return nil, fmt.Errorf("stepup: add verification: the session keeps changing: %w", store.ErrConflict)
+}
+
+// Elevate records a completed verification in the session under a new
+// token, and ends the old token: the token a session had before its level
+// rose (read off a shared computer, planted by an attacker) is worth
+// nothing after, as OWASP asks of any change of privilege. It returns the
+// new token for the session cookie.
+func (s *Sessions) Elevate(ctx context.Context, sess *store.Session, v store.Verification) (string, *store.Session, error) {
+	token, err := s.newToken()
+	if err != nil {
+		return "", nil, err
+	}
+	next := sess.Clone()
+	next.ID, next.Version = sessionID(token), 0
+	next.Verifications = append(next.Verifications, v)
+	if n := len(next.Verifications); n > maxVerifications {
+		next.Verifications = next.Verifications[n-maxVerifications:]
+	}
+	now := s.now()
+	next.LastSeenAt = now
+	next.ExpiresAt = s.expiry(next, now)
+	if err := s.store.Create(ctx, next); err != nil {
+		return "", nil, fmt.Errorf("stepup: elevate session: %w", err)
+	}
+	if err := s.store.Delete(ctx, sess.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", nil, fmt.Errorf("stepup: elevate session: end the old token: %w", err)
+	}
+	return token, next, nil
 }
 
 // End logs a session out.

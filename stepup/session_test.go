@@ -118,3 +118,29 @@ func TestConcurrentVerificationsAreAllKept(t *testing.T) {
 		t.Fatalf("%d verifications kept, want 7", n)
 	}
 }
+
+// A rise in level moves the session to a new token: the old one, which
+// may have leaked or been planted, no longer finds it.
+func TestElevateRenewsTheToken(t *testing.T) {
+	s, clock, _ := newSessions(t)
+	ctx := context.Background()
+	old, sess, _ := s.Start(ctx, "alice", store.Verification{Method: acr.Password, At: clock.Now()})
+	clock.Advance(time.Minute)
+	token, elevated, err := s.Elevate(ctx, sess, store.Verification{Method: acr.TOTP, At: clock.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token == old || elevated.ID == sess.ID {
+		t.Fatal("the elevated session kept its token")
+	}
+	if _, err := s.Find(ctx, old); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("the old token still finds a session: %v", err)
+	}
+	found, err := s.Find(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := acr.Assess(Verifications(found), time.Time{}).Level; l != acr.MFA || !found.CreatedAt.Equal(sess.CreatedAt) {
+		t.Fatalf("the new token's session is at %v, created %v; want mfa, created with the old one", l, found.CreatedAt)
+	}
+}

@@ -161,7 +161,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		s.renderEnroll(w, r, http.StatusUnprocessableEntity, flow, token, binding, sess, enroller, m, message)
 		return
 	}
-	next, err := s.sessions.AddVerification(ctx, sess, res.Verification)
+	next, err := s.elevate(w, r, sess, res.Verification)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -136,8 +136,9 @@ func (s *Server) passkeySignIn(w http.ResponseWriter, r *http.Request) {
 //
 // One browser holds one signed-in user. A session of the same user gains
 // the verification, unless the flow asks for a fresh sign-in; any other
-// session is ended and replaced by a new one, with a new token, so a
-// token planted before the sign-in (session fixation) is worth nothing.
+// session is ended and replaced by a new one. Either way the browser gets
+// a new token, so a token planted before the sign-in (session fixation)
+// is worth nothing.
 func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, flow stepup.Flow, user *store.User, v store.Verification) {
 	ctx := r.Context()
 	sess, oldToken, err := SessionFromRequest(r, s.sessions, s.secure)
@@ -146,17 +147,14 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, flow stepup.Fl
 		return
 	}
 	if sess != nil && sess.UserID == user.ID && !flow.FreshSignIn {
-		switch next, err := s.sessions.AddVerification(ctx, sess, v); {
-		case err == nil:
-			s.log.Info("web: signed in", "user", user.ID, "new_session", false)
-			s.handBackSignedIn(w, r, flow, user, next)
-			return
-		case errors.Is(err, stepup.ErrNoSession):
-			// It lapsed in between: start a new one below.
-		default:
+		next, err := s.elevate(w, r, sess, v)
+		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
+		s.log.Info("web: signed in", "user", user.ID, "new_session", false)
+		s.handBackSignedIn(w, r, flow, user, next)
+		return
 	}
 	if sess != nil {
 		if err := s.sessions.End(ctx, oldToken); err != nil {

@@ -97,9 +97,15 @@ func TestSignInSameUserAddsToTheSession(t *testing.T) {
 	first := b.session()
 	e.clock.Advance(time.Minute)
 	b.handedBack(b.signIn(b.seal(e.flow()), "alice", "correct horse"))
-	if b.session() != first {
-		t.Fatal("a second sign-in of the same user replaced the session")
+	// The session keeps its verifications under a new token: the old one
+	// is worth nothing.
+	if b.session() == first {
+		t.Fatal("a second sign-in of the same user kept the session's token")
 	}
+	if _, err := e.sessions.Find(context.Background(), first); !errors.Is(err, stepup.ErrNoSession) {
+		t.Fatalf("the token before the sign-in still finds a session: %v", err)
+	}
+	first = b.session()
 	sess, err := e.sessions.Find(context.Background(), first)
 	if err != nil || len(sess.Verifications) != 2 {
 		t.Fatalf("session: %+v, %v; want two verifications", sess, err)

@@ -161,13 +161,24 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		s.renderStepUp(w, r, status, flow, token, binding, sess, method, message)
 		return
 	}
-	next, err := s.sessions.AddVerification(r.Context(), sess, res.Verification)
+	next, err := s.elevate(w, r, sess, res.Verification)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	s.log.Info("web: stepped up", "user", sess.UserID, "method", res.Verification.Method, "authenticator", res.Authenticator.ID)
 	s.handBack(w, r, flow, next)
+}
+
+// elevate records a verification in the session under a new token, and
+// hands the browser the token.
+func (s *Server) elevate(w http.ResponseWriter, r *http.Request, sess *store.Session, v store.Verification) (*store.Session, error) {
+	token, next, err := s.sessions.Elevate(r.Context(), sess, v)
+	if err != nil {
+		return nil, err
+	}
+	setSessionCookie(w, token, s.secure)
+	return next, nil
 }
 
 // answerOf is the answer a form carries: a WebAuthn response, or a code.
