@@ -267,6 +267,11 @@ func (v *validator) factors(f *Factors) {
 	if f.ChangeLevel == acr.None {
 		v.errorf("factors.change_level", "must be a built-in level: 1fa, mfa, phr or phrh")
 	}
+	// The issuer prefixes the account name in an otpauth label, after
+	// which a colon would read as a second prefix.
+	if strings.ContainsAny(f.TOTPIssuer, ":") || len(f.TOTPIssuer) > 64 {
+		v.errorf("factors.totp_issuer", "must be at most 64 characters with no colon, got %q", f.TOTPIssuer)
+	}
 }
 
 // Limits on passwords.min_length: NIST SP 800-63B asks for at least 8

@@ -67,6 +67,8 @@ func TestValidate(t *testing.T) {
 				"stepup.yaml:3:18: factors.change_window: must be from 1m0s to 12h0m0s, got 30s",
 				"stepup.yaml:4:17: factors.change_level: must be a built-in level: 1fa, mfa, phr or phrh",
 			}},
+		{"totp issuer", "factors:\n  totp_issuer: \"Example: Corp\"\n",
+			[]string{`stepup.yaml:2:16: factors.totp_issuer: must be at most 64 characters with no colon, got "Example: Corp"`}},
 		{"log format", "log:\n  format: xml\n",
 			[]string{`stepup.yaml:2:11: log.format: unknown format "xml" (want text or json)`}},
 		{"backend", "store:\n  backend: postgres\n",
