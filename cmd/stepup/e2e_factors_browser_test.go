@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base32"
+	"encoding/binary"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/webauthn"
+	"github.com/chromedp/chromedp"
+)
+
+// Second factors in a real browser: passkeys through Chromium's virtual
+// authenticator (the DevTools WebAuthn domain), an authenticator app
+// through a code computed here from the secret the page shows.
+
+// virtualAuthenticator gives the tab a platform authenticator that holds
+// discoverable credentials and verifies the user (as a fingerprint
+// reader would). synced sets the backup flags of its credentials: a
+// synced passkey, as phones and password managers make them.
+func virtualAuthenticator(t *testing.T, tab context.Context, synced bool) webauthn.AuthenticatorID {
+	t.Helper()
+	id, err := chromedp.Run(tab, func(ctx context.Context, target *chromedp.Target) (webauthn.AuthenticatorID, error) {
+		if _, err := cdp.Call(ctx, target, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+			return "", err
+		}
+		res, err := cdp.Call(ctx, target, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+			Options: &webauthn.VirtualAuthenticatorOptions{
+				Protocol: webauthn.AuthenticatorProtocolCtap2, Transport: webauthn.AuthenticatorTransportInternal,
+				HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true,
+				DefaultBackupEligibility: synced, DefaultBackupState: synced,
+			},
+		})
+		return res.AuthenticatorID, err
+	})
+	if err != nil {
+		t.Fatalf("adding a virtual authenticator: %v", err)
+	}
+	return id
+}
+
+// setUserVerified makes the authenticator's user verification succeed
+// or fail, as a fingerprint that matches or does not.
+func setUserVerified(t *testing.T, tab context.Context, id webauthn.AuthenticatorID, verified bool) {
+	t.Helper()
+	do(t, tab, "setting user verification", chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
+		_, err := cdp.Call(ctx, target, webauthn.SetUserVerified, webauthn.SetUserVerifiedParams{AuthenticatorID: id, IsUserVerified: verified})
+		return err
+	}))
+}
+
+// setBadUV makes the authenticator answer with the user-verified flag
+// off, whatever happened: a response the server must refuse itself.
+func setBadUV(t *testing.T, tab context.Context, id webauthn.AuthenticatorID) {
+	t.Helper()
+	bad := true
+	do(t, tab, "overriding the UV flag", chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
+		_, err := cdp.Call(ctx, target, webauthn.SetResponseOverrideBits,
+			webauthn.SetResponseOverrideBitsParams{AuthenticatorID: id, IsBadUV: &bad})
+		return err
+	}))
+}
+
+// mainText returns the text of the page's main element.
+func mainText(t *testing.T, tab context.Context) string {
+	t.Helper()
+	body, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
+// demoClaims checks that the demo's page shows the ID token with acr and
+// exactly the amr values wanted.
+func demoClaims(t *testing.T, tab context.Context, acr string, amr ...string) {
+	t.Helper()
+	body := mainText(t, tab)
+	if !strings.Contains(body, acr) {
+		t.Errorf("the demo's ID token lacks acr %s:\n%.1500s", acr, body)
+	}
+	if want := "amr\n" + strings.Join(amr, " ") + "\n"; !strings.Contains(body, want) {
+		t.Errorf("the demo's ID token lacks amr %q:\n%.1500s", strings.Join(amr, " "), body)
+	}
+}
+
+// demoSignInWithPassword opens the demo's action and signs in with a
+// password.
+func demoSignInWithPassword(t *testing.T, tab context.Context, issuer, user string) {
+	t.Helper()
+	do(t, tab, "asking for the balance", chromedp.Navigate(issuer+"/demo/"), chromedp.Click(chromedp.CSS(`button[value="balance"]`)))
+	waitFor(t, tab, issuer+"/signin")
+	fillIn(t, tab, "username", user, "password", password)
+	waitFor(t, tab, issuer+"/demo/callback")
+}
+
+// demoSignOut signs out of the demo and of stepup.
+func demoSignOut(t *testing.T, tab context.Context, issuer string) {
+	t.Helper()
+	do(t, tab, "opening the demo", chromedp.Navigate(issuer+"/demo/"))
+	waitFor(t, tab, issuer+"/demo/")
+	do(t, tab, "signing out", chromedp.Click(chromedp.CSS(`form[action="/demo/logout"] button`)))
+	waitFor(t, tab, issuer+"/demo/")
+}
+
+// The issue's path: a user registers with a password, the demo's transfer
+// asks for more, they set up a passkey there; later they sign in with the
+// passkey alone (no username), and a password session steps up with it.
+func TestBrowserPasskeyEnrollSignInAndStepUp(t *testing.T) {
+	tab := newTab(t)
+	issuer := startDemoOP(t)
+	virtualAuthenticator(t, tab, true)
+
+	do(t, tab, "opening the demo", chromedp.Navigate(issuer+"/demo"))
+	do(t, tab, "asking for the balance", chromedp.Click(chromedp.CSS(`button[value="balance"]`)))
+	waitFor(t, tab, issuer+"/signin")
+	do(t, tab, "following the register link", chromedp.Click(chromedp.CSS(`a[href^="/register"]`)))
+	waitFor(t, tab, issuer+"/register")
+	fillIn(t, tab, "username", "erin", "password", password, "confirm", password)
+	waitFor(t, tab, issuer+"/demo/callback")
+	demoClaims(t, tab, "urn:stepup:acr:1fa", "pwd")
+
+	// The transfer asks for mfa: with no factor yet, the step-up page
+	// offers to set one up.
+	do(t, tab, "asking for a transfer", chromedp.Navigate(issuer+"/demo/"), chromedp.Click(chromedp.CSS(`button[value="transfer"]`)))
+	waitFor(t, tab, issuer+"/stepup")
+	do(t, tab, "choosing to set up a passkey", chromedp.Click(chromedp.CSS(`a[href*="method=PASSKEY"]`)))
+	waitFor(t, tab, issuer+"/enroll")
+	do(t, tab, "creating a passkey", chromedp.SendKeys(chromedp.ID("name"), "Test laptop"),
+		chromedp.Click(chromedp.CSS(`form[data-webauthn] button[type="submit"]`)))
+	waitFor(t, tab, issuer+"/enroll") // the recovery codes, shown once
+	if body := mainText(t, tab); !strings.Contains(body, "Save your recovery codes") || strings.Count(body, "-") < 10 {
+		t.Fatalf("after the first passkey the page shows:\n%.1500s", body)
+	}
+	do(t, tab, "going on", chromedp.Click(chromedp.CSS(`form[action="/enroll/done"] button`)))
+	waitFor(t, tab, issuer+"/demo/callback")
+	demoClaims(t, tab, "urn:stepup:acr:phr", "pwd", "pop", "user", "swk", "mfa")
+
+	// Signed out, the passkey alone signs in: no username typed.
+	demoSignOut(t, tab, issuer)
+	do(t, tab, "asking for the balance", chromedp.Click(chromedp.CSS(`button[value="balance"]`)))
+	waitFor(t, tab, issuer+"/signin")
+	do(t, tab, "signing in with a passkey", chromedp.Click(chromedp.CSS(`form[action="/signin/passkey"] button`)))
+	waitFor(t, tab, issuer+"/demo/callback")
+	demoClaims(t, tab, "urn:stepup:acr:phr", "pop", "user", "swk", "mfa")
+	if body := mainText(t, tab); !strings.Contains(body, "erin") {
+		t.Errorf("the passkey signed in someone else than erin:\n%.1500s", body)
+	}
+
+	// A password session steps up with the passkey for the transfer.
+	demoSignOut(t, tab, issuer)
+	demoSignInWithPassword(t, tab, issuer, "erin")
+	do(t, tab, "asking for a transfer", chromedp.Navigate(issuer+"/demo/"), chromedp.Click(chromedp.CSS(`button[value="transfer"]`)))
+	waitFor(t, tab, issuer+"/stepup")
+	do(t, tab, "stepping up with the passkey", chromedp.Click(chromedp.CSS(`form[data-webauthn] button[type="submit"]`)))
+	waitFor(t, tab, issuer+"/demo/callback")
+	demoClaims(t, tab, "urn:stepup:acr:phr", "pwd", "pop", "user", "swk", "mfa")
+}
+
+// A passkey that does not verify the user (no fingerprint, no PIN) is no
+// step-up: in the browser (the authenticator cannot verify) and at the
+// server (a response whose UV flag is off).
+func TestBrowserStepUpWithoutUserVerificationIsRefused(t *testing.T) {
+	tab := newTab(t)
+	issuer := startDemoOP(t)
+	auth := virtualAuthenticator(t, tab, true)
+
+	do(t, tab, "opening the demo", chromedp.Navigate(issuer+"/demo"), chromedp.Click(chromedp.CSS(`button[value="transfer"]`)))
+	waitFor(t, tab, issuer+"/signin")
+	do(t, tab, "following the register link", chromedp.Click(chromedp.CSS(`a[href^="/register"]`)))
+	waitFor(t, tab, issuer+"/register")
+	fillIn(t, tab, "username", "frank", "password", password, "confirm", password)
+	waitFor(t, tab, issuer+"/stepup")
+	do(t, tab, "choosing to set up a passkey", chromedp.Click(chromedp.CSS(`a[href*="method=PASSKEY"]`)))
+	waitFor(t, tab, issuer+"/enroll")
+	do(t, tab, "creating a passkey", chromedp.Click(chromedp.CSS(`form[data-webauthn] button[type="submit"]`)))
+	waitFor(t, tab, issuer+"/enroll")
+	do(t, tab, "going on", chromedp.Click(chromedp.CSS(`form[action="/enroll/done"] button`)))
+	waitFor(t, tab, issuer+"/demo/callback")
+
+	demoSignOut(t, tab, issuer)
+	demoSignInWithPassword(t, tab, issuer, "frank")
+	do(t, tab, "asking for a transfer", chromedp.Navigate(issuer+"/demo/"), chromedp.Click(chromedp.CSS(`button[value="transfer"]`)))
+	waitFor(t, tab, issuer+"/stepup")
+
+	// The fingerprint does not match: the browser gets no assertion.
+	setUserVerified(t, tab, auth, false)
+	do(t, tab, "stepping up", chromedp.Click(chromedp.CSS(`form[data-webauthn] button[type="submit"]`)))
+	do(t, tab, "waiting for the error", chromedp.WaitVisible(chromedp.CSS(`[data-webauthn-error]`)))
+	waitFor(t, tab, issuer+"/stepup")
+
+	// An assertion without the UV flag reaches the server, which refuses it.
+	setUserVerified(t, tab, auth, true)
+	setBadUV(t, tab, auth)
+	do(t, tab, "stepping up", chromedp.Click(chromedp.CSS(`form[data-webauthn] button[type="submit"]`)))
+	do(t, tab, "waiting for the refusal", chromedp.WaitVisible(chromedp.CSS(`p.error[role="alert"]:not([data-webauthn-error])`)))
+	waitFor(t, tab, issuer+"/stepup")
+	if body := mainText(t, tab); !strings.Contains(body, "Your passkey could not be verified") {
+		t.Errorf("after a response without UV the page shows:\n%.1500s", body)
+	}
+}
+
+// totpCode computes an RFC 6238 code (SHA-1, 6 digits, 30 s) from an
+// otpauth URI, by hand: a generator independent of the server's.
+func totpCode(t *testing.T, uri string, at time.Time) string {
+	t.Helper()
+	u, err := url.Parse(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ToUpper(u.Query().Get("secret")))
+	if err != nil {
+		t.Fatalf("the otpauth URI's secret: %v", err)
+	}
+	var msg [8]byte
+	binary.BigEndian.PutUint64(msg[:], uint64(at.Unix()/30))
+	mac := hmac.New(sha1.New, secret)
+	mac.Write(msg[:])
+	sum := mac.Sum(nil)
+	off := sum[len(sum)-1] & 0x0f
+	n := binary.BigEndian.Uint32(sum[off:off+4]) & 0x7fffffff
+	return fmt.Sprintf("%06d", n%1_000_000)
+}
+
+// The demo's transfer with an authenticator app: set up with a code, it
+// gives mfa; later a password session steps up with it, and the code just
+// used does not work again.
+func TestBrowserTOTPEnrollAndStepUp(t *testing.T) {
+	tab := newTab(t)
+	issuer := startDemoOP(t)
+
+	do(t, tab, "opening the demo", chromedp.Navigate(issuer+"/demo"), chromedp.Click(chromedp.CSS(`button[value="transfer"]`)))
+	waitFor(t, tab, issuer+"/signin")
+	do(t, tab, "following the register link", chromedp.Click(chromedp.CSS(`a[href^="/register"]`)))
+	waitFor(t, tab, issuer+"/register")
+	fillIn(t, tab, "username", "grace", "password", password, "confirm", password)
+	waitFor(t, tab, issuer+"/stepup")
+	do(t, tab, "choosing an authenticator app", chromedp.Click(chromedp.CSS(`a[href*="method=TOTP"]`)))
+	waitFor(t, tab, issuer+"/enroll")
+	uri, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS(".secret")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := chromedp.Run(tab, chromedp.Evaluate[bool](`document.querySelector("img.qr").naturalWidth > 0`)); !ok {
+		t.Error("the QR code does not load")
+	}
+	now := time.Now()
+	fillIn(t, tab, "code", totpCode(t, uri, now))
+	waitFor(t, tab, issuer+"/enroll")
+	do(t, tab, "going on", chromedp.Click(chromedp.CSS(`form[action="/enroll/done"] button`)))
+	waitFor(t, tab, issuer+"/demo/callback")
+	demoClaims(t, tab, "urn:stepup:acr:mfa", "pwd", "otp", "mfa")
+
+	demoSignOut(t, tab, issuer)
+	demoSignInWithPassword(t, tab, issuer, "grace")
+	do(t, tab, "asking for a transfer", chromedp.Navigate(issuer+"/demo/"), chromedp.Click(chromedp.CSS(`button[value="transfer"]`)))
+	waitFor(t, tab, issuer+"/stepup")
+	// The code the set-up used is spent.
+	fillIn(t, tab, "code", totpCode(t, uri, now))
+	waitFor(t, tab, issuer+"/stepup")
+	if body := mainText(t, tab); !strings.Contains(body, "That code is not right") {
+		t.Fatalf("a replayed code: the page shows\n%.1500s", body)
+	}
+	// The next step's code, within the allowed drift, is not.
+	fillIn(t, tab, "code", totpCode(t, uri, now.Add(30*time.Second)))
+	waitFor(t, tab, issuer+"/demo/callback")
+	demoClaims(t, tab, "urn:stepup:acr:mfa", "pwd", "otp", "mfa")
+}
