@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup/factor"
 	"github.com/stepup-auth/stepup/stepup/factor/factortest"
 	"github.com/stepup-auth/stepup/stepup/factor/recovery"
@@ -64,7 +65,7 @@ func (e *env) lists(t *testing.T, u *store.User) []*store.Authenticator {
 	}
 	var out []*store.Authenticator
 	for _, a := range all {
-		if a.Method == "RECOVERY_CODE" {
+		if a.Method == acr.RecoveryCode {
 			out = append(out, a)
 		}
 	}
