@@ -127,22 +127,34 @@ func (s *Scheme) Lowest(values []string) (Level, bool) {
 }
 
 // Claim returns the acr claim for a session at level reached, given the
-// values the relying party requested: the requested value with the highest
-// level that reached satisfies (the first of equals), so a relying party
-// that checks for the value it sent finds it; else the built-in value of
-// reached. It never names a level above reached.
+// values the relying party requested: the level actually reached, as
+// OpenID Connect Core has acr say, named by the first requested value of
+// exactly that level (an alias the relying party understands) or else by
+// its built-in value. A session that reached phr on a request for mfa says
+// phr: the relying party learns what was proven, and any level satisfies
+// the lower ones it may check for.
 func (s *Scheme) Claim(reached Level, requested []string) string {
-	best, bestLevel := "", None
 	for _, v := range requested {
-		if l, ok := s.table()[v]; ok && reached.Satisfies(l) && l > bestLevel {
-			best, bestLevel = v, l
+		if l, ok := s.table()[v]; ok && l == reached {
+			return v
 		}
-	}
-	if best != "" {
-		return best
 	}
 	if reached == None {
 		return ""
 	}
 	return reached.String()
+}
+
+// EssentialClaim returns the acr claim for a session at level reached
+// on an essential request for values: OpenID Connect Core §5.5.1.1 says
+// it MUST be one of them, so it is the value with the highest level that
+// reached satisfies (the first of equals), and "" if none is.
+func (s *Scheme) EssentialClaim(reached Level, values []string) string {
+	best, bestLevel := "", None
+	for _, v := range values {
+		if l, ok := s.table()[v]; ok && reached.Satisfies(l) && l > bestLevel {
+			best, bestLevel = v, l
+		}
+	}
+	return best
 }

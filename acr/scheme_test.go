@@ -70,7 +70,9 @@ func TestACRValuesFirstSupportedValueIsTheTarget(t *testing.T) {
 	}
 }
 
-func TestClaimNamesARequestedValueNeverAboveTheLevel(t *testing.T) {
+// A voluntary request is answered with the level reached, named as the
+// relying party named it when it asked for exactly that level.
+func TestClaimSaysTheLevelReached(t *testing.T) {
 	s := newScheme(t, map[string]Level{"gold": PhishingResistant})
 	tests := []struct {
 		reached   Level
@@ -79,14 +81,37 @@ func TestClaimNamesARequestedValueNeverAboveTheLevel(t *testing.T) {
 	}{
 		{MFA, nil, "urn:stepup:acr:mfa"},
 		{MFA, []string{"urn:okta:loa:2fa:any"}, "urn:okta:loa:2fa:any"},
-		{PhishingResistant, []string{"urn:stepup:acr:1fa", "urn:okta:loa:2fa:any"}, "urn:okta:loa:2fa:any"},
+		{PhishingResistant, []string{"urn:stepup:acr:mfa"}, "urn:stepup:acr:phr"}, // more than asked: what was proven
+		{PhishingResistant, []string{"urn:stepup:acr:1fa", "urn:okta:loa:2fa:any"}, "urn:stepup:acr:phr"},
+		{PhishingResistant, []string{"urn:stepup:acr:mfa", "gold"}, "gold"},
 		{MFA, []string{"gold"}, "urn:stepup:acr:mfa"}, // not reached: the real level
-		{MFA, []string{"gold", "urn:stepup:acr:1fa"}, "urn:stepup:acr:1fa"},
 		{None, []string{"urn:stepup:acr:1fa"}, ""},
 	}
 	for _, tt := range tests {
 		if got := s.Claim(tt.reached, tt.requested); got != tt.want {
 			t.Errorf("Claim(%v, %v) = %q, want %q", tt.reached, tt.requested, got, tt.want)
+		}
+	}
+}
+
+// An essential request is answered with one of its values (Core
+// §5.5.1.1), never one above the level reached.
+func TestEssentialClaimNamesARequestedValueNeverAboveTheLevel(t *testing.T) {
+	s := newScheme(t, map[string]Level{"gold": PhishingResistant})
+	tests := []struct {
+		reached   Level
+		requested []string
+		want      string
+	}{
+		{MFA, []string{"urn:okta:loa:2fa:any"}, "urn:okta:loa:2fa:any"},
+		{PhishingResistant, []string{"urn:stepup:acr:1fa", "urn:okta:loa:2fa:any"}, "urn:okta:loa:2fa:any"},
+		{MFA, []string{"gold"}, ""},
+		{MFA, []string{"gold", "urn:stepup:acr:1fa"}, "urn:stepup:acr:1fa"},
+		{None, []string{"urn:stepup:acr:1fa"}, ""},
+	}
+	for _, tt := range tests {
+		if got := s.EssentialClaim(tt.reached, tt.requested); got != tt.want {
+			t.Errorf("EssentialClaim(%v, %v) = %q, want %q", tt.reached, tt.requested, got, tt.want)
 		}
 	}
 }

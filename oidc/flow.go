@@ -310,6 +310,9 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, rec *store.A
 	rec.SessionID = sess.ID
 	rec.AuthTime = a.AuthTime
 	rec.ACR = p.opts.Scheme.Claim(a.Level, req.values)
+	if req.essential {
+		rec.ACR = p.opts.Scheme.EssentialClaim(a.Level, req.values)
+	}
 	rec.AMR = a.AMR
 	rec.Done = true
 	// The code seals the request's id; the request keeps only its hash.

@@ -92,14 +92,20 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	if err != nil {
 		return nil, err
 	}
+	factors, err := newFactors(cfg, st, master, log, now)
+	if err != nil {
+		return nil, err
+	}
 	pages := web.New(web.Options{
 		Flows: flows, Sessions: sessions, Accounts: accounts, HandBack: provider.Continue, Pending: provider.Pending,
+		Factors: factors, Users: st.Users(),
 		CSRFKey: derive("csrf"), SecureCookies: secure, Log: log, Now: now,
 		TrustedProxies: config.Prefixes(cfg.Server.TrustedProxies),
 	})
 	mux := http.NewServeMux()
 	hosted := pages.Handler()
-	for _, path := range []string{"/signin", "/register", "/stepup", "/static/"} {
+	for _, path := range []string{"/signin", "/signin/", "/register", "/stepup", "/stepup/", "/enroll", "/enroll/",
+		"/webauthn/", "/account", "/account/", "/static/"} {
 		mux.Handle(path, hosted)
 	}
 	if demoApp != nil {

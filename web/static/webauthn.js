@@ -22,13 +22,14 @@
 		}
 	}
 
-	let conditional = null; // the AbortController of a pending conditional request
+	// The pending conditional request, if any: {controller, done}.
+	let conditional = null;
 
-	async function ceremony(form, mediation) {
+	async function ceremony(form, mediation, signal) {
 		const body = new URLSearchParams(new FormData(form));
 		body.set("ceremony", form.dataset.ceremony);
 		body.delete("response");
-		const res = await fetch("/webauthn/options", {method: "POST", body, credentials: "same-origin"});
+		const res = await fetch("/webauthn/options", {method: "POST", body, credentials: "same-origin", signal});
 		if (!res.ok) {
 			throw new Error("options: " + res.status);
 		}
@@ -41,9 +42,8 @@
 		} else {
 			const request = {publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options.publicKey)};
 			if (mediation) {
-				conditional = new AbortController();
 				request.mediation = mediation;
-				request.signal = conditional.signal;
+				request.signal = signal;
 			}
 			credential = await navigator.credentials.get(request);
 		}
@@ -52,14 +52,22 @@
 		form.submit();
 	}
 
+	// stopConditional aborts the pending conditional request and resolves
+	// once it has ended: browsers refuse a second request while one waits.
+	function stopConditional() {
+		const pending = conditional;
+		conditional = null;
+		if (!pending) {
+			return Promise.resolve();
+		}
+		pending.controller.abort();
+		return pending.done.catch(() => {});
+	}
+
 	for (const form of document.querySelectorAll("form[data-webauthn]")) {
 		form.addEventListener("submit", (event) => {
 			event.preventDefault();
-			if (conditional) {
-				conditional.abort();
-				conditional = null;
-			}
-			ceremony(form).catch((err) => {
+			stopConditional().then(() => ceremony(form)).catch((err) => {
 				console.error(err);
 				showError(form, err.name === "NotAllowedError"
 					? "The passkey request was cancelled or timed out. Try again."
@@ -71,13 +79,17 @@
 	const auto = document.querySelector("form[data-webauthn][data-conditional]");
 	if (auto && PublicKeyCredential.isConditionalMediationAvailable) {
 		PublicKeyCredential.isConditionalMediationAvailable().then((ok) => {
-			if (ok) {
-				ceremony(auto, "conditional").catch((err) => {
-					if (err.name !== "AbortError") {
-						console.error(err);
-					}
-				});
+			if (!ok || conditional) {
+				return;
 			}
+			const controller = new AbortController();
+			const done = ceremony(auto, "conditional", controller.signal);
+			conditional = {controller, done};
+			done.catch((err) => {
+				if (err.name !== "AbortError") {
+					console.error(err);
+				}
+			});
 		});
 	}
 })();
