@@ -202,7 +202,7 @@ func TestSignInPrefillsTheLoginHint(t *testing.T) {
 // guessing made-up usernames throttles itself, not every user.
 func TestSignInBehindATrustedProxyThrottlesEachClientApart(t *testing.T) {
 	logs := &lockedBuffer{}
-	e := newEnv(t, false, func(o *web.Options) {
+	e := newEnv(t, false, func(_ *env, o *web.Options) {
 		// The test's connections come from the loopback: it is the proxy.
 		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 		o.Log = slog.New(slog.NewTextHandler(logs, nil))
@@ -231,7 +231,7 @@ func TestSignInBehindATrustedProxyThrottlesEachClientApart(t *testing.T) {
 // A connection that is not a trusted proxy is its own client, whatever
 // X-Forwarded-For it sends: otherwise each guess could name a fresh address.
 func TestSignInIgnoresForwardedForFromAnUntrustedConnection(t *testing.T) {
-	e := newEnv(t, false, func(o *web.Options) {
+	e := newEnv(t, false, func(_ *env, o *web.Options) {
 		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}
 	})
 	attacker := e.browser("browser-1")

@@ -45,7 +45,7 @@ type env struct {
 const handedBackPath = "/completion-target"
 
 // newEnv starts the pages; each option, if any, changes their Options.
-func newEnv(t *testing.T, secureCookies bool, options ...func(*web.Options)) *env {
+func newEnv(t *testing.T, secureCookies bool, options ...func(*env, *web.Options)) *env {
 	t.Helper()
 	clock := conformance.NewClock()
 	st, err := memdb.Open(memdb.Options{Dir: t.TempDir(), Now: clock.Now, SweepInterval: -1})
@@ -71,7 +71,7 @@ func newEnv(t *testing.T, secureCookies bool, options ...func(*web.Options)) *en
 		CSRFKey: []byte(strings.Repeat("c", 32)), SecureCookies: secureCookies, Now: clock.Now,
 	}
 	for _, option := range options {
-		option(&o)
+		option(e, &o)
 	}
 	e.handler = web.New(o).Handler()
 	e.srv = httptest.NewServer(e.handler)
