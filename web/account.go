@@ -98,6 +98,7 @@ func (s *Server) authenticatorView(a *store.Authenticator) authenticatorView {
 			v.Detail = "kept on one device"
 		}
 	case acr.RecoveryCode:
+		v.Label, v.Name = "Recovery codes", ""
 		v.Detail = fmt.Sprintf("%d of 10 left", s.factors.Recovery.Remaining(a))
 	}
 	return v

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup"
@@ -99,11 +100,27 @@ func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, status int
 			s.fail(w, r, err)
 			return
 		}
-		v.Challenge, v.URI = p.ChallengeID, p.URI
+		v.Challenge, v.URI, v.Secret = p.ChallengeID, template.URL(p.URI), typedSecret(p.URI)
 		// A data: URL of our own PNG, which the policy's img-src allows.
 		v.QRCode = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(p.QRCode))
 	}
 	s.render(w, status, "enroll", v)
+}
+
+// typedSecret is the secret of an otpauth URI as a user types it into an
+// app by hand: in groups of four.
+func typedSecret(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return ""
+	}
+	secret := u.Query().Get("secret")
+	var groups []string
+	for len(secret) > 4 {
+		groups = append(groups, secret[:4])
+		secret = secret[4:]
+	}
+	return strings.Join(append(groups, secret), " ")
 }
 
 // Messages of the set-up page.

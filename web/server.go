@@ -195,7 +195,8 @@ type view struct {
 	Method    acr.Method
 	Challenge string
 	QRCode    template.URL
-	URI       string
+	URI       template.URL // an otpauth: link, which html/template would refuse as a string
+	Secret    string
 	// Codes are new recovery codes, shown once; Next is where the
 	// codes page goes on to.
 	Codes []string

@@ -8,6 +8,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +101,24 @@ func setPresence(t *testing.T, tab context.Context, id webauthn.AuthenticatorID,
 	}))
 }
 
+// screenshot saves the page as name.png in the folder STEPUP_SCREENSHOTS
+// names, if it is set: a way to look at each page as a user sees it
+// (STEPUP_SCREENSHOTS=/tmp/shots go test -run TestBrowser ./cmd/stepup).
+func screenshot(t *testing.T, tab context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("STEPUP_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // mainText returns the text of the page's main element.
 func mainText(t *testing.T, tab context.Context) string {
 	t.Helper()
@@ -166,14 +186,17 @@ func TestBrowserPasskeyEnrollSignInAndStepUp(t *testing.T) {
 	// offers to set one up.
 	do(t, tab, "asking for a transfer", chromedp.Navigate(issuer+"/demo/"), chromedp.Click(chromedp.CSS(`button[value="transfer"]`)))
 	waitFor(t, tab, issuer+"/stepup")
+	screenshot(t, tab, "stepup-set-up")
 	do(t, tab, "choosing to set up a passkey", chromedp.Click(chromedp.CSS(`a[href*="method=PASSKEY"]`)))
 	waitFor(t, tab, issuer+"/enroll")
+	screenshot(t, tab, "enroll-passkey")
 	do(t, tab, "creating a passkey", chromedp.SendKeys(chromedp.ID("name"), "Test laptop"),
 		chromedp.Click(chromedp.CSS(`form[data-webauthn] button[type="submit"]`)))
 	waitForText(t, tab, "Save your recovery codes") // shown once
 	if body := mainText(t, tab); strings.Count(body, "-") < 10 {
 		t.Fatalf("after the first passkey the page shows:\n%.1500s", body)
 	}
+	screenshot(t, tab, "recovery-codes")
 	do(t, tab, "going on", chromedp.Click(chromedp.CSS(`form[action="/enroll/done"] button`)))
 	waitFor(t, tab, issuer+"/demo/callback")
 	demoClaims(t, tab, "urn:stepup:acr:phr", "pwd", "pop", "user", "swk", "mfa")
@@ -197,9 +220,18 @@ func TestBrowserPasskeyEnrollSignInAndStepUp(t *testing.T) {
 	demoSignInWithPassword(t, tab, issuer, "erin", auth)
 	do(t, tab, "asking for a transfer", chromedp.Navigate(issuer+"/demo/"), chromedp.Click(chromedp.CSS(`button[value="transfer"]`)))
 	waitFor(t, tab, issuer+"/stepup")
+	screenshot(t, tab, "stepup-passkey")
 	do(t, tab, "stepping up with the passkey", chromedp.Click(chromedp.CSS(`form[data-webauthn] button[type="submit"]`)))
 	waitFor(t, tab, issuer+"/demo/callback")
 	demoClaims(t, tab, "urn:stepup:acr:phr", "pwd", "pop", "user", "swk", "mfa")
+	screenshot(t, tab, "demo-claims")
+
+	do(t, tab, "opening the account page", chromedp.Navigate(issuer+"/account"))
+	waitForText(t, tab, "Test laptop")
+	screenshot(t, tab, "account")
+	if body := mainText(t, tab); !strings.Contains(body, "synced with your other devices") || !strings.Contains(body, "10 of 10 left") {
+		t.Errorf("the account page shows:\n%.1500s", body)
+	}
 }
 
 // A passkey that does not verify the user (no fingerprint, no PIN) is no
@@ -239,6 +271,7 @@ func TestBrowserStepUpWithoutUserVerificationIsRefused(t *testing.T) {
 	setBadUV(t, tab, auth)
 	do(t, tab, "stepping up", chromedp.Click(chromedp.CSS(`form[data-webauthn] button[type="submit"]`)))
 	waitForText(t, tab, "Your passkey could not be verified")
+	screenshot(t, tab, "stepup-refused")
 }
 
 // totpCode computes an RFC 6238 code (SHA-1, 6 digits, 30 s) from an
@@ -286,6 +319,7 @@ func TestBrowserTOTPEnrollAndStepUp(t *testing.T) {
 	if ok, _ := chromedp.Run(tab, chromedp.Evaluate[bool](`document.querySelector("img.qr").naturalWidth > 0`)); !ok {
 		t.Error("the QR code does not load")
 	}
+	screenshot(t, tab, "enroll-totp")
 	now := time.Now()
 	fillIn(t, tab, "code", totpCode(t, uri, now))
 	waitForText(t, tab, "Save your recovery codes")
@@ -298,6 +332,7 @@ func TestBrowserTOTPEnrollAndStepUp(t *testing.T) {
 	do(t, tab, "asking for a transfer", chromedp.Navigate(issuer+"/demo/"), chromedp.Click(chromedp.CSS(`button[value="transfer"]`)))
 	waitFor(t, tab, issuer+"/stepup")
 	// The code the set-up used is spent.
+	screenshot(t, tab, "stepup-totp")
 	fillIn(t, tab, "code", totpCode(t, uri, now))
 	waitForText(t, tab, "That code is not right")
 	// The next step's code, within the allowed drift, is not.
