@@ -15,6 +15,7 @@ import (
 	"golang.org/x/text/secure/precis"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup/password"
 	"github.com/stepup-auth/stepup/stepup/store"
 )
@@ -256,6 +257,13 @@ func (a *Accounts) Authenticate(ctx context.Context, username, raw, ip string) (
 	if err != nil {
 		return nil, fmt.Errorf("stepup: authenticate: %w", err)
 	}
+	// The account's own count of failures is kept in the store, so a
+	// restart does not reset its lock; the throttle's, in memory, also
+	// covers usernames that do not exist.
+	if u.Failures.ByMethod[acr.Password].Count >= a.throttle.policy.LockAfter {
+		a.throttle.Abandon(name, ip)
+		return nil, ErrAccountLocked
+	}
 	ok, legacy, err := a.verify(ctx, u.PasswordHash, raw, pw)
 	if errors.Is(err, errNoHashSlot) {
 		a.throttle.Abandon(name, ip) // no password was checked: it was no guess
@@ -266,14 +274,60 @@ func (a *Accounts) Authenticate(ctx context.Context, username, raw, ip string) (
 	}
 	// A disabled account is refused only after the full check, so its
 	// answer takes as long as any other.
+	if !ok {
+		if err := a.countFailure(ctx, u.ID, 1); err != nil {
+			return nil, err
+		}
+	}
 	if !ok || u.Disabled {
 		return nil, ErrBadCredentials
 	}
 	a.throttle.Succeeded(name, ip)
+	if u.Failures.ByMethod[acr.Password].Count > 0 {
+		if err := a.countFailure(ctx, u.ID, 0); err != nil {
+			return nil, err
+		}
+		if u, err = a.users.Get(ctx, u.ID); err != nil {
+			return nil, fmt.Errorf("stepup: authenticate: %w", err)
+		}
+	}
 	if legacy || password.NeedsRehash(u.PasswordHash, a.policy.Password) {
 		return a.rehash(ctx, u, pw)
 	}
 	return u, nil
+}
+
+// countFailure adds one to the user's stored count of password failures
+// in a row (delta 1), or clears it (delta 0), with a compare-and-set that
+// retries when the user changed in between.
+func (a *Accounts) countFailure(ctx context.Context, userID string, delta int) error {
+	for range 16 {
+		u, err := a.users.Get(ctx, userID)
+		if err != nil {
+			return fmt.Errorf("stepup: count a failed sign-in of user %s: %w", userID, err)
+		}
+		f := u.Failures.ByMethod[acr.Password]
+		if delta == 0 {
+			if f.Count == 0 {
+				return nil
+			}
+			delete(u.Failures.ByMethod, acr.Password)
+		} else {
+			f.Count += delta
+			f.Last = a.now()
+			if u.Failures.ByMethod == nil {
+				u.Failures.ByMethod = map[acr.Method]store.MethodFailures{}
+			}
+			u.Failures.ByMethod[acr.Password] = f
+		}
+		switch err := a.users.Update(ctx, u); {
+		case err == nil:
+			return nil
+		case !errors.Is(err, store.ErrConflict):
+			return fmt.Errorf("stepup: count a failed sign-in of user %s: %w", userID, err)
+		}
+	}
+	return fmt.Errorf("stepup: count a failed sign-in of user %s: the user keeps changing: %w", userID, store.ErrConflict)
 }
 
 // verify checks the normalised password pw against hash and then, if it

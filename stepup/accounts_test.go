@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup/password"
 	"github.com/stepup-auth/stepup/stepup/store"
 	"github.com/stepup-auth/stepup/stepup/store/conformance"
@@ -420,5 +421,41 @@ func TestPasswordLengthLimitHoldsAsTyped(t *testing.T) {
 	}
 	if _, err := a.Register(context.Background(), "alice", long, ""); !errors.Is(err, ErrInvalidPassword) {
 		t.Fatalf("Register with a password too long as typed: %v, want ErrInvalidPassword", err)
+	}
+}
+
+// An account's run of failed sign-ins is kept in the store: a restart
+// (a new throttle, empty) does not unlock it, and a success clears it.
+func TestAccountLockSurvivesARestart(t *testing.T) {
+	ctx := context.Background()
+	policy := ThrottlePolicy{FreeFailures: 1000, LockAfter: 3, IPFailures: 1000}
+	a, st, clock := newAccounts(t, AccountPolicy{}, policy)
+	if _, err := a.Register(ctx, "alice", "correct horse", ""); err != nil {
+		t.Fatal(err)
+	}
+	// Two failures, then a success: the count starts again.
+	for range 2 {
+		if _, err := a.Authenticate(ctx, "alice", "guess", "192.0.2.1"); err != ErrBadCredentials {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Authenticate(ctx, "alice", "correct horse", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := a.Authenticate(ctx, "alice", "guess", "192.0.2.1"); err != ErrBadCredentials {
+			t.Fatal(err)
+		}
+	}
+	restarted := NewAccounts(st.Users(), AccountPolicy{Password: cheapParams}, NewThrottle(policy, clock.Now), clock.Now, nil)
+	if _, err := restarted.Authenticate(ctx, "alice", "correct horse", "192.0.2.1"); !errors.Is(err, ErrAccountLocked) {
+		t.Fatalf("after a restart, the right password: %v, want ErrAccountLocked", err)
+	}
+	u, err := st.Users().GetByUsername(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := u.Failures.ByMethod[acr.Password]; f.Count != 3 || !f.Last.Equal(clock.Now()) {
+		t.Fatalf("stored password failures %+v, want 3 at the last failure", f)
 	}
 }

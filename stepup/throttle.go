@@ -22,7 +22,8 @@ func (e *ThrottledError) Error() string {
 }
 
 // ErrAccountLocked means an account failed LockAfter sign-ins in a row and
-// takes no more attempts until an operator or a password reset unlocks it.
+// takes no more attempts until an operator unlocks it (stepup users
+// unlock).
 // Unknown usernames lock the same way, so a lock says nothing about
 // whether an account exists.
 var ErrAccountLocked = errors.New("stepup: account locked after too many failed sign-ins")
@@ -99,8 +100,9 @@ func (p ThrottlePolicy) withDefaults() ThrottlePolicy {
 //
 // It lives in memory: each replica of stepup keeps its own counters, so
 // behind a load balancer an attacker gets up to the limits once per
-// replica, and a restart forgets them (locks included). Store-backed
-// counters, shared by replicas, come with the factors work. Memory is
+// replica, and a restart forgets them. An existing account's lock does not
+// depend on it: Accounts also keeps the account's run of failures in the
+// user record, which replicas share and restarts keep. Memory is
 // bounded by the Max fields of the policy; an attacker able to fail from
 // enough addresses to fill them pushes out older counters, which costs
 // them far more attempts than it gives back.

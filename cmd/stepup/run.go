@@ -23,6 +23,7 @@ Usage:
   stepup config example                   print a commented example configuration
   stepup keys rotate [--config FILE]      start signing with the next keys, publish new ones
   stepup keys list [--config FILE]        list the token signing keys
+  stepup users unlock --username NAME     unlock an account locked by failed attempts
   stepup version                          print the version
   stepup help                             show this help
 
@@ -45,6 +46,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return configCommand(rest, stdout, stderr)
 	case "keys":
 		return keysCommand(ctx, rest, stdout, stderr)
+	case "users":
+		return usersCommand(ctx, rest, stdout, stderr)
 	case "version":
 		return versionCommand(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
