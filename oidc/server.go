@@ -56,6 +56,11 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 	if !wellFormedHint(r.Data.IDTokenHint) {
 		return nil, oidc.ErrInvalidRequest().WithDescription("id_token_hint is not a JWT")
 	}
+	reason, err := parseReason(r.Form.Get(ReasonParameter))
+	if err != nil {
+		return nil, oidc.ErrInvalidRequest().WithDescription("%s", err)
+	}
+	ctx = context.WithValue(ctx, reasonKey{}, reason)
 	if raw := r.Form.Get("claims"); raw != "" {
 		if _, err := ParseClaims(raw); err != nil {
 			return nil, oidc.ErrInvalidRequest().WithDescription("%s", err)

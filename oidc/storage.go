@@ -30,6 +30,7 @@ var _ op.Storage = storage{}
 // zitadel/oidc's AuthRequest has no field for either. createdKey carries
 // back the request CreateAuthRequest stored, for Authorize to decide on.
 type (
+	reasonKey  struct{}
 	claimsKey  struct{}
 	bindingKey struct{}
 	createdKey struct{}
@@ -51,6 +52,7 @@ func (s storage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, hin
 		ACRValues:           r.ACRValues,
 		Prompt:              r.Prompt,
 		LoginHint:           r.LoginHint,
+		Reason:              reasonOf(ctx),
 		IDTokenHintSubject:  hintUserID,
 		UILocales:           strings.Fields(r.UILocales.String()),
 		CreatedAt:           now,

@@ -46,7 +46,10 @@ type Flow struct {
 	// ReturnTo is the origin the completion target may redirect the
 	// browser to (the relying party's redirect URI's): the pages' forms
 	// must be allowed to end there.
-	ReturnTo  string    `json:"rt,omitempty"`
+	ReturnTo string `json:"rt,omitempty"`
+	// Reason is why the completion target asks, in its own words, for the
+	// step-up page to show.
+	Reason    string    `json:"why,omitempty"`
 	ExpiresAt time.Time `json:"exp"`
 }
 

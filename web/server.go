@@ -187,6 +187,7 @@ type view struct {
 
 	// The step-up page: the method asked for (Offer), the others the
 	// user may switch to, or the factors they may set up instead.
+	Reason  string // why the relying party asks, in its words
 	Offer   *offer
 	Others  []offer
 	Enrolls []offer

@@ -62,7 +62,7 @@ func (s *Server) renderStepUp(w http.ResponseWriter, r *http.Request, status int
 	sess *store.Session, method acr.Method, message string) {
 	v := view{
 		Title: "Confirm it's you", Flow: token, CSRF: s.csrfToken(binding), Level: levelWords(flow.Level),
-		Error: message,
+		Error: message, Reason: flow.Reason,
 	}
 	if s.factors.enabled() {
 		auths, err := s.listAuthenticators(r.Context(), sess.UserID)

@@ -206,3 +206,24 @@ func TestAFinishedFlowMakesNoAccount(t *testing.T) {
 		t.Error("an account was made with the finished flow")
 	}
 }
+
+// A relying party says why it asks with stepup_reason; the step-up page
+// shows it, escaped. A reason that is too long or hides characters is a
+// bad request, not text on the page.
+func TestTheStepUpPageShowsTheRelyingPartysReason(t *testing.T) {
+	issuer := startOP(t)
+	r := newRP(t, issuer, "app", "")
+	a := r.authorize(url.Values{"acr_values": {"urn:stepup:acr:mfa"}, "stepup_reason": {`Confirm the transfer of <b>500 EUR</b>`}})
+	a.register("reasoned", password)
+	if !a.on("/stepup") {
+		t.Fatalf("not on the step-up page: %v", a.page.Request.URL)
+	}
+	if !strings.Contains(a.body, "The application says why: <q>Confirm the transfer of &lt;b&gt;500 EUR&lt;/b&gt;</q>") {
+		t.Errorf("the step-up page does not show the reason, escaped:\n%s", a.body)
+	}
+	for _, bad := range []string{strings.Repeat("x", 201), "pay\u202eRUE 005", "line\nbreak"} {
+		if got := newRP(t, issuer, "app", "").authorize(url.Values{"stepup_reason": {bad}}).oauthError(); got != "invalid_request" {
+			t.Errorf("stepup_reason %q: %q, want invalid_request", bad, got)
+		}
+	}
+}

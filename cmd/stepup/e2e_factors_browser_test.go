@@ -220,6 +220,7 @@ func TestBrowserPasskeyEnrollSignInAndStepUp(t *testing.T) {
 	demoSignInWithPassword(t, tab, issuer, "erin", auth)
 	do(t, tab, "asking for a transfer", chromedp.Navigate(issuer+"/demo/"), chromedp.Click(chromedp.CSS(`button[value="transfer"]`)))
 	waitFor(t, tab, issuer+"/stepup")
+	waitForText(t, tab, "The application says why: Confirm the transfer of 250.00 EUR to a new payee.")
 	screenshot(t, tab, "stepup-passkey")
 	do(t, tab, "stepping up with the passkey", chromedp.Click(chromedp.CSS(`form[data-webauthn] button[type="submit"]`)))
 	waitFor(t, tab, issuer+"/demo/callback")

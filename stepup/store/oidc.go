@@ -24,8 +24,11 @@ type AuthRequest struct {
 	MaxAge              *time.Duration
 	Prompt              []string
 	LoginHint           string
-	IDTokenHintSubject  string
-	UILocales           []string
+	// Reason is why the relying party asks (stepup_reason), shown on the
+	// step-up page.
+	Reason             string
+	IDTokenHintSubject string
+	UILocales          []string
 	// Binding is a hash of the flow cookie of the browser that first
 	// opened the request: no other browser may go on with it.
 	Binding string

@@ -25,6 +25,7 @@ type action struct {
 	Needs  acr.Level     // the level the acr claim must reach
 	MaxAge time.Duration // how recent auth_time must be; 0: any age
 	Done   string        // what the page says when it is done
+	Reason string        // why it asks for more, for stepup's step-up page
 }
 
 var actions = map[string]action{
@@ -34,7 +35,8 @@ var actions = map[string]action{
 	},
 	"transfer": {
 		Title: "Transfer money", Object: "the transfer", Needs: acr.MFA, MaxAge: 5 * time.Minute,
-		Done: "Transfer sent",
+		Reason: "Confirm the transfer of 250.00 EUR to a new payee.",
+		Done:   "Transfer sent",
 	},
 }
 
@@ -136,6 +138,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if a.MaxAge > 0 {
 		opts = append(opts, oauth2.SetAuthURLParam("max_age", strconv.Itoa(int(a.MaxAge/time.Second))))
+	}
+	if a.Reason != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("stepup_reason", a.Reason))
 	}
 	http.Redirect(w, r, s.oauth(p).AuthCodeURL(pend.State, opts...), http.StatusSeeOther)
 }

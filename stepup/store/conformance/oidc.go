@@ -30,6 +30,7 @@ func newAuthRequest(e *env, id string) *store.AuthRequest {
 		MaxAge:              &maxAge,
 		Prompt:              []string{"login", "consent"},
 		LoginHint:           "alice@example.com",
+		Reason:              "Confirm the transfer of 500 EUR",
 		IDTokenHintSubject:  "u1",
 		UILocales:           []string{"de-CH", "en"},
 		Binding:             "b1nd1ng-hash",
