@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 )
@@ -55,4 +56,11 @@ func (u URL) String() string {
 		return ""
 	}
 	return u.URL.String()
+}
+
+// PasskeysOff reports whether passkeys cannot work at public URL u: its
+// host is an IP address, and WebAuthn relying party ids are domain names.
+func PasskeysOff(u URL) bool {
+	_, err := netip.ParseAddr(u.Hostname())
+	return err == nil
 }

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"github.com/google/uuid"
 	"maps"
 	"math"
 	"net"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/google/uuid"
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup/password"
@@ -71,6 +72,11 @@ func (v *validator) report(sev Severity, path, format string, args ...any) {
 		File: v.d.file, Line: at.line, Column: at.col, Path: path,
 		Message: fmt.Sprintf(format, args...), Severity: sev,
 	})
+}
+
+// reported says whether a problem was reported at path.
+func (v *validator) reported(path string) bool {
+	return slices.ContainsFunc(v.problems, func(p Problem) bool { return p.Path == path })
 }
 
 func (v *validator) errorf(path, format string, args ...any) { v.report(Error, path, format, args...) }
@@ -165,6 +171,9 @@ func (v *validator) server(s *Server) {
 		u.RawPath = strings.TrimRight(u.RawPath, "/")
 		s.PublicURL = URL{&u}
 		v.warnf("server.public_url", "the issuer will be %q, without the trailing slash; relying parties compare the issuer exactly, so configure them with that value", u.String())
+	}
+	if webURL(s.PublicURL) && !v.reported("server.public_url") && PasskeysOff(s.PublicURL) {
+		v.warnf("server.public_url", "its host is an IP address, which WebAuthn does not take as a site: passkeys and security keys are off; use http://localhost:PORT to try them")
 	}
 	v.trustedProxies(s)
 	v.positive("server.shutdown_timeout", s.ShutdownTimeout)

@@ -54,7 +54,9 @@ func TestValidate(t *testing.T) {
 			[]string{"stepup.yaml:2:15: server.public_url: must be an absolute https URL, or http on localhost, 127.0.0.1 or [::1]"}},
 		{"public url query", "server:\n  public_url: https://a.example/?x=1\n",
 			[]string{"stepup.yaml:2:15: server.public_url: must not have a query or fragment"}},
-		{"public url loopback", "server:\n  public_url: http://[::1]:8080/auth\n", nil},
+		{"public url loopback", "server:\n  public_url: http://localhost:8080/auth\n", nil},
+		{"public url loopback address", "server:\n  public_url: http://[::1]:8080/auth\n",
+			[]string{"stepup.yaml:2:15: warning: server.public_url: its host is an IP address, which WebAuthn does not take as a site: passkeys and security keys are off; use http://localhost:PORT to try them"}},
 		{"timeouts", "server:\n  shutdown_timeout: 0s\n  read_header_timeout: -1s\n",
 			[]string{
 				"stepup.yaml:2:21: server.shutdown_timeout: must be more than 0s, got 0s",
@@ -298,7 +300,7 @@ func TestPublicURLPortIsFrom1To65535(t *testing.T) {
 			wantProblems(t, ps, fmt.Sprintf("stepup.yaml:2:15: server.public_url: port %q must be a number from 1 to 65535", tt.port))
 		})
 	}
-	for _, u := range []string{"https://issuer.example:1", "https://issuer.example:65535/auth", "http://[::1]:8080", "https://issuer.example"} {
+	for _, u := range []string{"https://issuer.example:1", "https://issuer.example:65535/auth", "http://localhost:8080", "https://issuer.example"} {
 		if _, ps := load(t, "server:\n  public_url: "+u+"\n", nil); len(ps) != 0 {
 			t.Errorf("%s: %s", u, ps)
 		}

@@ -307,7 +307,7 @@ func origin(uri string) string {
 func (p *Provider) complete(w http.ResponseWriter, r *http.Request, rec *store.AuthRequest, sess *store.Session,
 	a acr.Assurance, req requirement) {
 	rec.UserID = sess.UserID
-	rec.SessionID = sess.ID
+	rec.SessionID = sess.Name() // the session's lasting name, which sid is made of
 	rec.AuthTime = a.AuthTime
 	rec.ACR = p.opts.Scheme.Claim(a.Level, req.values)
 	if req.essential {

@@ -61,7 +61,7 @@ func (s *server) EndSession(ctx context.Context, r *op.Request[oidc.EndSessionRe
 		return nil, oidc.ErrServerError().WithParent(err)
 	case sess == nil: // nobody is signed in: nothing to ask
 		return op.NewRedirect(req.RedirectURI), nil
-	case hintOfSession(req, sess, s.p.sid(sess.ID)):
+	case hintOfSession(req, sess, s.p.sid(sess.Name())):
 		if err := s.p.endSession(ctx, sess.ID); err != nil {
 			return nil, oidc.ErrServerError().WithParent(err)
 		}

@@ -55,7 +55,13 @@ func (e *Engine) Decide(_ context.Context, r Request) (Decision, error) {
 		}
 		d.Reasons = append(d.Reasons, fmt.Sprintf("only verifications since %s count (max_age %s)", d.Since.Format(time.RFC3339), *r.MaxAge))
 	}
-	d.Assurance = acr.Assess(r.Verifications, d.Since)
+	vs := r.Verifications
+	if len(d.Methods) > 0 {
+		// A client that limits its users' methods counts no other: a
+		// TOTP step-up made for another client does not reach mfa here.
+		vs = slices.DeleteFunc(slices.Clone(vs), func(v acr.Verification) bool { return !slices.Contains(d.Methods, v.Method) })
+	}
+	d.Assurance = acr.Assess(vs, d.Since)
 	if d.Assurance.Level.Satisfies(d.Level) {
 		d.Outcome = Allow
 		d.Reasons = append(d.Reasons, fmt.Sprintf("the session is at %v", d.Assurance.Level))

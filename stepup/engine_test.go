@@ -14,7 +14,7 @@ func dur(d time.Duration) *time.Duration { return &d }
 
 func TestDecide(t *testing.T) {
 	e := NewEngine(map[string]ClientPolicy{
-		"bank": {MinimumLevel: acr.MFA, Methods: []acr.Method{acr.Passkey, acr.TOTP}},
+		"bank": {MinimumLevel: acr.MFA, Methods: []acr.Method{acr.Password, acr.Passkey, acr.TOTP}},
 	}, func() time.Time { return t0 })
 	pwd := acr.Verification{Method: acr.Password, At: t0.Add(-time.Hour)}
 	totp := acr.Verification{Method: acr.TOTP, At: t0.Add(-time.Minute)}
@@ -33,6 +33,8 @@ func TestDecide(t *testing.T) {
 		{"the request never lowers the client's minimum", Request{ClientID: "bank", Requested: acr.OneFactor,
 			Verifications: []acr.Verification{pwd}}, Challenge, acr.MFA},
 		{"mfa satisfies the client", Request{ClientID: "bank", Verifications: []acr.Verification{pwd, totp}}, Allow, acr.MFA},
+		{"a method the client does not allow does not count", Request{ClientID: "bank",
+			Verifications: []acr.Verification{pwd, {Method: acr.RecoveryCode, At: t0}}}, Challenge, acr.MFA},
 		{"max_age drops an old password", Request{Requested: acr.MFA, MaxAge: dur(5 * time.Minute),
 			Verifications: []acr.Verification{pwd, totp}}, Challenge, acr.MFA},
 		{"max_age keeps fresh ones", Request{MaxAge: dur(5 * time.Minute), Verifications: []acr.Verification{pwd, totp}}, Allow, acr.OneFactor},
@@ -51,7 +53,7 @@ func TestDecide(t *testing.T) {
 		})
 	}
 	d, _ := e.Decide(context.Background(), Request{ClientID: "bank"})
-	if len(d.Methods) != 2 {
+	if len(d.Methods) != 3 {
 		t.Errorf("the client's methods are not in the decision: %v", d.Methods)
 	}
 }

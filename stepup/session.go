@@ -73,6 +73,7 @@ func (s *Sessions) Start(ctx context.Context, userID string, v store.Verificatio
 	now := s.now()
 	sess := &store.Session{
 		ID:            sessionID(token),
+		Lineage:       sessionID(token),
 		UserID:        userID,
 		Verifications: []store.Verification{v},
 		CreatedAt:     now,
@@ -188,7 +189,7 @@ func (s *Sessions) Elevate(ctx context.Context, sess *store.Session, v store.Ver
 		return "", nil, err
 	}
 	next := sess.Clone()
-	next.ID, next.Version = sessionID(token), 0
+	next.ID, next.Lineage, next.Version = sessionID(token), sess.Name(), 0
 	next.Verifications = append(next.Verifications, v)
 	if n := len(next.Verifications); n > maxVerifications {
 		next.Verifications = next.Verifications[n-maxVerifications:]
@@ -196,11 +197,16 @@ func (s *Sessions) Elevate(ctx context.Context, sess *store.Session, v store.Ver
 	now := s.now()
 	next.LastSeenAt = now
 	next.ExpiresAt = s.expiry(next, now)
+	// The old token ends first: a session signed out meanwhile is gone,
+	// and must not come back under the new token.
+	switch err := s.store.Delete(ctx, sess.ID); {
+	case errors.Is(err, store.ErrNotFound):
+		return "", nil, ErrNoSession
+	case err != nil:
+		return "", nil, fmt.Errorf("stepup: elevate session: end the old token: %w", err)
+	}
 	if err := s.store.Create(ctx, next); err != nil {
 		return "", nil, fmt.Errorf("stepup: elevate session: %w", err)
-	}
-	if err := s.store.Delete(ctx, sess.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return "", nil, fmt.Errorf("stepup: elevate session: end the old token: %w", err)
 	}
 	return token, next, nil
 }

@@ -144,3 +144,34 @@ func TestElevateRenewsTheToken(t *testing.T) {
 		t.Fatalf("the new token's session is at %v, created %v; want mfa, created with the old one", l, found.CreatedAt)
 	}
 }
+
+// A session signed out while a step-up was under way stays signed out:
+// Elevate does not bring it back under a new token.
+func TestElevateDoesNotBringBackAnEndedSession(t *testing.T) {
+	s, clock, _ := newSessions(t)
+	ctx := context.Background()
+	token, sess, _ := s.Start(ctx, "alice", store.Verification{Method: acr.Password, At: clock.Now()})
+	if err := s.End(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Elevate(ctx, sess, store.Verification{Method: acr.TOTP, At: clock.Now()}); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("Elevate of an ended session: %v, want ErrNoSession", err)
+	}
+	if all, _ := s.store.ListByUser(ctx, "alice"); len(all) != 0 {
+		t.Fatalf("alice has %d sessions after sign-out", len(all))
+	}
+}
+
+// The session keeps its name (sid) when its token changes.
+func TestElevateKeepsTheSessionsName(t *testing.T) {
+	s, clock, _ := newSessions(t)
+	ctx := context.Background()
+	_, sess, _ := s.Start(ctx, "alice", store.Verification{Method: acr.Password, At: clock.Now()})
+	_, next, err := s.Elevate(ctx, sess, store.Verification{Method: acr.TOTP, At: clock.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Name() != sess.Name() || next.ID == sess.ID {
+		t.Fatalf("names %q then %q, ids %q then %q: want the name kept and the id new", sess.Name(), next.Name(), sess.ID, next.ID)
+	}
+}

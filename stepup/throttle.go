@@ -23,9 +23,11 @@ func (e *ThrottledError) Error() string {
 
 // ErrAccountLocked means an account failed LockAfter sign-ins in a row and
 // takes no more attempts until an operator unlocks it (stepup users
-// unlock).
-// Unknown usernames lock the same way, so a lock says nothing about
-// whether an account exists.
+// unlock). Unknown usernames lock the same way, so a lock says nothing
+// about whether an account exists; but only an existing account's lock is
+// kept in the store, so after a restart, which forgets the others, a
+// name still locked is one that exists. Telling so takes a hundred
+// guesses at the name, spread over a day by the delays, and a restart.
 var ErrAccountLocked = errors.New("stepup: account locked after too many failed sign-ins")
 
 // ThrottlePolicy bounds failed sign-ins. A zero field takes its value from

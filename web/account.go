@@ -99,7 +99,9 @@ func (s *Server) authenticatorView(a *store.Authenticator) authenticatorView {
 		}
 	case acr.RecoveryCode:
 		v.Label, v.Name = "Recovery codes", ""
-		v.Detail = fmt.Sprintf("%d of 10 left", s.factors.Recovery.Remaining(a))
+		if s.factors.Recovery != nil {
+			v.Detail = fmt.Sprintf("%d of 10 left", s.factors.Recovery.Remaining(a))
+		}
 	}
 	return v
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup"
@@ -46,7 +48,7 @@ func enrollTitle(m acr.Method) string {
 func (s *Server) openEnroll(w http.ResponseWriter, r *http.Request, flow stepup.Flow, token string, m acr.Method) (
 	*store.Session, factor.Enroller, []*store.Authenticator, bool) {
 	enroller := s.factors.enroller(m)
-	if enroller == nil {
+	if enroller == nil || !allowed(flow, m) {
 		s.errorPage(w, http.StatusNotFound, "Not available", "This kind of factor cannot be set up here.")
 		return nil, nil, nil, false
 	}
@@ -126,8 +128,9 @@ func typedSecret(uri string) string {
 // Messages of the set-up page.
 const (
 	msgEnrollWrongCode = "That code is not right. Enter the code your app shows now."
+	msgEnrollMalformed = "Enter the six digits your app shows now."
 	msgEnrollPasskey   = "The passkey could not be set up. Try again, and confirm with your fingerprint, face or PIN when asked."
-	msgEnrollExpired   = "That took too long. Start again with this new code."
+	msgEnrollExpired   = "That took too long, or too many codes were wrong. Start again: scan this new code."
 	msgEnrollDuplicate = "This passkey is already set up for your account."
 )
 
@@ -149,37 +152,20 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	answer := factor.Answer{
-		ChallengeID: r.PostFormValue("challenge"), Response: []byte(answerOf(r)), Name: r.PostFormValue("name"),
+		ChallengeID: r.PostFormValue("challenge"), Response: []byte(answerOf(r)),
+		Name: authenticatorName(r.PostFormValue("name")),
 	}
 	res, err := enroller.FinishEnroll(ctx, u, target(sess.UserID, binding, flow), answer)
 	if err != nil {
-		message := msgEnrollPasskey
-		switch {
-		case errors.Is(err, store.ErrConflict):
-			message = msgEnrollDuplicate
-		case m == acr.TOTP && errors.Is(err, factor.ErrWrongAnswer):
-			message = msgEnrollWrongCode
-		case m == acr.TOTP:
-			message = msgEnrollExpired
-		case !errors.Is(err, factor.ErrWrongAnswer) && !errors.Is(err, factor.ErrExpired) && !errors.Is(err, factor.ErrMalformed):
-			s.fail(w, r, err)
-			return
-		}
-		s.log.Info("web: enrollment failed", "user", u.ID, "method", m, "err", err)
-		if m == acr.TOTP && errors.Is(err, factor.ErrWrongAnswer) {
-			// The app is set up with this challenge's secret: the user
-			// tries again with it, and its attempts are counted.
-			s.render(w, http.StatusUnprocessableEntity, "enroll", view{
-				Title: enrollTitle(m), Flow: token, CSRF: s.csrfToken(binding), Method: m, Error: message,
-				Challenge: answer.ChallengeID,
-			})
-			return
-		}
-		s.renderEnroll(w, r, http.StatusUnprocessableEntity, flow, token, binding, sess, enroller, m, message)
+		s.enrollFailed(w, r, flow, token, binding, sess, enroller, m, answer.ChallengeID, err)
 		return
 	}
 	next, err := s.elevate(w, r, sess, res.Verification)
-	if err != nil {
+	switch {
+	case errors.Is(err, stepup.ErrNoSession):
+		s.handBack(w, r, flow, nil) // signed out meanwhile; the factor stays
+		return
+	case err != nil:
 		s.fail(w, r, err)
 		return
 	}
@@ -195,6 +181,53 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.handBack(w, r, flow, next)
+}
+
+// enrollFailed answers a set-up whose answer did not do: the same
+// challenge again when the user can still answer it (a wrong or mistyped
+// code: the app already holds its secret), a new one when it is spent or
+// expired, and a fault of ours as such.
+func (s *Server) enrollFailed(w http.ResponseWriter, r *http.Request, flow stepup.Flow, token, binding string,
+	sess *store.Session, enroller factor.Enroller, m acr.Method, challenge string, err error) {
+	s.log.Info("web: enrollment failed", "user", sess.UserID, "method", m, "err", err)
+	again := func(message string) {
+		s.render(w, http.StatusUnprocessableEntity, "enroll", view{
+			Title: enrollTitle(m), Flow: token, CSRF: s.csrfToken(binding), Method: m, Error: message, Challenge: challenge,
+		})
+	}
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		s.renderEnroll(w, r, http.StatusUnprocessableEntity, flow, token, binding, sess, enroller, m, msgEnrollDuplicate)
+	case m == acr.TOTP && errors.Is(err, factor.ErrWrongAnswer):
+		again(msgEnrollWrongCode)
+	case m == acr.TOTP && errors.Is(err, factor.ErrMalformed):
+		again(msgEnrollMalformed)
+	case m == acr.TOTP && errors.Is(err, factor.ErrExpired):
+		s.renderEnroll(w, r, http.StatusUnprocessableEntity, flow, token, binding, sess, enroller, m, msgEnrollExpired)
+	case errors.Is(err, factor.ErrWrongAnswer), errors.Is(err, factor.ErrExpired), errors.Is(err, factor.ErrMalformed):
+		s.renderEnroll(w, r, http.StatusUnprocessableEntity, flow, token, binding, sess, enroller, m, msgEnrollPasskey)
+	default:
+		s.fail(w, r, err)
+	}
+}
+
+// maxNameLength bounds an authenticator's name, in characters.
+const maxNameLength = 64
+
+// authenticatorName is a name as typed, fit to store and show: without
+// control or format characters, trimmed, at most maxNameLength characters.
+func authenticatorName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, s)
+	s = strings.TrimSpace(s)
+	if r := []rune(s); len(r) > maxNameLength {
+		s = strings.TrimSpace(string(r[:maxNameLength]))
+	}
+	return s
 }
 
 // enrolled goes on from the recovery codes page.

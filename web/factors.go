@@ -76,9 +76,18 @@ func (f Factors) enroller(m acr.Method) factor.Enroller {
 	return nil
 }
 
+// allowed reports whether the flow lets the user verify with m. One
+// ceremony serves passkeys and security keys, so either lets it run; what
+// it verified is weighed by the engine, which counts only the client's
+// methods.
+func allowed(flow stepup.Flow, m acr.Method) bool {
+	ok := func(m acr.Method) bool { return slices.Contains(flow.Methods, m) }
+	return len(flow.Methods) == 0 || ok(m) || (m == acr.Passkey || m == acr.SecurityKey) && (ok(acr.Passkey) || ok(acr.SecurityKey))
+}
+
 // methodOrder is how methods are listed when they reach the same level:
 // phishing-resistant first, recovery codes, the last resort, last.
-var methodOrder = []acr.Method{acr.Passkey, acr.SecurityKey, acr.TOTP, acr.RecoveryCode}
+var methodOrder = []acr.Method{acr.Passkey, acr.SecurityKey, acr.TOTP, acr.RecoveryCode, acr.Password}
 
 // methodLabel names a method for people.
 func methodLabel(m acr.Method) string {
@@ -161,6 +170,39 @@ func (f Factors) offers(have []acr.Verification, auths []*store.Authenticator, f
 	return out
 }
 
+// passkeysReaching returns the ids of the user's passkeys and security
+// keys that, verified now, bring the session to flow.Level: the only ones
+// a step-up's WebAuthn prompt names, so that the browser does not offer a
+// synced passkey for a step-up to phrh.
+func (f Factors) passkeysReaching(have []acr.Verification, auths []*store.Authenticator, flow stepup.Flow, now time.Time) []string {
+	var ids []string
+	for _, a := range auths {
+		if a.Method != acr.Passkey && a.Method != acr.SecurityKey || len(flow.Methods) > 0 && !slices.Contains(flow.Methods, a.Method) {
+			continue
+		}
+		if v, ok := f.candidate(a, now); ok && acr.Assess(append(slices.Clone(have), v), flow.Since).Level.Satisfies(flow.Level) {
+			ids = append(ids, a.ID)
+		}
+	}
+	return ids
+}
+
+// passwordOffer returns the password as an offer when signing in again
+// with it, beside the verifications since flow.Since, reaches the level:
+// a session whose password is older than that but whose second factor
+// is not (an app's code a minute ago) needs the password, not another
+// factor.
+func passwordOffer(u *store.User, have []acr.Verification, flow stepup.Flow, now time.Time) (offer, bool) {
+	if u.PasswordHash == "" || !allowed(flow, acr.Password) {
+		return offer{}, false
+	}
+	level := acr.Assess(append(slices.Clone(have), acr.Verification{Method: acr.Password, At: now}), flow.Since).Level
+	if !level.Satisfies(flow.Level) {
+		return offer{}, false
+	}
+	return offer{Method: acr.Password, Label: "Your password", Level: level}, true
+}
+
 // enrollOffers returns the factors a user with no factor of their own
 // may set up now to bring the session to flow.Level.
 func (f Factors) enrollOffers(have []acr.Verification, flow stepup.Flow, now time.Time) []offer {
@@ -210,20 +252,28 @@ func grants(m acr.Method) acr.Level {
 // first factor is set up right after it. Otherwise a step-up to
 // ChangeLevel and to what m gives, but never beyond what the user's
 // factors can reach, so that a user with an authenticator app can add
-// their first passkey.
+// their first passkey; and, while they have recovery codes left, never
+// beyond mfa (or ChangeLevel, if higher), what a password and a recovery
+// code reach: recovery codes are how a user who lost their passkey sets
+// up a new one and removes the lost one.
 func (f Factors) changeNeeds(auths []*store.Authenticator, m acr.Method, now time.Time) (acr.Level, time.Time) {
 	since := now.Add(-f.ChangeWindow)
 	if !slices.ContainsFunc(auths, strong) {
 		return acr.OneFactor, since
 	}
 	all := []acr.Verification{{Method: acr.Password, At: now}}
+	recovery := false
 	for _, a := range auths {
 		if v, ok := f.candidate(a, now); ok {
 			all = append(all, v)
+			recovery = recovery || a.Method == acr.RecoveryCode
 		}
 	}
-	reachable := acr.Assess(all, time.Time{}).Level
-	return min(max(f.ChangeLevel, grants(m)), reachable), since
+	need := min(max(f.ChangeLevel, grants(m)), acr.Assess(all, time.Time{}).Level)
+	if recovery {
+		need = min(need, max(f.ChangeLevel, acr.MFA))
+	}
+	return need, since
 }
 
 // target is what a factor's challenge is bound to: the user, and the

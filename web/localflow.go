@@ -89,7 +89,7 @@ func (s *Server) requireLevel(w http.ResponseWriter, r *http.Request, sess *stor
 }
 
 // flowSession returns the browser's session when it is the session of
-// the flow's user, else nil.
+// the flow's user, and that user is still active, else nil.
 func (s *Server) flowSession(r *http.Request, flow stepup.Flow) (*store.Session, error) {
 	sess, _, err := SessionFromRequest(r, s.sessions, s.secure)
 	switch {
@@ -99,6 +99,15 @@ func (s *Server) flowSession(r *http.Request, flow stepup.Flow) (*store.Session,
 		return nil, err
 	case flow.UserID != "" && sess.UserID != flow.UserID:
 		return nil, nil
+	}
+	if s.users != nil {
+		// A disabled user's session neither steps up nor changes factors.
+		switch u, err := s.activeUser(r.Context(), sess.UserID); {
+		case err != nil:
+			return nil, err
+		case u == nil:
+			return nil, nil
+		}
 	}
 	return sess, nil
 }

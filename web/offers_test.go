@@ -122,6 +122,8 @@ func TestChangeNeeds(t *testing.T) {
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 	app := &store.Authenticator{ID: "app", Method: acr.TOTP, Verified: true}
 	synced := &store.Authenticator{ID: "synced", Method: acr.Passkey, Verified: true, BackupEligible: true}
+	codes, _ := recoveryCodeAuthenticator(t, f, 2)
+	spent, _ := recoveryCodeAuthenticator(t, f, 0)
 	tests := []struct {
 		name   string
 		auths  []*store.Authenticator
@@ -132,11 +134,27 @@ func TestChangeNeeds(t *testing.T) {
 		{"a passkey beside an app: the app is the most there is", []*store.Authenticator{app}, acr.Passkey, acr.MFA},
 		{"a passkey beside a passkey", []*store.Authenticator{synced}, acr.Passkey, acr.PhishingResistant},
 		{"an app beside a passkey: at least the configured level", []*store.Authenticator{synced}, acr.TOTP, acr.MFA},
+		{"a passkey beside a passkey and recovery codes: what a code reaches", []*store.Authenticator{synced, codes}, acr.Passkey, acr.MFA},
+		{"spent recovery codes do not count", []*store.Authenticator{synced, spent}, acr.Passkey, acr.PhishingResistant},
 	}
 	for _, tt := range tests {
 		level, since := f.changeNeeds(tt.auths, tt.method, now)
 		if level != tt.want || !since.Equal(now.Add(-5*time.Minute)) {
 			t.Errorf("%s: needs %v since %v, want %v since 5 minutes ago", tt.name, level, since, tt.want)
+		}
+	}
+}
+
+func TestAuthenticatorNameIsFitToShow(t *testing.T) {
+	for in, want := range map[string]string{
+		"  Work laptop ":                  "Work laptop",
+		"a\u202eb\x00c\n":                 "abc",
+		strings.Repeat("é", 70):           strings.Repeat("é", 64),
+		"\xffPhone":                       "Phone",
+		strings.Repeat("x", 63) + "  yyy": strings.Repeat("x", 63),
+	} {
+		if got := authenticatorName(in); got != want {
+			t.Errorf("authenticatorName(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

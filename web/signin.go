@@ -127,6 +127,10 @@ func (s *Server) passkeySignIn(w http.ResponseWriter, r *http.Request) {
 	case flow.UserID != "" && flow.UserID != user.ID:
 		again(http.StatusForbidden, msgOtherUser)
 		return
+	case s.factors.Limiter.Locked(user):
+		s.log.Warn("web: passkey sign-in to a locked account", "user", user.ID)
+		again(http.StatusForbidden, msgLocked)
+		return
 	}
 	s.signedIn(w, r, flow, user, res.Verification)
 }
@@ -147,14 +151,17 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, flow stepup.Fl
 		return
 	}
 	if sess != nil && sess.UserID == user.ID && !flow.FreshSignIn {
-		next, err := s.elevate(w, r, sess, v)
-		if err != nil {
+		switch next, err := s.elevate(w, r, sess, v); {
+		case err == nil:
+			s.log.Info("web: signed in", "user", user.ID, "new_session", false)
+			s.handBackSignedIn(w, r, flow, user, next)
+			return
+		case errors.Is(err, stepup.ErrNoSession):
+			sess = nil // it ended meanwhile: start a new one below
+		default:
 			s.fail(w, r, err)
 			return
 		}
-		s.log.Info("web: signed in", "user", user.ID, "new_session", false)
-		s.handBackSignedIn(w, r, flow, user, next)
-		return
 	}
 	if sess != nil {
 		if err := s.sessions.End(ctx, oldToken); err != nil {

@@ -72,6 +72,15 @@ func (s *Server) renderStepUp(w http.ResponseWriter, r *http.Request, status int
 		}
 		have, now := stepup.Verifications(sess), s.now()
 		offers := s.factors.offers(have, auths, flow, now)
+		u, err := s.activeUser(r.Context(), sess.UserID)
+		if err != nil || u == nil {
+			s.fail(w, r, errors.Join(errors.New("web: step-up: the user is gone or disabled"), err))
+			return
+		}
+		if o, ok := passwordOffer(u, have, flow, now); ok {
+			offers = append(offers, o)
+			sortOffers(offers)
+		}
 		if len(offers) > 0 {
 			i := max(0, slices.IndexFunc(offers, func(o offer) bool { return o.Method == method }))
 			v.Offer = &offers[i]
@@ -143,7 +152,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	method, _ := acr.ParseMethod(r.PostFormValue("method"))
 	f := s.factors.byMethod(method)
-	if f == nil {
+	if f == nil || !allowed(flow, method) {
 		s.errorPage(w, http.StatusBadRequest, "This form could not be read",
 			"This form could not be read. Go back to the application and start again.")
 		return
@@ -162,7 +171,11 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next, err := s.elevate(w, r, sess, res.Verification)
-	if err != nil {
+	switch {
+	case errors.Is(err, stepup.ErrNoSession):
+		s.handBack(w, r, flow, nil) // signed out meanwhile
+		return
+	case err != nil:
 		s.fail(w, r, err)
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/stepup-auth/stepup/acr"
+	"github.com/stepup-auth/stepup/stepup"
 	"github.com/stepup-auth/stepup/stepup/factor"
 )
 
@@ -49,14 +50,20 @@ func (s *Server) webauthnOptions(w http.ResponseWriter, r *http.Request) {
 			s.jsonError(w, r, http.StatusForbidden, serr)
 			return
 		}
-		if r.PostFormValue("ceremony") == "stepup" {
-			p, err = s.factors.Passkey.BeginVerify(ctx, target(sess.UserID, binding, flow))
-			break
-		}
 		auths, aerr := s.listAuthenticators(ctx, sess.UserID)
 		if aerr != nil {
 			s.jsonError(w, r, http.StatusInternalServerError, aerr)
 			return
+		}
+		if r.PostFormValue("ceremony") == "stepup" {
+			t := target(sess.UserID, binding, flow)
+			t.Authenticators = s.factors.passkeysReaching(stepup.Verifications(sess), auths, flow, s.now())
+			if len(t.Authenticators) == 0 {
+				s.jsonError(w, r, http.StatusConflict, nil)
+				return
+			}
+			p, err = s.factors.Passkey.BeginVerify(ctx, t)
+			break
 		}
 		if !s.mayChange(sess, auths, acr.Passkey) {
 			s.jsonError(w, r, http.StatusForbidden, nil)

@@ -51,6 +51,15 @@ func newFactors(cfg *config.Config, st store.Store, m master, log *slog.Logger, 
 		}
 		hardware = append(hardware, id)
 	}
+	f := web.Factors{
+		TOTP: apps, Recovery: recoveryCodes{codes},
+		Limiter:        factor.NewLimiter(st.Users(), factor.DefaultLimitPolicy(), now),
+		Authenticators: st.Authenticators(),
+		ChangeWindow:   cfg.Factors.ChangeWindow, ChangeLevel: cfg.Factors.ChangeLevel,
+	}
+	if config.PasskeysOff(pub) {
+		return f, nil // config validation warned
+	}
 	keys, err := passkey.New(passkey.Options{
 		Authenticators: st.Authenticators(), Challenges: st.Challenges(), Users: st.Users(),
 		RPID: pub.Hostname(), RPOrigins: []string{pub.Scheme + "://" + pub.Host}, RPDisplayName: issuer,
@@ -59,12 +68,8 @@ func newFactors(cfg *config.Config, st store.Store, m master, log *slog.Logger, 
 	if err != nil {
 		return web.Factors{}, err
 	}
-	return web.Factors{
-		Passkey: keys, TOTP: apps, Recovery: recoveryCodes{codes},
-		Limiter:        factor.NewLimiter(st.Users(), factor.DefaultLimitPolicy(), now),
-		Authenticators: st.Authenticators(),
-		ChangeWindow:   cfg.Factors.ChangeWindow, ChangeLevel: cfg.Factors.ChangeLevel,
-	}, nil
+	f.Passkey = keys
+	return f, nil
 }
 
 // recoveryCodes is the recovery factor as the pages use it.

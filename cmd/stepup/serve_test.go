@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -345,4 +346,25 @@ func TestServeMetricsAddressInUseFails(t *testing.T) {
 		t.Errorf("the log does not name the address it could not listen on:\n%s", log)
 	}
 	assertUnlocked(t, dir)
+}
+
+// WebAuthn takes no IP address as a site: a public_url on one (fine for
+// trying stepup out) serves with passkeys off, and says so.
+func TestServeOnAnIPAddressTurnsPasskeysOff(t *testing.T) {
+	port := freePort(t)
+	cfg := fmt.Sprintf("server:\n  listen: 127.0.0.1:%d\n  public_url: http://127.0.0.1:%d\n  shutdown_timeout: 5s\nstore:\n  memdb:\n    dir: %q\n",
+		port, port, t.TempDir())
+	path := filepath.Join(t.TempDir(), "stepup.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var log bytes.Buffer
+	if code := run(ctx, []string{"serve", "--config", path}, io.Discard, &log); code != exitOK {
+		t.Fatalf("serve on an IP address exited %d:\n%s", code, log.String())
+	}
+	if !strings.Contains(log.String(), "passkeys and security keys are off") {
+		t.Errorf("serve did not say passkeys are off:\n%s", log.String())
+	}
 }

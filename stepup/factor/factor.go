@@ -31,6 +31,10 @@ var (
 type Target struct {
 	UserID string
 	FlowID string
+	// Authenticators, when set, are the ids of the only authenticators a
+	// verification's prompt may name: those that reach the level asked
+	// (a step-up to phrh names no synced passkey).
+	Authenticators []string
 }
 
 // Prompt is what the user needs to answer: for WebAuthn, the options the

@@ -34,7 +34,7 @@ type AuthRequest struct {
 	Binding string
 
 	UserID    string
-	SessionID string
+	SessionID string // the session's lasting name (Session.Name)
 	Done      bool
 	AuthTime  time.Time
 	ACR       string

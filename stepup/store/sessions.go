@@ -10,13 +10,27 @@ import (
 // Session is an SSO session at stepup: a user and the verifications they
 // completed, from which the session's level, amr and auth_time follow.
 type Session struct {
-	ID            string // a hash of the cookie value, never the cookie itself
+	ID string // a hash of the cookie value, never the cookie itself
+	// Lineage names the session for as long as it lasts, while its ID
+	// changes with each new token (stepup.Sessions.Elevate): ID tokens
+	// name the session by it (sid). Empty in sessions stored before it
+	// was kept: the ID stands in.
+	Lineage       string
 	UserID        string
 	Verifications []Verification
 	CreatedAt     time.Time
 	LastSeenAt    time.Time
 	ExpiresAt     time.Time
 	Version       uint64
+}
+
+// Name is the session's lasting name: its Lineage, or its ID if it has
+// none.
+func (s *Session) Name() string {
+	if s.Lineage != "" {
+		return s.Lineage
+	}
+	return s.ID
 }
 
 // Verification is one completed verification of one factor.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -23,7 +24,20 @@ func (f *Factor) BeginVerify(ctx context.Context, t factor.Target) (factor.Promp
 	if len(w.creds) == 0 {
 		return factor.Prompt{}, fmt.Errorf("passkey: user %s: %w", t.UserID, factor.ErrNotEnrolled)
 	}
-	assertion, s, err := f.wa.BeginLogin(w, webauthn.WithUserVerification(protocol.VerificationRequired))
+	opts := []webauthn.LoginOption{webauthn.WithUserVerification(protocol.VerificationRequired)}
+	if len(t.Authenticators) > 0 {
+		var allow []protocol.CredentialDescriptor
+		for i := range w.creds {
+			if a := w.byCredentialID(w.creds[i].ID); a != nil && slices.Contains(t.Authenticators, a.ID) {
+				allow = append(allow, w.creds[i].Descriptor())
+			}
+		}
+		if len(allow) == 0 {
+			return factor.Prompt{}, fmt.Errorf("passkey: user %s has none of the authenticators asked for: %w", t.UserID, factor.ErrNotEnrolled)
+		}
+		opts = append(opts, webauthn.WithAllowedCredentials(allow))
+	}
+	assertion, s, err := f.wa.BeginLogin(w, opts...)
 	if err != nil {
 		return factor.Prompt{}, fmt.Errorf("passkey: begin login: %w", err)
 	}

@@ -2,6 +2,8 @@ package passkey_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -218,5 +220,34 @@ func TestVerifyRecordsUse(t *testing.T) {
 	v := res.Verification
 	if !v.UserVerified || v.HardwareBound || v.Method != acr.Passkey || !v.At.Equal(e.clock.Now()) {
 		t.Errorf("verification %+v: want a user-verified passkey, not hardware-bound, now", v)
+	}
+}
+
+// A prompt asked for some authenticators names only their credentials,
+// and none of them is ErrNotEnrolled.
+func TestVerifyNamesOnlyTheAuthenticatorsAskedFor(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	u := e.user(t, "alice")
+	first := e.enroll(t, u, newDevice(virtualwebauthn.AuthenticatorOptions{}))
+	second := e.enroll(t, u, newDevice(virtualwebauthn.AuthenticatorOptions{}))
+	tg := target(u)
+	tg.Authenticators = []string{second.Authenticator.ID}
+	p, err := e.f.BeginVerify(ctx, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var request struct {
+		Allow []struct{ ID string } `json:"allowCredentials"`
+	}
+	if err := json.Unmarshal(p.Options, &request); err != nil {
+		t.Fatal(err)
+	}
+	if len(request.Allow) != 1 || request.Allow[0].ID != base64.RawURLEncoding.EncodeToString(second.Authenticator.CredentialID) {
+		t.Errorf("allowCredentials %+v, want the second credential alone", request.Allow)
+	}
+	tg.Authenticators = []string{"someone-else", first.Authenticator.ID + "x"}
+	if _, err := e.f.BeginVerify(ctx, tg); !errors.Is(err, factor.ErrNotEnrolled) {
+		t.Errorf("none of the asked-for authenticators: %v, want ErrNotEnrolled", err)
 	}
 }

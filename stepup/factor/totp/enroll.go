@@ -90,7 +90,9 @@ func (f *Factor) FinishEnroll(ctx context.Context, u *store.User, t factor.Targe
 	// guesses sent at once no more than enrollAttempts are compared.
 	switch _, err := f.challenges.Attempt(ctx, c.ID); {
 	case errors.Is(err, store.ErrConflict):
-		return factor.Result{}, fmt.Errorf("totp: enrollment %q took its %d codes; start again: %w", c.ID, enrollAttempts, factor.ErrWrongAnswer)
+		// Spent: as good as expired, and the user starts again with a
+		// new secret.
+		return factor.Result{}, fmt.Errorf("totp: enrollment %q took its %d codes; start again: %w", c.ID, enrollAttempts, factor.ErrExpired)
 	case errors.Is(err, store.ErrNotFound):
 		return factor.Result{}, fmt.Errorf("totp: enrollment %q: %w", c.ID, factor.ErrExpired)
 	case err != nil:

@@ -86,7 +86,8 @@ func TestEnrollDefaultName(t *testing.T) {
 }
 
 // TestEnrollAttemptsSpent: five wrong codes spend the enrollment, and then
-// even the right one does not enroll.
+// even the right one does not enroll: the challenge is as good as
+// expired, and the user starts again.
 func TestEnrollAttemptsSpent(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
@@ -98,8 +99,8 @@ func TestEnrollAttemptsSpent(t *testing.T) {
 		}
 	}
 	right := factor.Answer{ChallengeID: p.ChallengeID, Response: []byte(codeAt(secret, e.clock.Now(), 0))}
-	if _, err := e.f.FinishEnroll(ctx, u, target, right); !errors.Is(err, factor.ErrWrongAnswer) {
-		t.Fatalf("the right code after five wrong ones: %v, want ErrWrongAnswer", err)
+	if _, err := e.f.FinishEnroll(ctx, u, target, right); !errors.Is(err, factor.ErrExpired) {
+		t.Fatalf("the right code after five wrong ones: %v, want ErrExpired", err)
 	}
 	if enrolled(t, e, u) {
 		t.Fatal("enrolled after the attempts were spent")

@@ -14,8 +14,9 @@ import (
 func newSession(e *env, id, userID string) *store.Session {
 	now := e.now()
 	return &store.Session{
-		ID:     id,
-		UserID: userID,
+		ID:      id,
+		Lineage: "lineage-" + id,
+		UserID:  userID,
 		Verifications: []store.Verification{
 			{Method: acr.Password, AuthenticatorID: "pw-" + userID, AMR: []string{"pwd"}, At: at(now, -10*time.Minute)},
 			{Method: acr.Passkey, AuthenticatorID: "pk-" + userID, AMR: []string{"hwk", "user"}, UserVerified: true, HardwareBound: true, At: at(now, -5*time.Minute)},

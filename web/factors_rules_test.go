@@ -1,0 +1,153 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stepup-auth/stepup/acr"
+	"github.com/stepup-auth/stepup/stepup/factor"
+	"github.com/stepup-auth/stepup/stepup/store"
+)
+
+// accountForm returns the account page's flow and CSRF tokens.
+func (b *browser) accountForm() (flow, csrf string) {
+	b.t.Helper()
+	p := b.get("/account")
+	if p.status != http.StatusOK {
+		b.t.Fatalf("the account page: %d\n%s", p.status, p.body)
+	}
+	return strings.SplitN(strings.SplitN(p.body, `name="flow" value="`, 2)[1], `"`, 2)[0], csrfField.FindStringSubmatch(p.body)[1]
+}
+
+// A client that allows its users only some methods gets a step-up by no
+// other, whatever method the form says.
+func TestStepUpRefusesAMethodTheClientDoesNotAllow(t *testing.T) {
+	e := newEnv(t, false, withFactors(factor.LimitPolicy{}))
+	b, alice, uri, _ := factorUser(t, e)
+	e.clock.Advance(time.Hour)
+	b.handedBack(b.signIn(b.seal(e.flow()), "alice", "correct horse"))
+	f := e.flow()
+	f.UserID, f.Level, f.Since, f.Methods = alice.ID, acr.MFA, e.clock.Now(), []acr.Method{acr.Password, acr.Passkey}
+	token := b.seal(f)
+	p := b.get("/stepup?flow=" + url.QueryEscape(token))
+	if strings.Contains(p.body, "Code from your authenticator app") {
+		t.Error("the page offers a method the client does not allow")
+	}
+	csrf := csrfField.FindStringSubmatch(p.body)[1]
+	p = b.post("/stepup/verify", url.Values{"flow": {token}, "csrf": {csrf}, "method": {"TOTP"}, "code": {totpCode(t, uri, e.clock.Now())}})
+	if p.status != http.StatusBadRequest {
+		t.Fatalf("a TOTP code in a flow limited to %v: %d, want 400", f.Methods, p.status)
+	}
+}
+
+// An app set up with the page's code: a mistyped code keeps it, so the
+// app the user scanned still works; five wrong ones spend it, and the page
+// starts again with a new one.
+func TestTOTPSetUpKeepsTheSecretUntilItIsSpent(t *testing.T) {
+	e := newEnv(t, false, withFactors(factor.LimitPolicy{}))
+	b := e.browser("browser-1")
+	alice := e.register("alice", "correct horse")
+	b.handedBack(b.signIn(b.seal(e.flow()), "alice", "correct horse"))
+	f := e.flow()
+	f.UserID, f.Level = alice.ID, acr.MFA
+	token := b.seal(f)
+	p := b.get("/enroll?flow=" + url.QueryEscape(token) + "&method=TOTP")
+	uri := strings.ReplaceAll(secretURI.FindString(p.body), "&amp;", "&")
+	challenge := challengeField.FindStringSubmatch(p.body)[1]
+	form := url.Values{"flow": {token}, "csrf": {csrfField.FindStringSubmatch(p.body)[1]}, "method": {"TOTP"},
+		"challenge": {challenge}, "code": {"12 345"}}
+	p = b.post("/enroll", form)
+	mustContain(t, p, "Enter the six digits", `name="challenge" value="`+challenge+`"`)
+	wrong := "000000"
+	if totpCode(t, uri, e.clock.Now()) == wrong {
+		wrong = "111111"
+	}
+	form.Set("code", wrong)
+	for range 5 {
+		b.post("/enroll", form)
+	}
+	form.Set("code", totpCode(t, uri, e.clock.Now()))
+	p = b.post("/enroll", form)
+	mustContain(t, p, "Start again: scan this new code")
+	if next := strings.ReplaceAll(secretURI.FindString(p.body), "&amp;", "&"); next == "" || next == uri {
+		t.Fatalf("after the spent set-up the page shows the secret %q, want a new one", next)
+	}
+}
+
+// Recovery codes are how a user whose passkey is lost sets up a new one:
+// a step-up with a code allows it.
+func TestARecoveryCodeLetsAUserReplaceALostPasskey(t *testing.T) {
+	e := newEnv(t, false, withFactors(factor.LimitPolicy{}))
+	b, alice, _, codes := factorUser(t, e)
+	ctx := context.Background()
+	auths, _ := e.store.Authenticators().ListByUser(ctx, alice.ID)
+	for _, a := range auths {
+		if a.Method == acr.TOTP {
+			if err := e.store.Authenticators().Delete(ctx, a.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	lost := &store.Authenticator{ID: "pk1", UserID: alice.ID, Method: acr.Passkey, Name: "lost phone",
+		CredentialID: []byte("cred"), PublicKey: []byte("k"), BackupEligible: true, Verified: true, CreatedAt: e.clock.Now()}
+	if err := e.store.Authenticators().Create(ctx, lost); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Hour)
+	b.handedBack(b.signIn(b.seal(e.flow()), "alice", "correct horse"))
+	token, csrf, _ := b.stepUpForm(alice, acr.MFA, acr.RecoveryCode)
+	b.handedBack(b.post("/stepup/verify", url.Values{"flow": {token}, "csrf": {csrf}, "method": {"RECOVERY_CODE"}, "code": {codes[0]}}))
+	flow, _ := b.accountForm()
+	if p := b.get("/enroll?flow=" + url.QueryEscape(flow) + "&method=PASSKEY"); p.status != http.StatusOK {
+		t.Fatalf("after a recovery code, setting up a new passkey: %d to %q, want the set-up page", p.status, p.header.Get("Location"))
+	}
+}
+
+// A disabled user's live session changes no factor.
+func TestADisabledUserChangesNoFactor(t *testing.T) {
+	e := newEnv(t, false, withFactors(factor.LimitPolicy{}))
+	b, alice, _, _ := factorUser(t, e)
+	flow, csrf := b.accountForm()
+	ctx := context.Background()
+	u, _ := e.store.Users().Get(ctx, alice.ID)
+	u.Disabled = true
+	if err := e.store.Users().Update(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	auths, _ := e.store.Authenticators().ListByUser(ctx, alice.ID)
+	b.post("/account/remove", url.Values{"flow": {flow}, "csrf": {csrf}, "authenticator": {auths[0].ID}})
+	if _, err := e.store.Authenticators().Get(ctx, auths[0].ID); err != nil {
+		t.Fatalf("a disabled user removed a factor: %v", err)
+	}
+}
+
+// A session whose second factor is recent but whose password is older
+// than a change allows is offered the password, which completes it, not a
+// dead end.
+func TestAStalePasswordIsOfferedWhenItCompletesTheLevel(t *testing.T) {
+	e := newEnv(t, false, withFactors(factor.LimitPolicy{}))
+	b, alice, uri, _ := factorUser(t, e)
+	e.clock.Advance(time.Hour)
+	b.handedBack(b.signIn(b.seal(e.flow()), "alice", "correct horse"))
+	e.clock.Advance(4 * time.Minute)
+	token, csrf, _ := b.stepUpForm(alice, acr.MFA, "")
+	b.handedBack(b.post("/stepup/verify", url.Values{"flow": {token}, "csrf": {csrf}, "method": {"TOTP"}, "code": {totpCode(t, uri, e.clock.Now())}}))
+	e.clock.Advance(2 * time.Minute) // the password is now 6 minutes old, the code 2
+	flow, _ := b.accountForm()
+	p := b.get("/enroll?flow=" + url.QueryEscape(flow) + "&method=TOTP")
+	step := b.get(p.header.Get("Location"))
+	mustContain(t, step, "Sign in again with your password")
+	signIn, _ := url.Parse(p.header.Get("Location"))
+	csrf = b.open("/signin", signIn.Query().Get("flow"))
+	back := b.post("/signin", url.Values{"flow": {signIn.Query().Get("flow")}, "csrf": {csrf}, "username": {"alice"}, "password": {"correct horse"}})
+	if loc := back.header.Get("Location"); !strings.HasPrefix(loc, "/enroll?") {
+		t.Fatalf("after the password the browser goes to %q, want back to the set-up page", loc)
+	}
+	if p := b.get(back.header.Get("Location")); p.status != http.StatusOK {
+		t.Fatalf("the set-up page after the password: %d", p.status)
+	}
+}
