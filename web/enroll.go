@@ -52,13 +52,8 @@ func (s *Server) openEnroll(w http.ResponseWriter, r *http.Request, flow stepup.
 		s.errorPage(w, http.StatusNotFound, "Not available", "This kind of factor cannot be set up here.")
 		return nil, nil, nil, false
 	}
-	sess, err := s.flowSession(r, flow)
-	if err != nil {
-		s.fail(w, r, err)
-		return nil, nil, nil, false
-	}
-	if sess == nil {
-		s.handBack(w, r, flow, nil)
+	sess, ok := s.sessionOrHandBack(w, r, flow)
+	if !ok {
 		return nil, nil, nil, false
 	}
 	auths, err := s.listAuthenticators(r.Context(), sess.UserID)

@@ -2,11 +2,6 @@ package web_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base32"
-	"encoding/binary"
-	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -17,6 +12,7 @@ import (
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup"
 	"github.com/stepup-auth/stepup/stepup/factor"
+	"github.com/stepup-auth/stepup/stepup/factor/factortest"
 	"github.com/stepup-auth/stepup/stepup/factor/passkey"
 	"github.com/stepup-auth/stepup/stepup/factor/recovery"
 	"github.com/stepup-auth/stepup/stepup/factor/totp"
@@ -65,25 +61,14 @@ type recoveryCodes struct{ *recovery.Factor }
 
 func (recoveryCodes) Remaining(a *store.Authenticator) int { return recovery.Remaining(a) }
 
-// totpCode is an RFC 6238 code (SHA-1, 6 digits, 30 s) of an otpauth
-// URI's secret, computed here, apart from the factor's own code.
+// totpCode is the code an app that scanned uri shows at t.
 func totpCode(t *testing.T, uri string, at time.Time) string {
 	t.Helper()
-	u, err := url.Parse(uri)
+	code, err := factortest.TOTP(uri, at)
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ToUpper(u.Query().Get("secret")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var msg [8]byte
-	binary.BigEndian.PutUint64(msg[:], uint64(at.Unix()/30))
-	mac := hmac.New(sha1.New, secret)
-	mac.Write(msg[:])
-	sum := mac.Sum(nil)
-	off := sum[len(sum)-1] & 0x0f
-	return fmt.Sprintf("%06d", binary.BigEndian.Uint32(sum[off:off+4])&0x7fffffff%1_000_000)
+	return code
 }
 
 var (

@@ -112,6 +112,23 @@ func (s *Server) flowSession(r *http.Request, flow stepup.Flow) (*store.Session,
 	return sess, nil
 }
 
+// sessionOrHandBack returns the flow's session (flowSession). Without
+// one (it lapsed, or is someone else's) it hands the flow back, whose
+// completion target sends the browser to sign in, and reports false, as
+// it does after answering a fault.
+func (s *Server) sessionOrHandBack(w http.ResponseWriter, r *http.Request, flow stepup.Flow) (*store.Session, bool) {
+	sess, err := s.flowSession(r, flow)
+	switch {
+	case err != nil:
+		s.fail(w, r, err)
+		return nil, false
+	case sess == nil:
+		s.handBack(w, r, flow, nil)
+		return nil, false
+	}
+	return sess, true
+}
+
 // activeUser returns the user with id, or nil if they are gone or disabled.
 func (s *Server) activeUser(ctx context.Context, id string) (*store.User, error) {
 	u, err := s.users.Get(ctx, id)

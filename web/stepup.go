@@ -38,15 +38,8 @@ func (s *Server) stepUpPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	sess, err := s.flowSession(r, flow)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if sess == nil {
-		// The session lapsed or is someone else's: the completion target
-		// sends the browser to sign in.
-		s.handBack(w, r, flow, nil)
+	sess, ok := s.sessionOrHandBack(w, r, flow)
+	if !ok {
 		return
 	}
 	method, _ := acr.ParseMethod(r.URL.Query().Get("method"))
@@ -141,13 +134,8 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	sess, err := s.flowSession(r, flow)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if sess == nil {
-		s.handBack(w, r, flow, nil)
+	sess, ok := s.sessionOrHandBack(w, r, flow)
+	if !ok {
 		return
 	}
 	method, _ := acr.ParseMethod(r.PostFormValue("method"))

@@ -2,12 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base32"
-	"encoding/binary"
-	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +11,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
+
+	"github.com/stepup-auth/stepup/stepup/factor/factortest"
 )
 
 // Second factors in a real browser: passkeys through Chromium's virtual
@@ -275,26 +271,15 @@ func TestBrowserStepUpWithoutUserVerificationIsRefused(t *testing.T) {
 	screenshot(t, tab, "stepup-refused")
 }
 
-// totpCode computes an RFC 6238 code (SHA-1, 6 digits, 30 s) from an
-// otpauth URI, by hand: a generator independent of the server's.
+// totpCode is the code an app that scanned uri shows at t, computed by
+// hand (factortest.TOTP), apart from the server's own code.
 func totpCode(t *testing.T, uri string, at time.Time) string {
 	t.Helper()
-	u, err := url.Parse(uri)
+	code, err := factortest.TOTP(uri, at)
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ToUpper(u.Query().Get("secret")))
-	if err != nil {
-		t.Fatalf("the otpauth URI's secret: %v", err)
-	}
-	var msg [8]byte
-	binary.BigEndian.PutUint64(msg[:], uint64(at.Unix()/30))
-	mac := hmac.New(sha1.New, secret)
-	mac.Write(msg[:])
-	sum := mac.Sum(nil)
-	off := sum[len(sum)-1] & 0x0f
-	n := binary.BigEndian.Uint32(sum[off:off+4]) & 0x7fffffff
-	return fmt.Sprintf("%06d", n%1_000_000)
+	return code
 }
 
 // The demo's transfer with an authenticator app: set up with a code, it

@@ -3,6 +3,7 @@ package factor
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup/store"
@@ -109,4 +110,19 @@ func Verification(a *store.Authenticator, v acr.Verification) store.Verification
 		Method: a.Method, AuthenticatorID: a.ID, AMR: acr.AMR(v),
 		UserVerified: v.UserVerified, HardwareBound: v.HardwareBound, At: v.At,
 	}
+}
+
+// Enrolled returns the user's confirmed authenticators of method m.
+func Enrolled(ctx context.Context, auths store.Authenticators, userID string, m acr.Method) ([]*store.Authenticator, error) {
+	all, err := auths.ListByUser(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("factor: authenticators of user %s: %w", userID, err)
+	}
+	var out []*store.Authenticator
+	for _, a := range all {
+		if a.Method == m && a.Verified {
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }

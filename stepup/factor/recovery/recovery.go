@@ -144,15 +144,5 @@ func (f *Factor) BeginVerify(ctx context.Context, t factor.Target) (factor.Promp
 
 // lists returns the user's recovery-code authenticators.
 func (f *Factor) lists(ctx context.Context, userID string) ([]*store.Authenticator, error) {
-	all, err := f.auths.ListByUser(ctx, userID)
-	if err != nil {
-		return nil, fmt.Errorf("recovery: authenticators of user %s: %w", userID, err)
-	}
-	var out []*store.Authenticator
-	for _, a := range all {
-		if a.Method == acr.RecoveryCode && a.Verified {
-			out = append(out, a)
-		}
-	}
-	return out, nil
+	return factor.Enrolled(ctx, f.auths, userID, acr.RecoveryCode)
 }

@@ -106,17 +106,7 @@ func (f *Factor) BeginVerify(ctx context.Context, t factor.Target) (factor.Promp
 
 // enrolled returns the user's confirmed TOTP authenticators.
 func (f *Factor) enrolled(ctx context.Context, userID string) ([]*store.Authenticator, error) {
-	all, err := f.auths.ListByUser(ctx, userID)
-	if err != nil {
-		return nil, fmt.Errorf("totp: authenticators of user %s: %w", userID, err)
-	}
-	var out []*store.Authenticator
-	for _, a := range all {
-		if a.Method == acr.TOTP && a.Verified {
-			out = append(out, a)
-		}
-	}
-	return out, nil
+	return factor.Enrolled(ctx, f.auths, userID, acr.TOTP)
 }
 
 // newID returns a random record id.
