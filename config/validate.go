@@ -425,6 +425,7 @@ func (v *validator) oidc(o *OIDC, demoOn bool) {
 				v.warnf(fmt.Sprintf("%s.methods[%d]", base, j), "%s is already listed at methods[%d]", m, k)
 			}
 		}
+		v.clientMethods(base, c)
 		// The decoder refuses unknown names; these catch a Config built
 		// in code, or an empty value in the file.
 		if !slices.Contains(signingAlgs, c.SigningAlg) {
@@ -436,6 +437,34 @@ func (v *validator) oidc(o *OIDC, demoOn bool) {
 		if !actionPattern.MatchString(c.Action) {
 			v.errorf(base+".action", "must be a letter followed by at most 63 letters, digits or _, got %q", c.Action)
 		}
+	}
+}
+
+// firstFactors are the methods a sign-in can begin with.
+var firstFactors = []acr.Method{acr.Password, acr.Passkey, acr.SecurityKey, acr.Upstream}
+
+// clientMethods checks that a client's methods can sign a user in and
+// reach its minimum level: a verification of a method it does not list
+// does not count for it, so a list without a first factor, or too weak
+// for minimum_acr, would send its users round the sign-in page forever.
+func (v *validator) clientMethods(base string, c *Client) {
+	if len(c.Methods) == 0 {
+		return
+	}
+	if !slices.ContainsFunc(c.Methods, func(m acr.Method) bool { return slices.Contains(firstFactors, m) }) {
+		v.errorf(base+".methods", "must include a way to sign in: %s", orList(firstFactors))
+		return
+	}
+	// The most the methods prove together: every one at its strongest
+	// (a passkey that verifies the user; an upstream is left out, as its
+	// level is its trust mapping's).
+	var all []acr.Verification
+	for _, m := range c.Methods {
+		all = append(all, acr.Verification{Method: m, UserVerified: true, HardwareBound: true, At: time.Unix(1, 0)})
+	}
+	if reach := acr.Assess(all, time.Time{}).Level; c.MinimumACR != acr.None && !slices.Contains(c.Methods, acr.Upstream) &&
+		!reach.Satisfies(c.MinimumACR) {
+		v.errorf(base+".methods", "can reach no more than %s, below minimum_acr %s", reach, c.MinimumACR)
 	}
 }
 

@@ -151,3 +151,28 @@ func TestAStalePasswordIsOfferedWhenItCompletesTheLevel(t *testing.T) {
 		t.Fatalf("the set-up page after the password: %d", p.status)
 	}
 }
+
+// A client that takes no password shows no password form, and refuses a
+// password posted anyway: it would not count, and the user would land on
+// the sign-in page again and again.
+func TestAClientWithoutPasswordsTakesNone(t *testing.T) {
+	e := newEnv(t, false, withFactors(factor.LimitPolicy{}))
+	e.register("alice", "correct horse")
+	b := e.browser("browser-1")
+	f := e.flow()
+	f.Methods = []acr.Method{acr.Passkey}
+	token := b.seal(f)
+	p := b.get("/signin?flow=" + url.QueryEscape(token))
+	if strings.Contains(p.body, `type="password"`) || strings.Contains(p.body, "/register") {
+		t.Errorf("the sign-in page of a passkey-only client offers a password:\n%s", p.body)
+	}
+	mustContain(t, p, "Sign in with a passkey")
+	csrf := csrfField.FindStringSubmatch(p.body)[1]
+	p = b.post("/signin", url.Values{"flow": {token}, "csrf": {csrf}, "username": {"alice"}, "password": {"correct horse"}})
+	if p.status != http.StatusForbidden || b.session() != "" {
+		t.Fatalf("a password posted to a passkey-only client: %d, session %q; want 403 and none", p.status, b.session())
+	}
+	if p := b.get("/register?flow=" + url.QueryEscape(token)); p.status != http.StatusForbidden {
+		t.Errorf("registering for a passkey-only client: %d, want 403", p.status)
+	}
+}

@@ -5,12 +5,17 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup"
 )
 
 func (s *Server) registerPage(w http.ResponseWriter, r *http.Request) {
 	flow, token, binding, ok := s.openFlow(w, r)
 	if !ok {
+		return
+	}
+	if !allowed(flow, acr.Password) {
+		s.errorPage(w, http.StatusForbidden, "Sign in with a passkey", msgNoPassword)
 		return
 	}
 	if flow.UserID != "" {
@@ -26,6 +31,10 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.PostFormValue("flow")
+	if !allowed(flow, acr.Password) {
+		s.errorPage(w, http.StatusForbidden, "Sign in with a passkey", msgNoPassword)
+		return
+	}
 	if flow.UserID != "" {
 		// Checked before the account is made, not after: a flow for
 		// someone else would refuse it, and leave it behind.

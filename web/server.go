@@ -205,7 +205,8 @@ type view struct {
 	// The account page.
 	Authenticators []authenticatorView
 	Notice         string
-	Passkeys, TOTP bool // the factors that may be added
+	Passkeys, TOTP bool // the factors that may be added (on the sign-in page: used)
+	NoPassword     bool // the sign-in page takes no password
 	Recovery       bool
 }
 

@@ -21,17 +21,25 @@ const (
 	msgLocked         = "This account is locked after too many failed sign-ins. Ask your administrator to unlock it."
 	msgOtherUser      = "You are signed in to this application as someone else; sign in as the expected user."
 	msgBadPasskey     = "That passkey could not sign you in. Try again, or sign in with your password."
+	msgNoPassword     = "This application does not take passwords: sign in with a passkey."
 )
+
+// signInView is the sign-in page of a flow: the password form if the
+// flow takes passwords, the passkey button if it takes passkeys.
+func (s *Server) signInView(flow stepup.Flow, token, binding, username, message string) view {
+	return view{
+		Title: "Sign in", Flow: token, CSRF: s.csrfToken(binding), Username: username, Error: message,
+		Passkeys:   s.factors.Passkey != nil && allowed(flow, acr.Passkey),
+		NoPassword: !allowed(flow, acr.Password),
+	}
+}
 
 func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) {
 	flow, token, binding, ok := s.openFlow(w, r)
 	if !ok {
 		return
 	}
-	s.render(w, http.StatusOK, "signin", view{
-		Title: "Sign in", Flow: token, CSRF: s.csrfToken(binding), Username: flow.LoginHint,
-		Passkeys: s.factors.Passkey != nil,
-	})
+	s.render(w, http.StatusOK, "signin", s.signInView(flow, token, binding, flow.LoginHint, ""))
 }
 
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
@@ -41,10 +49,13 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	username := r.PostFormValue("username")
 	again := func(status int, message string) {
-		s.render(w, status, "signin", view{
-			Title: "Sign in", Flow: r.PostFormValue("flow"), CSRF: s.csrfToken(binding),
-			Username: username, Error: message, Passkeys: s.factors.Passkey != nil,
-		})
+		s.render(w, status, "signin", s.signInView(flow, r.PostFormValue("flow"), binding, username, message))
+	}
+	if !allowed(flow, acr.Password) {
+		// A password would not count for this client: signing in with one
+		// would only bring the user back here.
+		again(http.StatusForbidden, msgNoPassword)
+		return
 	}
 	ip := s.clientIP(r)
 	user, err := s.accounts.Authenticate(r.Context(), username, r.PostFormValue("password"), ip)
@@ -96,12 +107,9 @@ func (s *Server) passkeySignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	again := func(status int, message string) {
-		s.render(w, status, "signin", view{
-			Title: "Sign in", Flow: r.PostFormValue("flow"), CSRF: s.csrfToken(binding), Error: message,
-			Passkeys: s.factors.Passkey != nil,
-		})
+		s.render(w, status, "signin", s.signInView(flow, r.PostFormValue("flow"), binding, "", message))
 	}
-	if s.factors.Passkey == nil {
+	if s.factors.Passkey == nil || !allowed(flow, acr.Passkey) {
 		again(http.StatusNotFound, msgBadPasskey)
 		return
 	}
