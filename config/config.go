@@ -155,6 +155,11 @@ type Client struct {
 	SigningAlg             SigningAlg   `yaml:"signing_alg"`         // for ID tokens and JWT access tokens
 	AccessTokenFormat      TokenFormat  `yaml:"access_token_format"` // JWT or Opaque
 	Action                 string       `yaml:"action"`
+	// StepUpReasons shows on the step-up page the reason this client
+	// sends in stepup_reason. Off, the parameter is ignored: anyone can
+	// make an authorization link for a client, and a reason in it would
+	// put their words on this site's page.
+	StepUpReasons bool `yaml:"step_up_reasons"`
 }
 
 // Default returns the configuration used when the file omits a key, or when

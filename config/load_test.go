@@ -176,7 +176,7 @@ oidc:
     - id: 42
       redirect_uris: ["https://a.example/cb"]
       minimum_acr: MFA
-      methods: [passkey, TOTP]
+      methods: [password, passkey, TOTP]
 `, nil)
 	if len(ps) != 0 {
 		t.Fatalf("problems: %s", ps)
@@ -195,7 +195,7 @@ oidc:
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v\nwant %v", got, want)
 	}
-	if len(c.Methods) != 2 || c.Methods[0] != "PASSKEY" || c.Methods[1] != "TOTP" {
+	if len(c.Methods) != 3 || c.Methods[0] != "PASSWORD" || c.Methods[1] != "PASSKEY" || c.Methods[2] != "TOTP" {
 		t.Errorf("methods = %v", c.Methods)
 	}
 }

@@ -51,7 +51,7 @@ func validate(c *Config, d *decoder, fromFile bool) Problems {
 	v.passwords(&c.Passwords)
 	v.factors(&c.Factors)
 	v.acr(&c.ACR)
-	v.oidc(&c.OIDC, c.Demo.Enabled)
+	v.oidc(&c.OIDC, c.Demo.Enabled, c.Server.PublicURL)
 	v.demo(&c.Demo, c.Server.PublicURL)
 	return v.problems
 }
@@ -387,7 +387,7 @@ const demoClientID = "stepup-demo"
 
 // oidc checks the provider's section; demoOn says the demo registers its
 // own client, whose ID the configured clients may not take.
-func (v *validator) oidc(o *OIDC, demoOn bool) {
+func (v *validator) oidc(o *OIDC, demoOn bool, publicURL URL) {
 	v.within("oidc.access_token_lifetime", o.AccessTokenLifetime, time.Minute, 24*time.Hour)
 	v.within("oidc.id_token_lifetime", o.IDTokenLifetime, time.Minute, 24*time.Hour)
 	v.within("oidc.refresh_token_lifetime", o.RefreshTokenLifetime, time.Hour, 365*24*time.Hour)
@@ -425,7 +425,7 @@ func (v *validator) oidc(o *OIDC, demoOn bool) {
 				v.warnf(fmt.Sprintf("%s.methods[%d]", base, j), "%s is already listed at methods[%d]", m, k)
 			}
 		}
-		v.clientMethods(base, c)
+		v.clientMethods(base, c, publicURL.URL != nil && PasskeysOff(publicURL))
 		// The decoder refuses unknown names; these catch a Config built
 		// in code, or an empty value in the file.
 		if !slices.Contains(signingAlgs, c.SigningAlg) {
@@ -440,20 +440,33 @@ func (v *validator) oidc(o *OIDC, demoOn bool) {
 	}
 }
 
-// firstFactors are the methods a sign-in can begin with.
-var firstFactors = []acr.Method{acr.Password, acr.Passkey, acr.SecurityKey, acr.Upstream}
+// firstFactors are the methods a sign-in can begin with today.
+// (UPSTREAM comes with federation.)
+var firstFactors = []acr.Method{acr.Password, acr.Passkey, acr.SecurityKey}
 
 // clientMethods checks that a client's methods can sign a user in and
 // reach its minimum level: a verification of a method it does not list
 // does not count for it, so a list without a first factor, or too weak
 // for minimum_acr, would send its users round the sign-in page forever.
-func (v *validator) clientMethods(base string, c *Client) {
+func (v *validator) clientMethods(base string, c *Client, passkeysOff bool) {
 	if len(c.Methods) == 0 {
 		return
+	}
+	for i := range c.Methods {
+		if v.d.failed[fmt.Sprintf("%s.methods[%d]", base, i)] {
+			return // the decoder said what is wrong; the list is not what was meant
+		}
 	}
 	if !slices.ContainsFunc(c.Methods, func(m acr.Method) bool { return slices.Contains(firstFactors, m) }) {
 		v.errorf(base+".methods", "must include a way to sign in: %s", orList(firstFactors))
 		return
+	}
+	if !slices.Contains(c.Methods, acr.Password) {
+		if passkeysOff {
+			v.errorf(base+".methods", "has no PASSWORD, and passkeys are off (server.public_url is an IP address): no one could sign in")
+			return
+		}
+		v.warnf(base+".methods", "has no PASSWORD: users without a passkey can neither sign in nor register here")
 	}
 	// The most the methods prove together: every one at its strongest
 	// (a passkey that verifies the user; an upstream is left out, as its

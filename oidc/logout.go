@@ -67,7 +67,7 @@ func (s *server) EndSession(ctx context.Context, r *op.Request[oidc.EndSessionRe
 		}
 		return op.NewRedirect(req.RedirectURI), nil
 	}
-	intent, err := json.Marshal(signOutIntent{SessionID: sess.ID, Redirect: req.RedirectURI,
+	intent, err := json.Marshal(signOutIntent{SessionID: sess.Name(), Redirect: req.RedirectURI,
 		Expires: s.p.now().Add(signOutWindow).Unix()})
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
@@ -139,7 +139,7 @@ func (p *Provider) signOut(w http.ResponseWriter, r *http.Request) {
 		p.log.Error("oidc: sign-out", "err", err)
 		return
 	}
-	if sess == nil || sess.ID != intent.SessionID {
+	if sess == nil || sess.Name() != intent.SessionID {
 		http.Redirect(w, r, intent.Redirect, http.StatusSeeOther)
 		return
 	}

@@ -38,8 +38,17 @@ func parseReason(s string) (string, error) {
 	return strings.TrimSpace(s), nil
 }
 
-// reasonOf is the reason Authorize checked and put in ctx.
-func reasonOf(ctx context.Context) string {
+// reason is the reason Authorize checked and put in ctx, if the client
+// may show one; a client that may not has it ignored, as an unknown
+// parameter is.
+func (s storage) reason(ctx context.Context, clientID string) string {
 	r, _ := ctx.Value(reasonKey{}).(string)
+	if r == "" {
+		return ""
+	}
+	cl, err := s.p.store.Clients().Get(ctx, clientID)
+	if err != nil || !cl.ShowsReasons {
+		return ""
+	}
 	return r
 }

@@ -52,7 +52,7 @@ func (s storage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, hin
 		ACRValues:           r.ACRValues,
 		Prompt:              r.Prompt,
 		LoginHint:           r.LoginHint,
-		Reason:              reasonOf(ctx),
+		Reason:              s.reason(ctx, r.ClientID),
 		IDTokenHintSubject:  hintUserID,
 		UILocales:           strings.Fields(r.UILocales.String()),
 		CreatedAt:           now,

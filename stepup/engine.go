@@ -32,6 +32,26 @@ func NewEngine(clients map[string]ClientPolicy, now func() time.Time) *Engine {
 	return &Engine{clients: clients, now: now}
 }
 
+// Counted returns the verifications that count for a client that allows
+// methods (all of them if it names none): a TOTP step-up made for another
+// client does not reach mfa for one that takes only passkeys. Passkeys and
+// security keys are one family, as one WebAuthn ceremony serves both.
+// The engine and the hosted pages weigh a session with it alike.
+func Counted(vs []acr.Verification, methods []acr.Method) []acr.Verification {
+	if len(methods) == 0 {
+		return vs
+	}
+	return slices.DeleteFunc(slices.Clone(vs), func(v acr.Verification) bool { return !MethodAllowed(methods, v.Method) })
+}
+
+// MethodAllowed reports whether a client that allows methods (all, if it
+// names none) takes a verification of m.
+func MethodAllowed(methods []acr.Method, m acr.Method) bool {
+	webauthn := func(m acr.Method) bool { return m == acr.Passkey || m == acr.SecurityKey }
+	return len(methods) == 0 || slices.Contains(methods, m) ||
+		webauthn(m) && slices.ContainsFunc(methods, webauthn)
+}
+
 // Decide answers a Request. It allows the action when the session's fresh
 // verifications reach the needed level, and otherwise asks for a challenge
 // to that level. A level nobody can reach (none above phrh) does not exist,
@@ -55,13 +75,7 @@ func (e *Engine) Decide(_ context.Context, r Request) (Decision, error) {
 		}
 		d.Reasons = append(d.Reasons, fmt.Sprintf("only verifications since %s count (max_age %s)", d.Since.Format(time.RFC3339), *r.MaxAge))
 	}
-	vs := r.Verifications
-	if len(d.Methods) > 0 {
-		// A client that limits its users' methods counts no other: a
-		// TOTP step-up made for another client does not reach mfa here.
-		vs = slices.DeleteFunc(slices.Clone(vs), func(v acr.Verification) bool { return !slices.Contains(d.Methods, v.Method) })
-	}
-	d.Assurance = acr.Assess(vs, d.Since)
+	d.Assurance = acr.Assess(Counted(r.Verifications, d.Methods), d.Since)
 	if d.Assurance.Level.Satisfies(d.Level) {
 		d.Outcome = Allow
 		d.Reasons = append(d.Reasons, fmt.Sprintf("the session is at %v", d.Assurance.Level))

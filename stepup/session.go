@@ -149,35 +149,6 @@ func (s *Sessions) reload(ctx context.Context, id string) (*store.Session, error
 	return sess, err
 }
 
-// AddVerification records a completed verification in the session. It
-// retries when a concurrent request changed the session in between, so no
-// verification is lost.
-func (s *Sessions) AddVerification(ctx context.Context, sess *store.Session, v store.Verification) (*store.Session, error) {
-	for range 8 {
-		next := sess.Clone()
-		next.Verifications = append(next.Verifications, v)
-		if n := len(next.Verifications); n > maxVerifications {
-			next.Verifications = next.Verifications[n-maxVerifications:]
-		}
-		now := s.now()
-		next.LastSeenAt = now
-		next.ExpiresAt = s.expiry(next, now)
-		err := s.store.Update(ctx, next)
-		switch {
-		case err == nil:
-			return next, nil
-		case errors.Is(err, store.ErrNotFound):
-			return nil, ErrNoSession
-		case !errors.Is(err, store.ErrConflict):
-			return nil, fmt.Errorf("stepup: add verification: %w", err)
-		}
-		if sess, err = s.reload(ctx, sess.ID); err != nil {
-			return nil, err
-		}
-	}
-	return nil, fmt.Errorf("stepup: add verification: the session keeps changing: %w", store.ErrConflict)
-}
-
 // Elevate records a completed verification in the session under a new
 // token, and ends the old token: the token a session had before its level
 // rose (read off a shared computer, planted by an attacker) is worth

@@ -81,41 +81,36 @@ func TestSessionIdleAndAbsoluteTimeouts(t *testing.T) {
 	}
 }
 
-func TestAddVerificationRaisesTheLevel(t *testing.T) {
+// Of step-ups finishing at once (two tabs), one moves the session to a
+// new token; the others find it gone (ErrNoSession), and no second
+// session appears.
+func TestConcurrentElevatesLeaveOneSession(t *testing.T) {
 	s, clock, _ := newSessions(t)
 	ctx := context.Background()
-	token, sess, _ := s.Start(ctx, "alice", store.Verification{Method: acr.Password, At: clock.Now()})
-	if l := acr.Assess(Verifications(sess), time.Time{}).Level; l != acr.OneFactor {
-		t.Fatalf("after a password: %v", l)
-	}
-	clock.Advance(time.Minute)
-	if _, err := s.AddVerification(ctx, sess, store.Verification{Method: acr.TOTP, At: clock.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	sess, _ = s.Find(ctx, token)
-	if l := acr.Assess(Verifications(sess), time.Time{}).Level; l != acr.MFA {
-		t.Fatalf("after password and TOTP: %v", l)
-	}
-}
-
-// Verifications recorded at once by parallel requests (two tabs finishing
-// a step-up) are all kept.
-func TestConcurrentVerificationsAreAllKept(t *testing.T) {
-	s, clock, _ := newSessions(t)
-	ctx := context.Background()
-	token, sess, _ := s.Start(ctx, "alice", store.Verification{Method: acr.Password, At: clock.Now()})
+	_, sess, _ := s.Start(ctx, "alice", store.Verification{Method: acr.Password, At: clock.Now()})
 	var wg sync.WaitGroup
-	for range 6 {
+	var mu sync.Mutex
+	won := 0
+	for range 20 {
 		wg.Go(func() {
-			if _, err := s.AddVerification(ctx, sess, store.Verification{Method: acr.TOTP, At: clock.Now()}); err != nil {
+			_, _, err := s.Elevate(ctx, sess, store.Verification{Method: acr.TOTP, At: clock.Now()})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, ErrNoSession):
 				t.Error(err)
 			}
 		})
 	}
 	wg.Wait()
-	sess, _ = s.Find(ctx, token)
-	if n := len(sess.Verifications); n != 7 {
-		t.Fatalf("%d verifications kept, want 7", n)
+	all, err := s.store.ListByUser(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if won != 1 || len(all) != 1 {
+		t.Fatalf("%d of 20 elevations won, alice has %d sessions; want one and one", won, len(all))
 	}
 }
 

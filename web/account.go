@@ -67,6 +67,9 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		Passkeys: s.factors.Passkey != nil, TOTP: s.factors.TOTP != nil,
 		Recovery: s.factors.Recovery != nil && hasStrong(auths),
 	}
+	v.Recover = s.factors.Recovery != nil && slices.ContainsFunc(auths, func(a *store.Authenticator) bool {
+		return a.Method == acr.RecoveryCode && a.Verified && s.factors.Recovery.Remaining(a) > 0
+	})
 	if r.URL.Query().Get("removed") != "" {
 		v.Notice = "The method was removed."
 	}
@@ -143,7 +146,7 @@ func (s *Server) openAccountPost(w http.ResponseWriter, r *http.Request) (*store
 // allowChange answers with a step-up and reports false unless the session
 // may change the factors concerning m now.
 func (s *Server) allowChange(w http.ResponseWriter, r *http.Request, sess *store.Session, auths []*store.Authenticator, m acr.Method) bool {
-	level, since := s.factors.changeNeeds(auths, m, s.now())
+	level, since := s.factors.changeNeeds(auths, stepup.Verifications(sess), m, s.now())
 	return !s.requireLevel(w, r, sess, level, since, "/account")
 }
 
@@ -167,6 +170,27 @@ func (s *Server) removeFactor(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("web: factor removed", "user", sess.UserID, "method", a.Method, "authenticator", a.ID)
 	http.Redirect(w, r, "/account?removed=1", http.StatusSeeOther)
+}
+
+// recover starts the way back for a user who lost a factor: a step-up
+// with a password and a recovery code, which then lets them replace the
+// lost factor for the change window (Factors.changeNeeds).
+func (s *Server) recover(w http.ResponseWriter, r *http.Request) {
+	sess, _, err := SessionFromRequest(r, s.sessions, s.secure)
+	if err != nil {
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
+		return
+	}
+	flow := stepup.Flow{
+		UserID: sess.UserID, Level: acr.MFA, Since: s.now().Add(-s.factors.ChangeWindow),
+		Methods: []acr.Method{acr.Password, acr.RecoveryCode}, Next: "/account",
+	}
+	token, _, err := s.localFlow(w, r, flow)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, pageURL("/stepup", token), http.StatusSeeOther)
 }
 
 func (s *Server) newRecoveryCodes(w http.ResponseWriter, r *http.Request) {

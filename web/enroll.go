@@ -25,7 +25,7 @@ import (
 // mayChange reports whether the session may now change the user's
 // factors concerning method m.
 func (s *Server) mayChange(sess *store.Session, auths []*store.Authenticator, m acr.Method) bool {
-	level, since := s.factors.changeNeeds(auths, m, s.now())
+	level, since := s.factors.changeNeeds(auths, stepup.Verifications(sess), m, s.now())
 	return acr.Assess(stepup.Verifications(sess), since).Level.Satisfies(level)
 }
 
@@ -61,7 +61,7 @@ func (s *Server) openEnroll(w http.ResponseWriter, r *http.Request, flow stepup.
 		s.fail(w, r, err)
 		return nil, nil, nil, false
 	}
-	level, since := s.factors.changeNeeds(auths, m, s.now())
+	level, since := s.factors.changeNeeds(auths, stepup.Verifications(sess), m, s.now())
 	if s.requireLevel(w, r, sess, level, since, enrollURL(token, m)) {
 		return nil, nil, nil, false
 	}

@@ -76,13 +76,13 @@ func (f Factors) enroller(m acr.Method) factor.Enroller {
 	return nil
 }
 
-// allowed reports whether the flow lets the user verify with m. One
-// ceremony serves passkeys and security keys, so either lets it run; what
-// it verified is weighed by the engine, which counts only the client's
-// methods.
-func allowed(flow stepup.Flow, m acr.Method) bool {
-	ok := func(m acr.Method) bool { return slices.Contains(flow.Methods, m) }
-	return len(flow.Methods) == 0 || ok(m) || (m == acr.Passkey || m == acr.SecurityKey) && (ok(acr.Passkey) || ok(acr.SecurityKey))
+// allowed reports whether the flow lets the user verify with m.
+func allowed(flow stepup.Flow, m acr.Method) bool { return stepup.MethodAllowed(flow.Methods, m) }
+
+// counted returns the session's verifications that count for the flow,
+// as the engine counts them.
+func counted(sess *store.Session, flow stepup.Flow) []acr.Verification {
+	return stepup.Counted(stepup.Verifications(sess), flow.Methods)
 }
 
 // methodOrder is how methods are listed when they reach the same level:
@@ -145,7 +145,7 @@ type offer struct {
 func (f Factors) offers(have []acr.Verification, auths []*store.Authenticator, flow stepup.Flow, now time.Time) []offer {
 	var out []offer
 	for _, a := range auths {
-		if len(flow.Methods) > 0 && !slices.Contains(flow.Methods, a.Method) {
+		if !allowed(flow, a.Method) {
 			continue
 		}
 		v, ok := f.candidate(a, now)
@@ -177,7 +177,7 @@ func (f Factors) offers(have []acr.Verification, auths []*store.Authenticator, f
 func (f Factors) passkeysReaching(have []acr.Verification, auths []*store.Authenticator, flow stepup.Flow, now time.Time) []string {
 	var ids []string
 	for _, a := range auths {
-		if a.Method != acr.Passkey && a.Method != acr.SecurityKey || len(flow.Methods) > 0 && !slices.Contains(flow.Methods, a.Method) {
+		if a.Method != acr.Passkey && a.Method != acr.SecurityKey || !allowed(flow, a.Method) {
 			continue
 		}
 		if v, ok := f.candidate(a, now); ok && acr.Assess(append(slices.Clone(have), v), flow.Since).Level.Satisfies(flow.Level) {
@@ -193,7 +193,10 @@ func (f Factors) passkeysReaching(have []acr.Verification, auths []*store.Authen
 // is not (an app's code a minute ago) needs the password, not another
 // factor.
 func passwordOffer(u *store.User, have []acr.Verification, flow stepup.Flow, now time.Time) (offer, bool) {
-	if u.PasswordHash == "" || !allowed(flow, acr.Password) {
+	stale := !slices.ContainsFunc(have, func(v acr.Verification) bool {
+		return v.Method == acr.Password && !v.At.Before(flow.Since)
+	})
+	if u.PasswordHash == "" || !allowed(flow, acr.Password) || !stale {
 		return offer{}, false
 	}
 	level := acr.Assess(append(slices.Clone(have), acr.Verification{Method: acr.Password, At: now}), flow.Since).Level
@@ -208,7 +211,7 @@ func passwordOffer(u *store.User, have []acr.Verification, flow stepup.Flow, now
 func (f Factors) enrollOffers(have []acr.Verification, flow stepup.Flow, now time.Time) []offer {
 	var out []offer
 	try := func(m acr.Method, vs ...acr.Verification) {
-		if f.enroller(m) == nil || len(flow.Methods) > 0 && !slices.Contains(flow.Methods, m) {
+		if f.enroller(m) == nil || !allowed(flow, m) {
 			return
 		}
 		for _, v := range vs {
@@ -252,25 +255,25 @@ func grants(m acr.Method) acr.Level {
 // first factor is set up right after it. Otherwise a step-up to
 // ChangeLevel and to what m gives, but never beyond what the user's
 // factors can reach, so that a user with an authenticator app can add
-// their first passkey; and, while they have recovery codes left, never
-// beyond mfa (or ChangeLevel, if higher), what a password and a recovery
-// code reach: recovery codes are how a user who lost their passkey sets
-// up a new one and removes the lost one.
-func (f Factors) changeNeeds(auths []*store.Authenticator, m acr.Method, now time.Time) (acr.Level, time.Time) {
+// their first passkey. After a recovery code within the window (have
+// holds the session's verifications), never beyond mfa (or ChangeLevel,
+// if higher), what a password and a recovery code reach: recovery codes
+// are how a user who lost their passkey sets up a new one and removes
+// the lost one. Only a recovery code spent for it lowers the bar: a
+// phishable step-up (an app's code) never replaces a passkey.
+func (f Factors) changeNeeds(auths []*store.Authenticator, have []acr.Verification, m acr.Method, now time.Time) (acr.Level, time.Time) {
 	since := now.Add(-f.ChangeWindow)
 	if !slices.ContainsFunc(auths, strong) {
 		return acr.OneFactor, since
 	}
 	all := []acr.Verification{{Method: acr.Password, At: now}}
-	recovery := false
 	for _, a := range auths {
 		if v, ok := f.candidate(a, now); ok {
 			all = append(all, v)
-			recovery = recovery || a.Method == acr.RecoveryCode
 		}
 	}
 	need := min(max(f.ChangeLevel, grants(m)), acr.Assess(all, time.Time{}).Level)
-	if recovery {
+	if slices.ContainsFunc(have, func(v acr.Verification) bool { return v.Method == acr.RecoveryCode && !v.At.Before(since) }) {
 		need = min(need, max(f.ChangeLevel, acr.MFA))
 	}
 	return need, since

@@ -99,12 +99,78 @@ func TestARecoveryCodeLetsAUserReplaceALostPasskey(t *testing.T) {
 	}
 	e.clock.Advance(time.Hour)
 	b.handedBack(b.signIn(b.seal(e.flow()), "alice", "correct horse"))
-	token, csrf, _ := b.stepUpForm(alice, acr.MFA, acr.RecoveryCode)
-	b.handedBack(b.post("/stepup/verify", url.Values{"flow": {token}, "csrf": {csrf}, "method": {"RECOVERY_CODE"}, "code": {codes[0]}}))
 	flow, _ := b.accountForm()
+	// Before: replacing the passkey needs a passkey.
+	if p := b.get("/enroll?flow=" + url.QueryEscape(flow) + "&method=PASSKEY"); p.status != http.StatusSeeOther {
+		t.Fatalf("setting up a passkey with a password session: %d, want a step-up first", p.status)
+	}
+	// The account page's way back: a recovery code.
+	mustContain(t, b.get("/account"), `href="/account/recover"`)
+	loc := b.get("/account/recover").header.Get("Location")
+	p := b.get(loc)
+	mustContain(t, p, "One of your recovery codes")
+	stepUp, _ := url.Parse(loc)
+	csrf := csrfField.FindStringSubmatch(p.body)[1]
+	p = b.post("/stepup/verify", url.Values{"flow": {stepUp.Query().Get("flow")}, "csrf": {csrf}, "method": {"RECOVERY_CODE"}, "code": {codes[0]}})
+	if p.header.Get("Location") != "/account" {
+		t.Fatalf("the recovery code returns %d to %q, want the account page", p.status, p.header.Get("Location"))
+	}
+	flow, csrf = b.accountForm()
 	if p := b.get("/enroll?flow=" + url.QueryEscape(flow) + "&method=PASSKEY"); p.status != http.StatusOK {
 		t.Fatalf("after a recovery code, setting up a new passkey: %d to %q, want the set-up page", p.status, p.header.Get("Location"))
 	}
+	if p := b.post("/account/remove", url.Values{"flow": {flow}, "csrf": {csrf}, "authenticator": {"pk1"}}); p.header.Get("Location") != "/account?removed=1" {
+		t.Fatalf("after a recovery code, removing the lost passkey: %d to %q", p.status, p.header.Get("Location"))
+	}
+}
+
+// An app's code, which a phishing site can relay, does not open a change
+// of a passkey: only a passkey, or a recovery code spent for it, does.
+func TestAnAppsCodeDoesNotReplaceAPasskey(t *testing.T) {
+	e := newEnv(t, false, withFactors(factor.LimitPolicy{}))
+	b, alice, uri, _ := factorUser(t, e)
+	ctx := context.Background()
+	pk := &store.Authenticator{ID: "pk1", UserID: alice.ID, Method: acr.Passkey, Name: "phone",
+		CredentialID: []byte("cred"), PublicKey: []byte("k"), BackupEligible: true, Verified: true, CreatedAt: e.clock.Now()}
+	if err := e.store.Authenticators().Create(ctx, pk); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Hour)
+	b.handedBack(b.signIn(b.seal(e.flow()), "alice", "correct horse"))
+	token, csrf, _ := b.stepUpForm(alice, acr.MFA, acr.TOTP)
+	b.handedBack(b.post("/stepup/verify", url.Values{"flow": {token}, "csrf": {csrf}, "method": {"TOTP"}, "code": {totpCode(t, uri, e.clock.Now())}}))
+	flow, csrf := b.accountForm()
+	if p := b.get("/enroll?flow=" + url.QueryEscape(flow) + "&method=PASSKEY"); p.status != http.StatusSeeOther {
+		t.Errorf("password and an app's code open the set-up of a passkey: %d", p.status)
+	}
+	b.post("/account/remove", url.Values{"flow": {flow}, "csrf": {csrf}, "authenticator": {"pk1"}})
+	if _, err := e.store.Authenticators().Get(ctx, "pk1"); err != nil {
+		t.Errorf("password and an app's code removed the passkey: %v", err)
+	}
+}
+
+// The step-up page weighs the session as the engine does: a verification
+// of a method the client does not take counts for nothing, so the page
+// neither offers what would not complete the level nor leaves the user
+// going round.
+func TestTheStepUpPageCountsOnlyTheClientsMethods(t *testing.T) {
+	e := newEnv(t, false, withFactors(factor.LimitPolicy{}))
+	b, alice, uri, _ := factorUser(t, e)
+	e.clock.Advance(time.Hour)
+	b.handedBack(b.signIn(b.seal(e.flow()), "alice", "correct horse"))
+	signedIn := e.clock.Now()
+	e.clock.Advance(5 * time.Minute)
+	token, csrf, _ := b.stepUpForm(alice, acr.MFA, acr.TOTP)
+	b.handedBack(b.post("/stepup/verify", url.Values{"flow": {token}, "csrf": {csrf}, "method": {"TOTP"}, "code": {totpCode(t, uri, e.clock.Now())}}))
+	// Since the flow's start, only the app's code was made; this client
+	// does not take it, so the password would bring the session to 1fa.
+	f := e.flow()
+	f.UserID, f.Level, f.Since, f.Methods = alice.ID, acr.MFA, signedIn.Add(time.Minute), []acr.Method{acr.Password, acr.Passkey}
+	p := b.get("/stepup?flow=" + url.QueryEscape(b.seal(f)))
+	if strings.Contains(p.body, "Sign in again with your password") {
+		t.Errorf("the page offers the password, which with the app's code uncounted reaches only 1fa:\n%s", p.body)
+	}
+	mustContain(t, p, "which your account cannot give yet")
 }
 
 // A disabled user's live session changes no factor.

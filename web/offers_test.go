@@ -123,22 +123,26 @@ func TestChangeNeeds(t *testing.T) {
 	app := &store.Authenticator{ID: "app", Method: acr.TOTP, Verified: true}
 	synced := &store.Authenticator{ID: "synced", Method: acr.Passkey, Verified: true, BackupEligible: true}
 	codes, _ := recoveryCodeAuthenticator(t, f, 2)
-	spent, _ := recoveryCodeAuthenticator(t, f, 0)
+	recovered := []acr.Verification{{Method: acr.Password, At: now.Add(-2 * time.Minute)}, {Method: acr.RecoveryCode, At: now.Add(-time.Minute)}}
+	appCode := []acr.Verification{{Method: acr.Password, At: now.Add(-2 * time.Minute)}, {Method: acr.TOTP, At: now.Add(-time.Minute)}}
+	oldCode := []acr.Verification{{Method: acr.RecoveryCode, At: now.Add(-time.Hour)}}
 	tests := []struct {
 		name   string
 		auths  []*store.Authenticator
+		have   []acr.Verification
 		method acr.Method
 		want   acr.Level
 	}{
-		{"the first factor", nil, acr.Passkey, acr.OneFactor},
-		{"a passkey beside an app: the app is the most there is", []*store.Authenticator{app}, acr.Passkey, acr.MFA},
-		{"a passkey beside a passkey", []*store.Authenticator{synced}, acr.Passkey, acr.PhishingResistant},
-		{"an app beside a passkey: at least the configured level", []*store.Authenticator{synced}, acr.TOTP, acr.MFA},
-		{"a passkey beside a passkey and recovery codes: what a code reaches", []*store.Authenticator{synced, codes}, acr.Passkey, acr.MFA},
-		{"spent recovery codes do not count", []*store.Authenticator{synced, spent}, acr.Passkey, acr.PhishingResistant},
+		{"the first factor", nil, nil, acr.Passkey, acr.OneFactor},
+		{"a passkey beside an app: the app is the most there is", []*store.Authenticator{app}, nil, acr.Passkey, acr.MFA},
+		{"a passkey beside a passkey", []*store.Authenticator{synced}, nil, acr.Passkey, acr.PhishingResistant},
+		{"an app beside a passkey: at least the configured level", []*store.Authenticator{synced}, nil, acr.TOTP, acr.MFA},
+		{"a passkey after a recovery code: what a code reaches", []*store.Authenticator{synced, codes}, recovered, acr.Passkey, acr.MFA},
+		{"a passkey after an app's code: still a passkey's level", []*store.Authenticator{synced, app, codes}, appCode, acr.Passkey, acr.PhishingResistant},
+		{"a recovery code out of the window does not lower it", []*store.Authenticator{synced, codes}, oldCode, acr.Passkey, acr.PhishingResistant},
 	}
 	for _, tt := range tests {
-		level, since := f.changeNeeds(tt.auths, tt.method, now)
+		level, since := f.changeNeeds(tt.auths, tt.have, tt.method, now)
 		if level != tt.want || !since.Equal(now.Add(-5*time.Minute)) {
 			t.Errorf("%s: needs %v since %v, want %v since 5 minutes ago", tt.name, level, since, tt.want)
 		}

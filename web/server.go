@@ -143,6 +143,7 @@ func (s *Server) routes() {
 		s.mux.HandleFunc("GET /account", s.accountPage)
 		s.mux.HandleFunc("POST /account/remove", s.removeFactor)
 		s.mux.HandleFunc("POST /account/recovery", s.newRecoveryCodes)
+		s.mux.HandleFunc("GET /account/recover", s.recover)
 	}
 	static, err := fs.Sub(assets, "static")
 	if err != nil {
@@ -208,6 +209,7 @@ type view struct {
 	Passkeys, TOTP bool // the factors that may be added (on the sign-in page: used)
 	NoPassword     bool // the sign-in page takes no password
 	Recovery       bool
+	Recover        bool // recovery codes are left: a lost factor can be replaced
 }
 
 // render writes a hosted page, typed by view.

@@ -135,11 +135,10 @@ func (s *Server) passkeySignIn(w http.ResponseWriter, r *http.Request) {
 	case flow.UserID != "" && flow.UserID != user.ID:
 		again(http.StatusForbidden, msgOtherUser)
 		return
-	case s.factors.Limiter.Locked(user):
-		s.log.Warn("web: passkey sign-in to a locked account", "user", user.ID)
-		again(http.StatusForbidden, msgLocked)
-		return
 	}
+	// A lock stops guesses at a password or a code. A passkey guesses
+	// nothing, so it still signs in: the owner's way back into an account
+	// that an attacker's guesses locked.
 	s.signedIn(w, r, flow, user, res.Verification)
 }
 

@@ -63,7 +63,7 @@ func (s *Server) renderStepUp(w http.ResponseWriter, r *http.Request, status int
 			s.fail(w, r, err)
 			return
 		}
-		have, now := stepup.Verifications(sess), s.now()
+		have, now := counted(sess, flow), s.now()
 		offers := s.factors.offers(have, auths, flow, now)
 		u, err := s.activeUser(r.Context(), sess.UserID)
 		if err != nil || u == nil {

@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"github.com/stepup-auth/stepup/acr"
-	"github.com/stepup-auth/stepup/stepup"
 	"github.com/stepup-auth/stepup/stepup/factor"
 )
 
@@ -57,7 +56,7 @@ func (s *Server) webauthnOptions(w http.ResponseWriter, r *http.Request) {
 		}
 		if r.PostFormValue("ceremony") == "stepup" {
 			t := target(sess.UserID, binding, flow)
-			t.Authenticators = s.factors.passkeysReaching(stepup.Verifications(sess), auths, flow, s.now())
+			t.Authenticators = s.factors.passkeysReaching(counted(sess, flow), auths, flow, s.now())
 			if len(t.Authenticators) == 0 {
 				s.jsonError(w, r, http.StatusConflict, nil)
 				return

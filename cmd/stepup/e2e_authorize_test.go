@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -211,7 +212,12 @@ func TestAFinishedFlowMakesNoAccount(t *testing.T) {
 // shows it, escaped. A reason that is too long or hides characters is a
 // bad request, not text on the page.
 func TestTheStepUpPageShowsTheRelyingPartysReason(t *testing.T) {
-	issuer := startOP(t)
+	issuer := startOPWithClients(t, filepath.Join(t.TempDir(), "data"), fmt.Sprintf(`    - id: app
+      redirect_uris: [%[1]s]
+      step_up_reasons: true
+    - id: other
+      redirect_uris: [%[1]s]
+`, rpRedirect)).issuer
 	r := newRP(t, issuer, "app", "")
 	a := r.authorize(url.Values{"acr_values": {"urn:stepup:acr:mfa"}, "stepup_reason": {`Confirm the transfer of <b>500 EUR</b>`}})
 	a.register("reasoned", password)
@@ -220,6 +226,14 @@ func TestTheStepUpPageShowsTheRelyingPartysReason(t *testing.T) {
 	}
 	if !strings.Contains(a.body, "The application says why: <q>Confirm the transfer of &lt;b&gt;500 EUR&lt;/b&gt;</q>") {
 		t.Errorf("the step-up page does not show the reason, escaped:\n%s", a.body)
+	}
+	// A client that does not show reasons has them ignored: anyone can
+	// make its authorization links.
+	o := newRP(t, issuer, "other", "")
+	a = o.authorize(url.Values{"acr_values": {"urn:stepup:acr:mfa"}, "stepup_reason": {"Your account is suspended: call +1 555 0100"}})
+	a.register("unreasoned", password)
+	if !a.on("/stepup") || strings.Contains(a.body, "suspended") {
+		t.Errorf("a reason of a client that shows none is on the step-up page:\n%s", a.body)
 	}
 	for _, bad := range []string{strings.Repeat("x", 201), "pay\u202eRUE 005", "line\nbreak"} {
 		if got := newRP(t, issuer, "app", "").authorize(url.Values{"stepup_reason": {bad}}).oauthError(); got != "invalid_request" {

@@ -155,14 +155,6 @@ func (l *Limiter) Abandon(ctx context.Context, userID string, m acr.Method) erro
 	})
 }
 
-// Locked reports whether u's account is locked: LockAfter failures in a
-// row of its factors, or of its password, whose count stepup.Accounts
-// keeps in the same record. A sign-in that guesses nothing (a passkey)
-// must still be refused on a locked account.
-func (l *Limiter) Locked(u *store.User) bool {
-	return u.Failures.Consecutive >= l.policy.LockAfter || u.Failures.ByMethod[acr.Password].Count >= l.policy.LockAfter
-}
-
 // Unlock clears a user's failures and lock: an operator's act.
 func (l *Limiter) Unlock(ctx context.Context, userID string) error {
 	return l.change(ctx, userID, func(f *store.Failures, _ time.Time) error {

@@ -189,21 +189,3 @@ func TestLimiterCountsConcurrentAttempts(t *testing.T) {
 		t.Fatalf("%d of 20 concurrent guesses were admitted, want the 5 free ones", admitted)
 	}
 }
-
-func TestLockedCountsFactorsAndPassword(t *testing.T) {
-	l := factor.NewLimiter(nil, factor.LimitPolicy{LockAfter: 3}, nil)
-	for _, tt := range []struct {
-		f    store.Failures
-		want bool
-	}{
-		{store.Failures{}, false},
-		{store.Failures{Consecutive: 2}, false},
-		{store.Failures{Consecutive: 3}, true},
-		{store.Failures{ByMethod: map[acr.Method]store.MethodFailures{acr.Password: {Count: 3}}}, true},
-		{store.Failures{ByMethod: map[acr.Method]store.MethodFailures{acr.TOTP: {Count: 3}}}, false},
-	} {
-		if got := l.Locked(&store.User{Failures: tt.f}); got != tt.want {
-			t.Errorf("Locked(%+v) = %v, want %v", tt.f, got, tt.want)
-		}
-	}
-}

@@ -20,10 +20,14 @@ type Client struct {
 	Methods                []acr.Method
 	AccessTokenFormat      string // "jwt" or "opaque"
 	SigningAlgorithm       string
-	Source                 string // "config" or "admin": who manages it
-	CreatedAt              time.Time
-	UpdatedAt              time.Time
-	Version                uint64
+	// ShowsReasons: the step-up page shows the stepup_reason this client
+	// sends; others' are ignored, so that a link anyone can make does not
+	// put its words on the page.
+	ShowsReasons bool
+	Source       string // "config" or "admin": who manages it
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Version      uint64
 }
 
 // Clients keeps relying parties.

@@ -34,6 +34,7 @@ func registerClient(ctx context.Context, clients store.Clients, issuer string, n
 		MinimumACR:             acr.OneFactor.String(),
 		AccessTokenFormat:      "jwt",
 		SigningAlgorithm:       "ES256",
+		ShowsReasons:           true,
 		Source:                 clientSource,
 		CreatedAt:              now,
 		UpdatedAt:              now,

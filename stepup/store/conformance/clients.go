@@ -24,6 +24,7 @@ func newClient(e *env, id string) *store.Client {
 		Methods:                []acr.Method{acr.Passkey, acr.TOTP},
 		AccessTokenFormat:      "jwt",
 		SigningAlgorithm:       "ES256",
+		ShowsReasons:           true,
 		Source:                 "admin",
 		CreatedAt:              at(now, -time.Hour),
 		UpdatedAt:              at(now, -time.Minute),
