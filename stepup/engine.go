@@ -36,13 +36,23 @@ func NewEngine(clients map[string]ClientPolicy, now func() time.Time) *Engine {
 // methods (all of them if it names none): a TOTP step-up made for another
 // client does not reach mfa for one that takes only passkeys. Passkeys and
 // security keys are one family, as one WebAuthn ceremony serves both.
-// The engine and the hosted pages weigh a session with it alike.
+// Without a sign-in the client takes among them (its first factor gone,
+// a password for a passkey-only client), none count: a second factor
+// alone is no sign-in. The engine and the hosted pages weigh a session
+// with it alike.
 func Counted(vs []acr.Verification, methods []acr.Method) []acr.Verification {
 	if len(methods) == 0 {
 		return vs
 	}
-	return slices.DeleteFunc(slices.Clone(vs), func(v acr.Verification) bool { return !MethodAllowed(methods, v.Method) })
+	vs = slices.DeleteFunc(slices.Clone(vs), func(v acr.Verification) bool { return !MethodAllowed(methods, v.Method) })
+	if !slices.ContainsFunc(vs, func(v acr.Verification) bool { return slices.Contains(firstFactors, v.Method) }) {
+		return nil
+	}
+	return vs
 }
+
+// firstFactors are the methods a sign-in is made with.
+var firstFactors = []acr.Method{acr.Password, acr.Passkey, acr.SecurityKey, acr.Upstream}
 
 // MethodAllowed reports whether a client that allows methods (all, if it
 // names none) takes a verification of m.

@@ -14,7 +14,8 @@ func dur(d time.Duration) *time.Duration { return &d }
 
 func TestDecide(t *testing.T) {
 	e := NewEngine(map[string]ClientPolicy{
-		"bank": {MinimumLevel: acr.MFA, Methods: []acr.Method{acr.Password, acr.Passkey, acr.TOTP}},
+		"bank":  {MinimumLevel: acr.MFA, Methods: []acr.Method{acr.Password, acr.Passkey, acr.TOTP}},
+		"codes": {MinimumLevel: acr.OneFactor, Methods: []acr.Method{acr.Passkey, acr.TOTP}},
 	}, func() time.Time { return t0 })
 	pwd := acr.Verification{Method: acr.Password, At: t0.Add(-time.Hour)}
 	totp := acr.Verification{Method: acr.TOTP, At: t0.Add(-time.Minute)}
@@ -33,6 +34,8 @@ func TestDecide(t *testing.T) {
 		{"the request never lowers the client's minimum", Request{ClientID: "bank", Requested: acr.OneFactor,
 			Verifications: []acr.Verification{pwd}}, Challenge, acr.MFA},
 		{"mfa satisfies the client", Request{ClientID: "bank", Verifications: []acr.Verification{pwd, totp}}, Allow, acr.MFA},
+		{"a second factor alone is no sign-in", Request{ClientID: "codes",
+			Verifications: []acr.Verification{pwd, totp}}, Challenge, acr.OneFactor},
 		{"a method the client does not allow does not count", Request{ClientID: "bank",
 			Verifications: []acr.Verification{pwd, {Method: acr.RecoveryCode, At: t0}}}, Challenge, acr.MFA},
 		{"max_age drops an old password", Request{Requested: acr.MFA, MaxAge: dur(5 * time.Minute),

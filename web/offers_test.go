@@ -162,3 +162,27 @@ func TestAuthenticatorNameIsFitToShow(t *testing.T) {
 		}
 	}
 }
+
+// A step-up's WebAuthn prompt names only the passkeys that reach the
+// level: for phrh, not a synced one.
+func TestPasskeysReachingTheLevel(t *testing.T) {
+	f := testFactors(t)
+	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	password := []acr.Verification{{Method: acr.Password, At: now.Add(-time.Minute)}}
+	synced := &store.Authenticator{ID: "synced", Method: acr.Passkey, Verified: true, BackupEligible: true, AAGUID: make([]byte, 16)}
+	bound := &store.Authenticator{ID: "bound", Method: acr.Passkey, Verified: true}
+	key := &store.Authenticator{ID: "key", Method: acr.SecurityKey, Verified: true, BackupEligible: true}
+	app := &store.Authenticator{ID: "app", Method: acr.TOTP, Verified: true}
+	auths := []*store.Authenticator{synced, bound, key, app}
+	for _, tt := range []struct {
+		flow stepup.Flow
+		want []string
+	}{
+		{stepup.Flow{Level: acr.PhishingResistant}, []string{"synced", "bound", "key"}},
+		{stepup.Flow{Level: acr.PhishingResistantHardware}, []string{"bound", "key"}},
+	} {
+		if got := f.passkeysReaching(password, auths, tt.flow, now); !slices.Equal(got, tt.want) {
+			t.Errorf("for %v: %v, want %v", tt.flow.Level, got, tt.want)
+		}
+	}
+}
