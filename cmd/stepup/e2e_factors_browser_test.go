@@ -148,6 +148,7 @@ func demoSignInWithPassword(t *testing.T, tab context.Context, issuer, user stri
 	}
 	do(t, tab, "asking for the balance", chromedp.Navigate(issuer+"/demo/"), chromedp.Click(chromedp.CSS(`button[value="balance"]`)))
 	waitFor(t, tab, issuer+"/signin")
+	screenshot(t, tab, "signin")
 	fillIn(t, tab, "username", user, "password", password)
 	waitFor(t, tab, issuer+"/demo/callback")
 }
