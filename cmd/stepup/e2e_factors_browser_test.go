@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
@@ -201,11 +202,27 @@ func TestBrowserPasskeyEnrollSignInAndStepUp(t *testing.T) {
 	// Signed out, the passkey alone signs in: no username typed. The
 	// sign-in page asks for a passkey in the username field's autofill
 	// (conditional mediation), which a virtual authenticator answers at
-	// once, as a person picking the passkey there. (The page's button
-	// posts the same answer to the same place; the step-up below is a
-	// button's request.)
+	// once, as a person picking the passkey there.
 	demoSignOut(t, tab, issuer)
 	do(t, tab, "asking for the balance", chromedp.Click(chromedp.CSS(`button[value="balance"]`)))
+	waitFor(t, tab, issuer+"/demo/callback")
+	demoClaims(t, tab, "urn:stepup:acr:phr", "pop", "user", "swk", "mfa")
+	if body := mainText(t, tab); !strings.Contains(body, "erin") {
+		t.Errorf("the passkey signed in someone else than erin:\n%.1500s", body)
+	}
+
+	// And by the page's button, in a browser without conditional
+	// mediation (made so by a script that runs before the page's).
+	demoSignOut(t, tab, issuer)
+	do(t, tab, "turning conditional mediation off", chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
+		_, err := cdp.Call(ctx, target, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+			Source: "PublicKeyCredential.isConditionalMediationAvailable = async () => false;",
+		})
+		return err
+	}))
+	do(t, tab, "asking for the balance", chromedp.Click(chromedp.CSS(`button[value="balance"]`)))
+	waitFor(t, tab, issuer+"/signin")
+	do(t, tab, "signing in with the passkey button", chromedp.Click(chromedp.CSS(`form[action="/signin/passkey"] button`)))
 	waitFor(t, tab, issuer+"/demo/callback")
 	demoClaims(t, tab, "urn:stepup:acr:phr", "pop", "user", "swk", "mfa")
 	if body := mainText(t, tab); !strings.Contains(body, "erin") {
