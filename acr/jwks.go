@@ -80,11 +80,13 @@ func (s *StaticKeySet) Keys(_ context.Context, kid string) ([]jose.JSONWebKey, e
 // checkVerificationKey says why k cannot verify a signature, or nil.
 func checkVerificationKey(k jose.JSONWebKey) error {
 	switch {
-	case !k.Valid():
+	case k.Key == nil:
 		return errors.New("invalid key")
 	case !k.IsPublic():
 		// IsPublic is false for private and symmetric keys alike.
 		return errors.New("private or symmetric key; a verifier needs only public keys")
+	case !k.Valid():
+		return errors.New("invalid key")
 	case k.Use != "" && k.Use != "sig":
 		return fmt.Errorf("use %q, not \"sig\"", k.Use)
 	}
