@@ -248,7 +248,7 @@ func TestRemoteKeySetRotation(t *testing.T) {
 
 func TestRemoteKeySetFailedRefreshKeepsKeys(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
+		name   string
 		break_ func(*issuer)
 	}{
 		{"server error", func(is *issuer) { is.status = http.StatusInternalServerError }},
