@@ -118,13 +118,16 @@ const (
 // RemoteKeySet is a KeySet that follows an OpenID provider's published keys.
 // Create it with NewRemoteKeySet; it is safe for concurrent use.
 //
-// The set is cached for its TTL (DefaultTTL, or a shorter Cache-Control
-// max-age sent with the set, but never less than the minimum refresh
-// interval). Keys refetches the set when the TTL has passed, or when no key
-// matches the kid asked for; either refetch happens at most once per minimum
-// refresh interval (DefaultMinRefreshInterval), so tokens with random kids
-// cannot make it hammer the issuer. Concurrent callers share one fetch. A
-// failed refetch keeps the last good set in service.
+// The set is cached for its TTL: DefaultTTL, or a shorter Cache-Control
+// max-age sent with the set, so an issuer can announce a rotation; a longer
+// max-age is capped, bounding how long a withdrawn key is trusted. Keys
+// refetches the set when the TTL has passed, or when no key matches the kid
+// asked for; either refetch happens at most once per minimum refresh interval
+// (DefaultMinRefreshInterval), so tokens with random kids cannot make it
+// hammer the issuer, and a max-age below that interval (or no-store) acts as
+// the interval. Concurrent callers share one fetch, which the first caller's
+// cancellation does not abort. A failed refetch keeps the last good set in
+// service, however old, until a refetch succeeds.
 //
 // Keys of the published set that cannot verify a signature are dropped: keys
 // with a use other than "sig", private and symmetric ("oct") keys, and keys
@@ -297,7 +300,6 @@ func (r *RemoteKeySet) fetch(ctx context.Context) ([]jose.JSONWebKey, time.Time,
 	if age, ok := maxAge(header.Get("Cache-Control")); ok && age < ttl {
 		ttl = age
 	}
-	ttl = max(ttl, r.minRefresh)
 	return keys, r.now().Add(ttl), nil
 }
 

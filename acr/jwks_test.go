@@ -248,8 +248,8 @@ func TestRemoteKeySetRotation(t *testing.T) {
 
 func TestRemoteKeySetFailedRefreshKeepsKeys(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		break_ func(*issuer)
+		name string
+		fail func(*issuer)
 	}{
 		{"server error", func(is *issuer) { is.status = http.StatusInternalServerError }},
 		{"not JSON", func(is *issuer) { is.rawJWKS = []byte("<html>") }},
@@ -258,7 +258,7 @@ func TestRemoteKeySetFailedRefreshKeepsKeys(t *testing.T) {
 			is := newIssuer(t, ecKey(t, "k1"))
 			clock := newClock()
 			r := newRemote(t, is, clock)
-			is.set(tc.break_)
+			is.set(tc.fail)
 
 			clock.Advance(DefaultTTL)
 			mustKeys(t, r, "k1", "k1")
