@@ -11,5 +11,10 @@
 // Okta's) and an operator's aliases. Assess turns a session's verifications
 // into the level they reach, with their RFC 8176 amr values and auth_time.
 //
+// A KeySet gives a token verifier the issuer's public signing keys: a
+// StaticKeySet for tests and offline use, a RemoteKeySet that discovers the
+// issuer's jwks_uri and caches its keys, refetching them on a TTL and, rate
+// limited, on an unknown kid.
+//
 // The package imports nothing else of stepup, so an API can depend on it alone.
 package acr

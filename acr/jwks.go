@@ -108,9 +108,12 @@ func lookup(keys []jose.JSONWebKey, kid string) ([]jose.JSONWebKey, error) {
 
 // Defaults of a RemoteKeySet.
 const (
-	DefaultTTL                = time.Hour
+	// DefaultTTL is how long a fetched JWK set is used without refetching.
+	DefaultTTL = time.Hour
+	// DefaultMinRefreshInterval is the least time between two fetches.
 	DefaultMinRefreshInterval = 30 * time.Second
-	DefaultFetchTimeout       = 10 * time.Second
+	// DefaultFetchTimeout bounds each request to the issuer.
+	DefaultFetchTimeout = 10 * time.Second
 	// MaxDocumentSize bounds the discovery document and the JWK set read.
 	MaxDocumentSize = 1 << 20
 )
