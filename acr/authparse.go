@@ -154,7 +154,7 @@ func (p *authParser) challenge() (scheme string, params []authParam, err error) 
 		name := p.token()
 		p.skipOWS()
 		if p.peek() != '=' {
-			if first || name == "" {
+			if first {
 				return "", nil, p.errorf("expected an auth-param or a challenge")
 			}
 			p.pos = start // the next challenge's scheme

@@ -171,6 +171,7 @@ func TestParseWWWAuthenticateRefuses(t *testing.T) {
 		{"no name", `Bearer ="x"`, ErrMalformedChallenge},
 		{"no comma", `Bearer error="x" acr_values="y"`, ErrMalformedChallenge},
 		{"no space after the scheme", `Bearer"x"`, ErrMalformedChallenge},
+		{"no space before a token68", `Basic/abc, Bearer max_age=5`, ErrMalformedChallenge},
 		{"not a scheme", `"Bearer"`, ErrMalformedChallenge},
 		{"a broken challenge before Bearer", `Basic realm="x, Bearer error="invalid_token"`, ErrMalformedChallenge},
 		{"a broken challenge after Bearer", `Bearer error="x", Basic realm="y`, ErrMalformedChallenge},
