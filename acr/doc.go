@@ -16,5 +16,22 @@
 // issuer's jwks_uri and caches its keys, refetching them on a TTL and, rate
 // limited, on an unknown kid.
 //
+// A Challenge is the other half of step-up, RFC 9470 between an API and its
+// clients. An API answers a token that falls short of a route's requirement
+// with one:
+//
+//	acr.Challenge{
+//		Error:     acr.CodeInsufficientUserAuthentication,
+//		ACRValues: []string{acr.MFA.String()},
+//		MaxAge:    5 * time.Minute, HasMaxAge: true,
+//	}.ServeHTTP(w, r)
+//
+// which sends 401 with
+//
+//	WWW-Authenticate: Bearer error="insufficient_user_authentication", acr_values="urn:stepup:acr:mfa", max_age="300"
+//
+// and the same as a JSON body. The client reads it with ParseChallenge and
+// adds its AuthParams (acr_values, max_age) to a new authorization request.
+//
 // The package imports nothing else of stepup, so an API can depend on it alone.
 package acr
