@@ -468,3 +468,16 @@ func TestNewVerifierRefusesBadConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A cache hit is a hash and a map look-up: nothing on the heap.
+func TestVerifyCacheHitAllocatesNothing(t *testing.T) {
+	v := newTestVerifier(t, publicSet(t), nil)
+	raw := goodToken(t, nil)
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, raw); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = v.Verify(ctx, raw) }); n != 0 {
+		t.Fatalf("%v allocations per cache hit, want 0", n)
+	}
+}
