@@ -16,5 +16,11 @@
 // issuer's jwks_uri and caches its keys, refetching them on a TTL and, rate
 // limited, on an unknown kid.
 //
+// A Verifier checks stepup's JWT access tokens (RFC 9068) against a KeySet:
+// typ at+jwt, an asymmetric signature by a key of the set, iss, aud, a
+// required exp, nbf, iat and sub. It returns their Claims, with the Level of
+// their acr, and caches the tokens it verified until they expire, so a token
+// seen before costs a hash and a map look-up.
+//
 // The package imports nothing else of stepup, so an API can depend on it alone.
 package acr

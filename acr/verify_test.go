@@ -261,6 +261,12 @@ func TestVerifyLeeway(t *testing.T) {
 	if _, err := v.Verify(t.Context(), inside); err != nil {
 		t.Fatalf("a token within the leeway: %v", err)
 	}
+	// Any negative Leeway is none, not a stricter clock.
+	strict := newTestVerifier(t, publicSet(t), func(c *VerifierConfig) { c.Leeway = -time.Hour })
+	fresh := goodToken(t, func(c map[string]any) { c["exp"] = vnow.Add(time.Second).Unix() })
+	if _, err := strict.Verify(t.Context(), fresh); err != nil {
+		t.Fatalf("a token a second before its exp, with no leeway: %v", err)
+	}
 }
 
 // rotatingKeySet is an issuer's key set that a test rotates.
