@@ -2,6 +2,7 @@ package acr
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 )
@@ -28,6 +29,9 @@ func FromContext(ctx context.Context) (c *Claims, ok bool) {
 //     with acr_values and max_age (RFC 9470 §3), which the client turns
 //     into a new authorization request (ParseChallenge, AuthParams).
 //
+// When the keys cannot be had (the key set's issuer is unreachable), it
+// answers 503: the token may well be good.
+//
 // It fits any router built on net/http (chi, gorilla/mux; echo and gin
 // through their adapters).
 func Middleware(v *Verifier, r Requirement) func(http.Handler) http.Handler {
@@ -39,6 +43,13 @@ func Middleware(v *Verifier, r Requirement) func(http.Handler) http.Handler {
 				return
 			}
 			claims, err := v.Verify(req.Context(), raw)
+			if err != nil && !errors.Is(err, ErrInvalidToken) {
+				// The keys could not be had (the issuer unreachable): no
+				// fault of the token, and no reason for the client to
+				// drop it.
+				http.Error(w, "the access token cannot be checked now", http.StatusServiceUnavailable)
+				return
+			}
 			if err != nil {
 				// The cause is for the server's log, not the client: a
 				// fixed description tells an attacker nothing.

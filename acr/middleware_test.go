@@ -1,9 +1,11 @@
 package acr_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -102,6 +104,29 @@ func TestMiddleware(t *testing.T) {
 				t.Errorf("the handler saw %q, want alice's claims", rec.Body.String())
 			}
 		})
+	}
+}
+
+type failingKeys struct{}
+
+func (failingKeys) Keys(context.Context, string) ([]jose.JSONWebKey, error) {
+	return nil, errors.New("the issuer is unreachable")
+}
+
+// A key set that cannot answer is no verdict on the token: 503, not
+// invalid_token, which would make the client drop a good token.
+func TestMiddlewareWithoutKeysIsUnavailable(t *testing.T) {
+	iss := newMWIssuer(t)
+	v, err := acr.NewVerifier(failingKeys{}, acr.VerifierConfig{Issuer: "https://id.example", Audience: "api", CacheSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", "/balance", nil)
+	req.Header.Set("Authorization", "Bearer "+iss.token("urn:stepup:acr:mfa", time.Minute))
+	rec := httptest.NewRecorder()
+	acr.Middleware(v, acr.Require(acr.OneFactor))(http.NotFoundHandler()).ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("WWW-Authenticate") != "" {
+		t.Fatalf("%d %q, want 503 without a challenge", rec.Code, rec.Header().Get("WWW-Authenticate"))
 	}
 }
 

@@ -261,6 +261,12 @@ func TestVerifyLeeway(t *testing.T) {
 	if _, err := v.Verify(t.Context(), inside); err != nil {
 		t.Fatalf("a token within the leeway: %v", err)
 	}
+	// Any negative Leeway is none, not a stricter clock.
+	strict := newTestVerifier(t, publicSet(t), func(c *VerifierConfig) { c.Leeway = -time.Hour })
+	fresh := goodToken(t, func(c map[string]any) { c["exp"] = vnow.Add(time.Second).Unix() })
+	if _, err := strict.Verify(t.Context(), fresh); err != nil {
+		t.Fatalf("a token a second before its exp, with no leeway: %v", err)
+	}
 }
 
 // rotatingKeySet is an issuer's key set that a test rotates.
@@ -466,5 +472,18 @@ func TestNewVerifierRefusesBadConfig(t *testing.T) {
 	}
 	if _, err := NewVerifier(keys, good); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A cache hit is a hash and a map look-up: nothing on the heap.
+func TestVerifyCacheHitAllocatesNothing(t *testing.T) {
+	v := newTestVerifier(t, publicSet(t), nil)
+	raw := goodToken(t, nil)
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, raw); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = v.Verify(ctx, raw) }); n != 0 {
+		t.Fatalf("%v allocations per cache hit, want 0", n)
 	}
 }
