@@ -251,6 +251,18 @@ func (r *RemoteKeySet) Keys(ctx context.Context, kid string) ([]jose.JSONWebKey,
 		r.mu.Unlock()
 		return keys, nil
 	}
+	if err == nil {
+		// Stale, but the key is known: refresh in the background and
+		// answer now, so that a slow or unreachable issuer delays no
+		// request whose key the set already has.
+		if r.inflight == nil && now.Sub(r.lastAttempt) >= r.minRefresh {
+			r.inflight = make(chan struct{})
+			r.lastAttempt = now
+			go r.refresh(ctx, r.inflight)
+		}
+		r.mu.Unlock()
+		return keys, nil
+	}
 	wait := r.inflight
 	if wait == nil {
 		if now.Sub(r.lastAttempt) < r.minRefresh {

@@ -153,8 +153,15 @@ func mustUnknown(t *testing.T, ks KeySet, kid string) {
 	}
 }
 
+// wantFetches checks that the set was fetched n times, waiting a moment
+// for a refresh that a stale set started in the background.
 func wantFetches(t *testing.T, is *issuer, n int64) {
 	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for is.fetches.Load() < n && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(5 * time.Millisecond) // and no more follow
 	if got := is.fetches.Load(); got != n {
 		t.Fatalf("JWK set fetched %d times, want %d", got, n)
 	}
@@ -520,4 +527,21 @@ func FuzzMaxAge(f *testing.F) {
 			t.Fatalf("maxAge(%q) = %v", cc, d)
 		}
 	})
+}
+
+// A stale set whose issuer is slow or down still answers at once for a
+// key it has, refreshing in the background.
+func TestRemoteKeySetStaleKnownKeyDoesNotWait(t *testing.T) {
+	is := newIssuer(t, ecKey(t, "k1"))
+	clock := newClock()
+	r := newRemote(t, is, clock, WithTTL(time.Minute))
+	clock.Advance(2 * time.Minute)
+	gate := make(chan struct{})
+	is.set(func(is *issuer) { is.gate = gate })
+	defer close(gate)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := r.Keys(ctx, "k1"); err != nil {
+		t.Fatalf("a known key of a stale set while the issuer hangs: %v", err)
+	}
 }

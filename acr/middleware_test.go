@@ -147,3 +147,17 @@ func BenchmarkMiddleware(b *testing.B) {
 		h.ServeHTTP(rec, req)
 	}
 }
+
+// A token without an amr the route needs is asked for the level that
+// brings it, not the level it has, which would only bring it back.
+func TestRequireAMRAsksForTheLevelThatBringsIt(t *testing.T) {
+	now := time.Now()
+	c := &acr.Claims{Level: acr.MFA, AMR: []string{"pwd", "otp", "mfa"}, AuthTime: now}
+	ch := acr.Require(acr.MFA, acr.RequireAMR("hwk")).Check(c, now)
+	if ch == nil || len(ch.ACRValues) != 1 || ch.ACRValues[0] != acr.PhishingResistantHardware.String() {
+		t.Fatalf("challenge %+v, want acr_values phrh", ch)
+	}
+	if ch := acr.Require(acr.MFA, acr.RequireAMR("otp")).Check(c, now); ch != nil {
+		t.Fatalf("a token with the amr: challenged %+v", ch)
+	}
+}

@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// amrLevel is the lowest level whose every token carries an amr value,
+// for the values a level implies (see Assess).
+var amrLevel = map[string]Level{AMRHardware: PhishingResistantHardware, AMRPoP: PhishingResistant, AMRMulti: MFA}
+
 // Requirement is what a route asks of the authentication behind a token:
 // at least a level, optionally an authentication no older than MaxAge and
 // some amr values. Declare it with Require, next to the handler, so that
@@ -32,7 +36,11 @@ func MaxAge(d time.Duration) Option {
 	return func(r *Requirement) { r.MaxAge, r.HasMaxAge = max(d, 0), true }
 }
 
-// RequireAMR asks that the token's amr hold every one of values.
+// RequireAMR asks that the token's amr hold every one of values. RFC 9470
+// has no way to ask an authorization server for amr values, so a token
+// that lacks one is challenged for the lowest level that brings it (hwk:
+// phrh; pop: phr; mfa: mfa), and for none when no level does (otp, sms):
+// the client can then only try again.
 func RequireAMR(values ...string) Option {
 	return func(r *Requirement) { r.AMR = append(r.AMR, values...) }
 }
@@ -70,8 +78,17 @@ func (r Requirement) Check(c *Claims, now time.Time) *Challenge {
 		Error:       CodeInsufficientUserAuthentication,
 		Description: "This resource needs " + strings.Join(missing, ", "),
 	}
-	if r.Level > None {
-		ch.ACRValues = []string{r.Level.String()}
+	// The route's level, raised to one that brings a missing amr: asking
+	// only for a level the token has would send the client round in a
+	// loop.
+	ask := r.Level
+	for _, v := range r.AMR {
+		if !slices.Contains(c.AMR, v) {
+			ask = max(ask, amrLevel[v])
+		}
+	}
+	if ask > None {
+		ch.ACRValues = []string{ask.String()}
 	}
 	if r.HasMaxAge {
 		ch.MaxAge, ch.HasMaxAge = r.MaxAge, true

@@ -84,7 +84,9 @@ type VerifierConfig struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// CacheSize bounds the cache of verified tokens: 0 means
-	// DefaultCacheSize, a negative value no cache.
+	// DefaultCacheSize, a negative value no cache. The cache is split in
+	// 16 shards, so the bound is rounded down to a multiple of 16, and is
+	// at least 16.
 	CacheSize int
 }
 
@@ -172,8 +174,11 @@ func invalid(format string, args ...any) error {
 // JWS in compact serialization with typ at+jwt (RFC 9068 §2.1), signed with
 // one of the configured algorithms by a key of the KeySet found by its kid
 // (a key that names another alg is not used), with iss equal to the issuer,
-// aud containing the audience, an exp in the future, no nbf or iat in the
-// future, and a sub. exp, nbf and iat are allowed the leeway.
+// aud containing the audience, an exp in the future, no nbf, iat or
+// auth_time in the future (nor an auth_time after iat), and a sub. exp,
+// nbf, iat and auth_time are allowed the leeway. RFC 9068 also requires
+// iat, jti and client_id; they are checked when present, not required, so
+// that tokens of issuers that leave them out still pass.
 //
 // Every refusal wraps ErrInvalidToken; an unknown kid wraps ErrUnknownKey
 // as well. Any other error of the KeySet (the issuer cannot be reached) is
@@ -268,6 +273,11 @@ func (v *Verifier) check(tc *tokenClaims) (*Claims, error) {
 		return nil, invalid("not valid before %v", tc.NotBefore.Time())
 	case tc.IssuedAt != nil && now.Add(v.leeway).Before(tc.IssuedAt.Time()):
 		return nil, invalid("issued in the future, at %v", tc.IssuedAt.Time())
+	case tc.AuthTime != nil && now.Add(v.leeway).Before(tc.AuthTime.Time()):
+		// An authentication in the future would meet any max_age.
+		return nil, invalid("auth_time in the future, at %v", tc.AuthTime.Time())
+	case tc.AuthTime != nil && tc.IssuedAt != nil && tc.IssuedAt.Time().Add(v.leeway).Before(tc.AuthTime.Time()):
+		return nil, invalid("auth_time %v after iat %v", tc.AuthTime.Time(), tc.IssuedAt.Time())
 	case tc.Subject == "":
 		return nil, invalid("no sub")
 	}

@@ -200,6 +200,11 @@ func TestVerifyRefuses(t *testing.T) {
 			func(c *VerifierConfig) { c.Leeway = -1 }, "expired"},
 		{"nbf in the future", edit(func(c map[string]any) { c["nbf"] = vnow.Add(DefaultLeeway + time.Second).Unix() }), nil, "not valid before"},
 		{"iat in the future", edit(func(c map[string]any) { c["iat"] = vnow.Add(DefaultLeeway + time.Second).Unix() }), nil, "issued in the future"},
+		{"auth_time in the future", edit(func(c map[string]any) {
+			c["auth_time"] = vnow.Add(time.Hour).Unix()
+			delete(c, "iat")
+		}), nil, "auth_time in the future"},
+		{"auth_time after iat", edit(func(c map[string]any) { c["auth_time"] = vnow.Unix() }), nil, "after iat"},
 		{"wrong aud", edit(func(c map[string]any) { c["aud"] = "api://other" }), nil, "aud"},
 		{"wrong aud list", edit(func(c map[string]any) { c["aud"] = []string{"client-1", "api://other"} }), nil, "aud"},
 		{"missing aud", edit(func(c map[string]any) { delete(c, "aud") }), nil, "aud"},
