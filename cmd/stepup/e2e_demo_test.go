@@ -94,15 +94,16 @@ func TestDemoSignsInShowsTheClaimsAndIsHonestAboutTheTransfer(t *testing.T) {
 	}
 	b.visit("/demo/").mustShow("/demo/", "Signed in as <strong>alice</strong> at level <code>urn:stepup:acr:1fa</code>.")
 
-	// Transfer: the OP asks to step up, which cannot be done yet; going on
-	// returns a 1fa token, and the demo says so rather than sending.
+	// Transfer: the OP asks to step up; a user who goes on without setting
+	// up a factor gets a 1fa token, and the demo says so rather than
+	// sending.
 	a = b.visit("/demo/login?action=transfer")
 	if !a.on("/stepup") {
 		t.Fatalf("a transfer with a 1fa session: the browser is on %v, want the step-up page", a.page.Request.URL)
 	}
 	a.submit("/stepup", url.Values{"action": {"continue"}})
-	a.mustShow("/demo/callback", "This stepup has no second factor enrolled for you yet: the transfer needs mfa, "+
-		"and you signed in at urn:stepup:acr:1fa. (Factors arrive with the next release.)")
+	a.mustShow("/demo/callback", "Not done: the transfer needs mfa, and you signed in at urn:stepup:acr:1fa. "+
+		"Set up a passkey or an authenticator app")
 	if strings.Contains(a.body, "Transfer sent") {
 		t.Error("the demo claims the transfer was sent at 1fa")
 	}

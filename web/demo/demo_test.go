@@ -352,7 +352,7 @@ func TestCallbackShowsTheClaimsAndTheActionsResult(t *testing.T) {
 	e := newEnv(t)
 	e.serveOP()
 	now := e.clock.Now().Unix()
-	const unmet = "This stepup has no second factor enrolled for you yet: the transfer needs mfa, and you signed in at "
+	const unmet = "Not done: the transfer needs mfa, and you signed in at "
 	for _, tc := range []struct {
 		name   string
 		action string
@@ -363,7 +363,7 @@ func TestCallbackShowsTheClaimsAndTheActionsResult(t *testing.T) {
 		{"transfer at mfa", "transfer", map[string]any{"acr": "urn:stepup:acr:mfa"}, "<strong>Transfer sent</strong>"},
 		{"transfer at phr", "transfer", map[string]any{"acr": "urn:stepup:acr:phr"}, "<strong>Transfer sent</strong>"},
 		{"transfer at an alias of mfa", "transfer", map[string]any{"acr": "urn:example:strong"}, "<strong>Transfer sent</strong>"},
-		{"transfer at 1fa", "transfer", nil, unmet + "urn:stepup:acr:1fa. (Factors arrive with the next release.)"},
+		{"transfer at 1fa", "transfer", nil, unmet + "urn:stepup:acr:1fa. Set up a passkey or an authenticator app"},
 		{"transfer at an unknown acr", "transfer", map[string]any{"acr": "urn:example:gold"}, unmet + "urn:example:gold."},
 		{"transfer at mfa, signed in long ago", "transfer", map[string]any{"acr": "urn:stepup:acr:mfa", "auth_time": now - 600},
 			"Not done: the transfer needs a sign-in within the last 5 minutes, and yours was 600 seconds ago."},

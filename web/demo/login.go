@@ -252,8 +252,8 @@ func (s *Server) outcome(a action, sess *session) (result string, refused bool) 
 	}
 	switch {
 	case !level.Satisfies(a.Needs) && a.Needs > acr.OneFactor:
-		return fmt.Sprintf("This stepup has no second factor enrolled for you yet: %s needs %s, and you signed in at %s. "+
-			"(Factors arrive with the next release.)", a.Object, shortName(a.Needs), sess.ACR), true
+		return fmt.Sprintf("Not done: %s needs %s, and you signed in at %s. Set up a passkey or an authenticator app "+
+			"(on the step-up page, or on your account page at /account), then start it again.", a.Object, shortName(a.Needs), sess.ACR), true
 	case !level.Satisfies(a.Needs):
 		return fmt.Sprintf("Not done: %s needs %s, and the ID token says %q.", a.Object, shortName(a.Needs), sess.ACR), true
 	case a.MaxAge > 0 && s.now().Sub(time.Unix(sess.AuthTime, 0)) > a.MaxAge+authTimeSkew:
@@ -273,8 +273,9 @@ func shortName(l acr.Level) string {
 func explain(code string) (title, message string) {
 	switch code {
 	case "unmet_authentication_requirements":
-		return "More proof needed", "stepup could not reach the level this action asks for: it needs a factor you have " +
-			"not enrolled yet, and the request accepted nothing less. (Factors arrive with the next release.)"
+		return "More proof needed", "stepup could not reach the level this action asks for with the factors you have, " +
+			"and the request accepted nothing less. Set up a passkey or an authenticator app on your account page (/account), " +
+			"then start it again."
 	case "access_denied":
 		return "Sign-in cancelled", "The sign-in was cancelled or refused, so nothing was done."
 	case "login_required", "interaction_required", "consent_required", "account_selection_required":
