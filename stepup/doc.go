@@ -9,6 +9,7 @@
 // browser. Accounts registers and signs in local users by password, with
 // Throttle limiting failed attempts per account and per address.
 //
-// Its sub-packages hold what the engine stands on: store (persistence), and
-// in later work rules, signals and factors.
+// Its sub-packages hold what the engine stands on: store (persistence),
+// factor (passkeys, authenticator apps, recovery codes, and the limiter of
+// failed verifications), and in later work rules and signals.
 package stepup
