@@ -39,6 +39,12 @@
 // acr, and caches the tokens it verified until they expire, so a token seen
 // before costs a hash and a map look-up.
 //
+// An Introspector checks opaque access tokens instead, by asking the
+// authorization server's introspection endpoint (RFC 7662) with the API's
+// client credentials, and applies the same checks to the answer. It keeps
+// an active answer for a short TTL (never past exp) and an inactive one
+// not at all. Middleware takes either, as a TokenVerifier.
+//
 // # Step-up challenges
 //
 // Middleware answers a request without a token, with a bad one, or with one

@@ -5,7 +5,28 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 )
+
+// TokenVerifier checks a bearer access token and returns its claims: a
+// Verifier checks a JWT itself, an Introspector asks the authorization
+// server (RFC 7662). An error that wraps ErrInvalidToken says the token is
+// bad; any other says it could not be checked.
+//
+// A TokenVerifier that also has a method Now() time.Time gives Middleware
+// its clock for a Requirement's MaxAge; otherwise Middleware uses
+// time.Now.
+type TokenVerifier interface {
+	Verify(ctx context.Context, raw string) (*Claims, error)
+}
+
+var (
+	_ TokenVerifier = (*Verifier)(nil)
+	_ TokenVerifier = (*Introspector)(nil)
+)
+
+// clock is the optional capability of a TokenVerifier to tell the time.
+type clock interface{ Now() time.Time }
 
 // claimsKey carries a request's verified claims in its context.
 type claimsKey struct{}
@@ -20,7 +41,7 @@ func FromContext(ctx context.Context) (c *Claims, ok bool) {
 
 // Middleware protects a handler: it lets a request through only with a
 // bearer access token (RFC 6750 §2.1, the Authorization header) that v
-// verifies and that meets r, with its claims in the request's context
+// verifies (a Verifier, an Introspector) and that meets r, with its claims in the request's context
 // (FromContext). Otherwise it answers 401 with a Bearer challenge:
 //
 //   - no token: the bare challenge, "Bearer" (RFC 6750 §3.1);
@@ -29,12 +50,17 @@ func FromContext(ctx context.Context) (c *Claims, ok bool) {
 //     with acr_values and max_age (RFC 9470 §3), which the client turns
 //     into a new authorization request (ParseChallenge, AuthParams).
 //
-// When the keys cannot be had (the key set's issuer is unreachable), it
-// answers 503: the token may well be good.
+// When v cannot check the token (the key set's issuer or the introspection
+// endpoint is unreachable: an error without ErrInvalidToken), it answers
+// 503: the token may well be good.
 //
 // It fits any router built on net/http (chi, gorilla/mux; echo and gin
 // through their adapters).
-func Middleware(v *Verifier, r Requirement) func(http.Handler) http.Handler {
+func Middleware(v TokenVerifier, r Requirement) func(http.Handler) http.Handler {
+	now := time.Now
+	if c, ok := v.(clock); ok {
+		now = c.Now
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 			raw, ok := bearerToken(req)
@@ -44,7 +70,7 @@ func Middleware(v *Verifier, r Requirement) func(http.Handler) http.Handler {
 			}
 			claims, err := v.Verify(req.Context(), raw)
 			if err != nil && !errors.Is(err, ErrInvalidToken) {
-				// The keys could not be had (the issuer unreachable): no
+				// The keys or the introspection could not be had: no
 				// fault of the token, and no reason for the client to
 				// drop it.
 				http.Error(w, "the access token cannot be checked now", http.StatusServiceUnavailable)
@@ -56,7 +82,7 @@ func Middleware(v *Verifier, r Requirement) func(http.Handler) http.Handler {
 				Challenge{Error: CodeInvalidToken, Description: "The access token is not valid"}.ServeHTTP(w, req)
 				return
 			}
-			if ch := r.Check(claims, v.now()); ch != nil {
+			if ch := r.Check(claims, now()); ch != nil {
 				ch.ServeHTTP(w, req)
 				return
 			}

@@ -201,7 +201,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 		return nil, err
 	}
 	if v.cache != nil {
-		v.cache.put(sum, c, v.now())
+		v.cache.put(sum, c, c.Expiry, v.now())
 	}
 	return c, nil
 }
@@ -259,29 +259,41 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Claims, error) {
 
 // check checks the claims of a token whose signature is good.
 func (v *Verifier) check(tc *tokenClaims) (*Claims, error) {
-	now := v.now()
 	switch {
 	case tc.Issuer != v.issuer:
 		return nil, invalid("iss %q is not %q", tc.Issuer, v.issuer)
 	case !slices.Contains(tc.Audience, v.audience):
 		return nil, invalid("aud %q does not contain %q", []string(tc.Audience), v.audience)
+	}
+	return tc.check(v.now(), v.leeway, v.scheme)
+}
+
+// Now is the time by the verifier's clock (VerifierConfig.Now), which
+// Middleware checks a Requirement's MaxAge against.
+func (v *Verifier) Now() time.Time { return v.now() }
+
+// check checks the times and the subject of a token's claims at now, the
+// same for a JWT and an introspection answer, and returns them as Claims,
+// with the Level scheme gives their acr.
+func (tc *tokenClaims) check(now time.Time, leeway time.Duration, scheme *Scheme) (*Claims, error) {
+	switch {
 	case tc.Expiry == nil:
 		return nil, invalid("no exp")
-	case !now.Before(tc.Expiry.Time().Add(v.leeway)):
+	case !now.Before(tc.Expiry.Time().Add(leeway)):
 		return nil, invalid("expired at %v", tc.Expiry.Time())
-	case tc.NotBefore != nil && now.Add(v.leeway).Before(tc.NotBefore.Time()):
+	case tc.NotBefore != nil && now.Add(leeway).Before(tc.NotBefore.Time()):
 		return nil, invalid("not valid before %v", tc.NotBefore.Time())
-	case tc.IssuedAt != nil && now.Add(v.leeway).Before(tc.IssuedAt.Time()):
+	case tc.IssuedAt != nil && now.Add(leeway).Before(tc.IssuedAt.Time()):
 		return nil, invalid("issued in the future, at %v", tc.IssuedAt.Time())
-	case tc.AuthTime != nil && now.Add(v.leeway).Before(tc.AuthTime.Time()):
+	case tc.AuthTime != nil && now.Add(leeway).Before(tc.AuthTime.Time()):
 		// An authentication in the future would meet any max_age.
 		return nil, invalid("auth_time in the future, at %v", tc.AuthTime.Time())
-	case tc.AuthTime != nil && tc.IssuedAt != nil && tc.IssuedAt.Time().Add(v.leeway).Before(tc.AuthTime.Time()):
+	case tc.AuthTime != nil && tc.IssuedAt != nil && tc.IssuedAt.Time().Add(leeway).Before(tc.AuthTime.Time()):
 		return nil, invalid("auth_time %v after iat %v", tc.AuthTime.Time(), tc.IssuedAt.Time())
 	case tc.Subject == "":
 		return nil, invalid("no sub")
 	}
-	level, _ := v.scheme.Level(tc.ACR) // unknown or absent: None
+	level, _ := scheme.Level(tc.ACR) // unknown or absent: None
 	return &Claims{
 		Issuer: tc.Issuer, Subject: tc.Subject, ClientID: tc.ClientID, Scope: tc.Scope, ID: tc.ID, ACR: tc.ACR,
 		Audience: tc.Audience, Expiry: tc.Expiry.Time(), NotBefore: timeOf(tc.NotBefore),

@@ -421,12 +421,12 @@ func TestTokenCacheEvictsExpiredFirst(t *testing.T) {
 		if i == 2 {
 			exp = vnow.Add(time.Minute)
 		}
-		c.put(sum, &Claims{Expiry: exp}, vnow)
+		c.put(sum, &Claims{Expiry: exp}, exp, vnow)
 		sums = append(sums, sum)
 	}
 	var fresh [32]byte
 	fresh[1] = 99
-	c.put(fresh, &Claims{Expiry: vnow.Add(time.Hour)}, vnow.Add(2*time.Minute))
+	c.put(fresh, &Claims{Expiry: vnow.Add(time.Hour)}, vnow.Add(time.Hour), vnow.Add(2*time.Minute))
 	for i, sum := range append(sums, fresh) {
 		if got, want := c.get(sum, vnow.Add(2*time.Minute)) != nil, i != 2; got != want {
 			t.Errorf("entry %d cached: %v, want %v", i, got, want)
