@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -34,10 +35,10 @@ type IntrospectorConfig struct {
 	// Issuer is the authorization server's issuer: an answer that has an
 	// iss must carry exactly this one.
 	Issuer string
-	// Audience, if set, is this API's identifier, which the answer's aud
-	// (a string or a list) must contain. Unlike a JWT, an answer comes
-	// from the issuer itself over an authenticated channel, so it may be
-	// left out when the issuer does not say the audience.
+	// Audience is this API's identifier, which the answer's aud (a string
+	// or a list) must contain. Required: many authorization servers let
+	// any client introspect any token, and without it a token issued for
+	// another API would do.
 	Audience string
 	// Scheme maps the acr of the answer to a Level; nil means
 	// NewScheme(nil).
@@ -81,6 +82,27 @@ type Introspector struct {
 	now      func() time.Time
 	cache    *tokenCache // nil: no cache
 	cacheTTL time.Duration
+
+	// Requests to the endpoint: one per token at a time, shared by the
+	// requests that carry it (calls), and at most maxInFlight in all
+	// (slots), so that a flood of bad tokens, which no cache keeps, cannot
+	// flood the authorization server.
+	mu    sync.Mutex
+	calls map[[32]byte]*introspectionCall
+	slots chan struct{}
+}
+
+// maxInFlight bounds the introspection requests an Introspector makes at
+// once; beyond it, Verify answers an error without ErrInvalidToken (503 from
+// Middleware).
+const maxInFlight = 64
+
+// introspectionCall is one request to the endpoint, which the requests for
+// the same token wait on.
+type introspectionCall struct {
+	done   chan struct{}
+	claims *Claims
+	err    error
 }
 
 // NewIntrospector returns an Introspector that asks endpoint, the
@@ -100,6 +122,9 @@ func NewIntrospector(endpoint, clientID, clientSecret string, c IntrospectorConf
 	if c.Issuer == "" {
 		errs = append(errs, errors.New("acr: introspector: issuer is required"))
 	}
+	if c.Audience == "" {
+		errs = append(errs, errors.New("acr: introspector: audience is required"))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -110,6 +135,7 @@ func NewIntrospector(endpoint, clientID, clientSecret string, c IntrospectorConf
 		endpoint: endpoint, auth: "Basic " + base64.StdEncoding.EncodeToString([]byte(creds)),
 		issuer: c.Issuer, audience: c.Audience, scheme: c.Scheme, client: c.HTTPClient,
 		timeout: c.Timeout, leeway: c.Leeway, now: c.Now, cacheTTL: c.CacheTTL,
+		calls: map[[32]byte]*introspectionCall{}, slots: make(chan struct{}, maxInFlight),
 	}
 	if in.client == nil {
 		in.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -171,7 +197,8 @@ func (in *Introspector) Now() time.Time { return in.now() }
 // introspection is the member of an introspection answer (RFC 7662 §2.2)
 // read first: the rest of an inactive answer is not read.
 type introspection struct {
-	Active json.RawMessage `json:"active"`
+	Active    json.RawMessage `json:"active"`
+	TokenType string          `json:"token_type"`
 }
 
 // Verify asks the introspection endpoint about raw and returns its claims.
@@ -188,12 +215,45 @@ type introspection struct {
 // An active answer is kept for IntrospectorConfig.CacheTTL, at most until
 // the token's exp: a token revoked meanwhile is still taken until then.
 func (in *Introspector) Verify(ctx context.Context, raw string) (*Claims, error) {
-	var sum [32]byte
+	if len(raw) > MaxTokenLength {
+		return nil, invalid("longer than %d bytes", MaxTokenLength)
+	}
+	sum := hashToken(raw)
 	if in.cache != nil {
-		sum = hashToken(raw)
 		if c := in.cache.get(sum, in.now()); c != nil {
 			return c, nil
 		}
+	}
+	in.mu.Lock()
+	call, joined := in.calls[sum]
+	if !joined {
+		call = &introspectionCall{done: make(chan struct{})}
+		in.calls[sum] = call
+	}
+	in.mu.Unlock()
+	if !joined {
+		call.claims, call.err = in.ask(ctx, raw, sum)
+		in.mu.Lock()
+		delete(in.calls, sum)
+		in.mu.Unlock()
+		close(call.done)
+	}
+	select {
+	case <-call.done:
+		return call.claims, call.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("acr: introspection: %w", ctx.Err())
+	}
+}
+
+// ask makes the one request for a token, within the bound of requests in
+// flight, and caches an active answer.
+func (in *Introspector) ask(ctx context.Context, raw string, sum [32]byte) (*Claims, error) {
+	select {
+	case in.slots <- struct{}{}:
+		defer func() { <-in.slots }()
+	default:
+		return nil, fmt.Errorf("acr: introspection: %d requests already in flight", maxInFlight)
 	}
 	c, err := in.introspect(ctx, raw)
 	if err != nil {
@@ -247,14 +307,22 @@ func (in *Introspector) introspect(ctx context.Context, raw string) (*Claims, er
 	default:
 		return nil, fmt.Errorf("acr: introspection: the answer's active is %q, not a boolean", ans.Active)
 	}
+	// token_type_hint is only a hint (RFC 7662 §2.1): a server may answer
+	// active for a refresh token, which is no bearer access token.
+	if t := ans.TokenType; t != "" && !strings.EqualFold(t, "Bearer") && !strings.EqualFold(t, "access_token") {
+		return nil, invalid("token_type %q is not an access token", t)
+	}
 	tc := &tokenClaims{}
 	if err := json.Unmarshal(body, tc); err != nil {
 		return nil, fmt.Errorf("acr: introspection: the answer: %w", err)
 	}
+	if tc.Issuer == "" {
+		tc.Issuer = in.issuer // the server that answered is the issuer
+	}
 	switch {
 	case tc.Issuer != "" && tc.Issuer != in.issuer:
 		return nil, invalid("iss %q is not %q", tc.Issuer, in.issuer)
-	case in.audience != "" && !slices.Contains(tc.Audience, in.audience):
+	case !slices.Contains(tc.Audience, in.audience):
 		return nil, invalid("aud %q does not contain %q", []string(tc.Audience), in.audience)
 	default:
 		return tc.check(in.now(), in.leeway, in.scheme)

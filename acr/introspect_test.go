@@ -26,12 +26,19 @@ type introspectionServer struct {
 	auth     string
 	form     url.Values
 	accept   string
+	hold     chan struct{} // if set, each answer waits for it to close
 }
 
 func newIntrospectionServer(t *testing.T, answer map[string]any) *introspectionServer {
 	t.Helper()
 	s := &introspectionServer{answer: answer, status: http.StatusOK}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		hold := s.hold
+		s.mu.Unlock()
+		if hold != nil {
+			<-hold
+		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.requests++
@@ -71,6 +78,9 @@ func newTestIntrospector(t *testing.T, s *introspectionServer, c acr.Introspecto
 	if c.Issuer == "" {
 		c.Issuer = "https://id.example"
 	}
+	if c.Audience == "" {
+		c.Audience = "api"
+	}
 	in, err := acr.NewIntrospector(s.URL, "api", "api-secret", c)
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +109,10 @@ func TestIntrospectorVerify(t *testing.T) {
 	}{
 		{name: "active", answer: activeAnswer(now)},
 		{name: "active without iss", answer: with("iss", nil)},
+		{name: "no aud", answer: with("aud", nil), invalid: true},
+		{name: "another API's token", answer: with("aud", "other-api"), invalid: true},
+		{name: "a refresh token", answer: with("token_type", "refresh_token"), invalid: true},
+		{name: "a bearer token", answer: with("token_type", "Bearer")},
 		{name: "audience", answer: activeAnswer(now), audience: "api"},
 		{name: "inactive", answer: map[string]any{"active": false}, invalid: true},
 		{name: "inactive with claims", answer: with("active", false), invalid: true},
@@ -149,7 +163,7 @@ func TestIntrospectorVerify(t *testing.T) {
 // RFC 6749 §2.3.1 says: id and secret form-urlencoded, then joined.
 func TestIntrospectorRequest(t *testing.T) {
 	s := newIntrospectionServer(t, activeAnswer(time.Now()))
-	in, err := acr.NewIntrospector(s.URL, "api:1%x y", "s3cr:t", acr.IntrospectorConfig{Issuer: "https://id.example"})
+	in, err := acr.NewIntrospector(s.URL, "api:1%x y", "s3cr:t", acr.IntrospectorConfig{Issuer: "https://id.example", Audience: "api"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,14 +239,19 @@ func TestNewIntrospectorRefuses(t *testing.T) {
 		{"/introspect", "api", "https://id.example", "not an absolute URL"},
 		{"https://id.example/introspect", "", "https://id.example", "client id is required"},
 		{"https://id.example/introspect", "api", "", "issuer is required"},
+		{"https://id.example/introspect", "api", "https://id.example", "audience is required"},
 	} {
-		_, err := acr.NewIntrospector(tt.endpoint, tt.clientID, "secret", acr.IntrospectorConfig{Issuer: tt.issuer})
+		audience := "api"
+		if tt.want == "audience is required" {
+			audience = ""
+		}
+		_, err := acr.NewIntrospector(tt.endpoint, tt.clientID, "secret", acr.IntrospectorConfig{Issuer: tt.issuer, Audience: audience})
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q %q %q: %v, want %q", tt.endpoint, tt.clientID, tt.issuer, err, tt.want)
 		}
 	}
 	for _, ok := range []string{"https://id.example/introspect", "http://localhost:8080/i", "http://127.0.0.1:1/i", "http://[::1]:1/i"} {
-		if _, err := acr.NewIntrospector(ok, "api", "secret", acr.IntrospectorConfig{Issuer: "https://id.example"}); err != nil {
+		if _, err := acr.NewIntrospector(ok, "api", "secret", acr.IntrospectorConfig{Issuer: "https://id.example", Audience: "api"}); err != nil {
 			t.Errorf("%s: %v", ok, err)
 		}
 	}
@@ -271,5 +290,34 @@ func TestMiddlewareWithIntrospector(t *testing.T) {
 	acr.Middleware(in, acr.Require(acr.OneFactor))(ok).ServeHTTP(rec, req)
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("an unreachable introspection: %d, want 503", rec.Code)
+	}
+}
+
+// Requests carrying the same token at once share one request to the
+// endpoint, and a token too long for any server is refused without one:
+// bad tokens, which no cache keeps, cannot flood the authorization server.
+func TestIntrospectorSharesAndBoundsRequests(t *testing.T) {
+	s := newIntrospectionServer(t, map[string]any{"active": false})
+	hold := make(chan struct{})
+	s.mu.Lock()
+	s.hold = hold
+	s.mu.Unlock()
+	in := newTestIntrospector(t, s, acr.IntrospectorConfig{})
+	var wg sync.WaitGroup
+	for range 200 {
+		wg.Go(func() {
+			if _, err := in.Verify(context.Background(), "bad-token"); !errors.Is(err, acr.ErrInvalidToken) {
+				t.Error(err)
+			}
+		})
+	}
+	time.Sleep(100 * time.Millisecond) // all 200 wait on the one request
+	close(hold)
+	wg.Wait()
+	if n := s.count(); n != 1 {
+		t.Errorf("200 requests with one token made %d requests to the endpoint, want 1", n)
+	}
+	if _, err := in.Verify(context.Background(), strings.Repeat("x", acr.MaxTokenLength+1)); !errors.Is(err, acr.ErrInvalidToken) || s.count() != 1 {
+		t.Errorf("a token over MaxTokenLength: %v, %d requests; want ErrInvalidToken and none", err, s.count())
 	}
 }

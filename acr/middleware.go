@@ -91,6 +91,11 @@ func Middleware(v TokenVerifier, r Requirement) func(http.Handler) http.Handler 
 	}
 }
 
+// MaxTokenLength bounds an access token, in bytes: stepup's are under
+// 1 KiB; a longer one is refused before any work (a signature check, a
+// request to an introspection endpoint).
+const MaxTokenLength = 8 << 10
+
 // bearerToken returns the token of an "Authorization: Bearer" header;
 // the scheme is case-insensitive (RFC 9110 §11.1).
 func bearerToken(r *http.Request) (string, bool) {

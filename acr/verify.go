@@ -189,6 +189,9 @@ func invalid(format string, args ...any) error {
 // from the set stays trusted for the tokens it already verified, until they
 // expire.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
+	if len(raw) > MaxTokenLength {
+		return nil, invalid("longer than %d bytes", MaxTokenLength)
+	}
 	var sum [32]byte
 	if v.cache != nil {
 		sum = hashToken(raw)
