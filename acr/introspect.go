@@ -232,7 +232,9 @@ func (in *Introspector) Verify(ctx context.Context, raw string) (*Claims, error)
 	}
 	in.mu.Unlock()
 	if !joined {
-		call.claims, call.err = in.ask(ctx, raw, sum)
+		// The request serves everyone waiting: the first caller leaving
+		// must not fail it for the others (it is bounded by the timeout).
+		call.claims, call.err = in.ask(context.WithoutCancel(ctx), raw, sum)
 		in.mu.Lock()
 		delete(in.calls, sum)
 		in.mu.Unlock()
