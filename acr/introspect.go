@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -166,28 +165,12 @@ func NewIntrospector(endpoint, clientID, clientSecret string, c IntrospectorConf
 }
 
 // checkEndpoint refuses an endpoint that is not https, or http on the
-// loopback by name.
+// loopback, by the rule the key set's URLs follow (checkFetchURL).
 func checkEndpoint(endpoint string) error {
-	u, err := url.Parse(endpoint)
-	switch {
-	case err != nil:
-		return fmt.Errorf("acr: introspector: endpoint: %w", err)
-	case u.Host == "":
-		return fmt.Errorf("acr: introspector: endpoint %q is not an absolute URL", endpoint)
-	case u.Scheme == "https":
-		return nil
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-		return nil
+	if err := checkFetchURL(endpoint); err != nil {
+		return fmt.Errorf("acr: introspector: endpoint must be https, or http on localhost: %w", err)
 	}
-	return fmt.Errorf("acr: introspector: endpoint %q must be https (or http on localhost)", endpoint)
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && (ip.Equal(net.IPv4(127, 0, 0, 1)) || ip.Equal(net.IPv6loopback))
+	return nil
 }
 
 // Now is the time by the introspector's clock (IntrospectorConfig.Now),
