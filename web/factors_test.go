@@ -48,7 +48,7 @@ func withFactors(policy factor.LimitPolicy) func(*env, *web.Options) {
 			t.Fatal(err)
 		}
 		o.Factors = web.Factors{
-			Passkey: keys, TOTP: apps, Recovery: recoveryCodes{codes},
+			Passkey: keys, TOTP: apps, Recovery: codes,
 			Limiter:        factor.NewLimiter(e.store.Users(), policy, e.clock.Now),
 			Authenticators: e.store.Authenticators(),
 			ChangeWindow:   5 * time.Minute, ChangeLevel: acr.MFA,
@@ -56,10 +56,6 @@ func withFactors(policy factor.LimitPolicy) func(*env, *web.Options) {
 		o.Users = e.store.Users()
 	}
 }
-
-type recoveryCodes struct{ *recovery.Factor }
-
-func (recoveryCodes) Remaining(a *store.Authenticator) int { return recovery.Remaining(a) }
 
 // totpCode is the code an app that scanned uri shows at t.
 func totpCode(t *testing.T, uri string, at time.Time) string {

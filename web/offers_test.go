@@ -18,10 +18,6 @@ import (
 	"github.com/stepup-auth/stepup/stepup/store/memdb"
 )
 
-type recoveryFactor struct{ *recovery.Factor }
-
-func (recoveryFactor) Remaining(a *store.Authenticator) int { return recovery.Remaining(a) }
-
 var hardwareModel = uuid.MustParse("cb69481e-8ff7-4039-93ec-0a2729a154a8")
 
 func testFactors(t *testing.T) Factors {
@@ -46,7 +42,7 @@ func testFactors(t *testing.T) Factors {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Factors{Passkey: keys, TOTP: apps, Recovery: recoveryFactor{codes}, ChangeWindow: 5 * time.Minute, ChangeLevel: acr.MFA}
+	return Factors{Passkey: keys, TOTP: apps, Recovery: codes, ChangeWindow: 5 * time.Minute, ChangeLevel: acr.MFA}
 }
 
 // The step-up page offers exactly the user's methods that bring the

@@ -52,7 +52,7 @@ func newFactors(cfg *config.Config, st store.Store, m master, log *slog.Logger, 
 		hardware = append(hardware, id)
 	}
 	f := web.Factors{
-		TOTP: apps, Recovery: recoveryCodes{codes},
+		TOTP: apps, Recovery: codes,
 		Limiter:        factor.NewLimiter(st.Users(), factor.DefaultLimitPolicy(), now),
 		Authenticators: st.Authenticators(),
 		ChangeWindow:   cfg.Factors.ChangeWindow, ChangeLevel: cfg.Factors.ChangeLevel,
@@ -71,8 +71,3 @@ func newFactors(cfg *config.Config, st store.Store, m master, log *slog.Logger, 
 	f.Passkey = keys
 	return f, nil
 }
-
-// recoveryCodes is the recovery factor as the pages use it.
-type recoveryCodes struct{ *recovery.Factor }
-
-func (recoveryCodes) Remaining(a *store.Authenticator) int { return recovery.Remaining(a) }

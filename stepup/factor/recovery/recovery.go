@@ -127,6 +127,10 @@ func Remaining(a *store.Authenticator) int {
 	return len(hashes)
 }
 
+// Remaining is the package's Remaining, as a method: what a caller that
+// holds the factor behind an interface (the hosted pages) asks.
+func (f *Factor) Remaining(a *store.Authenticator) int { return Remaining(a) }
+
 // BeginVerify checks that the user has a code left, and returns an empty
 // prompt: the codes are on the user's paper.
 func (f *Factor) BeginVerify(ctx context.Context, t factor.Target) (factor.Prompt, error) {
