@@ -1,10 +1,3 @@
-// Package factortest is the suite every factor of stepup passes: Run
-// checks, through the factor's public methods, what package factor
-// promises of each (a right answer verifies once, with the method's amr;
-// a wrong one, a replayed one, one for another user, do not). Factors
-// whose challenges are bound to a flow test that binding themselves.
-// A factor's own tests call Run with a Harness that knows how to answer
-// its prompts, and add the cases only that factor has.
 package factortest
 
 import (
