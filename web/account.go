@@ -126,7 +126,7 @@ func (s *Server) openAccountPost(w http.ResponseWriter, r *http.Request) (*store
 	if !ok {
 		return nil, nil, false
 	}
-	sess, err := s.flowSession(r, flow)
+	sess, _, err := s.flowSession(r, flow)
 	if err != nil {
 		s.fail(w, r, err)
 		return nil, nil, false

@@ -42,30 +42,37 @@ func enrollTitle(m acr.Method) string {
 	return "Set up a passkey"
 }
 
-// openEnroll is the start of both set-up handlers: the flow's session,
-// the method's enroller and the user's authenticators, with the change
-// allowed; or false, having answered.
-func (s *Server) openEnroll(w http.ResponseWriter, r *http.Request, flow stepup.Flow, token string, m acr.Method) (
-	*store.Session, factor.Enroller, []*store.Authenticator, bool) {
+// enrolling is what a set-up works with: the flow's session and user,
+// the method's enroller, and the user's authenticators before it.
+type enrolling struct {
+	sess     *store.Session
+	user     *store.User
+	enroller factor.Enroller
+	auths    []*store.Authenticator
+}
+
+// openEnroll is the start of both set-up handlers, with the change
+// allowed; or nil, having answered.
+func (s *Server) openEnroll(w http.ResponseWriter, r *http.Request, flow stepup.Flow, token string, m acr.Method) *enrolling {
 	enroller := s.factors.enroller(m)
 	if enroller == nil || !allowed(flow, m) {
 		s.errorPage(w, http.StatusNotFound, "Not available", "This kind of factor cannot be set up here.")
-		return nil, nil, nil, false
+		return nil
 	}
-	sess, ok := s.sessionOrHandBack(w, r, flow)
+	sess, u, ok := s.sessionOrHandBack(w, r, flow)
 	if !ok {
-		return nil, nil, nil, false
+		return nil
 	}
 	auths, err := s.listAuthenticators(r.Context(), sess.UserID)
 	if err != nil {
 		s.fail(w, r, err)
-		return nil, nil, nil, false
+		return nil
 	}
 	level, since := s.factors.changeNeeds(auths, stepup.Verifications(sess), m, s.now())
 	if s.requireLevel(w, r, sess, level, since, enrollURL(token, m)) {
-		return nil, nil, nil, false
+		return nil
 	}
-	return sess, enroller, auths, true
+	return &enrolling{sess: sess, user: u, enroller: enroller, auths: auths}
 }
 
 func (s *Server) enrollPage(w http.ResponseWriter, r *http.Request) {
@@ -74,25 +81,20 @@ func (s *Server) enrollPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m, _ := acr.ParseMethod(r.URL.Query().Get("method"))
-	sess, enroller, _, ok := s.openEnroll(w, r, flow, token, m)
-	if !ok {
+	e := s.openEnroll(w, r, flow, token, m)
+	if e == nil {
 		return
 	}
-	s.renderEnroll(w, r, http.StatusOK, flow, token, binding, sess, enroller, m, "")
+	s.renderEnroll(w, r, http.StatusOK, flow, token, binding, e, m, "")
 }
 
 // renderEnroll shows the set-up page of method m, with a new challenge for
 // an authenticator app.
 func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, status int, flow stepup.Flow, token, binding string,
-	sess *store.Session, enroller factor.Enroller, m acr.Method, message string) {
+	e *enrolling, m acr.Method, message string) {
 	v := view{Title: enrollTitle(m), Flow: token, CSRF: s.csrfToken(binding), Method: m, Error: message}
 	if m == acr.TOTP {
-		u, err := s.activeUser(r.Context(), sess.UserID)
-		if err != nil || u == nil {
-			s.fail(w, r, errors.Join(errors.New("web: enroll: the user is gone or disabled"), err))
-			return
-		}
-		p, err := enroller.BeginEnroll(r.Context(), u, target(sess.UserID, binding, flow))
+		p, err := e.enroller.BeginEnroll(r.Context(), e.user, target(e.user.ID, binding, flow))
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -136,26 +138,21 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	}
 	token := r.PostFormValue("flow")
 	m, _ := acr.ParseMethod(r.PostFormValue("method"))
-	sess, enroller, auths, ok := s.openEnroll(w, r, flow, token, m)
-	if !ok {
+	e := s.openEnroll(w, r, flow, token, m)
+	if e == nil {
 		return
 	}
-	ctx := r.Context()
-	u, err := s.activeUser(ctx, sess.UserID)
-	if err != nil || u == nil {
-		s.fail(w, r, errors.Join(errors.New("web: enroll: the user is gone or disabled"), err))
-		return
-	}
+	ctx, u := r.Context(), e.user
 	answer := factor.Answer{
 		ChallengeID: r.PostFormValue("challenge"), Response: []byte(answerOf(r)),
 		Name: authenticatorName(r.PostFormValue("name")),
 	}
-	res, err := enroller.FinishEnroll(ctx, u, target(sess.UserID, binding, flow), answer)
+	res, err := e.enroller.FinishEnroll(ctx, u, target(u.ID, binding, flow), answer)
 	if err != nil {
-		s.enrollFailed(w, r, flow, token, binding, sess, enroller, m, answer.ChallengeID, err)
+		s.enrollFailed(w, r, flow, token, binding, e, m, answer.ChallengeID, err)
 		return
 	}
-	next, err := s.elevate(w, r, sess, res.Verification)
+	next, err := s.elevate(w, r, e.sess, res.Verification)
 	switch {
 	case errors.Is(err, stepup.ErrNoSession):
 		s.handBack(w, r, flow, nil) // signed out meanwhile; the factor stays
@@ -165,7 +162,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("web: factor set up", "user", u.ID, "method", res.Authenticator.Method, "authenticator", res.Authenticator.ID)
-	if !hasStrong(auths) && s.factors.Recovery != nil {
+	if !hasStrong(e.auths) && s.factors.Recovery != nil {
 		codes, err := s.factors.Recovery.Generate(ctx, u.ID)
 		if err != nil {
 			s.fail(w, r, err)
@@ -183,8 +180,8 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 // code: the app already holds its secret), a new one when it is spent or
 // expired, and a fault of ours as such.
 func (s *Server) enrollFailed(w http.ResponseWriter, r *http.Request, flow stepup.Flow, token, binding string,
-	sess *store.Session, enroller factor.Enroller, m acr.Method, challenge string, err error) {
-	s.log.Info("web: enrollment failed", "user", sess.UserID, "method", m, "err", err)
+	e *enrolling, m acr.Method, challenge string, err error) {
+	s.log.Info("web: enrollment failed", "user", e.user.ID, "method", m, "err", err)
 	again := func(message string) {
 		s.render(w, http.StatusUnprocessableEntity, "enroll", view{
 			Title: enrollTitle(m), Flow: token, CSRF: s.csrfToken(binding), Method: m, Error: message, Challenge: challenge,
@@ -192,15 +189,15 @@ func (s *Server) enrollFailed(w http.ResponseWriter, r *http.Request, flow stepu
 	}
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		s.renderEnroll(w, r, http.StatusUnprocessableEntity, flow, token, binding, sess, enroller, m, msgEnrollDuplicate)
+		s.renderEnroll(w, r, http.StatusUnprocessableEntity, flow, token, binding, e, m, msgEnrollDuplicate)
 	case m == acr.TOTP && errors.Is(err, factor.ErrWrongAnswer):
 		again(msgEnrollWrongCode)
 	case m == acr.TOTP && errors.Is(err, factor.ErrMalformed):
 		again(msgEnrollMalformed)
 	case m == acr.TOTP && errors.Is(err, factor.ErrExpired):
-		s.renderEnroll(w, r, http.StatusUnprocessableEntity, flow, token, binding, sess, enroller, m, msgEnrollExpired)
+		s.renderEnroll(w, r, http.StatusUnprocessableEntity, flow, token, binding, e, m, msgEnrollExpired)
 	case errors.Is(err, factor.ErrWrongAnswer), errors.Is(err, factor.ErrExpired), errors.Is(err, factor.ErrMalformed):
-		s.renderEnroll(w, r, http.StatusUnprocessableEntity, flow, token, binding, sess, enroller, m, msgEnrollPasskey)
+		s.renderEnroll(w, r, http.StatusUnprocessableEntity, flow, token, binding, e, m, msgEnrollPasskey)
 	default:
 		s.fail(w, r, err)
 	}
@@ -231,7 +228,7 @@ func (s *Server) enrolled(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	sess, err := s.flowSession(r, flow)
+	sess, _, err := s.flowSession(r, flow)
 	if err != nil {
 		s.fail(w, r, err)
 		return

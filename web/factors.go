@@ -263,7 +263,7 @@ func grants(m acr.Method) acr.Level {
 // phishable step-up (an app's code) never replaces a passkey.
 func (f Factors) changeNeeds(auths []*store.Authenticator, have []acr.Verification, m acr.Method, now time.Time) (acr.Level, time.Time) {
 	since := now.Add(-f.ChangeWindow)
-	if !slices.ContainsFunc(auths, strong) {
+	if !hasStrong(auths) {
 		return acr.OneFactor, since
 	}
 	all := []acr.Verification{{Method: acr.Password, At: now}}

@@ -89,44 +89,44 @@ func (s *Server) requireLevel(w http.ResponseWriter, r *http.Request, sess *stor
 }
 
 // flowSession returns the browser's session when it is the session of
-// the flow's user, and that user is still active, else nil.
-func (s *Server) flowSession(r *http.Request, flow stepup.Flow) (*store.Session, error) {
+// the flow's user, and that user is still active, else nil; with the
+// user, read once for the whole request (nil without Options.Users).
+func (s *Server) flowSession(r *http.Request, flow stepup.Flow) (*store.Session, *store.User, error) {
 	sess, _, err := SessionFromRequest(r, s.sessions, s.secure)
 	switch {
 	case errors.Is(err, stepup.ErrNoSession):
-		return nil, nil
+		return nil, nil, nil
 	case err != nil:
-		return nil, err
+		return nil, nil, err
 	case flow.UserID != "" && sess.UserID != flow.UserID:
-		return nil, nil
+		return nil, nil, nil
 	}
-	if s.users != nil {
-		// A disabled user's session neither steps up nor changes factors.
-		switch u, err := s.activeUser(r.Context(), sess.UserID); {
-		case err != nil:
-			return nil, err
-		case u == nil:
-			return nil, nil
-		}
+	if s.users == nil {
+		return sess, nil, nil
 	}
-	return sess, nil
+	// A disabled user's session neither steps up nor changes factors.
+	u, err := s.activeUser(r.Context(), sess.UserID)
+	if err != nil || u == nil {
+		return nil, nil, err
+	}
+	return sess, u, nil
 }
 
 // sessionOrHandBack returns the flow's session (flowSession). Without
 // one (it lapsed, or is someone else's) it hands the flow back, whose
 // completion target sends the browser to sign in, and reports false, as
 // it does after answering a fault.
-func (s *Server) sessionOrHandBack(w http.ResponseWriter, r *http.Request, flow stepup.Flow) (*store.Session, bool) {
-	sess, err := s.flowSession(r, flow)
+func (s *Server) sessionOrHandBack(w http.ResponseWriter, r *http.Request, flow stepup.Flow) (*store.Session, *store.User, bool) {
+	sess, u, err := s.flowSession(r, flow)
 	switch {
 	case err != nil:
 		s.fail(w, r, err)
-		return nil, false
+		return nil, nil, false
 	case sess == nil:
 		s.handBack(w, r, flow, nil)
-		return nil, false
+		return nil, nil, false
 	}
-	return sess, true
+	return sess, u, true
 }
 
 // activeUser returns the user with id, or nil if they are gone or disabled.

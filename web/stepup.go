@@ -38,7 +38,7 @@ func (s *Server) stepUpPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	sess, ok := s.sessionOrHandBack(w, r, flow)
+	sess, u, ok := s.sessionOrHandBack(w, r, flow)
 	if !ok {
 		return
 	}
@@ -46,13 +46,13 @@ func (s *Server) stepUpPage(w http.ResponseWriter, r *http.Request) {
 	if method == acr.SecurityKey {
 		method = acr.Passkey // one ceremony for both
 	}
-	s.renderStepUp(w, r, http.StatusOK, flow, token, binding, sess, method, "")
+	s.renderStepUp(w, r, http.StatusOK, flow, token, binding, sess, u, method, "")
 }
 
 // renderStepUp shows the step-up page with method chosen (the strongest
 // on offer if it is not), and message, if any, about the last answer.
 func (s *Server) renderStepUp(w http.ResponseWriter, r *http.Request, status int, flow stepup.Flow, token, binding string,
-	sess *store.Session, method acr.Method, message string) {
+	sess *store.Session, u *store.User, method acr.Method, message string) {
 	v := view{
 		Title: "Confirm it's you", Flow: token, CSRF: s.csrfToken(binding), Level: levelWords(flow.Level),
 		Error: message, Reason: flow.Reason,
@@ -65,11 +65,6 @@ func (s *Server) renderStepUp(w http.ResponseWriter, r *http.Request, status int
 		}
 		have, now := counted(sess, flow), s.now()
 		offers := s.factors.offers(have, auths, flow, now)
-		u, err := s.activeUser(r.Context(), sess.UserID)
-		if err != nil || u == nil {
-			s.fail(w, r, errors.Join(errors.New("web: step-up: the user is gone or disabled"), err))
-			return
-		}
 		if o, ok := passwordOffer(u, have, flow, now); ok {
 			offers = append(offers, o)
 			sortOffers(offers)
@@ -89,14 +84,8 @@ func (s *Server) renderStepUp(w http.ResponseWriter, r *http.Request, status int
 	s.render(w, status, "stepup", v)
 }
 
-func hasStrong(auths []*store.Authenticator) bool {
-	for _, a := range auths {
-		if strong(a) {
-			return true
-		}
-	}
-	return false
-}
+// hasStrong reports whether the user has a factor of their own.
+func hasStrong(auths []*store.Authenticator) bool { return slices.ContainsFunc(auths, strong) }
 
 // stepUp hands the flow back unmet when the user chooses to continue (what
 // an unmet level means is the completion target's call), or cancelled.
@@ -134,7 +123,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	sess, ok := s.sessionOrHandBack(w, r, flow)
+	sess, u, ok := s.sessionOrHandBack(w, r, flow)
 	if !ok {
 		return
 	}
@@ -155,7 +144,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.log.Info("web: step-up verification failed", "user", sess.UserID, "method", method, "err", err)
-		s.renderStepUp(w, r, status, flow, token, binding, sess, method, message)
+		s.renderStepUp(w, r, status, flow, token, binding, sess, u, method, message)
 		return
 	}
 	next, err := s.elevate(w, r, sess, res.Verification)

@@ -44,7 +44,7 @@ func (s *Server) webauthnOptions(w http.ResponseWriter, r *http.Request) {
 	case "signin":
 		p, err = s.factors.Passkey.BeginSignIn(ctx, target("", binding, flow))
 	case "stepup", "enroll":
-		sess, serr := s.flowSession(r, flow)
+		sess, u, serr := s.flowSession(r, flow)
 		if serr != nil || sess == nil {
 			s.jsonError(w, r, http.StatusForbidden, serr)
 			return
@@ -66,11 +66,6 @@ func (s *Server) webauthnOptions(w http.ResponseWriter, r *http.Request) {
 		}
 		if !s.mayChange(sess, auths, acr.Passkey) {
 			s.jsonError(w, r, http.StatusForbidden, nil)
-			return
-		}
-		u, uerr := s.activeUser(ctx, sess.UserID)
-		if uerr != nil || u == nil {
-			s.jsonError(w, r, http.StatusForbidden, uerr)
 			return
 		}
 		p, err = s.factors.Passkey.BeginEnroll(ctx, u, target(sess.UserID, binding, flow))
