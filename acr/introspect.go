@@ -142,24 +142,15 @@ func NewIntrospector(endpoint, clientID, clientSecret string, c IntrospectorConf
 	if in.timeout <= 0 {
 		in.timeout = DefaultIntrospectionTimeout
 	}
-	switch {
-	case in.leeway == 0:
-		in.leeway = DefaultLeeway
-	case in.leeway < 0:
-		in.leeway = 0
-	}
+	in.leeway = leewayOf(in.leeway)
 	if in.now == nil {
 		in.now = time.Now
 	}
 	if in.cacheTTL == 0 {
 		in.cacheTTL = DefaultIntrospectionCacheTTL
 	}
-	switch {
-	case in.cacheTTL < 0, c.CacheSize < 0:
-	case c.CacheSize == 0:
-		in.cache = newTokenCache(DefaultCacheSize)
-	default:
-		in.cache = newTokenCache(c.CacheSize)
+	if in.cacheTTL > 0 {
+		in.cache = cacheOf(c.CacheSize)
 	}
 	return in, nil
 }

@@ -130,23 +130,35 @@ func NewVerifier(keys KeySet, c VerifierConfig) (*Verifier, error) {
 		return nil, err
 	}
 	v := &Verifier{keys: keys, issuer: c.Issuer, audience: c.Audience, algs: algs, scheme: c.Scheme,
-		leeway: c.Leeway, now: c.Now}
-	switch {
-	case v.leeway == 0:
-		v.leeway = DefaultLeeway
-	case v.leeway < 0:
-		v.leeway = 0
-	}
+		leeway: leewayOf(c.Leeway), now: c.Now, cache: cacheOf(c.CacheSize)}
 	if v.now == nil {
 		v.now = time.Now
 	}
-	switch {
-	case c.CacheSize == 0:
-		v.cache = newTokenCache(DefaultCacheSize)
-	case c.CacheSize > 0:
-		v.cache = newTokenCache(c.CacheSize)
-	}
 	return v, nil
+}
+
+// leewayOf is a configured leeway: 0 means DefaultLeeway, a negative
+// value none.
+func leewayOf(d time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return DefaultLeeway
+	case d < 0:
+		return 0
+	}
+	return d
+}
+
+// cacheOf is the cache of a configured size: 0 means DefaultCacheSize, a
+// negative size no cache (nil).
+func cacheOf(size int) *tokenCache {
+	switch {
+	case size == 0:
+		return newTokenCache(DefaultCacheSize)
+	case size > 0:
+		return newTokenCache(size)
+	}
+	return nil
 }
 
 // tokenClaims is the JSON of an access token's claims.

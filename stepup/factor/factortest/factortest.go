@@ -32,7 +32,7 @@ type Harness struct {
 
 // NewStore returns an empty store in a temporary folder on the clock now
 // (nil: time.Now), closed when t ends.
-func NewStore(t *testing.T, now func() time.Time) store.Store {
+func NewStore(t testing.TB, now func() time.Time) store.Store {
 	t.Helper()
 	st, err := memdb.Open(memdb.Options{Dir: t.TempDir(), Now: now})
 	if err != nil {
@@ -43,7 +43,7 @@ func NewStore(t *testing.T, now func() time.Time) store.Store {
 }
 
 // NewUser stores a user with the given id.
-func NewUser(t *testing.T, st store.Store, id string) *store.User {
+func NewUser(t testing.TB, st store.Store, id string) *store.User {
 	t.Helper()
 	u := &store.User{ID: id, Username: "user-" + id, CreatedAt: time.Now()}
 	if err := st.Users().Create(context.Background(), u); err != nil {

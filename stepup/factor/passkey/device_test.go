@@ -15,10 +15,10 @@ import (
 	"github.com/descope/virtualwebauthn"
 
 	"github.com/stepup-auth/stepup/stepup/factor"
+	"github.com/stepup-auth/stepup/stepup/factor/factortest"
 	"github.com/stepup-auth/stepup/stepup/factor/passkey"
 	"github.com/stepup-auth/stepup/stepup/store"
 	"github.com/stepup-auth/stepup/stepup/store/conformance"
-	"github.com/stepup-auth/stepup/stepup/store/memdb"
 )
 
 const (
@@ -126,7 +126,7 @@ type env struct {
 func newEnv(t testing.TB, mod func(*passkey.Options)) *env {
 	t.Helper()
 	e := &env{clock: conformance.NewClockAt(time.Now()), logs: &bytes.Buffer{}}
-	e.st = newStore(t, e.clock.Now)
+	e.st = factortest.NewStore(t, e.clock.Now)
 	e.f = newFactor(t, e.st, e.clock.Now, e.logs, mod)
 	return e
 }
@@ -189,15 +189,4 @@ func (e *env) verify(t testing.TB, u *store.User, d *device) (factor.Result, err
 	t.Helper()
 	p := e.beginVerify(t, u)
 	return e.f.FinishVerify(context.Background(), target(u), factor.Answer{ChallengeID: p.ChallengeID, Response: d.get(t, p)})
-}
-
-// newStore is factortest.NewStore for benchmarks and fuzz targets too.
-func newStore(t testing.TB, now func() time.Time) store.Store {
-	t.Helper()
-	st, err := memdb.Open(memdb.Options{Dir: t.TempDir(), Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
 }

@@ -57,7 +57,7 @@ func TestFactorSuite(t *testing.T) {
 }
 
 func TestNewRefusesBadOptions(t *testing.T) {
-	st := newStore(t, nil)
+	st := factortest.NewStore(t, nil)
 	good := func() passkey.Options {
 		return passkey.Options{
 			Authenticators: st.Authenticators(), Challenges: st.Challenges(), Users: st.Users(),

@@ -5,10 +5,10 @@ import (
 	"testing"
 
 	"github.com/stepup-auth/stepup/stepup/factor"
+	"github.com/stepup-auth/stepup/stepup/factor/factortest"
 	"github.com/stepup-auth/stepup/stepup/factor/recovery"
 	"github.com/stepup-auth/stepup/stepup/store"
 	"github.com/stepup-auth/stepup/stepup/store/conformance"
-	"github.com/stepup-auth/stepup/stepup/store/memdb"
 )
 
 // BenchmarkFinishVerify verifies one right code per iteration. A list
@@ -17,11 +17,7 @@ import (
 func BenchmarkFinishVerify(b *testing.B) {
 	ctx := context.Background()
 	clock := conformance.NewClock()
-	st, err := memdb.Open(memdb.Options{Dir: b.TempDir(), Now: clock.Now})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = st.Close() })
+	st := factortest.NewStore(b, clock.Now)
 	u := &store.User{ID: "alice", Username: "alice", CreatedAt: clock.Now()}
 	if err := st.Users().Create(ctx, u); err != nil {
 		b.Fatal(err)
