@@ -198,6 +198,12 @@ func TestBrowserPasskeyEnrollSignInAndStepUp(t *testing.T) {
 	do(t, tab, "going on", chromedp.Click(chromedp.CSS(`form[action="/enroll/done"] button`)))
 	waitFor(t, tab, issuer+"/demo/callback")
 	demoClaims(t, tab, "urn:stepup:acr:phr", "pwd", "pop", "user", "swk", "mfa")
+	// The demo's API refused the 1fa token with an RFC 9470 challenge,
+	// which the demo followed through stepup, and took the new token.
+	if body := mainText(t, tab); !strings.Contains(body, "Transfer sent") ||
+		!strings.Contains(body, "The demo asked stepup again with acr_values=urn:stepup:acr:mfa and max_age=300") {
+		t.Errorf("after the step-up the demo shows:\n%.1500s", body)
+	}
 
 	// Signed out, the passkey alone signs in: no username typed. The
 	// sign-in page asks for a passkey in the username field's autofill

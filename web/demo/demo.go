@@ -55,6 +55,8 @@ type Server struct {
 	origins *http.CrossOriginProtection
 	pages   *web.Pages
 	handler http.Handler
+	// verifier checks the access tokens the demo's API receives.
+	verifier *lazyVerifier
 
 	mu       sync.Mutex
 	provider *gooidc.Provider // discovered at first use
@@ -90,11 +92,13 @@ func New(o Options) (*Server, error) {
 		origins: http.NewCrossOriginProtection(),
 		pages:   web.NewPages(templates, o.Log, []string{"templates/claims.html"}, "home", "result", "error"),
 	}
+	s.verifier = &lazyVerifier{s: s}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /demo/{$}", s.home)
-	mux.HandleFunc("GET /demo/login", s.login)
-	mux.HandleFunc("GET /demo/callback", s.callback)
+	mux.HandleFunc("GET /demo/login", s.start)
+	mux.HandleFunc("GET /demo/callback", s.signedIn)
 	mux.HandleFunc("POST /demo/logout", s.logout)
+	s.mountAPI(mux)
 	// The hosted pages' headers; here Referrer-Policy also keeps the
 	// callback's code and state from leaking.
 	s.handler = web.SecurityHeaders(mux)
@@ -157,6 +161,8 @@ type view struct {
 	// Result is the outcome of an action; Refused marks one not done.
 	Result  string
 	Refused bool
+	// Calls are the requests to the API behind Result.
+	Calls []call
 	// Error explains a failed sign-in; Code is the OP's error code.
 	Error string
 	Code  string

@@ -21,6 +21,7 @@ import (
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"github.com/coreos/go-oidc/v3/oidc/oidctest"
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup/store/conformance"
@@ -143,8 +144,36 @@ func (o *fakeOP) token(w http.ResponseWriter, r *http.Request) {
 	o.idToken = idToken
 	o.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
-		"access_token": "at-1", "token_type": "Bearer", "expires_in": 300, "id_token": idToken,
+		"access_token": o.accessToken(g.claims), "token_type": "Bearer", "expires_in": 3600, "id_token": idToken,
 	})
+}
+
+// accessToken is an RFC 9068 access token for the demo's API, with the
+// sign-in's acr, amr and auth_time, valid for an hour: longer than the
+// transfer's max_age, so that tests see the API's max_age challenge. An
+// "access_token" claim in the grant replaces it.
+func (o *fakeOP) accessToken(claims map[string]any) string {
+	if at, ok := claims["access_token"].(string); ok {
+		return at
+	}
+	now := o.clock.Now()
+	at := map[string]any{
+		"iss": o.issuer, "aud": demo.ClientID, "client_id": demo.ClientID, "sub": claims["sub"],
+		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": "at-" + claims["nonce"].(string),
+		"acr": claims["acr"], "amr": claims["amr"], "auth_time": claims["auth_time"],
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: o.key, KeyID: "k1"}},
+		(&jose.SignerOptions{}).WithType("at+jwt"))
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	payload, _ := json.Marshal(at)
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	raw, _ := jws.CompactSerialize()
+	return raw
 }
 
 // grant answers an authorization request with a code for an ID token of
@@ -281,6 +310,29 @@ func (b *browser) signIn(action string, claims map[string]any) page {
 	return b.get("/demo/callback?" + url.Values{"code": {code}, "state": {authorize.Query().Get("state")}}.Encode())
 }
 
+// callback lets the fake OP answer an authorization request with claims,
+// and returns the demo's callback page.
+func (b *browser) callback(authorize *url.URL, claims map[string]any) page {
+	b.e.t.Helper()
+	code := b.e.op.grant(authorize, claims)
+	return b.get("/demo/callback?" + url.Values{"code": {code}, "state": {authorize.Query().Get("state")}}.Encode())
+}
+
+// act does an action and lets the fake OP answer each authorization
+// request it leads to with claims, until the demo shows a page.
+func (b *browser) act(action string, claims map[string]any) page {
+	b.e.t.Helper()
+	p := b.get("/demo/login?action=" + action)
+	for range 3 {
+		if p.status != http.StatusSeeOther {
+			return p
+		}
+		p = b.callback(p.location(b.e.t), claims)
+	}
+	b.e.t.Fatalf("%s: still redirecting after three sign-ins", action)
+	return p
+}
+
 var csrfField = regexp.MustCompile(`<input type="hidden" name="csrf" value="([^"]*)">`)
 
 func (p page) csrf(t *testing.T) string {
@@ -292,44 +344,84 @@ func (p page) csrf(t *testing.T) string {
 	return m[1]
 }
 
-func TestLoginAsksForWhatTheActionNeeds(t *testing.T) {
+func TestAnActionSignsInThenFollowsTheAPIsChallenge(t *testing.T) {
 	e := newEnv(t)
 	e.serveOP()
-	for _, tc := range []struct {
-		action    string
-		acrValues string
-		maxAge    string
-	}{
-		{action: "balance"},
-		{action: "transfer", acrValues: "urn:stepup:acr:mfa", maxAge: "300"},
-	} {
-		t.Run(tc.action, func(t *testing.T) {
-			b := e.browser()
-			u := b.start(tc.action)
-			q := u.Query()
-			if u.Path != "/authorize" {
-				t.Errorf("sent to %v, want the OP's authorization endpoint", u)
-			}
-			want := map[string]string{
-				"response_type": "code", "client_id": demo.ClientID, "redirect_uri": e.srv.URL + "/demo/callback",
-				"code_challenge_method": "S256", "scope": "openid profile",
-				"acr_values": tc.acrValues, "max_age": tc.maxAge,
-			}
-			for k, v := range want {
-				if q.Get(k) != v {
-					t.Errorf("%s=%q, want %q", k, q.Get(k), v)
-				}
-			}
-			for _, k := range []string{"state", "nonce", "code_challenge"} {
-				if len(q.Get(k)) < 22 {
-					t.Errorf("%s=%q: want at least 128 random bits", k, q.Get(k))
-				}
-			}
-			if b.cookie("stepup_demo_login") == "" {
-				t.Error("no login cookie")
-			}
-		})
+	b := e.browser()
+
+	// Signed out, a transfer first signs in at the client's minimum: the
+	// demo asks for nothing the API has not said it needs.
+	authorize := b.start("transfer")
+	q := authorize.Query()
+	if authorize.Path != "/authorize" {
+		t.Errorf("sent to %v, want the OP's authorization endpoint", authorize)
 	}
+	for k, v := range map[string]string{
+		"response_type": "code", "client_id": demo.ClientID, "redirect_uri": e.srv.URL + "/demo/callback",
+		"code_challenge_method": "S256", "scope": "openid profile",
+		"acr_values": "", "max_age": "", "stepup_reason": "",
+	} {
+		if q.Get(k) != v {
+			t.Errorf("%s=%q, want %q", k, q.Get(k), v)
+		}
+	}
+	for _, k := range []string{"state", "nonce", "code_challenge"} {
+		if len(q.Get(k)) < 22 {
+			t.Errorf("%s=%q: want at least 128 random bits", k, q.Get(k))
+		}
+	}
+	if b.cookie("stepup_demo_login") == "" {
+		t.Error("no login cookie")
+	}
+
+	// The API refuses the 1fa token with an RFC 9470 challenge, and the
+	// demo asks the OP again with its parameters.
+	p := b.callback(authorize, nil)
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("the callback of a 1fa sign-in for a transfer: status %d, want 303\n%.1500s", p.status, p.body)
+	}
+	again := p.location(t)
+	q = again.Query()
+	for k, v := range map[string]string{
+		"acr_values": "urn:stepup:acr:mfa", "max_age": "300", "client_id": demo.ClientID,
+		"stepup_reason": "Confirm the transfer of 250.00 EUR to a new payee.",
+	} {
+		if q.Get(k) != v {
+			t.Errorf("the challenge's request: %s=%q, want %q", k, q.Get(k), v)
+		}
+	}
+	if q.Get("state") == authorize.Query().Get("state") || q.Get("nonce") == authorize.Query().Get("nonce") {
+		t.Error("the challenge's request reuses the first state or nonce")
+	}
+	p = b.callback(again, map[string]any{"acr": "urn:stepup:acr:mfa", "amr": []string{"pwd", "otp", "mfa"}})
+	p.mustContain(t, "<strong>Transfer sent</strong>",
+		"<code>POST /demo/api/transfer</code>: <code>401</code><br><code>WWW-Authenticate: Bearer "+
+			"error=&#34;insufficient_user_authentication&#34;, error_description=&#34;This resource needs a level of at least urn:stepup:acr:mfa&#34;, "+
+			"acr_values=&#34;urn:stepup:acr:mfa&#34;, max_age=&#34;300&#34;</code><br>"+
+			"The demo asked stepup again with acr_values=urn:stepup:acr:mfa and max_age=300, and you signed in.",
+		"<code>POST /demo/api/transfer</code>: <code>200</code>",
+		"<dt>acr</dt><dd>urn:stepup:acr:mfa</dd>")
+
+	// Signed in, an action calls the API at once, with no new sign-in.
+	for action, want := range map[string]string{"transfer": "Transfer sent", "balance": "Balance: 1,234.56 EUR"} {
+		if p := b.get("/demo/login?action=" + action); p.status != http.StatusOK || !strings.Contains(p.body, want) {
+			t.Errorf("%s with an mfa session: status %d, want 200 with %q\n%.1500s", action, p.status, want, p.body)
+		}
+	}
+
+	// Five minutes on, the transfer's max_age is spent: the API says so,
+	// and the demo asks for a fresh authentication.
+	e.clock.Advance(5*time.Minute + time.Second)
+	if q := b.start("transfer").Query(); q.Get("max_age") != "300" || q.Get("acr_values") != "urn:stepup:acr:mfa" {
+		t.Errorf("a transfer five minutes on asks for %v", q)
+	}
+	// An hour on, the access token has expired: the demo signs in again,
+	// plainly, for the balance.
+	e.clock.Advance(time.Hour)
+	if q := b.start("balance").Query(); q.Get("acr_values") != "" || q.Get("max_age") != "" {
+		t.Errorf("a balance with an expired access token asks for %v", q)
+	}
+
 	if p := e.browser().get("/demo/login?action=steal"); p.status != http.StatusBadRequest {
 		t.Errorf("unknown action: status %d, want 400", p.status)
 	}
@@ -348,11 +440,11 @@ func TestDiscoveryWaitsForTheFirstSignIn(t *testing.T) {
 	b.signIn("balance", nil).mustContain(t, "Balance: 1,234.56 EUR")
 }
 
-func TestCallbackShowsTheClaimsAndTheActionsResult(t *testing.T) {
+func TestTheAPIDecidesTheActionsResult(t *testing.T) {
 	e := newEnv(t)
 	e.serveOP()
 	now := e.clock.Now().Unix()
-	const unmet = "Not done: the transfer needs mfa, and you signed in at "
+	const still = "Not done: the API still refuses stepup&#39;s new token (This resource needs "
 	for _, tc := range []struct {
 		name   string
 		action string
@@ -363,22 +455,68 @@ func TestCallbackShowsTheClaimsAndTheActionsResult(t *testing.T) {
 		{"transfer at mfa", "transfer", map[string]any{"acr": "urn:stepup:acr:mfa"}, "<strong>Transfer sent</strong>"},
 		{"transfer at phr", "transfer", map[string]any{"acr": "urn:stepup:acr:phr"}, "<strong>Transfer sent</strong>"},
 		{"transfer at an alias of mfa", "transfer", map[string]any{"acr": "urn:example:strong"}, "<strong>Transfer sent</strong>"},
-		{"transfer at 1fa", "transfer", nil, unmet + "urn:stepup:acr:1fa. Set up a passkey or an authenticator app"},
-		{"transfer at an unknown acr", "transfer", map[string]any{"acr": "urn:example:gold"}, unmet + "urn:example:gold."},
+		{"transfer at 1fa", "transfer", nil, still + "a level of at least urn:stepup:acr:mfa). Set up a passkey or an authenticator app"},
+		{"transfer at an unknown acr", "transfer", map[string]any{"acr": "urn:example:gold"}, still + "a level of at least urn:stepup:acr:mfa)."},
 		{"transfer at mfa, signed in long ago", "transfer", map[string]any{"acr": "urn:stepup:acr:mfa", "auth_time": now - 600},
-			"Not done: the transfer needs a sign-in within the last 5 minutes, and yours was 600 seconds ago."},
-		{"balance without acr", "balance", map[string]any{"acr": ""}, `Not done: the balance needs 1fa, and the ID token says &#34;&#34;.`},
+			still + "an authentication within 5m0s)."},
+		{"balance without acr", "balance", map[string]any{"acr": ""}, still + "a level of at least urn:stepup:acr:1fa)."},
+		{"an access token the API refuses", "balance", map[string]any{"access_token": "not-a-jwt"},
+			"Not done: the API refuses the access token stepup just issued."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := e.browser().signIn(tc.action, tc.claims)
+			p := e.browser().act(tc.action, tc.claims)
 			if p.status != http.StatusOK {
 				t.Fatalf("status %d:\n%.1500s", p.status, p.body)
 			}
 			p.mustContain(t, tc.want)
-			if strings.Contains(tc.want, "Not done") || strings.Contains(tc.want, unmet) {
+			if strings.Contains(tc.want, "Not done") {
 				if strings.Contains(p.body, "Transfer sent") || strings.Contains(p.body, "Balance:") {
 					t.Error("a refused action shows its result")
 				}
+			}
+		})
+	}
+}
+
+func TestTheAPIChecksTheTokenAndTheRoutesPolicy(t *testing.T) {
+	e := newEnv(t)
+	e.serveOP()
+	token := func(claims map[string]any) string {
+		all := map[string]any{"sub": "user-1", "nonce": "n", "acr": "urn:stepup:acr:1fa", "amr": []string{"pwd"},
+			"auth_time": e.clock.Now().Unix()}
+		for k, v := range claims {
+			all[k] = v
+		}
+		return e.op.accessToken(all)
+	}
+	call := func(method, path, token string) page {
+		req, _ := http.NewRequest(method, e.srv.URL+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		return e.browser().do(req)
+	}
+	for _, tc := range []struct {
+		name, method, path, token string
+		status                    int
+		challenge, body           string
+	}{
+		{"balance at 1fa", "GET", "/demo/api/balance", token(nil), 200, "",
+			`{"sub":"user-1","acr":"urn:stepup:acr:1fa","result":"Balance: 1,234.56 EUR"}`},
+		{"balance without a token", "GET", "/demo/api/balance", "", 401, "Bearer", ""},
+		{"balance with a bad token", "GET", "/demo/api/balance", "x.y.z", 401,
+			`Bearer error="invalid_token", error_description="The access token is not valid"`, ""},
+		{"transfer at 1fa", "POST", "/demo/api/transfer", token(nil), 401,
+			`Bearer error="insufficient_user_authentication", error_description="This resource needs a level of at least urn:stepup:acr:mfa", acr_values="urn:stepup:acr:mfa", max_age="300"`, ""},
+		{"transfer at mfa", "POST", "/demo/api/transfer", token(map[string]any{"acr": "urn:stepup:acr:mfa"}), 200, "",
+			`{"sub":"user-1","acr":"urn:stepup:acr:mfa","result":"Transfer sent"}`},
+		{"transfer by GET", "GET", "/demo/api/transfer", token(map[string]any{"acr": "urn:stepup:acr:mfa"}), 405, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := call(tc.method, tc.path, tc.token)
+			if p.status != tc.status || p.header.Get("WWW-Authenticate") != tc.challenge ||
+				tc.body != "" && strings.TrimSpace(p.body) != tc.body {
+				t.Errorf("%d %q %s\nwant %d %q %s", p.status, p.header.Get("WWW-Authenticate"), p.body, tc.status, tc.challenge, tc.body)
 			}
 		})
 	}

@@ -3,35 +3,52 @@
 // end to end right after `stepup serve`: register, sign in, and read the
 // ID token that came back.
 //
-// It plays a bank with two actions. "View balance" signs in at the
-// client's minimum, 1fa. "Transfer money" asks for
-// acr_values=urn:stepup:acr:mfa with max_age=300, and then checks what
-// came back, as a real relying party must: acr_values is a wish, not a
-// guarantee, so the transfer goes through only when the acr claim names
-// mfa or higher (compared through an acr.Scheme) and auth_time is recent.
-// Otherwise the page says so, without pretending.
+// It plays a bank with an API of two routes, each protected by
+// acr.Middleware with its policy declared beside it, as any API that uses
+// stepup would:
+//
+//	GET  /demo/api/balance   acr.Require(acr.OneFactor)
+//	POST /demo/api/transfer  acr.Require(acr.MFA, acr.MaxAge(5*time.Minute))
+//
+// The API checks stepup's JWT access tokens (RFC 9068; audience
+// stepup-demo) with keys it discovers at the first call, and answers a
+// token that falls short with an RFC 9470 challenge. The demo's pages are
+// its client: an action calls the API with the signed-in user's access
+// token; without a session they sign in first, at the client's minimum.
+// On a challenge they read it with acr.ParseChallenge and ask stepup again
+// with its acr_values and max_age (and a stepup_reason for the step-up
+// page), then call the API with the new token. A challenge is followed
+// once: if stepup's new token still falls short (the user went on without
+// a second factor), the page says so rather than pretending, and shows
+// the API's answers.
 //
 // Handler serves
 //
 //	GET  /demo/          the home page: who is signed in, at which level
-//	GET  /demo/login     ?action=balance|transfer: starts an authorization
-//	                     code flow with PKCE S256, state and nonce
-//	GET  /demo/callback  exchanges the code, verifies the ID token, shows
-//	                     its claims and the action's result
+//	GET  /demo/login     ?action=balance|transfer: calls the API, or starts
+//	                     an authorization code flow with PKCE S256, state
+//	                     and nonce when there is no session or the API
+//	                     asks for more
+//	GET  /demo/callback  exchanges the code, verifies the ID token, calls
+//	                     the API with the new access token and shows the
+//	                     claims and the action's result
 //	POST /demo/logout    clears the demo's cookie and sends the browser to
 //	                     the OP's end_session endpoint
+//	/demo/api/...        the API above
 //
 // The demo is an ordinary OpenID Connect client of the server it runs on:
 // it uses golang.org/x/oauth2 and coreos/go-oidc over HTTP against the
-// issuer URL, exactly as an application elsewhere would. Discovery is
-// fetched at first use, because the server is not listening yet when the
-// demo is built. So the server must be able to reach its own public URL,
-// which holds for the default http://localhost:8080.
+// issuer URL, and calls its API over HTTP too, exactly as an application
+// elsewhere would. Discovery is fetched at first use, because the server
+// is not listening yet when the demo is built. So the server must be able
+// to reach its own public URL, which holds for the default
+// http://localhost:8080.
 //
 // State lives in two cookies scoped to /demo/, HttpOnly, SameSite=Lax and
 // Secure when the issuer is https, each signed with an HMAC: the pending
-// sign-in (state, nonce, PKCE verifier; ten minutes) and the verified
-// claims (until the ID token expires). The logout form carries a CSRF
+// sign-in (state, nonce, PKCE verifier, the challenge it answers; ten
+// minutes) and the verified claims with the ID and access tokens (until the
+// ID token expires; about 2 KB of the 4 KB a browser keeps). The logout form carries a CSRF
 // token, an HMAC of the claims cookie. Pages are embedded html/template
 // files on the hosted pages' layout, headers and stylesheet (web.Pages,
 // web.SecurityHeaders): no script.

@@ -18,31 +18,30 @@ import (
 	"github.com/stepup-auth/stepup/acr"
 )
 
-// action is something the demo bank does, and what it asks of the sign-in.
+// action is something the demo bank does: a route of its API, with the
+// policy the route enforces.
 type action struct {
+	Name   string // the route is apiPrefix+Name
+	Method string
 	Title  string
-	Object string        // how a sentence names it
-	Needs  acr.Level     // the level the acr claim must reach
-	MaxAge time.Duration // how recent auth_time must be; 0: any age
-	Done   string        // what the page says when it is done
-	Reason string        // why it asks for more, for stepup's step-up page
+	Needs  acr.Requirement
+	Done   string // what the API answers when it is done
+	Reason string // why it asks for more, for stepup's step-up page
 }
 
 var actions = map[string]action{
 	"balance": {
-		Title: "View balance", Object: "the balance", Needs: acr.OneFactor,
-		Done: "Balance: 1,234.56 EUR",
+		Name: "balance", Method: http.MethodGet, Title: "View balance",
+		Needs: acr.Require(acr.OneFactor),
+		Done:  "Balance: 1,234.56 EUR",
 	},
 	"transfer": {
-		Title: "Transfer money", Object: "the transfer", Needs: acr.MFA, MaxAge: 5 * time.Minute,
+		Name: "transfer", Method: http.MethodPost, Title: "Transfer money",
+		Needs:  acr.Require(acr.MFA, acr.MaxAge(5*time.Minute)),
 		Reason: "Confirm the transfer of 250.00 EUR to a new payee.",
 		Done:   "Transfer sent",
 	},
 }
-
-// authTimeSkew forgives the seconds between the OP checking max_age and
-// the demo reading auth_time: a code may wait up to a minute.
-const authTimeSkew = time.Minute
 
 // pending is a sign-in under way, kept in the login cookie.
 type pending struct {
@@ -50,6 +49,10 @@ type pending struct {
 	Nonce    string `json:"n"`
 	Verifier string `json:"v"` // PKCE
 	Action   string `json:"a"`
+	// Challenge is the API's WWW-Authenticate header that this sign-in
+	// answers, if it answers one: the demo follows a challenge once, so an
+	// OP that cannot meet it does not send the browser round in a loop.
+	Challenge string `json:"c,omitempty"`
 }
 
 // session is what the demo keeps of a verified ID token.
@@ -67,6 +70,8 @@ type session struct {
 	// IDToken is the ID token as issued: the id_token_hint of the
 	// logout, with which stepup ends its session without asking.
 	IDToken string `json:"id_token"`
+	// AccessToken is what the demo calls its API with.
+	AccessToken string `json:"at"`
 }
 
 // Name is how the home page names the user.
@@ -109,22 +114,26 @@ func (s *Server) session(r *http.Request) (*session, string, bool) {
 	return sess, raw, err == nil && sess != nil
 }
 
-// login starts an authorization code flow for an action.
-func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	name := r.URL.Query().Get("action")
-	a, ok := actions[name]
-	if !ok {
-		s.errorPage(w, http.StatusBadRequest, "Unknown action",
-			"The demo knows two actions: view balance and transfer money.", "")
-		return
-	}
+// authorize starts an authorization code flow for an action, with the
+// parameters of the API's challenge when it answers one.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a action, challenge *call) {
 	p, err := s.discover(r.Context())
 	if err != nil {
 		s.fail(w, r, "The demo could not read stepup's discovery document at "+s.issuer+
 			". The server must be able to reach its own public URL (server.public_url).", err)
 		return
 	}
-	pend := pending{State: random(), Nonce: random(), Verifier: oauth2.GenerateVerifier(), Action: name}
+	pend := pending{State: random(), Nonce: random(), Verifier: oauth2.GenerateVerifier(), Action: a.Name}
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(pend.Verifier), gooidc.Nonce(pend.Nonce)}
+	if challenge != nil {
+		pend.Challenge = challenge.Challenge
+		for k := range challenge.parsed.AuthParams() {
+			opts = append(opts, oauth2.SetAuthURLParam(k, challenge.parsed.AuthParams().Get(k)))
+		}
+		if a.Reason != "" {
+			opts = append(opts, oauth2.SetAuthURLParam("stepup_reason", a.Reason))
+		}
+	}
 	expires := s.now().Add(loginLifetime)
 	value, err := seal(s.cookies, loginCookie, pend, expires)
 	if err != nil {
@@ -132,22 +141,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setCookie(w, loginCookie, value, expires)
-	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(pend.Verifier), gooidc.Nonce(pend.Nonce)}
-	if a.Needs > acr.OneFactor {
-		opts = append(opts, oauth2.SetAuthURLParam("acr_values", a.Needs.String()))
-	}
-	if a.MaxAge > 0 {
-		opts = append(opts, oauth2.SetAuthURLParam("max_age", strconv.Itoa(int(a.MaxAge/time.Second))))
-	}
-	if a.Reason != "" {
-		opts = append(opts, oauth2.SetAuthURLParam("stepup_reason", a.Reason))
-	}
 	http.Redirect(w, r, s.oauth(p).AuthCodeURL(pend.State, opts...), http.StatusSeeOther)
 }
 
-// callback finishes the flow: the code becomes tokens, the ID token is
-// verified and its claims kept, and the action is done or refused.
-func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
+// signedIn finishes the flow: the code becomes tokens, the ID token is
+// verified and its claims kept, and the action goes on with the new
+// access token.
+func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	pend, _, err := readCookie[pending](s.cookies, r, loginCookie)
 	s.setCookie(w, loginCookie, "", time.Time{}) // a sign-in completes once
@@ -175,10 +175,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setCookie(w, sessionCookie, value, tok)
-	result, refused := s.outcome(a, sess)
-	s.render(w, http.StatusOK, "result", view{
-		Title: a.Title, Session: sess, Claims: sess.fields(s.now()), Result: result, Refused: refused, CSRF: s.csrfToken(value),
-	})
+	s.run(w, r, a, sess, value, true, pend.Challenge)
 }
 
 // redeem exchanges the code and verifies the ID token, returning its
@@ -219,6 +216,7 @@ func (s *Server) redeem(ctx context.Context, code string, pend pending) (*sessio
 	sess := &session{
 		Issuer: idt.Issuer, Subject: idt.Subject, Audience: idt.Audience,
 		ACR: c.ACR, AMR: c.AMR, AuthTime: c.AuthTime, Nonce: idt.Nonce, IDToken: raw,
+		AccessToken: tok.AccessToken,
 	}
 	sess.Username = s.username(ctx, p, tok, idt.Subject)
 	return sess, idt.Expiry, nil
@@ -240,33 +238,6 @@ func (s *Server) username(ctx context.Context, p *gooidc.Provider, tok *oauth2.T
 		return ""
 	}
 	return c.Username
-}
-
-// outcome does the action if the ID token allows it, and otherwise says
-// why not. acr_values and max_age are requests: the OP may answer with
-// less, so the claims that came back decide.
-func (s *Server) outcome(a action, sess *session) (result string, refused bool) {
-	level, ok := s.scheme.Level(sess.ACR)
-	if !ok {
-		level = acr.None
-	}
-	switch {
-	case !level.Satisfies(a.Needs) && a.Needs > acr.OneFactor:
-		return fmt.Sprintf("Not done: %s needs %s, and you signed in at %s. Set up a passkey or an authenticator app "+
-			"(on the step-up page, or on your account page at /account), then start it again.", a.Object, shortName(a.Needs), sess.ACR), true
-	case !level.Satisfies(a.Needs):
-		return fmt.Sprintf("Not done: %s needs %s, and the ID token says %q.", a.Object, shortName(a.Needs), sess.ACR), true
-	case a.MaxAge > 0 && s.now().Sub(time.Unix(sess.AuthTime, 0)) > a.MaxAge+authTimeSkew:
-		return fmt.Sprintf("Not done: %s needs a sign-in within the last %d minutes, and yours was %s. Start it again to sign in afresh.",
-			a.Object, int(a.MaxAge/time.Minute), ago(s.now().Sub(time.Unix(sess.AuthTime, 0)))), true
-	}
-	return a.Done, false
-}
-
-// shortName is a level's name without its URN prefix: "mfa".
-func shortName(l acr.Level) string {
-	v := l.String()
-	return v[strings.LastIndex(v, ":")+1:]
 }
 
 // explain turns an OP's error code into words for the user.
