@@ -55,6 +55,14 @@ func (r *rp) cookie(name string) string {
 	return ""
 }
 
+// demoAction clicks an action's button on the demo's home page.
+func (r *rp) demoAction(action string) *attempt {
+	r.t.Helper()
+	a := r.visit("/demo/")
+	a.submit("/demo/login", url.Values{"action": {action}})
+	return a
+}
+
 // claim returns the value the demo's page shows for a claim.
 func (a *attempt) claim(name string) string {
 	m := regexp.MustCompile(`<dt>` + regexp.QuoteMeta(name) + `</dt><dd>([^<]*)</dd>`).FindStringSubmatch(a.body)
@@ -84,7 +92,7 @@ func TestDemoSignsInShowsTheClaimsAndIsHonestAboutTheTransfer(t *testing.T) {
 		"Transfer money (needs mfa within 5 minutes)")
 
 	// View balance: sign-in at 1fa, by registering.
-	a := b.visit("/demo/login?action=balance")
+	a := b.demoAction("balance")
 	a.register("alice", password)
 	a.mustShow("/demo/callback", "Balance: 1,234.56 EUR")
 	want := map[string]string{
@@ -115,13 +123,13 @@ func TestDemoSignsInShowsTheClaimsAndIsHonestAboutTheTransfer(t *testing.T) {
 	// leads to stepup's step-up page; a user who goes on without setting
 	// up a factor gets a 1fa token, and the demo says so rather than
 	// sending.
-	a = b.visit("/demo/login?action=transfer")
+	a = b.demoAction("transfer")
 	if !a.on("/stepup") {
 		t.Fatalf("a transfer with a 1fa session: the browser is on %v, want the step-up page", a.page.Request.URL)
 	}
 	a.submit("/stepup", url.Values{"action": {"continue"}})
-	a.mustShow("/demo/callback", "Not done: the API still refuses stepup&#39;s new token "+
-		"(This resource needs a level of at least urn:stepup:acr:mfa). Set up a passkey or an authenticator app",
+	a.mustShow("/demo/callback", "Not done: the transfer needs mfa, and you signed in at urn:stepup:acr:1fa. "+
+		"Set up a passkey or an authenticator app",
 		"The demo asked stepup again with acr_values=urn:stepup:acr:mfa and max_age=300, and you signed in.")
 	if strings.Contains(a.body, "Transfer sent") {
 		t.Error("the demo claims the transfer was sent at 1fa")
@@ -140,14 +148,14 @@ func TestDemoSignsInShowsTheClaimsAndIsHonestAboutTheTransfer(t *testing.T) {
 	// session too, and back home.
 	a.submit("/demo/logout", nil)
 	a.mustShow("/demo/", "Not signed in.")
-	if a = b.visit("/demo/login?action=balance"); !a.on("/signin") {
+	if a = b.demoAction("balance"); !a.on("/signin") {
 		t.Errorf("after signing out, a new sign-in lands on %v, want the sign-in page", a.page.Request.URL)
 	}
 }
 
 func TestDemoCancelledStepUpIsExplained(t *testing.T) {
 	b := newBrowser(t, startDemoOP(t))
-	a := b.visit("/demo/login?action=transfer")
+	a := b.demoAction("transfer")
 	a.register("bob", password)
 	if !a.on("/stepup") {
 		t.Fatalf("a transfer: the browser is on %v, want the step-up page", a.page.Request.URL)
@@ -170,7 +178,7 @@ func TestDemoDisabledServesNothingAndRemovesItsClient(t *testing.T) {
 	}
 
 	off := startServer(t, writeConfig(t, dir, "demo:\n  enabled: false\n"))
-	for _, path := range []string{"/demo/", "/demo", "/demo/login?action=balance", "/demo/callback"} {
+	for _, path := range []string{"/demo/", "/demo", "/demo/login", "/demo/api/balance", "/demo/callback"} {
 		if code, _ := get(t, off.url+path); code != http.StatusNotFound {
 			t.Errorf("demo off: %s answers %d, want 404", path, code)
 		}

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -43,36 +44,73 @@ func (s *Server) apiHandler(a action) http.Handler {
 // lazyVerifier is an acr.Verifier of stepup's access tokens for the demo's
 // audience, built at the first request: the server is not listening yet
 // when the demo is built, so its keys cannot be discovered then. A failed
-// discovery is not kept; the middleware answers 503 and the next request
-// tries again.
+// discovery is kept for retryAfter, during which the API answers 503 at
+// once rather than have every request wait on an issuer that does not
+// answer; then the next request tries again.
 type lazyVerifier struct {
-	s  *Server
-	mu sync.Mutex
-	v  *acr.Verifier
+	s *Server
+
+	mu       sync.Mutex
+	v        *acr.Verifier
+	err      error
+	failedAt time.Time
 }
+
+// retryAfter is how long a failed discovery is kept.
+const retryAfter = 5 * time.Second
 
 var _ acr.TokenVerifier = (*lazyVerifier)(nil)
 
+// Verify checks an access token. The middleware answers with a fixed
+// description; the cause goes to the log here.
 func (l *lazyVerifier) Verify(ctx context.Context, raw string) (*acr.Claims, error) {
 	v, err := l.get(ctx)
 	if err != nil {
+		l.s.log.Error("demo: the API cannot check tokens", "err", err)
 		return nil, err
 	}
-	return v.Verify(ctx, raw)
+	c, err := v.Verify(ctx, raw)
+	switch {
+	case errors.Is(err, acr.ErrInvalidToken):
+		l.s.log.Info("demo: the API refuses a token", "err", err)
+	case err != nil:
+		l.s.log.Error("demo: the API cannot check tokens", "err", err)
+	}
+	return c, err
 }
 
 // Now gives acr.Middleware the demo's clock for the routes' MaxAge.
 func (l *lazyVerifier) Now() time.Time { return l.s.now() }
 
+// get returns the verifier, building it at the first call. The lock is not
+// held while the issuer is asked: first requests that race each build
+// one, and the first to finish is kept.
 func (l *lazyVerifier) get(ctx context.Context) (*acr.Verifier, error) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.v != nil {
-		return l.v, nil
+	v, err, failedAt := l.v, l.err, l.failedAt
+	l.mu.Unlock()
+	if v != nil {
+		return v, nil
 	}
-	// The key set outlives this request: its fetches must not end with it.
-	keys, err := acr.NewRemoteKeySet(context.WithoutCancel(ctx), l.s.issuer,
-		acr.WithHTTPClient(l.s.client), acr.WithClock(l.s.now))
+	if err != nil && l.s.now().Sub(failedAt) < retryAfter {
+		return nil, err
+	}
+	v, err = l.build(ctx)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.v != nil:
+		return l.v, nil
+	case err != nil:
+		l.err, l.failedAt = err, l.s.now()
+		return nil, err
+	}
+	l.v = v
+	return v, nil
+}
+
+func (l *lazyVerifier) build(ctx context.Context) (*acr.Verifier, error) {
+	keys, err := acr.NewRemoteKeySet(ctx, l.s.issuer, acr.WithHTTPClient(l.s.client), acr.WithClock(l.s.now))
 	if err != nil {
 		return nil, fmt.Errorf("demo: the API's key set: %w", err)
 	}
@@ -82,6 +120,5 @@ func (l *lazyVerifier) get(ctx context.Context) (*acr.Verifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo: the API's verifier: %w", err)
 	}
-	l.v = v
 	return v, nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -98,7 +99,13 @@ func readCookie[T any](c cookieSigner, r *http.Request, name string) (value T, r
 //
 // SameSite=Lax, not Strict: the login cookie must come along when the OP
 // redirects the browser back to the callback.
+//
+// It replaces a Set-Cookie of the same name already in the response (a
+// callback that clears the login cookie, then starts a new sign-in): RFC
+// 6265 §4.1.1 asks for one per name.
 func (s *Server) setCookie(w http.ResponseWriter, name, value string, expires time.Time) {
+	h := w.Header()
+	h["Set-Cookie"] = slices.DeleteFunc(h["Set-Cookie"], func(c string) bool { return strings.HasPrefix(c, name+"=") })
 	k := &http.Cookie{
 		Name: name, Value: value, Path: cookiePath,
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,

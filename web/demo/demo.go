@@ -95,7 +95,7 @@ func New(o Options) (*Server, error) {
 	s.verifier = &lazyVerifier{s: s}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /demo/{$}", s.home)
-	mux.HandleFunc("GET /demo/login", s.start)
+	mux.HandleFunc("POST /demo/login", s.start)
 	mux.HandleFunc("GET /demo/callback", s.signedIn)
 	mux.HandleFunc("POST /demo/logout", s.logout)
 	s.mountAPI(mux)

@@ -40,10 +40,11 @@ type env struct {
 }
 
 func newEnv(t *testing.T) *env {
-	return newEnvWith(t, httptest.NewServer)
+	return newEnvWith(t, httptest.NewServer, io.Discard)
 }
 
-func newEnvWith(t *testing.T, start func(http.Handler) *httptest.Server) *env {
+// newEnvWith starts the demo on a server of start's, logging to log.
+func newEnvWith(t *testing.T, start func(http.Handler) *httptest.Server, log io.Writer) *env {
 	t.Helper()
 	mux := http.NewServeMux()
 	srv := start(mux)
@@ -55,7 +56,7 @@ func newEnvWith(t *testing.T, start func(http.Handler) *httptest.Server) *env {
 	}
 	d, err := demo.New(demo.Options{
 		Issuer: srv.URL, Scheme: scheme, CookieKey: []byte(strings.Repeat("k", 32)),
-		HTTPClient: srv.Client(), Now: clock.Now, Log: slog.New(slog.DiscardHandler),
+		HTTPClient: srv.Client(), Now: clock.Now, Log: slog.New(slog.NewTextHandler(log, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -290,11 +291,22 @@ func (b *browser) cookie(name string) string {
 	return ""
 }
 
+// begin posts the home page's form for an action, as the browser's user
+// clicking its button, with the CSRF token the page carries when signed in.
+func (b *browser) begin(action string) page {
+	b.e.t.Helper()
+	form := url.Values{"action": {action}}
+	if m := csrfField.FindStringSubmatch(b.get("/demo/").body); m != nil {
+		form.Set("csrf", m[1])
+	}
+	return b.post("/demo/login", form)
+}
+
 // start begins an action and returns the authorization request it sends
 // the browser to.
 func (b *browser) start(action string) *url.URL {
 	b.e.t.Helper()
-	p := b.get("/demo/login?action=" + action)
+	p := b.begin(action)
 	if p.status != http.StatusSeeOther {
 		b.e.t.Fatalf("login: status %d, want 303:\n%.800s", p.status, p.body)
 	}
@@ -322,7 +334,7 @@ func (b *browser) callback(authorize *url.URL, claims map[string]any) page {
 // request it leads to with claims, until the demo shows a page.
 func (b *browser) act(action string, claims map[string]any) page {
 	b.e.t.Helper()
-	p := b.get("/demo/login?action=" + action)
+	p := b.begin(action)
 	for range 3 {
 		if p.status != http.StatusSeeOther {
 			return p
@@ -380,11 +392,24 @@ func TestAnActionSignsInThenFollowsTheAPIsChallenge(t *testing.T) {
 	if p.status != http.StatusSeeOther {
 		t.Fatalf("the callback of a 1fa sign-in for a transfer: status %d, want 303\n%.1500s", p.status, p.body)
 	}
+	var logins int
+	for _, c := range (&http.Response{Header: p.header}).Cookies() {
+		if c.Name == "stepup_demo_login" {
+			logins++
+		}
+	}
+	if logins != 1 {
+		t.Errorf("the callback that follows the challenge sets the login cookie %d times, want once (RFC 6265 §4.1.1)", logins)
+	}
 	again := p.location(t)
 	q = again.Query()
+	e.op.mu.Lock()
+	idToken := e.op.idToken
+	e.op.mu.Unlock()
 	for k, v := range map[string]string{
 		"acr_values": "urn:stepup:acr:mfa", "max_age": "300", "client_id": demo.ClientID,
 		"stepup_reason": "Confirm the transfer of 250.00 EUR to a new payee.",
+		"id_token_hint": idToken, // the step-up is for the user signed in
 	} {
 		if q.Get(k) != v {
 			t.Errorf("the challenge's request: %s=%q, want %q", k, q.Get(k), v)
@@ -404,7 +429,7 @@ func TestAnActionSignsInThenFollowsTheAPIsChallenge(t *testing.T) {
 
 	// Signed in, an action calls the API at once, with no new sign-in.
 	for action, want := range map[string]string{"transfer": "Transfer sent", "balance": "Balance: 1,234.56 EUR"} {
-		if p := b.get("/demo/login?action=" + action); p.status != http.StatusOK || !strings.Contains(p.body, want) {
+		if p := b.begin(action); p.status != http.StatusOK || !strings.Contains(p.body, want) {
 			t.Errorf("%s with an mfa session: status %d, want 200 with %q\n%.1500s", action, p.status, want, p.body)
 		}
 	}
@@ -422,7 +447,7 @@ func TestAnActionSignsInThenFollowsTheAPIsChallenge(t *testing.T) {
 		t.Errorf("a balance with an expired access token asks for %v", q)
 	}
 
-	if p := e.browser().get("/demo/login?action=steal"); p.status != http.StatusBadRequest {
+	if p := e.browser().begin("steal"); p.status != http.StatusBadRequest {
 		t.Errorf("unknown action: status %d, want 400", p.status)
 	}
 }
@@ -433,7 +458,7 @@ func TestDiscoveryWaitsForTheFirstSignIn(t *testing.T) {
 	if p := b.get("/demo/"); p.status != http.StatusOK {
 		t.Fatalf("home page without the OP: status %d", p.status)
 	}
-	if p := b.get("/demo/login?action=balance"); p.status != http.StatusBadGateway {
+	if p := b.begin("balance"); p.status != http.StatusBadGateway {
 		t.Fatalf("login without the OP: status %d, want 502", p.status)
 	}
 	e.serveOP()
@@ -444,7 +469,7 @@ func TestTheAPIDecidesTheActionsResult(t *testing.T) {
 	e := newEnv(t)
 	e.serveOP()
 	now := e.clock.Now().Unix()
-	const still = "Not done: the API still refuses stepup&#39;s new token (This resource needs "
+	const unmet = "Not done: the transfer needs mfa, and you signed in at "
 	for _, tc := range []struct {
 		name   string
 		action string
@@ -455,11 +480,11 @@ func TestTheAPIDecidesTheActionsResult(t *testing.T) {
 		{"transfer at mfa", "transfer", map[string]any{"acr": "urn:stepup:acr:mfa"}, "<strong>Transfer sent</strong>"},
 		{"transfer at phr", "transfer", map[string]any{"acr": "urn:stepup:acr:phr"}, "<strong>Transfer sent</strong>"},
 		{"transfer at an alias of mfa", "transfer", map[string]any{"acr": "urn:example:strong"}, "<strong>Transfer sent</strong>"},
-		{"transfer at 1fa", "transfer", nil, still + "a level of at least urn:stepup:acr:mfa). Set up a passkey or an authenticator app"},
-		{"transfer at an unknown acr", "transfer", map[string]any{"acr": "urn:example:gold"}, still + "a level of at least urn:stepup:acr:mfa)."},
+		{"transfer at 1fa", "transfer", nil, unmet + "urn:stepup:acr:1fa. Set up a passkey or an authenticator app"},
+		{"transfer at an unknown acr", "transfer", map[string]any{"acr": "urn:example:gold"}, unmet + "urn:example:gold. Set up"},
 		{"transfer at mfa, signed in long ago", "transfer", map[string]any{"acr": "urn:stepup:acr:mfa", "auth_time": now - 600},
-			still + "an authentication within 5m0s)."},
-		{"balance without acr", "balance", map[string]any{"acr": ""}, still + "a level of at least urn:stepup:acr:1fa)."},
+			"Not done: the transfer needs a sign-in within the last 5 minutes, and yours was 600 seconds ago. Start it again to sign in afresh."},
+		{"balance without acr", "balance", map[string]any{"acr": ""}, "Not done: the balance needs 1fa, and you signed in at no level at all."},
 		{"an access token the API refuses", "balance", map[string]any{"access_token": "not-a-jwt"},
 			"Not done: the API refuses the access token stepup just issued."},
 	} {
@@ -468,11 +493,13 @@ func TestTheAPIDecidesTheActionsResult(t *testing.T) {
 			if p.status != http.StatusOK {
 				t.Fatalf("status %d:\n%.1500s", p.status, p.body)
 			}
-			p.mustContain(t, tc.want)
-			if strings.Contains(tc.want, "Not done") {
-				if strings.Contains(p.body, "Transfer sent") || strings.Contains(p.body, "Balance:") {
-					t.Error("a refused action shows its result")
-				}
+			if !strings.Contains(tc.want, "Not done") {
+				p.mustContain(t, tc.want)
+				return
+			}
+			p.mustContain(t, `<p class="error" role="alert">`+tc.want)
+			if strings.Contains(p.body, "Transfer sent") || strings.Contains(p.body, "Balance:") {
+				t.Error("a refused action shows its result")
 			}
 		})
 	}
@@ -720,10 +747,10 @@ func TestPagesCarryTheSecurityHeadersAndCookiesTheirAttributes(t *testing.T) {
 		{"https", httptest.NewTLSServer, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnvWith(t, tc.start)
+			e := newEnvWith(t, tc.start, io.Discard)
 			e.serveOP()
 			b := e.browser()
-			login := b.get("/demo/login?action=balance")
+			login := b.begin("balance")
 			authorize := login.location(t)
 			callback := b.get("/demo/callback?" + url.Values{
 				"code": {e.op.grant(authorize, nil)}, "state": {authorize.Query().Get("state")},

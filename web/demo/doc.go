@@ -25,10 +25,11 @@
 // Handler serves
 //
 //	GET  /demo/          the home page: who is signed in, at which level
-//	GET  /demo/login     ?action=balance|transfer: calls the API, or starts
+//	POST /demo/login     action=balance|transfer: calls the API, or starts
 //	                     an authorization code flow with PKCE S256, state
 //	                     and nonce when there is no session or the API
-//	                     asks for more
+//	                     asks for more (then with id_token_hint, so the
+//	                     step-up is for the user signed in)
 //	GET  /demo/callback  exchanges the code, verifies the ID token, calls
 //	                     the API with the new access token and shows the
 //	                     claims and the action's result
@@ -48,8 +49,10 @@
 // Secure when the issuer is https, each signed with an HMAC: the pending
 // sign-in (state, nonce, PKCE verifier, the challenge it answers; ten
 // minutes) and the verified claims with the ID and access tokens (until the
-// ID token expires; about 2 KB of the 4 KB a browser keeps). The logout form carries a CSRF
-// token, an HMAC of the claims cookie. Pages are embedded html/template
+// ID token expires; about 2 KB of the 4 KB a browser keeps). The forms
+// (an action, the logout) are posts the browser must not mark as
+// cross-origin and, when signed in, carry a CSRF token, an HMAC of the
+// claims cookie: another site cannot make the demo send a transfer. Pages are embedded html/template
 // files on the hosted pages' layout, headers and stylesheet (web.Pages,
 // web.SecurityHeaders): no script.
 //

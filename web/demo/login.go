@@ -24,6 +24,7 @@ type action struct {
 	Name   string // the route is apiPrefix+Name
 	Method string
 	Title  string
+	Object string // how a sentence names it
 	Needs  acr.Requirement
 	Done   string // what the API answers when it is done
 	Reason string // why it asks for more, for stepup's step-up page
@@ -31,12 +32,12 @@ type action struct {
 
 var actions = map[string]action{
 	"balance": {
-		Name: "balance", Method: http.MethodGet, Title: "View balance",
+		Name: "balance", Method: http.MethodGet, Title: "View balance", Object: "the balance",
 		Needs: acr.Require(acr.OneFactor),
 		Done:  "Balance: 1,234.56 EUR",
 	},
 	"transfer": {
-		Name: "transfer", Method: http.MethodPost, Title: "Transfer money",
+		Name: "transfer", Method: http.MethodPost, Title: "Transfer money", Object: "the transfer",
 		Needs:  acr.Require(acr.MFA, acr.MaxAge(5*time.Minute)),
 		Reason: "Confirm the transfer of 250.00 EUR to a new payee.",
 		Done:   "Transfer sent",
@@ -53,6 +54,9 @@ type pending struct {
 	// answers, if it answers one: the demo follows a challenge once, so an
 	// OP that cannot meet it does not send the browser round in a loop.
 	Challenge string `json:"c,omitempty"`
+	// Subject is the demo's signed-in user the sign-in is for, if any:
+	// an answer for another user is refused.
+	Subject string `json:"sub,omitempty"`
 }
 
 // session is what the demo keeps of a verified ID token.
@@ -115,8 +119,11 @@ func (s *Server) session(r *http.Request) (*session, string, bool) {
 }
 
 // authorize starts an authorization code flow for an action, with the
-// parameters of the API's challenge when it answers one.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a action, challenge *call) {
+// parameters of the API's challenge when it answers one. With a session
+// (sess non-nil), the request names its user by id_token_hint, so that
+// stepup steps up that user or asks them to sign in, and never answers
+// for whoever else its own session now belongs to.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a action, challenge *call, sess *session) {
 	p, err := s.discover(r.Context())
 	if err != nil {
 		s.fail(w, r, "The demo could not read stepup's discovery document at "+s.issuer+
@@ -125,10 +132,15 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a action, cha
 	}
 	pend := pending{State: random(), Nonce: random(), Verifier: oauth2.GenerateVerifier(), Action: a.Name}
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(pend.Verifier), gooidc.Nonce(pend.Nonce)}
+	if sess != nil {
+		pend.Subject = sess.Subject
+		opts = append(opts, oauth2.SetAuthURLParam("id_token_hint", sess.IDToken))
+	}
 	if challenge != nil {
 		pend.Challenge = challenge.Challenge
-		for k := range challenge.parsed.AuthParams() {
-			opts = append(opts, oauth2.SetAuthURLParam(k, challenge.parsed.AuthParams().Get(k)))
+		params := challenge.parsed.AuthParams()
+		for k := range params {
+			opts = append(opts, oauth2.SetAuthURLParam(k, params.Get(k)))
 		}
 		if a.Reason != "" {
 			opts = append(opts, oauth2.SetAuthURLParam("stepup_reason", a.Reason))
@@ -167,6 +179,14 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.fail(w, r, "The demo could not redeem the sign-in at stepup's token endpoint, or could not verify the ID token. "+
 			"The cause is in the stepup log.", err)
+		return
+	}
+	if pend.Subject != "" && sess.Subject != pend.Subject {
+		// The demo's session stays the user's who asked; what was asked
+		// for them is not done for someone else.
+		s.errorPage(w, http.StatusOK, "Signed in as someone else",
+			"stepup answered for another user than the one signed in to the demo, so nothing was done. "+
+				"Sign out of the demo, then start again.", "")
 		return
 	}
 	value, err := seal(s.cookies, sessionCookie, sess, tok)

@@ -15,14 +15,7 @@ import (
 // posts the browser marks as cross-origin are refused: another site must
 // not sign a user out behind their back.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		s.errorPage(w, http.StatusBadRequest, "This form could not be read",
-			"This form could not be read. Go back to the demo's home page and try again.", "")
-		return
-	}
-	if err := s.origins.Check(r); err != nil {
-		s.forbidden(w)
+	if !s.readForm(w, r) {
 		return
 	}
 	sess, raw, ok := s.session(r)
@@ -75,6 +68,22 @@ func (s *Server) endSessionURL(r *http.Request, idToken string) (string, error) 
 	q.Set("post_logout_redirect_uri", s.issuer+homePath)
 	u.RawQuery = q.Encode()
 	return u.String(), nil
+}
+
+// readForm reads a form posted from the demo's pages, and answers it
+// itself when it cannot be read or the browser marks it as cross-origin.
+func (s *Server) readForm(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		s.errorPage(w, http.StatusBadRequest, "This form could not be read",
+			"This form could not be read. Go back to the demo's home page and try again.", "")
+		return false
+	}
+	if err := s.origins.Check(r); err != nil {
+		s.forbidden(w)
+		return false
+	}
+	return true
 }
 
 func (s *Server) forbidden(w http.ResponseWriter) {
