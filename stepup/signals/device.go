@@ -127,7 +127,7 @@ func (d *Devices) Remember(ctx context.Context, userID, deviceID, userAgent, ip 
 	if userID == "" {
 		return errors.New("signals: remember a device: no user")
 	}
-	userAgent, ip = truncate(userAgent, maxDeviceFieldLen), truncate(ip, maxDeviceFieldLen)
+	userAgent, ip = truncateUTF8(userAgent, maxDeviceFieldLen), truncateUTF8(ip, maxDeviceFieldLen)
 	for range rememberAttempts {
 		dev, err := d.store.Get(ctx, userID, deviceID)
 		switch {
@@ -208,8 +208,8 @@ func (d *Devices) forgotten(dev *store.Device, now time.Time) bool {
 	return !now.Before(dev.LastSeen.Add(d.forgetAfter))
 }
 
-// truncate cuts s to at most n bytes, on a UTF-8 character boundary.
-func truncate(s string, n int) string {
+// truncateUTF8 cuts s to at most n bytes, on a UTF-8 character boundary.
+func truncateUTF8(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

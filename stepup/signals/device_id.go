@@ -37,7 +37,9 @@ const (
 	// spare bits, so each value has exactly one spelling.
 	cookieValueLen = (deviceIDBytes + deviceMACBytes) / 3 * 4
 	cookieIDLen    = len(cookieIDPrefix) + (deviceIDBytes*8+5)/6
+)
 
+const (
 	// MinCallerDeviceIDLen and MaxCallerDeviceIDLen bound a caller's
 	// deviceId. The floor turns away constants such as "web" or "ios": one
 	// id shared by many devices would make each of them known once any

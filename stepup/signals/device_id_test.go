@@ -73,8 +73,8 @@ func TestDeviceCookieRejects(t *testing.T) {
 		{"one character more", value + "A"},
 		{"padded", value + "=="},
 		{"standard base64", std},
-		{"a flipped MAC bit", enc(flip(raw, len(raw)-1))},
-		{"a flipped id bit", enc(flip(raw, 0))},
+		{"a flipped MAC bit", enc(flipBit(raw, len(raw)-1))},
+		{"a flipped id bit", enc(flipBit(raw, 0))},
 		{"another id with this MAC", enc(append(append([]byte{}, otherID...), raw[deviceIDBytes:]...))},
 		{"the id of one and the MAC of another", enc(append(append([]byte{}, raw[:deviceIDBytes]...), otherRaw[deviceIDBytes:]...))},
 		{"a MAC of another key", enc(macWithPurpose(append([]byte{}, raw[:deviceIDBytes]...), []byte("another key, another key, 32 bytes!"), deviceCookiePurpose, raw[:deviceIDBytes]))},
@@ -95,7 +95,7 @@ func TestDeviceCookieRejects(t *testing.T) {
 	}
 }
 
-func flip(b []byte, i int) []byte {
+func flipBit(b []byte, i int) []byte {
 	c := append([]byte{}, b...)
 	c[i] ^= 1
 	return c

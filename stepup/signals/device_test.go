@@ -16,7 +16,7 @@ import (
 	"github.com/stepup-auth/stepup/stepup/store/conformance"
 )
 
-var t0 = conformance.Start
+var firstSignIn = conformance.Start
 
 // newDevices returns Devices over a fresh store that holds the user alice.
 func newDevices(t *testing.T, opts DeviceOptions) (*Devices, store.Store) {
@@ -26,8 +26,8 @@ func newDevices(t *testing.T, opts DeviceOptions) (*Devices, store.Store) {
 	return NewDevices(st.Devices(), opts), st
 }
 
-// deviceID returns a caller device id for a short name.
-func deviceID(t testing.TB, name string) string {
+// testDeviceID returns a caller device id for a short name.
+func testDeviceID(t testing.TB, name string) string {
 	t.Helper()
 	id, err := CallerDeviceID("device-" + name)
 	if err != nil {
@@ -36,7 +36,7 @@ func deviceID(t testing.TB, name string) string {
 	return id
 }
 
-func recognize(t *testing.T, d *Devices, userID, deviceID string, now time.Time) DeviceSignal {
+func mustRecognize(t *testing.T, d *Devices, userID, deviceID string, now time.Time) DeviceSignal {
 	t.Helper()
 	sig, err := d.Recognize(context.Background(), userID, deviceID, now)
 	if err != nil {
@@ -45,7 +45,7 @@ func recognize(t *testing.T, d *Devices, userID, deviceID string, now time.Time)
 	return sig
 }
 
-func remember(t *testing.T, d *Devices, userID, deviceID string, now time.Time) {
+func mustRemember(t *testing.T, d *Devices, userID, deviceID string, now time.Time) {
 	t.Helper()
 	if err := d.Remember(context.Background(), userID, deviceID, "Mozilla/5.0", "192.0.2.1", now); err != nil {
 		t.Fatalf("Remember(%q, %q): %v", userID, deviceID, err)
@@ -54,27 +54,27 @@ func remember(t *testing.T, d *Devices, userID, deviceID string, now time.Time) 
 
 func TestDeviceKnownOnlyAfterRemember(t *testing.T) {
 	d, _ := newDevices(t, DeviceOptions{})
-	laptop, phone := deviceID(t, "laptop"), deviceID(t, "phone")
+	laptop, phone := testDeviceID(t, "laptop"), testDeviceID(t, "phone")
 
 	// Trying, however often, makes no device known.
 	for range 3 {
-		if got, want := recognize(t, d, "alice", laptop, t0), (DeviceSignal{ID: laptop, New: true}); got != want {
+		if got, want := mustRecognize(t, d, "alice", laptop, firstSignIn), (DeviceSignal{ID: laptop, New: true}); got != want {
 			t.Fatalf("before any sign-in: %+v, want %+v", got, want)
 		}
 	}
-	remember(t, d, "alice", laptop, t0)
-	if got, want := recognize(t, d, "alice", laptop, t0.Add(time.Hour)), (DeviceSignal{ID: laptop, FirstSeen: t0, Count: 1}); got != want {
+	mustRemember(t, d, "alice", laptop, firstSignIn)
+	if got, want := mustRecognize(t, d, "alice", laptop, firstSignIn.Add(time.Hour)), (DeviceSignal{ID: laptop, FirstSeen: firstSignIn, Count: 1}); got != want {
 		t.Fatalf("after a sign-in: %+v, want %+v", got, want)
 	}
-	if got, want := recognize(t, d, "alice", phone, t0.Add(time.Hour)), (DeviceSignal{ID: phone, New: true, Count: 1}); got != want {
+	if got, want := mustRecognize(t, d, "alice", phone, firstSignIn.Add(time.Hour)), (DeviceSignal{ID: phone, New: true, Count: 1}); got != want {
 		t.Fatalf("another device: %+v, want %+v", got, want)
 	}
-	remember(t, d, "alice", phone, t0.Add(2*time.Hour))
-	remember(t, d, "alice", laptop, t0.Add(3*time.Hour))
-	if got, want := recognize(t, d, "alice", phone, t0.Add(4*time.Hour)), (DeviceSignal{ID: phone, FirstSeen: t0.Add(2 * time.Hour), Count: 2}); got != want {
+	mustRemember(t, d, "alice", phone, firstSignIn.Add(2*time.Hour))
+	mustRemember(t, d, "alice", laptop, firstSignIn.Add(3*time.Hour))
+	if got, want := mustRecognize(t, d, "alice", phone, firstSignIn.Add(4*time.Hour)), (DeviceSignal{ID: phone, FirstSeen: firstSignIn.Add(2 * time.Hour), Count: 2}); got != want {
 		t.Fatalf("the second device: %+v, want %+v", got, want)
 	}
-	if got, want := recognize(t, d, "alice", "", t0), (DeviceSignal{New: true, Count: 2}); got != want {
+	if got, want := mustRecognize(t, d, "alice", "", firstSignIn), (DeviceSignal{New: true, Count: 2}); got != want {
 		t.Fatalf("no device id: %+v, want %+v", got, want)
 	}
 }
@@ -82,31 +82,31 @@ func TestDeviceKnownOnlyAfterRemember(t *testing.T) {
 func TestDeviceIsPerUser(t *testing.T) {
 	d, st := newDevices(t, DeviceOptions{})
 	factortest.NewUser(t, st, "bob")
-	laptop := deviceID(t, "laptop")
-	remember(t, d, "alice", laptop, t0)
-	if got := recognize(t, d, "bob", laptop, t0); !got.New || got.Count != 0 {
+	laptop := testDeviceID(t, "laptop")
+	mustRemember(t, d, "alice", laptop, firstSignIn)
+	if got := mustRecognize(t, d, "bob", laptop, firstSignIn); !got.New || got.Count != 0 {
 		t.Fatalf("alice's device for bob: %+v, want new and none", got)
 	}
 }
 
 func TestRememberUpdatesLastSeen(t *testing.T) {
 	d, st := newDevices(t, DeviceOptions{})
-	laptop := deviceID(t, "laptop")
+	laptop := testDeviceID(t, "laptop")
 	ctx := context.Background()
-	remember(t, d, "alice", laptop, t0)
-	if err := d.Remember(ctx, "alice", laptop, "Firefox", "2001:db8::1", t0.Add(time.Hour)); err != nil {
+	mustRemember(t, d, "alice", laptop, firstSignIn)
+	if err := d.Remember(ctx, "alice", laptop, "Firefox", "2001:db8::1", firstSignIn.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	// A sign-in that finishes after a later one changes nothing.
-	if err := d.Remember(ctx, "alice", laptop, "Old", "198.51.100.7", t0.Add(time.Minute)); err != nil {
+	if err := d.Remember(ctx, "alice", laptop, "Old", "198.51.100.7", firstSignIn.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	dev, err := st.Devices().Get(ctx, "alice", laptop)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !dev.FirstSeen.Equal(t0) || !dev.LastSeen.Equal(t0.Add(time.Hour)) || dev.UserAgent != "Firefox" || dev.LastIP != "2001:db8::1" {
-		t.Fatalf("device %+v: want first seen %v, last seen an hour later from Firefox at 2001:db8::1", dev, t0)
+	if !dev.FirstSeen.Equal(firstSignIn) || !dev.LastSeen.Equal(firstSignIn.Add(time.Hour)) || dev.UserAgent != "Firefox" || dev.LastIP != "2001:db8::1" {
+		t.Fatalf("device %+v: want first seen %v, last seen an hour later from Firefox at 2001:db8::1", dev, firstSignIn)
 	}
 }
 
@@ -114,23 +114,23 @@ func TestRememberKeepsAtMostMaxPerUser(t *testing.T) {
 	d, st := newDevices(t, DeviceOptions{MaxPerUser: 3})
 	ids := make([]string, 6)
 	for i := range ids {
-		ids[i] = deviceID(t, fmt.Sprint(i))
+		ids[i] = testDeviceID(t, fmt.Sprint(i))
 	}
-	remember(t, d, "alice", ids[0], t0)
-	remember(t, d, "alice", ids[1], t0.Add(1*time.Minute))
-	remember(t, d, "alice", ids[2], t0.Add(2*time.Minute))
-	remember(t, d, "alice", ids[0], t0.Add(3*time.Minute)) // 0 is now more recent than 1
-	remember(t, d, "alice", ids[3], t0.Add(4*time.Minute))
-	now := t0.Add(5 * time.Minute)
+	mustRemember(t, d, "alice", ids[0], firstSignIn)
+	mustRemember(t, d, "alice", ids[1], firstSignIn.Add(1*time.Minute))
+	mustRemember(t, d, "alice", ids[2], firstSignIn.Add(2*time.Minute))
+	mustRemember(t, d, "alice", ids[0], firstSignIn.Add(3*time.Minute)) // 0 is now more recent than 1
+	mustRemember(t, d, "alice", ids[3], firstSignIn.Add(4*time.Minute))
+	now := firstSignIn.Add(5 * time.Minute)
 	for i, known := range []bool{true, false, true, true} {
-		sig := recognize(t, d, "alice", ids[i], now)
+		sig := mustRecognize(t, d, "alice", ids[i], now)
 		if sig.New == known || sig.Count != 3 {
 			t.Errorf("device %d: %+v, want known %v of 3", i, sig, known)
 		}
 	}
 	// The cap holds as more come.
-	remember(t, d, "alice", ids[4], t0.Add(6*time.Minute))
-	remember(t, d, "alice", ids[5], t0.Add(7*time.Minute))
+	mustRemember(t, d, "alice", ids[4], firstSignIn.Add(6*time.Minute))
+	mustRemember(t, d, "alice", ids[5], firstSignIn.Add(7*time.Minute))
 	devs, err := st.Devices().ListByUser(context.Background(), "alice")
 	if err != nil {
 		t.Fatal(err)
@@ -146,22 +146,22 @@ func TestRememberKeepsAtMostMaxPerUser(t *testing.T) {
 
 func TestDeviceForgottenAfterForgetAfter(t *testing.T) {
 	d, st := newDevices(t, DeviceOptions{ForgetAfter: 10 * 24 * time.Hour})
-	laptop, phone := deviceID(t, "laptop"), deviceID(t, "phone")
-	remember(t, d, "alice", laptop, t0)
-	later := t0.Add(10 * 24 * time.Hour)
-	if got := recognize(t, d, "alice", laptop, later.Add(-time.Second)); got.New || got.Count != 1 {
+	laptop, phone := testDeviceID(t, "laptop"), testDeviceID(t, "phone")
+	mustRemember(t, d, "alice", laptop, firstSignIn)
+	later := firstSignIn.Add(10 * 24 * time.Hour)
+	if got := mustRecognize(t, d, "alice", laptop, later.Add(-time.Second)); got.New || got.Count != 1 {
 		t.Fatalf("a second before the horizon: %+v, want known", got)
 	}
-	if got, want := recognize(t, d, "alice", laptop, later), (DeviceSignal{ID: laptop, New: true}); got != want {
+	if got, want := mustRecognize(t, d, "alice", laptop, later), (DeviceSignal{ID: laptop, New: true}); got != want {
 		t.Fatalf("at the horizon: %+v, want %+v", got, want)
 	}
 	// Signing in again on it starts it over.
-	remember(t, d, "alice", laptop, later)
-	if got, want := recognize(t, d, "alice", laptop, later), (DeviceSignal{ID: laptop, FirstSeen: later, Count: 1}); got != want {
+	mustRemember(t, d, "alice", laptop, later)
+	if got, want := mustRecognize(t, d, "alice", laptop, later), (DeviceSignal{ID: laptop, FirstSeen: later, Count: 1}); got != want {
 		t.Fatalf("remembered again: %+v, want %+v", got, want)
 	}
 	// A new device clears out forgotten ones, whatever the cap.
-	remember(t, d, "alice", phone, later.Add(10*24*time.Hour))
+	mustRemember(t, d, "alice", phone, later.Add(10*24*time.Hour))
 	devs, err := st.Devices().ListByUser(context.Background(), "alice")
 	if err != nil || len(devs) != 1 || devs[0].ID != phone {
 		t.Fatalf("devices kept %+v, %v; want the phone alone", devs, err)
@@ -170,7 +170,7 @@ func TestDeviceForgottenAfterForgetAfter(t *testing.T) {
 
 func TestRememberConcurrentlyOneDevice(t *testing.T) {
 	d, st := newDevices(t, DeviceOptions{})
-	laptop := deviceID(t, "laptop")
+	laptop := testDeviceID(t, "laptop")
 	const n = rememberAttempts
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -178,7 +178,7 @@ func TestRememberConcurrentlyOneDevice(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			errs <- d.Remember(context.Background(), "alice", laptop, fmt.Sprint("agent ", i), "192.0.2.1", t0.Add(time.Duration(i)*time.Second))
+			errs <- d.Remember(context.Background(), "alice", laptop, fmt.Sprint("agent ", i), "192.0.2.1", firstSignIn.Add(time.Duration(i)*time.Second))
 		})
 	}
 	close(start)
@@ -194,7 +194,7 @@ func TestRememberConcurrentlyOneDevice(t *testing.T) {
 		t.Fatalf("devices %+v, %v; want one", devs, err)
 	}
 	// Whatever the order, the latest sign-in wins, and the first is kept.
-	last := t0.Add((n - 1) * time.Second)
+	last := firstSignIn.Add((n - 1) * time.Second)
 	if dev := devs[0]; !dev.LastSeen.Equal(last) || dev.UserAgent != fmt.Sprint("agent ", n-1) || dev.FirstSeen.After(last) {
 		t.Fatalf("device %+v: want last seen %v by agent %d", dev, last, n-1)
 	}
@@ -204,9 +204,9 @@ func TestRememberConcurrentlyManyDevicesKeepsTheCap(t *testing.T) {
 	d, st := newDevices(t, DeviceOptions{MaxPerUser: 4})
 	var wg sync.WaitGroup
 	for i := range 16 {
-		id := deviceID(t, fmt.Sprint(i))
+		id := testDeviceID(t, fmt.Sprint(i))
 		wg.Go(func() {
-			if err := d.Remember(context.Background(), "alice", id, "", "", t0.Add(time.Duration(i)*time.Second)); err != nil {
+			if err := d.Remember(context.Background(), "alice", id, "", "", firstSignIn.Add(time.Duration(i)*time.Second)); err != nil {
 				t.Errorf("Remember: %v", err)
 			}
 		})
@@ -220,17 +220,17 @@ func TestRememberConcurrentlyManyDevicesKeepsTheCap(t *testing.T) {
 
 func TestDevicesOfAnUnknownUser(t *testing.T) {
 	d, _ := newDevices(t, DeviceOptions{})
-	laptop := deviceID(t, "laptop")
-	if got, want := recognize(t, d, "nobody", laptop, t0), (DeviceSignal{ID: laptop, New: true}); got != want {
+	laptop := testDeviceID(t, "laptop")
+	if got, want := mustRecognize(t, d, "nobody", laptop, firstSignIn), (DeviceSignal{ID: laptop, New: true}); got != want {
 		t.Fatalf("Recognize: %+v, want %+v", got, want)
 	}
-	if got, want := recognize(t, d, "", laptop, t0), (DeviceSignal{ID: laptop, New: true}); got != want {
+	if got, want := mustRecognize(t, d, "", laptop, firstSignIn), (DeviceSignal{ID: laptop, New: true}); got != want {
 		t.Fatalf("Recognize with no user: %+v, want %+v", got, want)
 	}
-	if err := d.Remember(context.Background(), "nobody", laptop, "", "", t0); !errors.Is(err, store.ErrNotFound) {
+	if err := d.Remember(context.Background(), "nobody", laptop, "", "", firstSignIn); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Remember for a user who does not exist: %v, want store.ErrNotFound", err)
 	}
-	if err := d.Remember(context.Background(), "", laptop, "", "", t0); err == nil {
+	if err := d.Remember(context.Background(), "", laptop, "", "", firstSignIn); err == nil {
 		t.Fatal("Remember with no user: no error")
 	}
 }
@@ -238,13 +238,13 @@ func TestDevicesOfAnUnknownUser(t *testing.T) {
 func TestDevicesRefuseIDsWithoutANamespace(t *testing.T) {
 	d, st := newDevices(t, DeviceOptions{})
 	ctx := context.Background()
-	if _, err := d.Recognize(ctx, "alice", "1b4e28ba-2fa1-11d2", t0); !errors.Is(err, ErrInvalidDeviceID) {
+	if _, err := d.Recognize(ctx, "alice", "1b4e28ba-2fa1-11d2", firstSignIn); !errors.Is(err, ErrInvalidDeviceID) {
 		t.Errorf("Recognize of a raw id: %v, want ErrInvalidDeviceID", err)
 	}
-	if err := d.Remember(ctx, "alice", "1b4e28ba-2fa1-11d2", "", "", t0); !errors.Is(err, ErrInvalidDeviceID) {
+	if err := d.Remember(ctx, "alice", "1b4e28ba-2fa1-11d2", "", "", firstSignIn); !errors.Is(err, ErrInvalidDeviceID) {
 		t.Errorf("Remember of a raw id: %v, want ErrInvalidDeviceID", err)
 	}
-	if err := d.Remember(ctx, "alice", "", "", "", t0); err != nil {
+	if err := d.Remember(ctx, "alice", "", "", "", firstSignIn); err != nil {
 		t.Errorf("Remember of no device: %v", err)
 	}
 	if devs, _ := st.Devices().ListByUser(ctx, "alice"); len(devs) != 0 {
@@ -254,9 +254,9 @@ func TestDevicesRefuseIDsWithoutANamespace(t *testing.T) {
 
 func TestRememberBoundsWhatItKeeps(t *testing.T) {
 	d, st := newDevices(t, DeviceOptions{})
-	laptop := deviceID(t, "laptop")
+	laptop := testDeviceID(t, "laptop")
 	agent := strings.Repeat("é", maxDeviceFieldLen) // two bytes each
-	if err := d.Remember(context.Background(), "alice", laptop, agent, strings.Repeat("1", 2000), t0); err != nil {
+	if err := d.Remember(context.Background(), "alice", laptop, agent, strings.Repeat("1", 2000), firstSignIn); err != nil {
 		t.Fatal(err)
 	}
 	dev, err := st.Devices().Get(context.Background(), "alice", laptop)
@@ -267,8 +267,8 @@ func TestRememberBoundsWhatItKeeps(t *testing.T) {
 		t.Fatalf("kept a %d-byte user agent (valid UTF-8: %v) and a %d-byte address; want %d bytes each",
 			len(dev.UserAgent), utf8.ValidString(dev.UserAgent), len(dev.LastIP), maxDeviceFieldLen)
 	}
-	if got := truncate("aé", 2); got != "a" {
-		t.Fatalf("truncate cut a character in two: %q", got)
+	if got := truncateUTF8("aé", 2); got != "a" {
+		t.Fatalf("truncateUTF8 cut a character in two: %q", got)
 	}
 }
 
@@ -286,11 +286,11 @@ func (c *conflictingDevices) Update(context.Context, *store.Device) error {
 
 func TestRememberGivesUpAfterBoundedConflicts(t *testing.T) {
 	_, st := newDevices(t, DeviceOptions{})
-	laptop := deviceID(t, "laptop")
+	laptop := testDeviceID(t, "laptop")
 	cd := &conflictingDevices{Devices: st.Devices()}
 	d := NewDevices(cd, DeviceOptions{})
-	remember(t, d, "alice", laptop, t0) // a create: no update yet
-	err := d.Remember(context.Background(), "alice", laptop, "", "", t0.Add(time.Hour))
+	mustRemember(t, d, "alice", laptop, firstSignIn) // a create: no update yet
+	err := d.Remember(context.Background(), "alice", laptop, "", "", firstSignIn.Add(time.Hour))
 	if !errors.Is(err, store.ErrConflict) || !strings.HasPrefix(err.Error(), "signals: ") {
 		t.Fatalf("Remember that always loses: %v, want store.ErrConflict", err)
 	}
@@ -317,16 +317,16 @@ func (r racingDevices) Create(ctx context.Context, d *store.Device) error {
 
 func TestRememberAfterAConcurrentCreateUpdates(t *testing.T) {
 	_, st := newDevices(t, DeviceOptions{})
-	laptop := deviceID(t, "laptop")
-	d := NewDevices(racingDevices{Devices: st.Devices(), other: t0}, DeviceOptions{})
-	if err := d.Remember(context.Background(), "alice", laptop, "this request", "", t0.Add(time.Second)); err != nil {
+	laptop := testDeviceID(t, "laptop")
+	d := NewDevices(racingDevices{Devices: st.Devices(), other: firstSignIn}, DeviceOptions{})
+	if err := d.Remember(context.Background(), "alice", laptop, "this request", "", firstSignIn.Add(time.Second)); err != nil {
 		t.Fatalf("Remember that lost the create: %v", err)
 	}
 	dev, err := st.Devices().Get(context.Background(), "alice", laptop)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !dev.FirstSeen.Equal(t0) || !dev.LastSeen.Equal(t0.Add(time.Second)) || dev.UserAgent != "this request" {
+	if !dev.FirstSeen.Equal(firstSignIn) || !dev.LastSeen.Equal(firstSignIn.Add(time.Second)) || dev.UserAgent != "this request" {
 		t.Fatalf("device %+v: want first seen by the other request, last by this one", dev)
 	}
 }

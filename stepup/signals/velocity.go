@@ -245,26 +245,26 @@ func (s *velocityShard) moveToFront(e *velocityEntry) {
 // add counts an event at second sec in every window.
 func (e *velocityEntry) add(sec int64) {
 	last := e.last
-	addTo(e.minute[:], floorDiv(last, minuteWidth), floorDiv(sec, minuteWidth))
-	addTo(e.hour[:], floorDiv(last, hourWidth), floorDiv(sec, hourWidth))
-	addTo(e.day[:], floorDiv(last, dayWidth), floorDiv(sec, dayWidth))
+	ringAdd(e.minute[:], bucketOf(last, minuteWidth), bucketOf(sec, minuteWidth))
+	ringAdd(e.hour[:], bucketOf(last, hourWidth), bucketOf(sec, hourWidth))
+	ringAdd(e.day[:], bucketOf(last, dayWidth), bucketOf(sec, dayWidth))
 	e.last = max(last, sec)
 }
 
 func (e *velocityEntry) counts(now int64) Counts {
 	last := e.last
 	return Counts{
-		Minute: sum(e.minute[:], floorDiv(last, minuteWidth), floorDiv(now, minuteWidth), minuteFull),
-		Hour:   sum(e.hour[:], floorDiv(last, hourWidth), floorDiv(now, hourWidth), hourFull),
-		Day:    sum(e.day[:], floorDiv(last, dayWidth), floorDiv(now, dayWidth), dayFull),
+		Minute: ringSum(e.minute[:], bucketOf(last, minuteWidth), bucketOf(now, minuteWidth), minuteFull),
+		Hour:   ringSum(e.hour[:], bucketOf(last, hourWidth), bucketOf(now, hourWidth), hourFull),
+		Day:    ringSum(e.day[:], bucketOf(last, dayWidth), bucketOf(now, dayWidth), dayFull),
 	}
 }
 
-// addTo counts an event in bucket b of a ring whose newest bucket is head:
+// ringAdd counts an event in bucket b of a ring whose newest bucket is head:
 // the ring holds the buckets from head-len(ring)+1 to head, each at its
 // number modulo len(ring). A later bucket moves head forward and empties
 // the buckets it passes, all of them after a gap longer than the ring.
-func addTo(ring []uint16, head, b int64) {
+func ringAdd(ring []uint16, head, b int64) {
 	n := int64(len(ring))
 	mask := n - 1
 	switch {
@@ -284,9 +284,9 @@ func addTo(ring []uint16, head, b int64) {
 	}
 }
 
-// sum adds up the buckets from c, now's bucket, back over full more, those
+// ringSum adds up the buckets from c, now's bucket, back over full more, those
 // of them that the ring holds.
-func sum(ring []uint16, head, c, full int64) int {
+func ringSum(ring []uint16, head, c, full int64) int {
 	mask := int64(len(ring)) - 1
 	total := 0
 	for i := max(c-full, head-mask); i <= min(c, head); i++ {
@@ -295,11 +295,12 @@ func sum(ring []uint16, head, c, full int64) int {
 	return total
 }
 
-// floorDiv rounds towards minus infinity, so that a time
+// bucketOf is the number of the bucket of width seconds that second sec
+// falls in. It divides rounding towards minus infinity, so that a time
 // before 1970 falls in the right bucket too.
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && a < 0 {
+func bucketOf(sec, width int64) int64 {
+	q := sec / width
+	if sec%width != 0 && sec < 0 {
 		q--
 	}
 	return q

@@ -16,7 +16,7 @@ func BenchmarkVelocityHotKey(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		// A millisecond apart: buckets fill and roll as in real traffic.
-		now := hourStart.Add(time.Duration(i) * time.Millisecond)
+		now := velocityStart.Add(time.Duration(i) * time.Millisecond)
 		v.Add("alice", now)
 		v.Counts("alice", now)
 		i++
@@ -28,12 +28,12 @@ func benchmarkKeys(b *testing.B, maxKeys, keys int) {
 	names := make([]string, keys)
 	for i := range names {
 		names[i] = fmt.Sprintf("user-%08d", i)
-		v.Add(names[i], hourStart)
+		v.Add(names[i], velocityStart)
 	}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		now := hourStart.Add(time.Duration(i) * time.Millisecond)
+		now := velocityStart.Add(time.Duration(i) * time.Millisecond)
 		k := names[i%keys]
 		v.Add(k, now)
 		v.Counts(k, now)
@@ -60,7 +60,7 @@ func BenchmarkVelocityParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		i := int(next.Add(1)) * 7919
 		for pb.Next() {
-			now := hourStart.Add(time.Duration(i) * time.Millisecond)
+			now := velocityStart.Add(time.Duration(i) * time.Millisecond)
 			k := names[i%keys]
 			v.Add(k, now)
 			v.Counts(k, now)
@@ -75,7 +75,7 @@ func BenchmarkVelocityCountersDecision(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		now := hourStart.Add(time.Duration(i) * time.Millisecond)
+		now := velocityStart.Add(time.Duration(i) * time.Millisecond)
 		c.Request("alice", "192.0.2.1", now)
 		c.Signal("alice", "192.0.2.1", now)
 		i++

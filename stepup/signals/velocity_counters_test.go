@@ -12,7 +12,7 @@ func newVelocityCounters() *VelocityCounters {
 
 func TestVelocityCountersSignal(t *testing.T) {
 	c := newVelocityCounters()
-	now := hourStart
+	now := velocityStart
 	c.Request("alice", "192.0.2.1", now.Add(-2*time.Hour))
 	c.Request("alice", "192.0.2.1", now.Add(-30*time.Minute))
 	c.Request("alice", "2001:db8::1", now)

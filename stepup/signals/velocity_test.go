@@ -10,13 +10,13 @@ import (
 	"time"
 )
 
-// hourStart is on a bucket edge of every window, so that the tests can say
+// velocityStart is on a bucket edge of every window, so that the tests can say
 // exactly when an event leaves a count.
-var hourStart = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+var velocityStart = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
 func TestVelocityCountsEachWindow(t *testing.T) {
 	v := NewVelocity(VelocityOptions{})
-	v.Add("alice", hourStart)
+	v.Add("alice", velocityStart)
 	// An event at the start of a bucket stays in a window for the window
 	// and one bucket more, less a second.
 	for _, tc := range []struct {
@@ -34,11 +34,11 @@ func TestVelocityCountsEachWindow(t *testing.T) {
 		{25 * time.Hour, Counts{0, 0, 0}},
 		{400 * 24 * time.Hour, Counts{0, 0, 0}},
 	} {
-		if got := v.Counts("alice", hourStart.Add(tc.after)); got != tc.want {
+		if got := v.Counts("alice", velocityStart.Add(tc.after)); got != tc.want {
 			t.Errorf("%v after the event: %+v, want %+v", tc.after, got, tc.want)
 		}
 	}
-	if got := v.Counts("bob", hourStart); got != (Counts{}) {
+	if got := v.Counts("bob", velocityStart); got != (Counts{}) {
 		t.Errorf("a key never added: %+v", got)
 	}
 	if v.Len() != 1 {
@@ -48,7 +48,7 @@ func TestVelocityCountsEachWindow(t *testing.T) {
 
 func TestVelocityRollsOff(t *testing.T) {
 	v := NewVelocity(VelocityOptions{})
-	at := func(d time.Duration) time.Time { return hourStart.Add(d) }
+	at := func(d time.Duration) time.Time { return velocityStart.Add(d) }
 	for range 5 {
 		v.Add("k", at(0))
 	}
@@ -78,7 +78,7 @@ func TestVelocityRollsOff(t *testing.T) {
 
 func TestVelocityTakesEventsOutOfOrder(t *testing.T) {
 	v := NewVelocity(VelocityOptions{})
-	now := hourStart.Add(2 * time.Hour)
+	now := velocityStart.Add(2 * time.Hour)
 	v.Add("k", now)
 	v.Add("k", now.Add(-30*time.Second))
 	v.Add("k", now.Add(-30*time.Minute))
@@ -97,7 +97,7 @@ func TestVelocityIsNeverLow(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for round := range 50 {
 		v := NewVelocity(VelocityOptions{})
-		start := hourStart.Add(time.Duration(r.IntN(3600)) * time.Second)
+		start := velocityStart.Add(time.Duration(r.IntN(3600)) * time.Second)
 		if round%2 == 1 {
 			start = time.Unix(-int64(r.IntN(86400)), 0) // buckets across 1970
 		}
@@ -144,34 +144,34 @@ func TestVelocityIsNeverLow(t *testing.T) {
 func TestVelocityBucketsSaturate(t *testing.T) {
 	v := NewVelocity(VelocityOptions{})
 	for range math.MaxUint16 + 10 {
-		v.Add("k", hourStart)
+		v.Add("k", velocityStart)
 	}
-	if got, want := v.Counts("k", hourStart), (Counts{math.MaxUint16, math.MaxUint16, math.MaxUint16}); got != want {
+	if got, want := v.Counts("k", velocityStart), (Counts{math.MaxUint16, math.MaxUint16, math.MaxUint16}); got != want {
 		t.Fatalf("%+v, want %+v", got, want)
 	}
 }
 
 func TestVelocityEvictsTheLeastRecentlyAddedTo(t *testing.T) {
 	v := NewVelocity(VelocityOptions{MaxKeys: 3})
-	v.Add("a", hourStart)
-	v.Add("b", hourStart)
-	v.Add("c", hourStart)
-	v.Add("a", hourStart)
-	v.Counts("b", hourStart) // reading keeps no key
-	v.Add("d", hourStart)
+	v.Add("a", velocityStart)
+	v.Add("b", velocityStart)
+	v.Add("c", velocityStart)
+	v.Add("a", velocityStart)
+	v.Counts("b", velocityStart) // reading keeps no key
+	v.Add("d", velocityStart)
 	want := map[string]int{"a": 2, "b": 0, "c": 1, "d": 1}
 	for k, n := range want {
-		if got := v.Counts(k, hourStart).Minute; got != n {
+		if got := v.Counts(k, velocityStart).Minute; got != n {
 			t.Errorf("%s: %d, want %d", k, got, n)
 		}
 	}
-	v.Add("e", hourStart) // c is now the least recently added to
-	if got := v.Counts("c", hourStart).Minute; got != 0 {
+	v.Add("e", velocityStart) // c is now the least recently added to
+	if got := v.Counts("c", velocityStart).Minute; got != 0 {
 		t.Errorf("c: %d after e came, want 0", got)
 	}
 	// An evicted key that comes back starts from nothing.
-	v.Add("b", hourStart)
-	if got := v.Counts("b", hourStart).Minute; got != 1 {
+	v.Add("b", velocityStart)
+	if got := v.Counts("b", velocityStart).Minute; got != 1 {
 		t.Errorf("b back: %d, want 1", got)
 	}
 	if v.Len() != 3 {
@@ -188,7 +188,7 @@ func TestVelocityMemoryIsBounded(t *testing.T) {
 	keys := make([]string, 10*maxKeys)
 	for i := range keys {
 		keys[i] = fmt.Sprint("key-", i)
-		v.Add(keys[i], hourStart)
+		v.Add(keys[i], velocityStart)
 	}
 	if n := v.Len(); n != maxKeys {
 		t.Fatalf("Len = %d, want %d", n, maxKeys)
@@ -196,7 +196,7 @@ func TestVelocityMemoryIsBounded(t *testing.T) {
 	// Each shard keeps its own most recent keys, hundreds of them, so the
 	// last thousand of all are all still there.
 	for _, k := range keys[len(keys)-1000:] {
-		if v.Counts(k, hourStart).Minute != 1 {
+		if v.Counts(k, velocityStart).Minute != 1 {
 			t.Fatalf("%s, among the last thousand added, was evicted", k)
 		}
 	}
@@ -227,15 +227,15 @@ func TestVelocityConcurrentAdds(t *testing.T) {
 		wg.Go(func() {
 			for i := range adds {
 				k := keys[(g+i)%len(keys)]
-				v.Add(k, hourStart.Add(time.Duration(i%50)*time.Millisecond))
-				v.Counts(k, hourStart)
+				v.Add(k, velocityStart.Add(time.Duration(i%50)*time.Millisecond))
+				v.Counts(k, velocityStart)
 			}
 		})
 	}
 	wg.Wait()
 	var counts []int
 	for _, k := range keys {
-		counts = append(counts, v.Counts(k, hourStart).Minute)
+		counts = append(counts, v.Counts(k, velocityStart).Minute)
 	}
 	want := goroutines * adds / len(keys)
 	if slices.ContainsFunc(counts, func(n int) bool { return n != want }) {
