@@ -1,0 +1,43 @@
+// Package signals computes facts about a request that stepup's rules read:
+// where an address is, whether it is on a list, whether the user could have
+// travelled there since the last sign-in. It knows nothing of HTTP, of CEL
+// or of the rules; it turns an address, a user agent or two sightings into
+// plain values.
+//
+// Each signal below says what data it needs and how it fails. A signal that
+// needs no file works without one. A file that is configured but missing or
+// corrupt is an error when stepup starts, naming the file and what is wrong,
+// never a surprise in the middle of a sign-in. Once started, no signal
+// returns an error: what cannot be known is reported as unknown.
+//
+// # Geo: country, city, ASN, anonymizer
+//
+// [OpenGeo] opens up to three MaxMind DB files, each optional ([GeoFiles]):
+// a City database (GeoIP2-City, GeoLite2-City; a Country database gives the
+// country alone), an ASN database (GeoLite2-ASN) and an Anonymous IP
+// database (GeoIP2-Anonymous-IP). [Geo.Lookup] returns a [Location]: country
+// code, English city name, coordinates, ASN and its organisation, and
+// whether the address is an anonymizer (VPN, proxy, Tor, hosting).
+//
+// Fails: at start-up, for a file that cannot be opened, is not a MaxMind DB,
+// is of the wrong type for its slot (an ASN file given as the City
+// database), or fails verification. Verification reads the whole file
+// (about 2.5 s per million networks here), so a corrupt or truncated
+// download is found at start-up rather than as wrong answers later. At run
+// time: private, loopback, link-local and multicast addresses, and addresses
+// in no database, are an unknown Location (Known false).
+//
+// # Travel: impossible journeys
+//
+// [Travel] compares two [Sighting]s, typically the previous sign-in's
+// Location and this one's ([Location.Sighting]), and returns the
+// great-circle distance, the speed, the previous country, and whether the
+// journey is impossible: longer than 100 km and faster than 1000 km/h, or
+// with no time between the two. [TravelPolicy] changes both numbers. The
+// minimum distance is there because geo-IP places one address in
+// neighbouring cities from one day to the next.
+//
+// Needs: coordinates, so a City database. Fails: a sighting without
+// coordinates makes the result unknown (Known false); the previous country
+// is still given.
+package signals
