@@ -27,6 +27,22 @@
 // time: private, loopback, link-local and multicast addresses, and addresses
 // in no database, are an unknown Location (Known false).
 //
+// # Lists: ip.lists and lists.*
+//
+// [NewLists] reads named lists ([ListsConfig]), each written inline, in a
+// file (one entry per line, '#' comments), or both. Network lists hold CIDR
+// prefixes and addresses; [Lists.Match] returns the names of those holding
+// an address, sorted, in tens of nanoseconds whatever their size (a
+// gaissmai/bart prefix table per list). Value lists hold strings such as
+// emails; [Lists.Values] hands them to the rules as they are. Values are
+// compared exactly, case included: write email lists in lower case and
+// lower-case the email in the rule.
+//
+// Needs: nothing unless configured. Fails: at start-up, for a name that is
+// not an identifier, a list with neither entries nor a file, a file that
+// cannot be read, and each bad entry, named by file and line (10.0.0.1/8 is
+// refused rather than guessed at). Every problem is reported at once.
+//
 // # Travel: impossible journeys
 //
 // [Travel] compares two [Sighting]s, typically the previous sign-in's
