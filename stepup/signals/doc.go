@@ -43,6 +43,19 @@
 // cannot be read, and each bad entry, named by file and line (10.0.0.1/8 is
 // refused rather than guessed at). Every problem is reported at once.
 //
+// # Bot: automated user agents
+//
+// [IsBot] says whether a User-Agent header names automation: a crawler or
+// link previewer, a command-line tool or HTTP library, or a headless or
+// remote-controlled browser. An empty agent is a bot. HeadlessChrome is a
+// bot, so stepup's own browser tests are bots: example rules should not
+// block bots outright; whether to is the integrator's choice. The patterns
+// are a short hand-written list (bot.go says why no library), matched in one
+// pass in a few hundred nanoseconds without allocating.
+//
+// Needs: nothing. Fails: never; an agent that pretends to be a browser is
+// not a bot to it.
+//
 // # Travel: impossible journeys
 //
 // [Travel] compares two [Sighting]s, typically the previous sign-in's
