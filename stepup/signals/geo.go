@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 
@@ -121,11 +122,7 @@ func openGeoFile(path string, slot geoSlot) (*maxminddb.Reader, error) {
 		return nil, fmt.Errorf("signals: %s database %s is not a readable MaxMind DB file: %w", slot.name, path, err)
 	}
 	dbType := r.Metadata.DatabaseType
-	fits := false
-	for _, t := range slot.types {
-		fits = fits || t == dbType
-	}
-	if !fits {
+	if !slices.Contains(slot.types, dbType) {
 		_ = r.Close()
 		return nil, fmt.Errorf("signals: %s database %s is of type %q, want one of %s",
 			slot.name, path, dbType, strings.Join(slot.types, ", "))

@@ -1,6 +1,7 @@
 package signals
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -339,6 +340,77 @@ func TestGeoIPv4OnlyDatabase(t *testing.T) {
 	if got := g.Lookup(netip.MustParseAddr("2a02:cf40::1")); got != (Location{}) {
 		t.Errorf("Lookup(IPv6) = %+v, want unknown", got)
 	}
+}
+
+func TestGeoConcurrentLookups(t *testing.T) {
+	g := openTestGeo(t, testGeoFiles(t))
+	addrs := []netip.Addr{
+		netip.MustParseAddr("81.2.69.100"),
+		netip.MustParseAddr("2.125.160.216"),
+		netip.MustParseAddr("1.2.4.9"),
+	}
+	want := make([]Location, len(addrs))
+	for i, a := range addrs {
+		want[i] = g.Lookup(a)
+	}
+	done := make(chan error)
+	for w := range 4 {
+		go func() {
+			for i := range 500 {
+				n := (i + w) % len(addrs)
+				if got := g.Lookup(addrs[n]); got != want[n] {
+					done <- fmt.Errorf("Lookup(%s) = %+v, want %+v", addrs[n], got, want[n])
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// FuzzOpenGeo opens arbitrary bytes as each kind of database: a bad file is
+// an error, never a panic, and a file that opens answers lookups.
+func FuzzOpenGeo(f *testing.F) {
+	files := testGeoFiles(f)
+	for _, path := range []string{files.City, files.ASN, files.Anonymous} {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("\xab\xcd\xefMaxMind.com"))
+	addrs := []netip.Addr{
+		netip.MustParseAddr("81.2.69.100"),
+		netip.MustParseAddr("2a02:cf40::1"),
+		netip.MustParseAddr("8.8.8.8"),
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "fuzz.mmdb")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, files := range []GeoFiles{{City: path}, {ASN: path}, {Anonymous: path}} {
+			g, err := OpenGeo(files)
+			if err != nil {
+				if !strings.HasPrefix(err.Error(), "signals: ") || !strings.Contains(err.Error(), path) {
+					t.Errorf("error does not name the file: %v", err)
+				}
+				continue
+			}
+			for _, a := range addrs {
+				g.Lookup(a)
+			}
+			if err := g.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		}
+	})
 }
 
 func BenchmarkGeoLookup(b *testing.B) {

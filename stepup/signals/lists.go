@@ -107,10 +107,11 @@ func (l *Lists) Match(addr netip.Addr) []string {
 }
 
 // Values returns the value lists by name, each in the order written (inline
-// entries first, then the file's) with repeats dropped. Values are compared
-// exactly, case included: a list does not know whether it holds emails,
-// where case rarely matters, or IDs, where it does. Write email lists in
-// lower case and compare a lower-cased email in the rule.
+// entries first, then the file's) with repeats dropped. Values are kept as
+// written, case included, and rules compare them exactly: a list does not
+// know whether it holds emails, where case rarely matters, or IDs, where it
+// does. Write email lists in lower case and compare a lower-cased email in
+// the rule.
 //
 // The map is shared by every caller and must not be modified.
 func (l *Lists) Values() map[string][]string {
