@@ -17,6 +17,8 @@
 //	             Lists.Values    value lists, inline or file   lists.<name>
 //	bot          IsBot           nothing                       whether the agent is automation
 //	travel       Travel          two sightings with places     km, km/h, impossible, previous country
+//	device       Devices         the store's devices           device id, new, first seen, count
+//	velocity     VelocityCounters nothing (in memory)          requests per user and address, failures
 //
 // # Geo: country, city, ASN, anonymizer
 //
@@ -79,4 +81,31 @@
 // Needs: coordinates, so a City database, and a previous sighting, kept by
 // the caller. Fails: a sighting without coordinates makes the result
 // unknown (Known false); the previous country is still given.
+//
+// # Device: new or known
+//
+// A device ID comes from the hosted pages' long-lived device cookie
+// ([DeviceCookie]: a random ID and its HMAC) or from a deviceId a backend
+// passes to the track API ([CallerDeviceID]); each kind has its own prefix,
+// so neither can pass for the other. [Devices.Recognize] says whether the
+// user has signed in on the device before, when first, and how many
+// devices they have; it writes nothing. Only [Devices.Remember], after a
+// successful sign-in or step-up, makes a device known: if trying alone did,
+// an attacker with a stolen password would fail the second factor once and
+// come back on a "known" device. A user keeps at most 50 devices (the least
+// recently seen go first), each forgotten after 400 days unseen.
+//
+// Needs: the store. Fails: a malformed device ID is an error
+// ([ErrInvalidDeviceID]), and so is a store failure.
+//
+// # Velocity: how often
+//
+// [VelocityCounters] counts requests per user and per address (an IPv6
+// address per /64) and failed verifications per user, in sliding windows
+// of a minute, an hour and a day ([Velocity]). A count is never low and at
+// most one bucket (5 s, 5 min, 1 h) high. Memory is bounded: the least
+// recently counted keys are dropped first. The counts are per process (see
+// velocity.go); [Counter] is the seam for a shared one.
+//
+// Needs: nothing. Fails: never.
 package signals
