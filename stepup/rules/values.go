@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"reflect"
 	"regexp"
 	"slices"
 
@@ -46,11 +47,20 @@ func (rs *RuleSet) Values(in *Input, ids []string) map[string]any {
 				continue
 			}
 			if v, _, err := prg.Eval(act); err == nil {
-				out[p] = v.Value()
+				out[p] = copyOf(v.Value())
 			}
 		}
 	}
 	return out
+}
+
+// copyOf returns a section (geo, read whole) as a copy of the struct
+// rather than the pointer into the Input the activation gave out.
+func copyOf(v any) any {
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		return rv.Elem().Interface()
+	}
+	return v
 }
 
 // inputPaths returns the value paths a checked expression reads, sorted.

@@ -1,0 +1,73 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runaway nests three comprehensions over a 10,000-entry list: 10^12
+// steps, hours of work without a limit.
+const runaway = `lists.big.all(a, lists.big.all(b, lists.big.all(c, a != "" || b != c)))`
+
+func bigList() map[string][]string {
+	big := make([]string, 10_000)
+	for i := range big {
+		big[i] = fmt.Sprint(i)
+	}
+	return map[string][]string{"big": big}
+}
+
+func TestEvaluateStopsARunawayRuleAtTheCostLimit(t *testing.T) {
+	rs := mustCompile(t, set("ALLOW",
+		`{id: runaway, priority: 0, when: '`+runaway+`', outcome: BLOCK}`,
+		`{id: after, priority: 1, when: 'true', outcome: REVIEW}`))
+	// The deadline is a safety net, should the cost limit not hold: the
+	// test then fails on the error, not by timing out.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	got := rs.Evaluate(ctx, &Input{Lists: bigList()})
+	took := time.Since(start)
+	if len(got.Errors) != 1 || got.Errors[0].Rule != "runaway" || !strings.Contains(got.Errors[0].Message, "cost limit exceeded") {
+		t.Fatalf("errors %v, want the runaway rule's, for the cost limit", got.Errors)
+	}
+	if took > time.Second {
+		t.Errorf("took %v; the cost limit should stop the rule within milliseconds", took)
+	}
+	if got.Rule != "after" || !slices.Equal(got.Matched, []string{"after"}) {
+		t.Errorf("result %+v: the rule after the runaway one must still be evaluated and win", got)
+	}
+	t.Logf("stopped after %v", took)
+}
+
+func TestEvaluateStopsWhenTheContextIsDone(t *testing.T) {
+	rs := mustCompile(t, set("ALLOW",
+		`{id: loop, priority: 0, when: 'lists.big.exists(x, x == "none")', outcome: BLOCK}`,
+		`{id: plain, priority: 1, when: 'true', outcome: REVIEW}`))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	got := rs.Evaluate(ctx, &Input{Lists: bigList()})
+	if len(got.Errors) != 1 || got.Errors[0].Rule != "loop" || !strings.Contains(got.Errors[0].Message, "operation interrupted: context canceled") {
+		t.Fatalf("errors %v, want the loop's, interrupted", got.Errors)
+	}
+	// A rule without a loop has no point at which to stop: it runs.
+	if got.Rule != "plain" {
+		t.Errorf("result %+v, want the plain rule's REVIEW", got)
+	}
+	if again := rs.Evaluate(context.Background(), &Input{Lists: bigList()}); again.Errors != nil {
+		t.Errorf("errors %v with a live context, want none", again.Errors)
+	}
+}
+
+func TestCompileLimitsTheExpressionSize(t *testing.T) {
+	long := "true" + strings.Repeat(" && true", maxExpression/8)
+	_, err := Compile([]byte(set("ALLOW", `{id: long, priority: 0, when: '`+long+`', outcome: BLOCK}`)))
+	ps := problemsOf(t, err)
+	if len(ps) != 1 || ps[0].Rule != "long" || !strings.Contains(ps[0].Message, "size exceeds limit") {
+		t.Fatalf("%v, want one problem: the expression is too long", err)
+	}
+}
