@@ -64,7 +64,17 @@ func (rs *RuleSet) Evaluate(ctx context.Context, in *Input) Result {
 	win := -1
 	for i := range rs.rules {
 		r := &rs.rules[i]
-		out, _, err := r.prg.ContextEval(ctx, act)
+		var out ref.Val
+		var err error
+		if r.loops {
+			out, _, err = r.prg.ContextEval(ctx, act)
+		} else {
+			// Without a comprehension there is no point at which cel-go
+			// would look at ctx, and tying a frame to a context costs a
+			// context.WithCancel per rule: a third of the evaluation
+			// time. The cost limit bounds such a rule anyway.
+			out, _, err = r.prg.Eval(act)
+		}
 		if err != nil {
 			res.Errors = append(res.Errors, RuleError{Rule: r.id, Message: err.Error()})
 			continue
@@ -95,8 +105,10 @@ func (rs *RuleSet) Evaluate(ctx context.Context, in *Input) Result {
 // Sections go out as pointers into the Input, which the native type
 // provider reads by field offset, without copying the structs.
 type activation struct {
-	in  *Input
-	now ref.Val // boxed on first use
+	in *Input
+	// now and lists are adapted on first use, once per evaluation rather
+	// than once per rule that reads them.
+	now, lists ref.Val
 }
 
 func (a *activation) ResolveName(name string) (any, bool) {
@@ -125,7 +137,10 @@ func (a *activation) ResolveName(name string) (any, bool) {
 	case "action":
 		return &a.in.Action, true
 	case "lists":
-		return a.in.Lists, true
+		if a.lists == nil {
+			a.lists = types.DefaultTypeAdapter.NativeToValue(a.in.Lists)
+		}
+		return a.lists, true
 	}
 	return nil, false
 }

@@ -71,3 +71,27 @@ func TestCompileLimitsTheExpressionSize(t *testing.T) {
 		t.Fatalf("%v, want one problem: the expression is too long", err)
 	}
 }
+
+// TestOnlyUnboundedRulesTrackTheirCost checks which rules pay for cost
+// tracking and for the context: a rule whose worst case cel-go can bound
+// below the limit needs neither.
+func TestOnlyUnboundedRulesTrackTheirCost(t *testing.T) {
+	tests := []struct {
+		expr           string
+		tracked, loops bool
+	}{
+		{`device.new && velocity.ip_1m > 20`, false, false},
+		{`request.client == "partner-portal" && session.level.atLeast("mfa")`, false, false},
+		{`has(action.custom.amount) && action.custom.amount > 1000`, false, false},
+		{`travel.previous_country != geo.country`, true, false}, // two input strings, of any length
+		{`user.email in lists.vip`, true, false},
+		{`user.methods.exists(m, m == "PASSKEY")`, true, true},
+		{runaway, true, true},
+	}
+	for _, tt := range tests {
+		r := mustCompile(t, only(`'`+tt.expr+`'`)).rules[0]
+		if r.tracked != tt.tracked || r.loops != tt.loops {
+			t.Errorf("%s: tracked %v, loops %v; want %v, %v", tt.expr, r.tracked, r.loops, tt.tracked, tt.loops)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/ast"
 
 	"github.com/stepup-auth/stepup/acr"
 )
@@ -30,6 +31,11 @@ type rule struct {
 	then     verdict
 	prg      cel.Program
 	paths    []string // the input values the rule reads, sorted
+	// loops says the expression has a comprehension: the only place
+	// evaluation can run long, and look at its context.
+	loops bool
+	// tracked says the program counts its cost as it runs.
+	tracked bool
 }
 
 // verdict is a checked, typed Then.
@@ -75,13 +81,14 @@ func Compile(spec []byte) (*RuleSet, error) {
 		if r.Priority < 0 {
 			ps.add(lay.at(path+".priority"), path+".priority", r.ID, "%d is negative (0 is the highest priority)", r.Priority)
 		}
-		then, ok := c.then(r.Then, path, r.ID)
-		prg, paths, compiled := c.when(i, r)
-		if !ok || !compiled {
+		then, thenOK := c.then(r.Then, path, r.ID)
+		compiled, whenOK := c.when(i, r)
+		if !thenOK || !whenOK {
 			continue
 		}
-		rs.rules = append(rs.rules, rule{id: r.ID, priority: r.Priority, then: then, prg: prg, paths: paths})
-		for _, p := range paths {
+		compiled.id, compiled.priority, compiled.then = r.ID, r.Priority, then
+		rs.rules = append(rs.rules, compiled)
+		for _, p := range compiled.paths {
 			if _, done := rs.paths[p]; !done {
 				if prg, ok := pathProgram(env, p); ok {
 					rs.paths[p] = prg
@@ -199,12 +206,12 @@ func methodNames() string {
 }
 
 // when compiles rule i's expression, reporting its errors at their place
-// in the document.
-func (c compiler) when(i int, r RuleSpec) (cel.Program, []string, bool) {
+// in the document. It fills in the rule's program and what is known of it.
+func (c compiler) when(i int, r RuleSpec) (rule, bool) {
 	path := fmt.Sprintf("rules[%d].when", i)
 	if strings.TrimSpace(r.When) == "" {
 		c.missing(path, r.ID, `want a CEL expression, e.g. device.new && geo.country != "FR"`)
-		return nil, nil, false
+		return rule{}, false
 	}
 	origin, ok := c.lay.when[i]
 	if !ok {
@@ -222,16 +229,24 @@ func (c compiler) when(i int, r RuleSpec) (cel.Program, []string, bool) {
 			p.Line, p.Column = at.line, at.col
 			*c.problems = append(*c.problems, p)
 		}
-		return nil, nil, false
+		return rule{}, false
 	}
 	if !a.OutputType().IsExactType(cel.BoolType) {
 		c.add(path, r.ID, "must be true or false, but its type is %s (compare it: == true, > 0, ...)", a.OutputType())
-		return nil, nil, false
+		return rule{}, false
 	}
-	prg, err := c.env.Program(a, programOptions()...)
+	out := rule{paths: inputPaths(a), loops: hasLoop(a), tracked: !boundedCost(c.env, a)}
+	prg, err := c.env.Program(a, programOptions(out.tracked)...)
 	if err != nil {
 		c.add(path, r.ID, "%s", err)
-		return nil, nil, false
+		return rule{}, false
 	}
-	return prg, inputPaths(a), true
+	out.prg = prg
+	return out, true
+}
+
+// hasLoop reports whether a has a comprehension (all, exists, map,
+// filter, ...).
+func hasLoop(a *cel.Ast) bool {
+	return len(ast.MatchDescendants(ast.NavigateAST(a.NativeRep()), ast.KindMatcher(ast.ComprehensionKind))) > 0
 }

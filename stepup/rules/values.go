@@ -82,7 +82,7 @@ func pathProgram(env *cel.Env, path string) (cel.Program, bool) {
 	if iss != nil && iss.Err() != nil {
 		return nil, false
 	}
-	prg, err := env.Program(a, programOptions()...)
+	prg, err := env.Program(a, programOptions(!boundedCost(env, a))...)
 	return prg, err == nil
 }
 
