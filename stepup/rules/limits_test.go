@@ -25,12 +25,20 @@ func TestEvaluateStopsARunawayRuleAtTheCostLimit(t *testing.T) {
 	rs := mustCompile(t, set("ALLOW",
 		`{id: runaway, priority: 0, when: '`+runaway+`', outcome: BLOCK}`,
 		`{id: after, priority: 1, when: 'true', outcome: REVIEW}`))
-	// The deadline is a safety net, should the cost limit not hold: the
-	// test then fails on the error, not by timing out.
+	// The deadline and the timer are safety nets, should the cost limit
+	// not hold: the test then fails on the error, or after 10 s, rather
+	// than run for hours.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	start := time.Now()
-	got := rs.Evaluate(ctx, &Input{Lists: bigList()})
+	done := make(chan Result, 1)
+	go func() { done <- rs.Evaluate(ctx, &Input{Lists: bigList()}) }()
+	var got Result
+	select {
+	case got = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the runaway rule still runs after 10 s")
+	}
 	took := time.Since(start)
 	if len(got.Errors) != 1 || got.Errors[0].Rule != "runaway" || !strings.Contains(got.Errors[0].Message, "cost limit exceeded") {
 		t.Fatalf("errors %v, want the runaway rule's, for the cost limit", got.Errors)
