@@ -21,6 +21,8 @@ type Config struct {
 	Factors   Factors   `yaml:"factors"`
 	ACR       ACR       `yaml:"acr"`
 	OIDC      OIDC      `yaml:"oidc"`
+	Rules     Rules     `yaml:"rules"`
+	Signals   Signals   `yaml:"signals"`
 	Demo      Demo      `yaml:"demo"`
 }
 
@@ -191,6 +193,11 @@ func Default() *Config {
 			RefreshTokenLifetime: 30 * 24 * time.Hour,
 			CodeLifetime:         time.Minute,
 			AuthRequestLifetime:  10 * time.Minute,
+		},
+		Rules: Rules{RefreshInterval: 10 * time.Second},
+		Signals: Signals{
+			Travel:  Travel{MaxKmh: 1000, MinKm: 100},
+			Devices: Devices{MaxPerUser: 50, ForgetAfter: 400 * 24 * time.Hour},
 		},
 		Demo: Demo{Enabled: true},
 	}

@@ -52,6 +52,8 @@ func validate(c *Config, d *decoder, fromFile bool) Problems {
 	v.factors(&c.Factors)
 	v.acr(&c.ACR)
 	v.oidc(&c.OIDC, c.Demo.Enabled, c.Server.PublicURL)
+	v.rules(&c.Rules)
+	v.signals(&c.Signals)
 	v.demo(&c.Demo, c.Server.PublicURL)
 	return v.problems
 }

@@ -26,9 +26,6 @@ import (
 // code goes to the relying party from a request of the bound browser, so no
 // unbound link can hand it to another.
 
-// signInAction is the engine's action for an OpenID Connect sign-in.
-const signInAction = "signIn"
-
 // errUnmet is RFC 9470's error for an authentication the OP cannot make
 // meet an essential requirement.
 func errUnmet(description string) *oidc.Error {
@@ -49,17 +46,29 @@ func (p *Provider) flowStart(w http.ResponseWriter, r *http.Request) {
 		p.expired(w, r)
 		return
 	}
-	p.act(w, r, rec, p.decide(r.Context(), r, rec, binding))
+	// /authorize decided (and counted) this request already, unless it came
+	// by POST: a POSTed request goes uncounted by velocity, a rare path
+	// not worth a stored mark.
+	p.act(w, r, rec, p.decide(r.Context(), r, rec, binding, false))
 }
 
 // decide is the step of a request the browser brings with its cookies
 // (at /authorize or /flow/start), before any hosted page handed it back.
-func (p *Provider) decide(ctx context.Context, browser *http.Request, rec *store.AuthRequest, binding string) step {
+// attempt marks the first, which the velocity signals count.
+func (p *Provider) decide(ctx context.Context, browser *http.Request, rec *store.AuthRequest, binding string, attempt bool) step {
 	sess, err := p.session(browser)
 	if err != nil {
 		return step{err: oidc.ErrServerError().WithParent(err)}
 	}
-	return p.next(ctx, rec, binding, nil, sess)
+	return p.next(ctx, rec, binding, nil, sess, p.origin(browser), attempt)
+}
+
+// origin is where a browser's request comes from.
+func (p *Provider) origin(r *http.Request) stepup.Origin {
+	if p.opts.Origin == nil {
+		return stepup.Origin{}
+	}
+	return p.opts.Origin(r)
 }
 
 // bindingHash is how an authorization request remembers its browser.
@@ -87,7 +96,7 @@ func (p *Provider) Continue(w http.ResponseWriter, r *http.Request, flow stepup.
 		p.expired(w, r)
 		return
 	}
-	p.act(w, r, rec, p.next(r.Context(), rec, binding, &flow, sess))
+	p.act(w, r, rec, p.next(r.Context(), rec, binding, &flow, sess, p.origin(r), false))
 }
 
 // Pending reports whether the authorization request a flow completes still
@@ -169,9 +178,11 @@ func (p *Provider) act(w http.ResponseWriter, r *http.Request, rec *store.AuthRe
 }
 
 // next decides what happens to an authorization request now, given the
-// browser's session (nil if none) and the flow a hosted page handed back,
-// if any.
-func (p *Provider) next(ctx context.Context, rec *store.AuthRequest, binding string, back *stepup.Flow, sess *store.Session) step {
+// browser's session (nil if none), the flow a hosted page handed back, if
+// any, and where the browser's request comes from; attempt marks the
+// request's first decision (stepup.Request.Attempt).
+func (p *Provider) next(ctx context.Context, rec *store.AuthRequest, binding string, back *stepup.Flow, sess *store.Session,
+	origin stepup.Origin, attempt bool) step {
 	req, err := p.require(rec)
 	if err != nil {
 		return step{err: err}
@@ -219,8 +230,9 @@ func (p *Provider) next(ctx context.Context, rec *store.AuthRequest, binding str
 		userID = sess.UserID
 	}
 	d, err := p.opts.Engine.Decide(ctx, stepup.Request{
-		Action: signInAction, ClientID: cl.ID, UserID: userID, Requested: req.level,
+		ClientID: cl.ID, UserID: userID, Requested: req.level,
 		MaxAge: rec.MaxAge, FlowStarted: rec.CreatedAt, Verifications: verifications,
+		Origin: origin, Attempt: attempt,
 	})
 	if err != nil {
 		return step{err: oidc.ErrServerError().WithParent(err)}
@@ -340,6 +352,11 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, rec *store.A
 	if err != nil {
 		p.fail(w, r, rec, err)
 		return
+	}
+	// The sign-in succeeded: its device becomes known. A failure to note
+	// it costs the user a "new device" next time, not this sign-in.
+	if err := p.opts.Engine.Remember(r.Context(), sess.UserID, p.origin(r)); err != nil {
+		p.log.Warn("oidc: remembering the device", "err", err)
 	}
 	http.Redirect(w, r, callback, http.StatusFound)
 }

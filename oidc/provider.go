@@ -45,6 +45,10 @@ type Options struct {
 	// FlowBinding reads and SetFlowBinding sets the browser's flow cookie.
 	FlowBinding    func(*http.Request) string
 	SetFlowBinding func(w http.ResponseWriter, value string)
+	// Origin tells where a browser's request comes from (its address
+	// behind trusted proxies, its user agent, its device cookie), for the
+	// engine's signals; nil: nowhere known.
+	Origin func(*http.Request) stepup.Origin
 	// SignInPath and StepUpPath are the hosted pages a flow is sent to.
 	SignInPath string
 	StepUpPath string

@@ -91,7 +91,7 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 	}
 	// Decide now, so that a browser that must sign in goes straight to
 	// the page; one whose session is enough goes on to /flow/start.
-	next := s.p.decide(ctx, browser, *created, binding)
+	next := s.p.decide(ctx, browser, *created, binding, true)
 	switch {
 	case next.err != nil:
 		s.p.logServerError(next.err)

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/stepup-auth/stepup/acr"
+	"github.com/stepup-auth/stepup/stepup/rules"
 )
 
 // Request is one question to the engine: may this user go on with this
@@ -25,6 +26,16 @@ type Request struct {
 	FlowStarted time.Time
 	// Verifications are what the user's session has proved so far.
 	Verifications []acr.Verification
+	// Origin is where the request comes from, for the signals.
+	Origin
+	// Custom is the caller's data about the action (the track API's
+	// custom), action.custom in the rules.
+	Custom map[string]any
+	// Attempt marks the first decision of an attempt (an authorization
+	// request arriving, a tracked action), which the velocity signals
+	// count; the decisions that follow each verification of the same
+	// attempt do not count again.
+	Attempt bool
 }
 
 // Outcome is what the engine decided.
@@ -55,6 +66,8 @@ func (o Outcome) String() string {
 // Decision is the engine's answer to a Request.
 type Decision struct {
 	Outcome Outcome
+	// Action is the action decided: the request's, or its client's.
+	Action string
 	// Level is the level the action needs, and Since the instant from
 	// which verifications count toward it (zero: all of them).
 	Level acr.Level
@@ -65,4 +78,14 @@ type Decision struct {
 	Assurance acr.Assurance
 	// Reasons say why, one line each, for logs and the action record.
 	Reasons []string
+	// Rules is how the action's rules decided, nil when it has none.
+	Rules *Evaluation
+}
+
+// Evaluation is the record of an action's rules deciding: which version,
+// what they answered, and the input values the matching rules read.
+type Evaluation struct {
+	Version uint64         `json:"version"`
+	Result  rules.Result   `json:"result"`
+	Values  map[string]any `json:"values,omitempty"`
 }

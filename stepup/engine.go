@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stepup-auth/stepup/acr"
+	"github.com/stepup-auth/stepup/stepup/rules"
 )
 
 // ClientPolicy is what an OpenID Connect client's configuration adds to
@@ -14,22 +15,46 @@ import (
 type ClientPolicy struct {
 	MinimumLevel acr.Level
 	Methods      []acr.Method // the methods its users may verify with; empty: any
+	// Action is the action whose rules decide its sign-ins; empty means
+	// SignIn.
+	Action string
 }
 
-// Engine makes every decision of stepup in one place. Today it applies the
-// requested level and the client's minimum; rules over risk signals come
-// with the decision-engine work, behind the same Decide.
+// SignIn is the action of an OpenID Connect sign-in, unless the client
+// names another.
+const SignIn = "signIn"
+
+// EngineOptions configure an Engine. Every field is optional.
+type EngineOptions struct {
+	Clients map[string]ClientPolicy
+	// Rules are the actions' rules; an action without rules (or a nil
+	// RuleBook) allows what the session's level and the request allow.
+	Rules *RuleBook
+	// Signals fill the rules' input; nil leaves it all unknown.
+	Signals *Signals
+	Now     func() time.Time
+}
+
+// Engine makes every decision of stepup in one place: the requested level
+// and the client's minimum are a floor, the action's rules over risk
+// signals may raise it, review or block, and the session's verifications
+// then decide whether a challenge is needed.
 type Engine struct {
 	clients map[string]ClientPolicy
+	rules   *RuleBook
+	signals *Signals
 	now     func() time.Time
 }
 
-// NewEngine returns an engine with the given client policies.
-func NewEngine(clients map[string]ClientPolicy, now func() time.Time) *Engine {
-	if now == nil {
-		now = time.Now
+// NewEngine returns an engine.
+func NewEngine(o EngineOptions) *Engine {
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	return &Engine{clients: clients, now: now}
+	if o.Signals == nil {
+		o.Signals = &Signals{}
+	}
+	return &Engine{clients: o.Clients, rules: o.Rules, signals: o.Signals, now: o.Now}
 }
 
 // Counted returns the verifications that count for a client that allows
@@ -62,12 +87,19 @@ func MethodAllowed(methods []acr.Method, m acr.Method) bool {
 		webauthn(m) && slices.ContainsFunc(methods, webauthn)
 }
 
-// Decide answers a Request. It allows the action when the session's fresh
-// verifications reach the needed level, and otherwise asks for a challenge
-// to that level. A level nobody can reach (none above phrh) does not exist,
-// so today's engine never reviews or blocks.
-func (e *Engine) Decide(_ context.Context, r Request) (Decision, error) {
-	d := Decision{Level: max(r.Requested, acr.OneFactor)}
+// Decide answers a Request.
+//
+// The level needed starts at the request's and the client's minimum: a
+// floor. The action's rules, when it has any, see the request and its
+// signals: BLOCK and REVIEW end the decision whatever the session holds;
+// a CHALLENGE raises the level (never lowers it), may ask for fresher
+// verifications (its max_age) and narrows the methods. Then the session's
+// verifications that count decide: ALLOW when they reach the level,
+// CHALLENGE otherwise. A rule that fails to evaluate does not match; its
+// error is in the decision's record.
+func (e *Engine) Decide(ctx context.Context, r Request) (Decision, error) {
+	now := e.now()
+	d := Decision{Level: max(r.Requested, acr.OneFactor), Action: r.Action}
 	if r.Requested > acr.None {
 		d.Reasons = append(d.Reasons, fmt.Sprintf("the request asks for %v", r.Requested))
 	}
@@ -77,13 +109,25 @@ func (e *Engine) Decide(_ context.Context, r Request) (Decision, error) {
 			d.Reasons = append(d.Reasons, fmt.Sprintf("client %s needs at least %v", r.ClientID, p.MinimumLevel))
 		}
 		d.Methods = slices.Clone(p.Methods)
+		if d.Action == "" {
+			d.Action = p.Action
+		}
+	}
+	if d.Action == "" {
+		d.Action = SignIn
 	}
 	if r.MaxAge != nil {
 		d.Since = r.FlowStarted
 		if *r.MaxAge > 0 {
-			d.Since = e.now().Add(-*r.MaxAge)
+			d.Since = now.Add(-*r.MaxAge)
 		}
 		d.Reasons = append(d.Reasons, fmt.Sprintf("only verifications since %s count (max_age %s)", d.Since.Format(time.RFC3339), *r.MaxAge))
+	}
+	if err := e.applyRules(ctx, r, now, &d); err != nil {
+		return Decision{}, err
+	}
+	if d.Outcome == Block || d.Outcome == Review {
+		return d, nil
 	}
 	d.Assurance = acr.Assess(Counted(r.Verifications, d.Methods), d.Since)
 	if d.Assurance.Level.Satisfies(d.Level) {
@@ -94,4 +138,95 @@ func (e *Engine) Decide(_ context.Context, r Request) (Decision, error) {
 		d.Reasons = append(d.Reasons, fmt.Sprintf("the session is at %v, below %v", d.Assurance.Level, d.Level))
 	}
 	return d, nil
+}
+
+// applyRules evaluates the action's rules, if it has any, into d.
+func (e *Engine) applyRules(ctx context.Context, r Request, now time.Time, d *Decision) error {
+	if e.rules == nil {
+		return nil
+	}
+	set, ok := e.rules.Get(d.Action)
+	if !ok {
+		return nil
+	}
+	in, err := e.signals.input(ctx, r, d.Action, now)
+	if err != nil {
+		return err
+	}
+	res := set.Rules.Evaluate(ctx, in)
+	d.Rules = &Evaluation{Version: set.Version, Result: res, Values: set.Rules.Values(in, res.Matched)}
+	for _, re := range res.Errors {
+		// Not matching is the rules package's answer to a rule it cannot
+		// evaluate (a custom key not sent); the record says so.
+		d.Reasons = append(d.Reasons, fmt.Sprintf("rule %s could not be evaluated and did not match: %s", re.Rule, re.Message))
+	}
+	by := "the default of " + d.Action + "'s rules"
+	if res.Rule != "" {
+		by = "rule " + res.Rule
+	}
+	switch res.Outcome {
+	case rules.Block:
+		d.Outcome = Block
+		d.Reasons = append(d.Reasons, by+" blocks")
+	case rules.Review:
+		d.Outcome = Review
+		d.Reasons = append(d.Reasons, by+" asks for a review")
+	case rules.Challenge:
+		if res.Level > d.Level {
+			d.Level = res.Level
+			d.Reasons = append(d.Reasons, fmt.Sprintf("%s asks for %v", by, res.Level))
+		}
+		if res.HasMaxAge {
+			// Verifications made during this flow count, however long it
+			// takes: otherwise a max_age of 0 could never be met.
+			since := now.Add(-res.MaxAge)
+			if !r.FlowStarted.IsZero() && r.FlowStarted.Before(since) {
+				since = r.FlowStarted
+			}
+			if since.After(d.Since) {
+				d.Since = since
+				d.Reasons = append(d.Reasons, fmt.Sprintf("%s counts only verifications since %s", by, since.Format(time.RFC3339)))
+			}
+		}
+		if len(res.Methods) > 0 {
+			d.Methods = narrow(d.Methods, res.Methods)
+			if len(d.Methods) == 0 {
+				// The rule's methods are all ones the client refuses: no
+				// verification could satisfy both.
+				d.Outcome = Block
+				d.Reasons = append(d.Reasons, by+" asks for methods the client does not allow")
+			}
+		}
+	}
+	return nil
+}
+
+// narrow returns the methods of want that the client's allowed (all of
+// want when the client names none).
+func narrow(allowed, want []acr.Method) []acr.Method {
+	if len(allowed) == 0 {
+		return slices.Clone(want)
+	}
+	var out []acr.Method
+	for _, m := range want {
+		if MethodAllowed(allowed, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Remember records a successful sign-in or step-up of userID from o: its
+// device becomes known to the device signals, and its address the place
+// travel compares the user's next request with. Only a success may:
+// otherwise merely trying would make an attacker's device known.
+func (e *Engine) Remember(ctx context.Context, userID string, o Origin) error {
+	if e.signals.Devices == nil || o.DeviceID == "" || userID == "" {
+		return nil
+	}
+	ip := ""
+	if o.IP.IsValid() {
+		ip = o.IP.String()
+	}
+	return e.signals.Devices.Remember(ctx, userID, o.DeviceID, o.UserAgent, ip, e.now())
 }

@@ -13,10 +13,10 @@ var t0 = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 func dur(d time.Duration) *time.Duration { return &d }
 
 func TestDecide(t *testing.T) {
-	e := NewEngine(map[string]ClientPolicy{
+	e := NewEngine(EngineOptions{Clients: map[string]ClientPolicy{
 		"bank":  {MinimumLevel: acr.MFA, Methods: []acr.Method{acr.Password, acr.Passkey, acr.TOTP}},
 		"codes": {MinimumLevel: acr.OneFactor, Methods: []acr.Method{acr.Passkey, acr.TOTP}},
-	}, func() time.Time { return t0 })
+	}, Now: func() time.Time { return t0 }})
 	pwd := acr.Verification{Method: acr.Password, At: t0.Add(-time.Hour)}
 	totp := acr.Verification{Method: acr.TOTP, At: t0.Add(-time.Minute)}
 	tests := []struct {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup"
+	"github.com/stepup-auth/stepup/stepup/signals"
 	"github.com/stepup-auth/stepup/stepup/store"
 )
 
@@ -60,8 +61,11 @@ type Options struct {
 	// the one sign-in failures are counted and logged against. Empty: the
 	// connection's address is the client's.
 	TrustedProxies []netip.Prefix
-	Now            func() time.Time // default time.Now
-	Log            *slog.Logger     // default slog.Default()
+	// Devices signs the device cookie each browser gets (DeviceCookie),
+	// which names it to the engine's device signals. Nil: none.
+	Devices *signals.DeviceCookie
+	Now     func() time.Time // default time.Now
+	Log     *slog.Logger     // default slog.Default()
 }
 
 // Server serves the hosted pages.
@@ -76,6 +80,7 @@ type Server struct {
 	csrfKey    []byte
 	secure     bool
 	proxies    []netip.Prefix
+	devices    *signals.DeviceCookie
 	now        func() time.Time
 	log        *slog.Logger
 	origins    *http.CrossOriginProtection
@@ -116,6 +121,7 @@ func New(o Options) *Server {
 		csrfKey:    derive.Sum(nil),
 		secure:     o.SecureCookies,
 		proxies:    slices.Clone(o.TrustedProxies),
+		devices:    o.Devices,
 		now:        o.Now,
 		log:        o.Log,
 		origins:    http.NewCrossOriginProtection(),
@@ -155,7 +161,7 @@ func (s *Server) routes() {
 // Handler returns the handler of every hosted page and asset, each
 // answered with the security headers.
 func (s *Server) Handler() http.Handler {
-	return SecurityHeaders(s.mux)
+	return SecurityHeaders(s.withDevice(s.mux))
 }
 
 // noListing answers 404 for directories, which http.FileServer would list.

@@ -16,6 +16,7 @@ import (
 	"github.com/stepup-auth/stepup/stepup"
 	"github.com/stepup-auth/stepup/stepup/keys"
 	"github.com/stepup-auth/stepup/stepup/seal"
+	"github.com/stepup-auth/stepup/stepup/signals"
 	"github.com/stepup-auth/stepup/stepup/store"
 	"github.com/stepup-auth/stepup/web"
 	"github.com/stepup-auth/stepup/web/demo"
@@ -64,13 +65,26 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	accounts := stepup.NewAccounts(st.Users(), stepup.AccountPolicy{
 		Password: cfg.Passwords.Params(), MinPasswordLength: cfg.Passwords.MinLength,
 	}, stepup.NewThrottle(stepup.DefaultThrottlePolicy(), now), now, nil)
+	ruleBook, err := newRules(ctx, cfg.Rules, st, log, now)
+	if err != nil {
+		return nil, err
+	}
+	risk, err := newSignals(cfg.Signals, st)
+	if err != nil {
+		return nil, err
+	}
 	secure := cfg.Server.PublicURL.Scheme == "https"
+	devices, err := signals.NewDeviceCookie(derive("device"))
+	if err != nil {
+		return nil, err
+	}
+	var pages *web.Server // built after the provider, whose Continue it takes
 	provider, err := oidc.New(oidc.Options{
 		Issuer:   strings.TrimSuffix(cfg.Server.PublicURL.String(), "/"),
 		Store:    st,
 		Keys:     ring,
 		Scheme:   scheme,
-		Engine:   stepup.NewEngine(policies, now),
+		Engine:   stepup.NewEngine(stepup.EngineOptions{Clients: policies, Rules: ruleBook, Signals: risk, Now: now}),
 		Sessions: sessions,
 		Flows:    flows,
 		Lifetimes: oidc.Lifetimes{
@@ -84,6 +98,7 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 		},
 		FlowBinding:    func(r *http.Request) string { return web.FlowBinding(r, secure) },
 		SetFlowBinding: func(w http.ResponseWriter, v string) { web.SetFlowCookie(w, v, secure) },
+		Origin:         func(r *http.Request) stepup.Origin { return pages.Origin(r) },
 		SignInPath:     "/signin",
 		StepUpPath:     "/stepup",
 		Log:            log,
@@ -96,11 +111,11 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	if err != nil {
 		return nil, err
 	}
-	pages := web.New(web.Options{
+	pages = web.New(web.Options{
 		Flows: flows, Sessions: sessions, Accounts: accounts, HandBack: provider.Continue, Pending: provider.Pending,
 		Factors: factors, Users: st.Users(),
 		CSRFKey: derive("csrf"), SecureCookies: secure, Log: log, Now: now,
-		TrustedProxies: config.Prefixes(cfg.Server.TrustedProxies),
+		TrustedProxies: config.Prefixes(cfg.Server.TrustedProxies), Devices: devices,
 	})
 	mux := http.NewServeMux()
 	hosted := pages.Handler()
@@ -163,7 +178,7 @@ func syncClients(ctx context.Context, st store.Clients, clients []config.Client)
 		if err != nil {
 			return nil, fmt.Errorf("client %s: %w", c.ID, err)
 		}
-		policies[c.ID] = stepup.ClientPolicy{MinimumLevel: c.MinimumACR, Methods: c.Methods}
+		policies[c.ID] = stepup.ClientPolicy{MinimumLevel: c.MinimumACR, Methods: c.Methods, Action: c.Action}
 	}
 	// Clients the configuration no longer names are removed.
 	for p := (store.Page{}); ; {

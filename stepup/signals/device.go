@@ -31,6 +31,11 @@ type DeviceSignal struct {
 	// Count is how many devices the user has signed in on, this one
 	// included when it is known.
 	Count int
+	// LastIP and LastSeen are where and when the user last signed in or
+	// stepped up, on whichever device: the previous sighting that travel
+	// compares this request with. Zero without one.
+	LastIP   string
+	LastSeen time.Time
 }
 
 // DeviceOptions configures Devices. A zero field takes its default.
@@ -107,6 +112,9 @@ func (d *Devices) Recognize(ctx context.Context, userID, deviceID string, now ti
 		if deviceID != "" && dev.ID == deviceID {
 			sig.New = false
 			sig.FirstSeen = dev.FirstSeen
+		}
+		if dev.LastSeen.After(sig.LastSeen) {
+			sig.LastIP, sig.LastSeen = dev.LastIP, dev.LastSeen
 		}
 	}
 	return sig, nil

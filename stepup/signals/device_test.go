@@ -63,18 +63,19 @@ func TestDeviceKnownOnlyAfterRemember(t *testing.T) {
 		}
 	}
 	mustRemember(t, d, "alice", laptop, firstSignIn)
-	if got, want := mustRecognize(t, d, "alice", laptop, firstSignIn.Add(time.Hour)), (DeviceSignal{ID: laptop, FirstSeen: firstSignIn, Count: 1}); got != want {
+	if got, want := mustRecognize(t, d, "alice", laptop, firstSignIn.Add(time.Hour)), (DeviceSignal{ID: laptop, FirstSeen: firstSignIn, Count: 1, LastIP: "192.0.2.1", LastSeen: firstSignIn}); got != want {
 		t.Fatalf("after a sign-in: %+v, want %+v", got, want)
 	}
-	if got, want := mustRecognize(t, d, "alice", phone, firstSignIn.Add(time.Hour)), (DeviceSignal{ID: phone, New: true, Count: 1}); got != want {
+	if got, want := mustRecognize(t, d, "alice", phone, firstSignIn.Add(time.Hour)), (DeviceSignal{ID: phone, New: true, Count: 1, LastIP: "192.0.2.1", LastSeen: firstSignIn}); got != want {
 		t.Fatalf("another device: %+v, want %+v", got, want)
 	}
 	mustRemember(t, d, "alice", phone, firstSignIn.Add(2*time.Hour))
 	mustRemember(t, d, "alice", laptop, firstSignIn.Add(3*time.Hour))
-	if got, want := mustRecognize(t, d, "alice", phone, firstSignIn.Add(4*time.Hour)), (DeviceSignal{ID: phone, FirstSeen: firstSignIn.Add(2 * time.Hour), Count: 2}); got != want {
+	if got, want := mustRecognize(t, d, "alice", phone, firstSignIn.Add(4*time.Hour)), (DeviceSignal{ID: phone, FirstSeen: firstSignIn.Add(2 * time.Hour), Count: 2,
+		LastIP: "192.0.2.1", LastSeen: firstSignIn.Add(3 * time.Hour)}); got != want { // the laptop's, the latest
 		t.Fatalf("the second device: %+v, want %+v", got, want)
 	}
-	if got, want := mustRecognize(t, d, "alice", "", firstSignIn), (DeviceSignal{New: true, Count: 2}); got != want {
+	if got, want := mustRecognize(t, d, "alice", "", firstSignIn), (DeviceSignal{New: true, Count: 2, LastIP: "192.0.2.1", LastSeen: firstSignIn.Add(3 * time.Hour)}); got != want {
 		t.Fatalf("no device id: %+v, want %+v", got, want)
 	}
 }
@@ -157,7 +158,7 @@ func TestDeviceForgottenAfterForgetAfter(t *testing.T) {
 	}
 	// Signing in again on it starts it over.
 	mustRemember(t, d, "alice", laptop, later)
-	if got, want := mustRecognize(t, d, "alice", laptop, later), (DeviceSignal{ID: laptop, FirstSeen: later, Count: 1}); got != want {
+	if got, want := mustRecognize(t, d, "alice", laptop, later), (DeviceSignal{ID: laptop, FirstSeen: later, Count: 1, LastIP: "192.0.2.1", LastSeen: later}); got != want {
 		t.Fatalf("remembered again: %+v, want %+v", got, want)
 	}
 	// A new device clears out forgotten ones, whatever the cap.

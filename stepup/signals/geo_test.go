@@ -3,7 +3,6 @@ package signals
 import (
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -12,120 +11,36 @@ import (
 
 	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
+
+	"github.com/stepup-auth/stepup/stepup/signals/signalstest"
 )
-
-// writeMMDB builds a MaxMind DB file of the given type in a temporary
-// directory, one record per network, and returns its path. Reserved networks
-// are allowed so a test can put a record where Lookup must not look.
-func writeMMDB(tb testing.TB, dbType string, records map[string]mmdbtype.Map) string {
-	tb.Helper()
-	return writeMMDBWith(tb, mmdbwriter.Options{
-		DatabaseType:            dbType,
-		Description:             map[string]string{"en": "stepup test " + dbType},
-		IncludeReservedNetworks: true,
-		Languages:               []string{"en"},
-	}, records)
-}
-
-func writeMMDBWith(tb testing.TB, opts mmdbwriter.Options, records map[string]mmdbtype.Map) string {
-	tb.Helper()
-	tree, err := mmdbwriter.New(opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for cidr, rec := range records {
-		_, network, err := net.ParseCIDR(cidr)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if err := tree.Insert(network, rec); err != nil {
-			tb.Fatalf("insert %s: %v", cidr, err)
-		}
-	}
-	path := filepath.Join(tb.TempDir(), opts.DatabaseType+".mmdb")
-	f, err := os.Create(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := tree.WriteTo(f); err != nil {
-		tb.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	return path
-}
-
-func cityRec(country, city string, lat, lon float64) mmdbtype.Map {
-	rec := mmdbtype.Map{
-		"country": mmdbtype.Map{
-			"iso_code": mmdbtype.String(country),
-			"names":    mmdbtype.Map{"en": mmdbtype.String(country + " in English")},
-		},
-		// Fields stepup does not read, as a real file has them.
-		"continent": mmdbtype.Map{"code": mmdbtype.String("XX")},
-		"registered_country": mmdbtype.Map{
-			"iso_code": mmdbtype.String("ZZ"),
-		},
-	}
-	if city != "" {
-		rec["city"] = mmdbtype.Map{"names": mmdbtype.Map{
-			"de": mmdbtype.String("nicht " + city),
-			"en": mmdbtype.String(city),
-		}}
-	}
-	if lat != 0 || lon != 0 {
-		rec["location"] = mmdbtype.Map{
-			"accuracy_radius": mmdbtype.Uint16(20),
-			"latitude":        mmdbtype.Float64(lat),
-			"longitude":       mmdbtype.Float64(lon),
-			"time_zone":       mmdbtype.String("Europe/London"),
-		}
-	}
-	return rec
-}
-
-func asnRec(n uint32, org string) mmdbtype.Map {
-	return mmdbtype.Map{
-		"autonomous_system_number":       mmdbtype.Uint32(n),
-		"autonomous_system_organization": mmdbtype.String(org),
-	}
-}
-
-func anonRec(flags ...string) mmdbtype.Map {
-	rec := mmdbtype.Map{}
-	for _, f := range flags {
-		rec[mmdbtype.String(f)] = mmdbtype.Bool(true)
-	}
-	return rec
-}
 
 // testGeoFiles writes one database of each kind. 10.0.0.0/8 is in all of
 // them, so the tests show Lookup does not even ask about private addresses.
 func testGeoFiles(tb testing.TB) GeoFiles {
 	return GeoFiles{
-		City: writeMMDB(tb, "GeoLite2-City", map[string]mmdbtype.Map{
-			"81.2.69.0/24":   cityRec("GB", "London", 51.5142, -0.0931),
-			"89.160.20.0/24": cityRec("SE", "Linköping", 58.4167, 15.6167),
-			"2a02:cf40::/29": cityRec("NO", "", 62, 10),
-			"2.125.160.0/24": cityRec("GB", "", 0, 0),
-			"10.0.0.0/8":     cityRec("ZZ", "Private", 1, 1),
+		City: signalstest.WriteMMDB(tb, "GeoLite2-City", map[string]mmdbtype.Map{
+			"81.2.69.0/24":   signalstest.City("GB", "London", 51.5142, -0.0931),
+			"89.160.20.0/24": signalstest.City("SE", "Linköping", 58.4167, 15.6167),
+			"2a02:cf40::/29": signalstest.City("NO", "", 62, 10),
+			"2.125.160.0/24": signalstest.City("GB", "", 0, 0),
+			"10.0.0.0/8":     signalstest.City("ZZ", "Private", 1, 1),
 		}),
-		ASN: writeMMDB(tb, "GeoLite2-ASN", map[string]mmdbtype.Map{
-			"81.2.69.0/24":   asnRec(20712, "Andrews & Arnold Ltd"),
-			"1.128.0.0/11":   asnRec(1221, "Telstra Pty Ltd"),
-			"2a02:cf40::/29": asnRec(64500, "Example Norge"),
-			"10.0.0.0/8":     asnRec(64512, "Private"),
+		ASN: signalstest.WriteMMDB(tb, "GeoLite2-ASN", map[string]mmdbtype.Map{
+			"81.2.69.0/24":   signalstest.ASN(20712, "Andrews & Arnold Ltd"),
+			"1.128.0.0/11":   signalstest.ASN(1221, "Telstra Pty Ltd"),
+			"2a02:cf40::/29": signalstest.ASN(64500, "Example Norge"),
+			"10.0.0.0/8":     signalstest.ASN(64512, "Private"),
 		}),
-		Anonymous: writeMMDB(tb, "GeoIP2-Anonymous-IP", map[string]mmdbtype.Map{
-			"1.2.0.0/24":    anonRec("is_anonymous", "is_anonymous_vpn"),
-			"1.2.1.0/24":    anonRec("is_hosting_provider"),
-			"1.2.2.0/24":    anonRec("is_public_proxy"),
-			"1.2.3.0/24":    anonRec("is_residential_proxy"),
-			"1.2.4.0/24":    anonRec("is_tor_exit_node"),
-			"1.2.5.0/24":    anonRec(),
-			"81.2.69.64/26": anonRec("is_anonymous", "is_public_proxy"),
-			"10.0.0.0/8":    anonRec("is_anonymous"),
+		Anonymous: signalstest.WriteMMDB(tb, "GeoIP2-Anonymous-IP", map[string]mmdbtype.Map{
+			"1.2.0.0/24":    signalstest.Anonymous("is_anonymous", "is_anonymous_vpn"),
+			"1.2.1.0/24":    signalstest.Anonymous("is_hosting_provider"),
+			"1.2.2.0/24":    signalstest.Anonymous("is_public_proxy"),
+			"1.2.3.0/24":    signalstest.Anonymous("is_residential_proxy"),
+			"1.2.4.0/24":    signalstest.Anonymous("is_tor_exit_node"),
+			"1.2.5.0/24":    signalstest.Anonymous(),
+			"81.2.69.64/26": signalstest.Anonymous("is_anonymous", "is_public_proxy"),
+			"10.0.0.0/8":    signalstest.Anonymous("is_anonymous"),
 		}),
 	}
 }
@@ -313,8 +228,8 @@ func TestGeoAcceptsOtherLayoutsOfTheSameShape(t *testing.T) {
 		{"GeoIP2-ISP", func(p string) GeoFiles { return GeoFiles{ASN: p} }},
 	} {
 		t.Run(tc.dbType, func(t *testing.T) {
-			path := writeMMDB(t, tc.dbType, map[string]mmdbtype.Map{
-				"81.2.69.0/24": cityRec("GB", "", 0, 0),
+			path := signalstest.WriteMMDB(t, tc.dbType, map[string]mmdbtype.Map{
+				"81.2.69.0/24": signalstest.City("GB", "", 0, 0),
 			})
 			openTestGeo(t, tc.files(path))
 		})
@@ -322,12 +237,12 @@ func TestGeoAcceptsOtherLayoutsOfTheSameShape(t *testing.T) {
 }
 
 func TestGeoIPv4OnlyDatabase(t *testing.T) {
-	path := writeMMDBWith(t, mmdbwriter.Options{
+	path := signalstest.WriteMMDBWith(t, mmdbwriter.Options{
 		DatabaseType: "GeoLite2-ASN",
 		Description:  map[string]string{"en": "stepup test, IPv4 only"},
 		IPVersion:    4,
 		RecordSize:   24,
-	}, map[string]mmdbtype.Map{"81.2.69.0/24": asnRec(20712, "Andrews & Arnold Ltd")})
+	}, map[string]mmdbtype.Map{"81.2.69.0/24": signalstest.ASN(20712, "Andrews & Arnold Ltd")})
 	g := openTestGeo(t, GeoFiles{ASN: path})
 
 	want := Location{Known: true, ASN: 20712, ASNOrg: "Andrews & Arnold Ltd"}
