@@ -354,7 +354,9 @@ func (d *decoder) strings(n ast.Node, path, rule string) []string {
 		d.errorf(n, path, rule, "must be a list")
 		return nil
 	}
-	out := make([]string, 0, len(seq.Values))
+	// An empty list is nil, as if not written: both allow any method,
+	// and the Spec comes out the same way whichever was written.
+	var out []string
 	for i, item := range seq.Values {
 		if s, ok := d.scalar(item, fmt.Sprintf("%s[%d]", path, i), rule); ok {
 			out = append(out, s)
