@@ -110,6 +110,10 @@ func (d *decoder) errorf(n ast.Node, path, rule, format string, args ...any) {
 
 // parse returns the body of the document's only YAML document.
 func (d *decoder) parse(data []byte) (ast.Node, bool) {
+	if len(data) > maxDocument {
+		d.problems.add(position{}, "", "", "the document is %d bytes, more than the %d a rule set may be", len(data), maxDocument)
+		return nil, false
+	}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		var at position

@@ -105,7 +105,7 @@
 // operations, a few milliseconds) its evaluation stops with an error, and
 // a rule that loops (all, exists, map, filter) also stops when the
 // decision's deadline passes. An expression holds at most 16,384
-// characters, and a set at most 1,000 rules.
+// characters, a set at most 1,000 rules, and a document 1 MiB.
 //
 // # The input
 //
