@@ -216,6 +216,14 @@ func TestCompileLimitsTheRules(t *testing.T) {
 	}
 }
 
+func TestCompileLimitsTheDocument(t *testing.T) {
+	doc := set("ALLOW", `{id: a, priority: 1, when: 'true', outcome: ALLOW}`) + "# " + strings.Repeat("x", maxDocument) + "\n"
+	_, err := Compile([]byte(doc))
+	if ps := problemsOf(t, err); len(ps) != 1 || !strings.Contains(ps[0].Message, "more than the 1048576") {
+		t.Fatalf("%v, want one problem: the document is too long", err)
+	}
+}
+
 func TestErrorString(t *testing.T) {
 	_, err := Compile([]byte(oneRule("priority: 1", "outcome: ALLOW", "when: user.emial == ''")))
 	const single = `rules: 7:15: rules[0].when (rule "r"): undefined field 'emial' (expression 1:5)`

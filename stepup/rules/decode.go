@@ -110,6 +110,10 @@ func (d *decoder) errorf(n ast.Node, path, rule, format string, args ...any) {
 
 // parse returns the body of the document's only YAML document.
 func (d *decoder) parse(data []byte) (ast.Node, bool) {
+	if len(data) > maxDocument {
+		d.problems.add(position{}, "", "", "the document is %d bytes, more than the %d a rule set may be", len(data), maxDocument)
+		return nil, false
+	}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		var at position
@@ -354,7 +358,9 @@ func (d *decoder) strings(n ast.Node, path, rule string) []string {
 		d.errorf(n, path, rule, "must be a list")
 		return nil
 	}
-	out := make([]string, 0, len(seq.Values))
+	// An empty list is nil, as if not written: both allow any method,
+	// and the Spec comes out the same way whichever was written.
+	var out []string
 	for i, item := range seq.Values {
 		if s, ok := d.scalar(item, fmt.Sprintf("%s[%d]", path, i), rule); ok {
 			out = append(out, s)

@@ -12,6 +12,9 @@ import (
 // The limits of one rule set. They keep a published rule set, and the
 // fuzzer, from costing the server more than a real one would.
 const (
+	// maxDocument bounds a rule set document, in bytes; real ones are a
+	// few kilobytes.
+	maxDocument = 1 << 20
 	// maxRules bounds the rules of one action; real sets have tens.
 	maxRules = 1000
 	// maxExpression bounds one when expression, in code points.

@@ -210,7 +210,7 @@ func TestEvaluateZeroInput(t *testing.T) {
 	rs := paymentRules(t)
 	for _, in := range []*Input{nil, {}} {
 		got := rs.Evaluate(context.Background(), in)
-		// The zero user does not exist: unknown-user blocks.
+		// No user agent: the bot rule, first of the blocking rules, wins.
 		if got.Outcome != Block || got.Rule != "bot" {
 			t.Errorf("Evaluate(%v) = %+v, want BLOCK by the bot rule (no user agent)", in, got)
 		}

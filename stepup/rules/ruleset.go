@@ -31,10 +31,11 @@ type rule struct {
 	then     verdict
 	prg      cel.Program
 	paths    []string // the input values the rule reads, sorted
-	// loops says the expression has a comprehension: the only place
-	// evaluation can run long, and look at its context.
+	// loops says the expression has a comprehension (all, exists, ...):
+	// the only place where cel-go looks at the context.
 	loops bool
-	// tracked says the program counts its cost as it runs.
+	// tracked says the program counts its cost as it runs, to stop at
+	// the limit: the rule's cost could not be bounded when compiled.
 	tracked bool
 }
 
