@@ -23,6 +23,7 @@ const (
 	kindNone       kind = iota
 	kindKnowledge       // something you know
 	kindPossession      // something you have
+	kindUpstream        // a sign-in another party vouches for, whatever it was
 )
 
 // methodKind says which factor a verification of a method proves. A

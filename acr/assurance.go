@@ -46,7 +46,9 @@ type Assurance struct {
 //     possession), or one user-verifying passkey or security key;
 //   - 1fa: any verification;
 //
-// and an upstream sign-in counts at the level its trust mapping gives it.
+// and an upstream sign-in counts at the level its trust mapping gives it;
+// trusted at 1fa or more, it is also a factor kind of its own, so that one
+// of stepup's factors on top of it makes mfa.
 func Assess(vs []Verification, since time.Time) Assurance {
 	var (
 		out       Assurance
@@ -77,6 +79,13 @@ func Assess(vs []Verification, since time.Time) Assurance {
 		if v.Method == Upstream {
 			if v.Level >= None && v.Level <= PhishingResistantHardware {
 				upstream = max(upstream, v.Level) // a level out of range proves no more than a sign-in
+			}
+			// A sign-in another party vouches for (an upstream IdP, the
+			// application calling the track API) is a factor of its own:
+			// stepup's own factor on top of it makes two. One it does not
+			// vouch for at all is a sign-in and nothing more.
+			if v.Level >= OneFactor && v.Level <= PhishingResistantHardware {
+				kinds[kindUpstream] = true
 			}
 			continue
 		}

@@ -44,6 +44,9 @@ func TestAssessLevels(t *testing.T) {
 		{"an upstream counts at its trusted level", []Verification{upstreamMFA}, MFA},
 		{"an upstream with a passkey step-up", []Verification{upstreamMFA, syncedUV}, PhishingResistant},
 		{"an untrusted upstream proves nothing", []Verification{{Method: Upstream, At: at(0)}}, OneFactor},
+		{"an upstream 1fa sign-in and a TOTP are mfa", []Verification{{Method: Upstream, At: at(0), Level: OneFactor}, totp}, MFA},
+		{"an untrusted upstream and a TOTP are 1fa", []Verification{{Method: Upstream, At: at(0)}, totp}, OneFactor},
+		{"an upstream 1fa sign-in and a synced passkey are phr", []Verification{{Method: Upstream, At: at(0), Level: OneFactor}, syncedUP}, PhishingResistant},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
