@@ -1,6 +1,7 @@
 package stepup
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/stepup-auth/stepup/acr"
@@ -48,6 +49,20 @@ const (
 	Review                       // hold for a person to look at
 	Block                        // refuse
 )
+
+// MarshalText writes the outcome's name, for the records of decisions.
+func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// UnmarshalText reads a name MarshalText wrote.
+func (o *Outcome) UnmarshalText(b []byte) error {
+	for _, c := range []Outcome{Allow, Challenge, Review, Block} {
+		if c.String() == string(b) {
+			*o = c
+			return nil
+		}
+	}
+	return fmt.Errorf("stepup: unknown outcome %q", b)
+}
 
 func (o Outcome) String() string {
 	switch o {

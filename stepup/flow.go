@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,10 @@ type Flow struct {
 	// the page of this site it returns to.
 	AuthRequestID string `json:"ar,omitempty"`
 	Next          string `json:"next,omitempty"`
+	// ActionID is the completion target of a tracked action's challenge
+	// (Tracker): the pages weigh and record its verifications in the
+	// action, never in a session.
+	ActionID string `json:"act,omitempty"`
 	// UserID is the user the flow is for, once known: set by a sign-in,
 	// or required from the start by id_token_hint. A flow never changes
 	// user silently.
@@ -51,6 +56,19 @@ type Flow struct {
 	// step-up page to show.
 	Reason    string    `json:"why,omitempty"`
 	ExpiresAt time.Time `json:"exp"`
+}
+
+// Counted returns the verifications that count for the flow: as Counted
+// weighs them for its methods, except that a tracked action's challenge
+// always counts the application's sign-in (an upstream verification),
+// whose methods narrow only what the challenge may be answered with.
+func (f Flow) Counted(vs []acr.Verification) []acr.Verification {
+	if f.ActionID == "" {
+		return Counted(vs, f.Methods)
+	}
+	return slices.DeleteFunc(slices.Clone(vs), func(v acr.Verification) bool {
+		return v.Method != acr.Upstream && !MethodAllowed(f.Methods, v.Method)
+	})
 }
 
 // ErrFlow means a flow token is invalid, expired, or was started in

@@ -82,7 +82,7 @@ func allowed(flow stepup.Flow, m acr.Method) bool { return stepup.MethodAllowed(
 // counted returns the session's verifications that count for the flow,
 // as the engine counts them.
 func counted(sess *store.Session, flow stepup.Flow) []acr.Verification {
-	return stepup.Counted(stepup.Verifications(sess), flow.Methods)
+	return flow.Counted(stepup.Verifications(sess))
 }
 
 // methodOrder is how methods are listed when they reach the same level:

@@ -1,0 +1,380 @@
+package stepup
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/stepup-auth/stepup/acr"
+	"github.com/stepup-auth/stepup/stepup/store"
+)
+
+// The states of a tracked action, as the track API reports them.
+const (
+	StateAllow              = "ALLOW"
+	StateBlock              = "BLOCK"
+	StateChallengeRequired  = "CHALLENGE_REQUIRED"
+	StateReviewRequired     = "REVIEW_REQUIRED"
+	StateChallengeSucceeded = "CHALLENGE_SUCCEEDED"
+	StateChallengeFailed    = "CHALLENGE_FAILED"
+	StateReviewSucceeded    = "REVIEW_SUCCEEDED"
+	StateReviewFailed       = "REVIEW_FAILED"
+)
+
+// Errors of the Tracker, to test with errors.Is.
+var (
+	// ErrNoAction: no record of that action (or not this user's).
+	ErrNoAction = errors.New("stepup: no such action")
+	// ErrActionState: the action is not in a state that allows this
+	// (a review of an allowed action, a challenge already answered).
+	ErrActionState = errors.New("stepup: the action is not in a state that allows this")
+	// ErrActionToken: a challenge or validation token that is invalid,
+	// expired, or already used.
+	ErrActionToken = errors.New("stepup: invalid, expired or used action token")
+)
+
+// TrackerOptions configure a Tracker. Engine, Actions, Users and a Key of
+// at least 32 bytes are required.
+type TrackerOptions struct {
+	Engine  *Engine
+	Actions store.Actions
+	Users   store.Users
+	// Key signs the challenge and validation tokens.
+	Key []byte
+	// ChallengeLifetime is how long a user may take to answer a challenge
+	// (default 10 minutes), and a validation token stays valid.
+	ChallengeLifetime time.Duration
+	// RecordLifetime is how long action records are kept (default 90 days).
+	RecordLifetime time.Duration
+	Now            func() time.Time
+}
+
+// Tracker answers the track API: a backend asks whether a user may go on
+// with an action, the engine decides, and a challenge, when one is
+// needed, is answered on the hosted pages, which the Tracker drives as a
+// completion target of their flows (Open, Verified, Finish).
+//
+// The application that calls the track API has signed its user in: that
+// sign-in counts as a first factor it vouches for (an upstream
+// verification at 1fa, made when the action was tracked), so one of
+// stepup's factors on top of it reaches mfa. No stepup session is made or
+// used: a challenge's verifications live in its action record alone, and
+// a challenge link can never sign anyone in to stepup.
+type Tracker struct {
+	engine  *Engine
+	actions store.Actions
+	users   store.Users
+	tokens  actionTokens
+	ttl     time.Duration
+	keep    time.Duration
+	now     func() time.Time
+}
+
+// NewTracker returns a Tracker.
+func NewTracker(o TrackerOptions) (*Tracker, error) {
+	if o.Engine == nil || o.Actions == nil || o.Users == nil || len(o.Key) < 32 {
+		return nil, errors.New("stepup: a Tracker needs an Engine, Actions, Users and a Key of at least 32 bytes")
+	}
+	if o.ChallengeLifetime <= 0 {
+		o.ChallengeLifetime = 10 * time.Minute
+	}
+	if o.RecordLifetime <= 0 {
+		o.RecordLifetime = 90 * 24 * time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Tracker{
+		engine: o.Engine, actions: o.Actions, users: o.Users, tokens: actionTokens{key: o.Key, now: o.Now},
+		ttl: o.ChallengeLifetime, keep: o.RecordLifetime, now: o.Now,
+	}, nil
+}
+
+// Track is one action a backend asks about.
+type Track struct {
+	UserID string
+	Action string
+	// IdempotencyKey makes a retried call return the first call's record
+	// instead of deciding again; empty: a new record every time.
+	IdempotencyKey string
+	// ClientID names the caller (its API key), for the rules'
+	// request.client.
+	ClientID string
+	Origin
+	// RedirectURL is where the hosted challenge page sends the browser
+	// when it is done, with the validation token as the token parameter.
+	RedirectURL string
+	Custom      map[string]any
+}
+
+// Tracked is an action record as the track API shows it.
+type Tracked struct {
+	ID             string
+	UserID         string
+	Action         string
+	IdempotencyKey string
+	State          string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	// Challenge is what a CHALLENGE_REQUIRED action asks for.
+	Challenge *Requirement
+	// Verified is how a challenge was answered, once it succeeded.
+	Verified *Verified
+	// Decision is the engine's record: outcome, level, reasons, rules.
+	Decision Decision
+	Custom   map[string]any
+	// Token is the challenge token of a CHALLENGE_REQUIRED action, for
+	// the hosted page's URL or a custom UI; set only by Track.
+	Token string
+}
+
+// Requirement is what a challenge must reach.
+type Requirement struct {
+	Level       acr.Level    `json:"level"`
+	Since       time.Time    `json:"since,omitzero"`
+	Methods     []acr.Method `json:"methods,omitempty"`
+	RedirectURL string       `json:"redirect_url,omitempty"`
+}
+
+// Verified is how a challenge was answered: the method of the last
+// verification, and the level and amr reached.
+type Verified struct {
+	Method acr.Method `json:"method"`
+	Level  acr.Level  `json:"level"`
+	AMR    []string   `json:"amr"`
+	At     time.Time  `json:"at"`
+}
+
+// record is what an action record's Decision field holds: the engine's
+// decision and what followed it.
+type record struct {
+	Decision  Decision     `json:"decision"`
+	Challenge *Requirement `json:"challenge,omitempty"`
+	// Binding is the hash of the browser binding of the first browser to
+	// open the challenge: no other may answer it.
+	Binding string `json:"binding,omitempty"`
+	// Answers are the verifications made on the hosted page, in order.
+	Answers   []acr.Verification `json:"answers,omitempty"`
+	Verified  *Verified          `json:"verified,omitempty"`
+	Validated bool               `json:"validated,omitempty"`
+	Reviewer  string             `json:"reviewer,omitempty"`
+}
+
+// Track decides an action and stores its record. A call with the
+// idempotency key of an earlier one returns that record as it is now,
+// without deciding again. A user the store does not know is created, with
+// no password: the application's users become stepup's on first sight.
+func (t *Tracker) Track(ctx context.Context, r Track) (Tracked, error) {
+	if r.IdempotencyKey != "" {
+		if rec, err := t.actions.GetByIdempotencyKey(ctx, r.UserID, r.Action, r.IdempotencyKey); err == nil {
+			return t.tracked(rec)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return Tracked{}, fmt.Errorf("stepup: track: %w", err)
+		}
+	}
+	if err := t.ensureUser(ctx, r.UserID); err != nil {
+		return Tracked{}, err
+	}
+	now := t.now()
+	d, err := t.engine.Decide(ctx, Request{
+		Action: r.Action, ClientID: r.ClientID, UserID: r.UserID, Origin: r.Origin, Custom: r.Custom, Attempt: true,
+		FlowStarted: now, Verifications: []acr.Verification{appSignIn(now)},
+	})
+	if err != nil {
+		return Tracked{}, err
+	}
+	doc := record{Decision: d}
+	state := StateAllow
+	switch d.Outcome {
+	case Block:
+		state = StateBlock
+	case Review:
+		state = StateReviewRequired
+	case Challenge:
+		state = StateChallengeRequired
+		doc.Challenge = &Requirement{Level: d.Level, Since: d.Since, Methods: d.Methods, RedirectURL: r.RedirectURL}
+	}
+	custom, err := json.Marshal(r.Custom)
+	if err != nil {
+		return Tracked{}, fmt.Errorf("stepup: track: custom data: %w", err)
+	}
+	rec := &store.ActionRecord{
+		ID: newID(), UserID: r.UserID, Action: r.Action, IdempotencyKey: r.IdempotencyKey, State: state, Data: custom,
+		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(t.keep),
+	}
+	if rec.Decision, err = json.Marshal(doc); err != nil {
+		return Tracked{}, fmt.Errorf("stepup: track: %w", err)
+	}
+	switch err := t.actions.Create(ctx, rec); {
+	case errors.Is(err, store.ErrConflict) && r.IdempotencyKey != "":
+		// Another call with the same key won the race: its record is the
+		// one, never a second decision.
+		first, err := t.actions.GetByIdempotencyKey(ctx, r.UserID, r.Action, r.IdempotencyKey)
+		if err != nil {
+			return Tracked{}, fmt.Errorf("stepup: track: %w", err)
+		}
+		return t.tracked(first)
+	case err != nil:
+		return Tracked{}, fmt.Errorf("stepup: track: %w", err)
+	}
+	out, err := t.tracked(rec)
+	if err == nil && state == StateChallengeRequired {
+		out.Token = t.tokens.seal(purposeChallenge, rec.ID, now.Add(t.ttl))
+	}
+	return out, err
+}
+
+// appSignIn is the sign-in the calling application vouches for.
+func appSignIn(at time.Time) acr.Verification {
+	return acr.Verification{Method: acr.Upstream, Level: acr.OneFactor, At: at}
+}
+
+// ensureUser creates the user if the store has none of that ID.
+func (t *Tracker) ensureUser(ctx context.Context, id string) error {
+	_, err := t.users.Get(ctx, id)
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	now := t.now()
+	err = t.users.Create(ctx, &store.User{ID: id, CreatedAt: now, UpdatedAt: now})
+	if err != nil && !errors.Is(err, store.ErrConflict) { // created meanwhile by a concurrent call
+		return fmt.Errorf("stepup: track: create user %s: %w", id, err)
+	}
+	return nil
+}
+
+// Get returns the record of a user's action by its idempotency key.
+func (t *Tracker) Get(ctx context.Context, userID, action, key string) (Tracked, error) {
+	rec, err := t.actions.GetByIdempotencyKey(ctx, userID, action, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return Tracked{}, ErrNoAction
+	} else if err != nil {
+		return Tracked{}, fmt.Errorf("stepup: action: %w", err)
+	}
+	return t.tracked(rec)
+}
+
+// Review records a person's decision on an action held for review.
+func (t *Tracker) Review(ctx context.Context, userID, action, key string, approve bool, reviewer string) (Tracked, error) {
+	rec, err := t.actions.GetByIdempotencyKey(ctx, userID, action, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return Tracked{}, ErrNoAction
+	} else if err != nil {
+		return Tracked{}, fmt.Errorf("stepup: review: %w", err)
+	}
+	if rec.State != StateReviewRequired {
+		return Tracked{}, ErrActionState
+	}
+	state := StateReviewFailed
+	if approve {
+		state = StateReviewSucceeded
+	}
+	return t.update(ctx, rec, func(doc *record) (string, error) {
+		doc.Reviewer = reviewer
+		return state, nil
+	})
+}
+
+// Validate reads the validation token the hosted page gave the browser on
+// its way back. A token is valid once: a second look says so, and so does
+// one for a record that is not the caller's to see (checked by the API).
+func (t *Tracker) Validate(ctx context.Context, token string) (Tracked, error) {
+	id, err := t.tokens.open(purposeValidate, token)
+	if err != nil {
+		return Tracked{}, err
+	}
+	rec, err := t.actions.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Tracked{}, ErrActionToken
+	} else if err != nil {
+		return Tracked{}, fmt.Errorf("stepup: validate: %w", err)
+	}
+	var used bool
+	out, err := t.update(ctx, rec, func(doc *record) (string, error) {
+		used = doc.Validated
+		doc.Validated = true
+		return rec.State, nil
+	})
+	if err != nil {
+		return Tracked{}, err
+	}
+	if used {
+		return out, ErrActionToken
+	}
+	return out, nil
+}
+
+// update changes a record with change, which returns its new state, and
+// retries on a concurrent change.
+func (t *Tracker) update(ctx context.Context, rec *store.ActionRecord, change func(*record) (string, error)) (Tracked, error) {
+	for range 8 {
+		var doc record
+		if err := json.Unmarshal(rec.Decision, &doc); err != nil {
+			return Tracked{}, fmt.Errorf("stepup: action %s: %w", rec.ID, err)
+		}
+		state, err := change(&doc)
+		if err != nil {
+			return Tracked{}, err
+		}
+		next := *rec
+		next.State, next.UpdatedAt = state, t.now()
+		if next.Decision, err = json.Marshal(doc); err != nil {
+			return Tracked{}, fmt.Errorf("stepup: action %s: %w", rec.ID, err)
+		}
+		switch err := t.actions.Update(ctx, &next); {
+		case err == nil:
+			return t.tracked(&next)
+		case !errors.Is(err, store.ErrConflict):
+			return Tracked{}, fmt.Errorf("stepup: action %s: %w", rec.ID, err)
+		}
+		if rec, err = t.actions.Get(ctx, rec.ID); err != nil {
+			return Tracked{}, fmt.Errorf("stepup: action %s: %w", rec.ID, err)
+		}
+	}
+	return Tracked{}, fmt.Errorf("stepup: action %s: too many concurrent changes", rec.ID)
+}
+
+// tracked reads a stored record.
+func (t *Tracker) tracked(rec *store.ActionRecord) (Tracked, error) {
+	var doc record
+	if err := json.Unmarshal(rec.Decision, &doc); err != nil {
+		return Tracked{}, fmt.Errorf("stepup: action %s: %w", rec.ID, err)
+	}
+	out := Tracked{
+		ID: rec.ID, UserID: rec.UserID, Action: rec.Action, IdempotencyKey: rec.IdempotencyKey, State: rec.State,
+		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt, Decision: doc.Decision, Verified: doc.Verified,
+	}
+	if rec.State == StateChallengeRequired {
+		out.Challenge = doc.Challenge
+	}
+	if len(rec.Data) > 0 && string(rec.Data) != "null" {
+		if err := json.Unmarshal(rec.Data, &out.Custom); err != nil {
+			return Tracked{}, fmt.Errorf("stepup: action %s: custom data: %w", rec.ID, err)
+		}
+	}
+	return out, nil
+}
+
+// newID returns a random record id.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand does not fail
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// redirectWith is u with the token parameter set.
+func redirectWith(u, token string) (string, error) {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return "", err
+	}
+	q := parsed.Query()
+	q.Set("token", token)
+	parsed.RawQuery = q.Encode()
+	return parsed.String(), nil
+}
