@@ -13,6 +13,7 @@
 //	POST /enroll/done       on from the recovery codes, shown once
 //	POST /webauthn/options  a WebAuthn ceremony's options, for the script
 //	GET /account            the user's factors: add, remove, new recovery codes
+//	GET /challenge          a tracked action's challenge link (Options.Actions)
 //	GET /static/...         the embedded stylesheet and WebAuthn script
 //
 // Every page takes the flow token in a flow parameter and opens it
@@ -20,8 +21,12 @@
 // or expired, gets a friendly 400 page. When a page is done it sets the
 // flow's UserID (or Unmet) and hands it, with the browser's session, to
 // Options.HandBack in the same request: the completion target (the OP's
-// authorize flow, later the track API) answers the browser from there,
-// with the code for the relying party or the next page. A flow without an
+// authorize flow) answers the browser from there, with the code for the
+// relying party or the next page. A tracked action's challenge
+// (Flow.ActionID) runs on the same step-up and enrollment pages, but its
+// verifications go to the action's record through Options.Actions, never
+// to a session, and its end sends the browser to the backend's redirect
+// URL: a challenge link signs nobody in. A flow without an
 // authorization request is the pages' own (a change on the account page
 // that needs a step-up first): it returns to its Flow.Next. The pages
 // decide nothing about levels: the engine does, and the pages weigh a

@@ -152,9 +152,9 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		s.enrollFailed(w, r, flow, token, binding, e, m, answer.ChallengeID, err)
 		return
 	}
-	next, err := s.elevate(w, r, e.sess, res.Verification)
+	next, err := s.record(w, r, flow, e.sess, res.Verification)
 	switch {
-	case errors.Is(err, stepup.ErrNoSession):
+	case errors.Is(err, stepup.ErrNoSession), errors.Is(err, stepup.ErrActionToken):
 		s.handBack(w, r, flow, nil) // signed out meanwhile; the factor stays
 		return
 	case err != nil:

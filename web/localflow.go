@@ -27,6 +27,10 @@ const localFlowLifetime = 10 * time.Minute
 // the OpenID Provider for a relying party's flow, the page it returns to
 // for one of the pages' own.
 func (s *Server) handBack(w http.ResponseWriter, r *http.Request, flow stepup.Flow, sess *store.Session) {
+	if flow.ActionID != "" && s.actions != nil {
+		s.finishAction(w, r, flow)
+		return
+	}
 	if flow.AuthRequestID != "" {
 		s.completion(w, r, flow, sess)
 		return
@@ -92,6 +96,9 @@ func (s *Server) requireLevel(w http.ResponseWriter, r *http.Request, sess *stor
 // the flow's user, and that user is still active, else nil; with the
 // user, read once for the whole request (nil without Options.Users).
 func (s *Server) flowSession(r *http.Request, flow stepup.Flow) (*store.Session, *store.User, error) {
+	if flow.ActionID != "" {
+		return s.actionSession(r.Context(), flow)
+	}
 	sess, _, err := SessionFromRequest(r, s.sessions, s.secure)
 	switch {
 	case errors.Is(err, stepup.ErrNoSession):
@@ -106,6 +113,30 @@ func (s *Server) flowSession(r *http.Request, flow stepup.Flow) (*store.Session,
 	}
 	// A disabled user's session neither steps up nor changes factors.
 	u, err := s.activeUser(r.Context(), sess.UserID)
+	if err != nil || u == nil {
+		return nil, nil, err
+	}
+	return sess, u, nil
+}
+
+// actionSession is flowSession for a tracked action's challenge: what the
+// challenge proved so far, nil when it is over (the hand-back then says
+// so).
+func (s *Server) actionSession(ctx context.Context, flow stepup.Flow) (*store.Session, *store.User, error) {
+	if s.actions == nil {
+		return nil, nil, nil
+	}
+	sess, err := s.actions.Session(ctx, flow)
+	switch {
+	case errors.Is(err, stepup.ErrActionToken):
+		return nil, nil, nil
+	case err != nil:
+		return nil, nil, err
+	}
+	if s.users == nil {
+		return sess, nil, nil
+	}
+	u, err := s.activeUser(ctx, sess.UserID)
 	if err != nil || u == nil {
 		return nil, nil, err
 	}

@@ -61,6 +61,9 @@ type Options struct {
 	// the one sign-in failures are counted and logged against. Empty: the
 	// connection's address is the client's.
 	TrustedProxies []netip.Prefix
+	// Actions answers the challenges of tracked actions (GET /challenge);
+	// nil serves none.
+	Actions Actions
 	// Devices signs the device cookie each browser gets (DeviceCookie),
 	// which names it to the engine's device signals. Nil: none.
 	Devices *signals.DeviceCookie
@@ -81,6 +84,7 @@ type Server struct {
 	secure     bool
 	proxies    []netip.Prefix
 	devices    *signals.DeviceCookie
+	actions    Actions
 	now        func() time.Time
 	log        *slog.Logger
 	origins    *http.CrossOriginProtection
@@ -122,6 +126,7 @@ func New(o Options) *Server {
 		secure:     o.SecureCookies,
 		proxies:    slices.Clone(o.TrustedProxies),
 		devices:    o.Devices,
+		actions:    o.Actions,
 		now:        o.Now,
 		log:        o.Log,
 		origins:    http.NewCrossOriginProtection(),
@@ -138,6 +143,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /register", s.registerPage)
 	s.mux.HandleFunc("POST /register", s.register)
 	s.mux.HandleFunc("GET /stepup", s.stepUpPage)
+	s.mux.HandleFunc("GET /challenge", s.challengePage)
 	s.mux.HandleFunc("POST /stepup", s.stepUp)
 	if s.factors.enabled() {
 		s.mux.HandleFunc("POST /stepup/verify", s.verify)

@@ -147,10 +147,10 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		s.renderStepUp(w, r, status, flow, token, binding, sess, u, method, message)
 		return
 	}
-	next, err := s.elevate(w, r, sess, res.Verification)
+	next, err := s.record(w, r, flow, sess, res.Verification)
 	switch {
-	case errors.Is(err, stepup.ErrNoSession):
-		s.handBack(w, r, flow, nil) // signed out meanwhile
+	case errors.Is(err, stepup.ErrNoSession), errors.Is(err, stepup.ErrActionToken):
+		s.handBack(w, r, flow, nil) // signed out meanwhile, or the challenge is over
 		return
 	case err != nil:
 		s.fail(w, r, err)

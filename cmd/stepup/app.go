@@ -74,6 +74,13 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 		return nil, err
 	}
 	secure := cfg.Server.PublicURL.Scheme == "https"
+	engine := stepup.NewEngine(stepup.EngineOptions{Clients: policies, Rules: ruleBook, Signals: risk, Now: now})
+	tracker, err := stepup.NewTracker(stepup.TrackerOptions{
+		Engine: engine, Actions: st.Actions(), Users: st.Users(), Key: derive("actions"), Now: now,
+	})
+	if err != nil {
+		return nil, err
+	}
 	devices, err := signals.NewDeviceCookie(derive("device"))
 	if err != nil {
 		return nil, err
@@ -84,7 +91,7 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 		Store:    st,
 		Keys:     ring,
 		Scheme:   scheme,
-		Engine:   stepup.NewEngine(stepup.EngineOptions{Clients: policies, Rules: ruleBook, Signals: risk, Now: now}),
+		Engine:   engine,
 		Sessions: sessions,
 		Flows:    flows,
 		Lifetimes: oidc.Lifetimes{
@@ -115,12 +122,12 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 		Flows: flows, Sessions: sessions, Accounts: accounts, HandBack: provider.Continue, Pending: provider.Pending,
 		Factors: factors, Users: st.Users(),
 		CSRFKey: derive("csrf"), SecureCookies: secure, Log: log, Now: now,
-		TrustedProxies: config.Prefixes(cfg.Server.TrustedProxies), Devices: devices,
+		TrustedProxies: config.Prefixes(cfg.Server.TrustedProxies), Devices: devices, Actions: tracker,
 	})
 	mux := http.NewServeMux()
 	hosted := pages.Handler()
 	for _, path := range []string{"/signin", "/signin/", "/register", "/stepup", "/stepup/", "/enroll", "/enroll/",
-		"/webauthn/", "/account", "/account/", "/static/"} {
+		"/webauthn/", "/account", "/account/", "/challenge", "/static/"} {
 		mux.Handle(path, hosted)
 	}
 	if demoApp != nil {

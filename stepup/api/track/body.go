@@ -1,0 +1,161 @@
+package track
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/stepup-auth/stepup/stepup/signals"
+)
+
+// maxBody bounds a request body: an action's custom data is small.
+const maxBody = 64 << 10
+
+// trackBody is the body of a track call.
+type trackBody struct {
+	IPAddress      string         `json:"ipAddress"`
+	UserAgent      string         `json:"userAgent"`
+	DeviceID       string         `json:"deviceId"`
+	RedirectURL    string         `json:"redirectUrl"`
+	IdempotencyKey string         `json:"idempotencyKey"`
+	Custom         map[string]any `json:"custom"`
+}
+
+// parsed is a track call's body, checked.
+type parsed struct {
+	ip          netip.Addr
+	userAgent   string
+	deviceID    string
+	redirectURL string
+	key         string
+	custom      map[string]any
+}
+
+// errBody is a body the API refuses; its message says why, for the
+// caller's developer.
+type errBody struct{ msg string }
+
+func (e errBody) Error() string { return e.msg }
+
+func badBody(format string, args ...any) error { return errBody{fmt.Sprintf(format, args...)} }
+
+var (
+	// idPattern is a userId or idempotency key: printable, no spaces or
+	// slashes (they travel in paths), at most 128 characters.
+	idPattern = regexp.MustCompile(`^[A-Za-z0-9._~:@+=-]{1,128}$`)
+	// actionPattern is an action name, as the rules name it.
+	actionPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
+)
+
+// decode reads one JSON object of at most maxBody bytes into v, refusing
+// unknown fields and anything after it.
+func decode(r io.Reader, v any) error {
+	data, err := io.ReadAll(io.LimitReader(r, maxBody+1))
+	if err != nil {
+		return badBody("the body could not be read")
+	}
+	if len(data) > maxBody {
+		return badBody("the body is over %d bytes", maxBody)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badBody("the body is not the JSON object expected: %s", jsonProblem(err))
+	}
+	if dec.More() {
+		return badBody("the body has data after its JSON object")
+	}
+	return nil
+}
+
+// jsonProblem words a decoding error without echoing the body.
+func jsonProblem(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("invalid JSON at byte %d", syntax.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("%s must be %s", typ.Field, typ.Type)
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return strings.TrimPrefix(err.Error(), "json: ")
+	case errors.Is(err, io.EOF):
+		return "it is empty"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "it ends too soon"
+	}
+	return "it is malformed"
+}
+
+// parseTrack reads and checks a track call's body.
+func parseTrack(r io.Reader) (parsed, error) {
+	var b trackBody
+	if err := decode(r, &b); err != nil {
+		return parsed{}, err
+	}
+	p := parsed{userAgent: b.UserAgent, key: b.IdempotencyKey, custom: b.Custom, redirectURL: b.RedirectURL}
+	if b.IPAddress != "" {
+		ip, err := netip.ParseAddr(b.IPAddress)
+		if err != nil || ip.Zone() != "" {
+			return parsed{}, badBody("ipAddress must be an IPv4 or IPv6 address, got %q", truncate(b.IPAddress))
+		}
+		p.ip = ip.Unmap()
+	}
+	if len(b.UserAgent) > 1024 {
+		return parsed{}, badBody("userAgent is over 1024 bytes")
+	}
+	if b.DeviceID != "" {
+		id, err := signals.CallerDeviceID(b.DeviceID)
+		if err != nil {
+			return parsed{}, badBody("deviceId: %s", strings.TrimPrefix(err.Error(), "signals: "))
+		}
+		p.deviceID = id
+	}
+	if b.IdempotencyKey != "" && !idPattern.MatchString(b.IdempotencyKey) {
+		return parsed{}, badBody("idempotencyKey must be 1 to 128 letters, digits or ._~:@+=-")
+	}
+	if b.RedirectURL != "" {
+		if err := checkRedirect(b.RedirectURL); err != nil {
+			return parsed{}, err
+		}
+	}
+	return p, nil
+}
+
+// checkRedirect allows an absolute https URL, or http on a loopback host
+// for development.
+func checkRedirect(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || len(raw) > 2048 || u.Host == "" || u.User != nil || u.Fragment != "" {
+		return badBody("redirectUrl must be an absolute URL of at most 2048 bytes, without user info or fragment")
+	}
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && loopback(u.Hostname()):
+		return nil
+	}
+	return badBody("redirectUrl must be https (http only on localhost)")
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// truncate keeps an echoed value short.
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}

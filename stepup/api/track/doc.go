@@ -1,0 +1,27 @@
+// Package track is stepup's track API: a backend asks, in the middle of a
+// session, whether its user may go on with an action, and gets stepup's
+// decision, with a hosted challenge when one is needed.
+//
+//	POST  /v1/users/{userId}/actions/{action}        track an action: a decision
+//	GET   /v1/users/{userId}/actions/{action}/{key}  read an action's record
+//	PATCH /v1/users/{userId}/actions/{action}/{key}  {"state": "REVIEW_SUCCEEDED"|"REVIEW_FAILED"}
+//	POST  /v1/validate                               {"token": ...}: how a challenge ended
+//	GET   /v1/users/{userId}                         the user and their methods
+//	GET   /v1/users/{userId}/authenticators          the user's factors
+//
+// Every request carries a server API key (Authorization: Bearer), checked
+// by the middleware the server mounts the handler behind. Bodies are JSON
+// objects of at most 64 KiB with no unknown fields; errors are JSON too,
+// {"error": {"code": "...", "message": "..."}}, with a code a program can
+// branch on and a message for its developer.
+//
+// A tracked action is ALLOW, BLOCK, REVIEW_REQUIRED or CHALLENGE_REQUIRED.
+// A challenge comes with a url, the hosted page that answers it in the
+// user's browser and then sends the browser to the call's redirectUrl with
+// a token parameter; the backend posts that token to /v1/validate, once,
+// and gets CHALLENGE_SUCCEEDED with the method, acr and amr, or
+// CHALLENGE_FAILED. The same idempotencyKey returns the same record,
+// never a second decision. The first browser to open a challenge url owns
+// it, and the challenge signs nobody in to stepup: its verifications live
+// in the action's record alone.
+package track
