@@ -97,6 +97,7 @@ rules:
 // built for the test, lists, remembered devices, velocity counters.
 type riskEnv struct {
 	st      store.Store
+	book    *stepup.RuleBook
 	engine  *stepup.Engine
 	signals *stepup.Signals
 	laptop  string // alice's known device, last seen in London 3 hours ago
@@ -111,7 +112,7 @@ var (
 	office    = netip.MustParseAddr("10.1.2.3")
 )
 
-func newRiskEnv(t *testing.T) *riskEnv {
+func newRiskEnv(t testing.TB) *riskEnv {
 	t.Helper()
 	clock := func() time.Time { return now }
 	st := factortest.NewStore(t, clock)
@@ -157,7 +158,12 @@ func newRiskEnv(t *testing.T) *riskEnv {
 	t.Cleanup(func() { geo.Close() })
 	lists, err := signals.NewLists(signals.ListsConfig{
 		Networks: map[string]signals.ListSource{"office": {Entries: []string{"10.0.0.0/8"}}},
-		Values:   map[string]signals.ListSource{"vip": {Entries: []string{"alice@example.com"}}},
+		Values: map[string]signals.ListSource{
+			"vip":               {Entries: []string{"alice@example.com"}},
+			"watch":             {Entries: []string{"mallory@example.com"}},
+			"bad_devices":       {Entries: []string{"caller:stolen-phone"}},
+			"blocked_countries": {Entries: []string{"KP", "IR"}},
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +198,7 @@ func newRiskEnv(t *testing.T) *riskEnv {
 		},
 		Rules: book, Signals: sig, Now: clock,
 	})
-	return &riskEnv{st: st, engine: engine, signals: sig, laptop: laptop}
+	return &riskEnv{st: st, book: book, engine: engine, signals: sig, laptop: laptop}
 }
 
 const browser = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15"
