@@ -163,6 +163,11 @@ type record struct {
 	Verified  *Verified          `json:"verified,omitempty"`
 	Validated bool               `json:"validated,omitempty"`
 	Reviewer  string             `json:"reviewer,omitempty"`
+	// Device, IP and UserAgent are the tracked request's origin: a
+	// challenge that succeeds makes the device known.
+	Device    string `json:"device,omitempty"`
+	IP        string `json:"ip,omitempty"`
+	UserAgent string `json:"user_agent,omitempty"`
 }
 
 // Track decides an action and stores its record. A call with the
@@ -188,7 +193,10 @@ func (t *Tracker) Track(ctx context.Context, r Track) (Tracked, error) {
 	if err != nil {
 		return Tracked{}, err
 	}
-	doc := record{Decision: d}
+	doc := record{Decision: d, Device: r.DeviceID, UserAgent: r.UserAgent}
+	if r.IP.IsValid() {
+		doc.IP = r.IP.String()
+	}
 	state := StateAllow
 	switch d.Outcome {
 	case Block:

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -128,6 +129,11 @@ func (t *Tracker) Finish(ctx context.Context, flow Flow) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if tr.State == StateChallengeSucceeded {
+		if err := t.remember(ctx, rec); err != nil {
+			return "", err
+		}
+	}
 	if flow.ReturnTo == "" {
 		return "", nil // no redirect URL: the page says the user may close it
 	}
@@ -136,6 +142,18 @@ func (t *Tracker) Finish(ctx context.Context, flow Flow) (string, error) {
 		return "", fmt.Errorf("stepup: action %s: %w", rec.ID, err)
 	}
 	return redirectWith(doc.Challenge.RedirectURL, t.tokens.seal(purposeValidate, tr.ID, t.now().Add(t.ttl)))
+}
+
+// remember makes the tracked request's device known, now that the user
+// answered its challenge there.
+func (t *Tracker) remember(ctx context.Context, rec *store.ActionRecord) error {
+	var doc record
+	if err := json.Unmarshal(rec.Decision, &doc); err != nil {
+		return fmt.Errorf("stepup: action %s: %w", rec.ID, err)
+	}
+	o := Origin{DeviceID: doc.Device, UserAgent: doc.UserAgent}
+	o.IP, _ = netip.ParseAddr(doc.IP) // none: the zero address
+	return t.engine.Remember(ctx, rec.UserID, o)
 }
 
 // pending returns the record of a challenge still waiting for its answer.

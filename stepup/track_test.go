@@ -11,6 +11,7 @@ import (
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup"
+	"github.com/stepup-auth/stepup/stepup/signals"
 	"github.com/stepup-auth/stepup/stepup/store"
 )
 
@@ -102,6 +103,42 @@ func TestTrackDecidesAndAChallengeIsAnsweredOnce(t *testing.T) {
 	}
 	if rec, err := tr.Get(ctx, "alice", "payment", "big"); err != nil || rec.State != stepup.StateChallengeSucceeded {
 		t.Fatalf("Get: %+v, %v", rec, err)
+	}
+}
+
+// A challenge answered on a device makes it known: the next big payment
+// from it is not a new device's.
+func TestAChallengeAnsweredMakesTheDeviceKnown(t *testing.T) {
+	env := newRiskEnv(t)
+	clock := now
+	tr := newTracker(t, env, &clock)
+	ctx := context.Background()
+	phone, _ := signals.CallerDeviceID("alice-phone-1")
+	pay := func(key string) stepup.Tracked {
+		t.Helper()
+		out, err := tr.Track(ctx, stepup.Track{UserID: "alice", Action: "payment", IdempotencyKey: key,
+			Origin: stepup.Origin{IP: london, UserAgent: browser, DeviceID: phone}, Custom: map[string]any{"amount": 1500}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	first := pay("1")
+	if first.Decision.Rules.Result.Rule != "big-new-device" {
+		t.Fatalf("the first payment from the phone: rule %q", first.Decision.Rules.Result.Rule)
+	}
+	flow, err := tr.Open(ctx, first.Token, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Verified(ctx, flow, store.Verification{Method: acr.Passkey, UserVerified: true, At: clock}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Finish(ctx, flow); err != nil {
+		t.Fatal(err)
+	}
+	if second := pay("2"); second.Decision.Rules.Result.Rule != "big" {
+		t.Fatalf("the second payment from the phone: rule %q, want big (a known device)", second.Decision.Rules.Result.Rule)
 	}
 }
 
