@@ -65,7 +65,11 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	accounts := stepup.NewAccounts(st.Users(), stepup.AccountPolicy{
 		Password: cfg.Passwords.Params(), MinPasswordLength: cfg.Passwords.MinLength,
 	}, stepup.NewThrottle(stepup.DefaultThrottlePolicy(), now), now, nil)
-	ruleBook, err := newRules(ctx, cfg.Rules, st, log, now)
+	var builtIn [][]byte
+	if cfg.Demo.Enabled {
+		builtIn = append(builtIn, demo.PaymentRules)
+	}
+	ruleBook, err := newRules(ctx, cfg.Rules, builtIn, st, log, now)
 	if err != nil {
 		return nil, err
 	}

@@ -14,9 +14,11 @@ import (
 )
 
 // newRules loads the actions' rules from the store, publishes the
-// configuration's rule files for actions that have none yet, and keeps
-// looking for rules other replicas publish until ctx ends.
-func newRules(ctx context.Context, cfg config.Rules, st store.Store, log *slog.Logger, now func() time.Time) (*stepup.RuleBook, error) {
+// configuration's rule files, then the built-in ones given (the demo's),
+// for actions that have none yet, and keeps looking for rules other
+// replicas publish until ctx ends.
+func newRules(ctx context.Context, cfg config.Rules, builtIn [][]byte, st store.Store, log *slog.Logger,
+	now func() time.Time) (*stepup.RuleBook, error) {
 	book, err := stepup.NewRuleBook(ctx, st.RuleSets(), st.Audit(), now)
 	if err != nil {
 		return nil, err
@@ -31,6 +33,9 @@ func newRules(ctx context.Context, cfg config.Rules, st store.Store, log *slog.L
 	}
 	if err := book.Seed(ctx, specs, "config"); err != nil {
 		return nil, fmt.Errorf("rules.files: %w", err)
+	}
+	if err := book.Seed(ctx, builtIn, "built-in"); err != nil {
+		return nil, err
 	}
 	if cfg.RefreshInterval > 0 {
 		go func() {

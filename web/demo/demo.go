@@ -21,6 +21,13 @@ import (
 //go:embed templates/*.html
 var templates embed.FS
 
+// PaymentRules are the example rules of the demo's payments (the action
+// "payment"): the server publishes them when the demo is on and the
+// action has no rules yet.
+//
+//go:embed rules/payment.yaml
+var PaymentRules []byte
+
 // maxFormBytes bounds the logout form, which holds one token.
 const maxFormBytes = 4 << 10
 
@@ -39,8 +46,11 @@ type Options struct {
 	// HTTPClient makes the demo's calls to the OP: discovery, JWKS, token
 	// and userinfo. The default gives up after ten seconds.
 	HTTPClient *http.Client
-	Now        func() time.Time // default time.Now
-	Log        *slog.Logger     // default slog.Default()
+	// TrackKey is a server API key for stepup's track API, which the
+	// demo's payments ask; empty: no payments.
+	TrackKey string
+	Now      func() time.Time // default time.Now
+	Log      *slog.Logger     // default slog.Default()
 }
 
 // Server is the demo relying party.
@@ -57,6 +67,7 @@ type Server struct {
 	handler http.Handler
 	// verifier checks the access tokens the demo's API receives.
 	verifier *lazyVerifier
+	trackKey string
 
 	mu       sync.Mutex
 	provider *gooidc.Provider // discovered at first use
@@ -82,15 +93,16 @@ func New(o Options) (*Server, error) {
 		o.Log = slog.Default()
 	}
 	s := &Server{
-		issuer:  o.Issuer,
-		scheme:  o.Scheme,
-		cookies: cookieSigner{key: o.CookieKey, now: o.Now},
-		secure:  strings.HasPrefix(o.Issuer, "https://"),
-		client:  o.HTTPClient,
-		now:     o.Now,
-		log:     o.Log,
-		origins: http.NewCrossOriginProtection(),
-		pages:   web.NewPages(templates, o.Log, []string{"templates/claims.html"}, "home", "result", "error"),
+		issuer:   o.Issuer,
+		scheme:   o.Scheme,
+		cookies:  cookieSigner{key: o.CookieKey, now: o.Now},
+		secure:   strings.HasPrefix(o.Issuer, "https://"),
+		client:   o.HTTPClient,
+		now:      o.Now,
+		log:      o.Log,
+		origins:  http.NewCrossOriginProtection(),
+		pages:    web.NewPages(templates, o.Log, []string{"templates/claims.html"}, "home", "result", "error"),
+		trackKey: o.TrackKey,
 	}
 	s.verifier = &lazyVerifier{s: s}
 	mux := http.NewServeMux()
@@ -98,6 +110,8 @@ func New(o Options) (*Server, error) {
 	mux.HandleFunc("POST /demo/login", s.start)
 	mux.HandleFunc("GET /demo/callback", s.signedIn)
 	mux.HandleFunc("POST /demo/logout", s.logout)
+	mux.HandleFunc("POST "+payPath, s.pay)
+	mux.HandleFunc("GET "+paidPath, s.paid)
 	s.mountAPI(mux)
 	// The hosted pages' headers; here Referrer-Policy also keeps the
 	// callback's code and state from leaking.

@@ -56,7 +56,7 @@ func newEnvWith(t *testing.T, start func(http.Handler) *httptest.Server, log io.
 	}
 	d, err := demo.New(demo.Options{
 		Issuer: srv.URL, Scheme: scheme, CookieKey: []byte(strings.Repeat("k", 32)),
-		HTTPClient: srv.Client(), Now: clock.Now, Log: slog.New(slog.NewTextHandler(log, nil)),
+		HTTPClient: srv.Client(), Now: clock.Now, Log: slog.New(slog.NewTextHandler(log, nil)), TrackKey: "demo-key",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -120,6 +120,8 @@ func (o *fakeOP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		o.keys.ServeHTTP(w, r)
 	case "/token":
 		o.token(w, r)
+	case "/v1/users/user-1/actions/payment", "/v1/validate":
+		o.trackAPI(w, r)
 	case "/userinfo":
 		writeJSON(w, http.StatusOK, map[string]string{"sub": "user-1", "preferred_username": "alice"})
 	default:
