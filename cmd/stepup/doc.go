@@ -4,8 +4,15 @@
 //	stepup serve [--config FILE]            run the server
 //	stepup config validate [--config FILE]  list every problem in a configuration
 //	stepup config example                   print a commented example configuration
+//	stepup keys rotate|list                 rotate and list the token signing keys
+//	stepup users unlock --username NAME     unlock an account locked by failed attempts
+//	stepup apikeys create|list|revoke       manage the keys of the track and admin APIs
 //	stepup version                          print the version
 //
 // The configuration file is --config FILE, else $STEPUP_CONFIG, else none:
-// the built-in defaults.
+// the built-in defaults. The commands that open the store (keys, users,
+// apikeys) need the data folder to themselves: stop a running stepup first.
+//
+// stepup apikeys create prints the key alone on stdout, once; only a hash
+// of it is stored.
 package main

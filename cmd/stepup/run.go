@@ -24,6 +24,7 @@ Usage:
   stepup keys rotate [--config FILE]      start signing with the next keys, publish new ones
   stepup keys list [--config FILE]        list the token signing keys
   stepup users unlock --username NAME     unlock an account locked by failed attempts
+  stepup apikeys create|list|revoke       manage the keys of the track and admin APIs
   stepup version                          print the version
   stepup help                             show this help
 
@@ -48,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return keysCommand(ctx, rest, stdout, stderr)
 	case "users":
 		return usersCommand(ctx, rest, stdout, stderr)
+	case "apikeys":
+		return apikeysCommand(ctx, rest, stdout, stderr)
 	case "version":
 		return versionCommand(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
