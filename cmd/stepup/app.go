@@ -14,6 +14,8 @@ import (
 	"github.com/stepup-auth/stepup/config"
 	"github.com/stepup-auth/stepup/oidc"
 	"github.com/stepup-auth/stepup/stepup"
+	"github.com/stepup-auth/stepup/stepup/api/apikey"
+	"github.com/stepup-auth/stepup/stepup/api/track"
 	"github.com/stepup-auth/stepup/stepup/keys"
 	"github.com/stepup-auth/stepup/stepup/seal"
 	"github.com/stepup-auth/stepup/stepup/signals"
@@ -49,10 +51,14 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	if err != nil {
 		return nil, err
 	}
+	demoKey, err := demoTrackKey(ctx, st.APIKeys(), cfg.Demo.Enabled, now())
+	if err != nil {
+		return nil, err
+	}
 	// The demo's client has its own source, which syncClients leaves alone.
 	demoApp, err := demo.Setup(ctx, st.Clients(), cfg.Demo.Enabled, demo.Options{
 		Issuer: strings.TrimSuffix(cfg.Server.PublicURL.String(), "/"), Scheme: scheme, CookieKey: derive("demo"), Log: log,
-		Now: now,
+		Now: now, TrackKey: demoKey,
 	})
 	if err != nil {
 		return nil, err
@@ -137,6 +143,21 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	if demoApp != nil {
 		mux.Handle("/demo/", demoApp)
 	}
+	keys := apikey.New(st.APIKeys(), now)
+	trackAPI, err := track.New(track.Options{
+		Tracker: tracker, Users: st.Users(), Authenticators: st.Authenticators(),
+		Issuer: strings.TrimSuffix(cfg.Server.PublicURL.String(), "/"), Log: log,
+		Caller: func(ctx context.Context) string {
+			if k, ok := apikey.FromContext(ctx); ok {
+				return k.Name
+			}
+			return ""
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/v1/", keys.Middleware(apikey.Server)(trackAPI))
 	mux.Handle("/", provider.Handler())
 	return mux, nil
 }

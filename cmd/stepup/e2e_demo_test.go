@@ -207,3 +207,27 @@ func demoClient(t *testing.T, dir string) *store.Client {
 	}
 	return c
 }
+
+// The demo's payments under the example rules it ships: 50 passes, 1,500
+// from a device not yet confirmed asks for a passkey, on stepup's hosted
+// challenge page.
+func TestDemoPaymentsFollowTheExampleRules(t *testing.T) {
+	issuer := startDemoOP(t)
+	b := newBrowser(t, issuer)
+	a := b.demoAction("balance")
+	a.register("pat", password)
+	a.mustShow("/demo/callback", "Balance: 1,234.56 EUR")
+
+	a = b.visit("/demo/")
+	a.submit("/demo/pay", url.Values{"amount": {"50"}})
+	a.mustShow("/demo/pay", "Payment of 50.00 EUR sent: stepup&#39;s rules allowed it without a challenge.")
+
+	a = b.visit("/demo/")
+	a.submit("/demo/pay", url.Values{"amount": {"1500"}})
+	if !a.on("/stepup") {
+		t.Fatalf("a payment of 1,500: on %v, want stepup's step-up page\n%.1500s", a.page.Request.URL, a.body)
+	}
+	if !strings.Contains(a.body, "method=PASSKEY") || strings.Contains(a.body, "method=TOTP") {
+		t.Errorf("the challenge should offer a passkey alone:\n%.3000s", a.body)
+	}
+}

@@ -1,9 +1,6 @@
 package track
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -11,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/stepup-auth/stepup/stepup/api"
 	"github.com/stepup-auth/stepup/stepup/signals"
 )
 
@@ -53,8 +51,9 @@ var (
 	actionPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
 )
 
-// decode reads one JSON object of at most maxBody bytes into v, refusing
-// unknown fields and anything after it.
+// decode reads one JSON value of at most maxBody bytes into v, as the
+// APIs' conventions say (api.DecodeJSON): no unknown fields, nothing
+// after it.
 func decode(r io.Reader, v any) error {
 	data, err := io.ReadAll(io.LimitReader(r, maxBody+1))
 	if err != nil {
@@ -63,34 +62,10 @@ func decode(r io.Reader, v any) error {
 	if len(data) > maxBody {
 		return badBody("the body is over %d bytes", maxBody)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return badBody("the body is not the JSON object expected: %s", jsonProblem(err))
-	}
-	if dec.More() {
-		return badBody("the body has data after its JSON object")
+	if err := api.DecodeJSON(data, v); err != nil {
+		return badBody("%s", strings.TrimPrefix(err.Error(), "api: "))
 	}
 	return nil
-}
-
-// jsonProblem words a decoding error without echoing the body.
-func jsonProblem(err error) string {
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syntax):
-		return fmt.Sprintf("invalid JSON at byte %d", syntax.Offset)
-	case errors.As(err, &typ):
-		return fmt.Sprintf("%s must be %s", typ.Field, typ.Type)
-	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		return strings.TrimPrefix(err.Error(), "json: ")
-	case errors.Is(err, io.EOF):
-		return "it is empty"
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "it ends too soon"
-	}
-	return "it is malformed"
 }
 
 // parseTrack reads and checks a track call's body.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup"
+	"github.com/stepup-auth/stepup/stepup/api"
 	"github.com/stepup-auth/stepup/stepup/store"
 )
 
@@ -58,7 +58,7 @@ func New(o Options) (*Handler, error) {
 	h.mux.HandleFunc("GET /v1/users/{userId}", h.user)
 	h.mux.HandleFunc("GET /v1/users/{userId}/authenticators", h.authenticators)
 	h.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: see the stepup track API reference")
+		api.WriteError(w, http.StatusNotFound, api.CodeNotFound, "no such endpoint: see the stepup track API reference")
 	})
 	return h, nil
 }
@@ -108,7 +108,7 @@ func (h *Handler) track(w http.ResponseWriter, r *http.Request) {
 			resp.URL = h.o.Issuer + "/challenge?" + url.Values{"token": {out.Token}}.Encode()
 		}
 	}
-	writeJSON(w, http.StatusOK, resp)
+	api.WriteJSON(w, http.StatusOK, resp)
 }
 
 // actionResponse is an action's record.
@@ -163,7 +163,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, record(out))
+	api.WriteJSON(w, http.StatusOK, record(out))
 }
 
 func (h *Handler) review(w http.ResponseWriter, r *http.Request) {
@@ -179,7 +179,7 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if body.State != stepup.StateReviewSucceeded && body.State != stepup.StateReviewFailed {
-		writeError(w, http.StatusBadRequest, "invalid_request", "state must be REVIEW_SUCCEEDED or REVIEW_FAILED")
+		api.WriteError(w, http.StatusBadRequest, api.CodeInvalidRequest, "state must be REVIEW_SUCCEEDED or REVIEW_FAILED")
 		return
 	}
 	out, err := h.o.Tracker.Review(r.Context(), userID, action, r.PathValue("key"),
@@ -188,7 +188,7 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, record(out))
+	api.WriteJSON(w, http.StatusOK, record(out))
 }
 
 // validateResponse says how a challenge ended.
@@ -215,7 +215,7 @@ func (h *Handler) validate(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, stepup.ErrActionToken):
 		// An invalid, expired or used token is an answer, not an error.
-		writeJSON(w, http.StatusOK, validateResponse{IsValid: false})
+		api.WriteJSON(w, http.StatusOK, validateResponse{IsValid: false})
 		return
 	case err != nil:
 		h.fail(w, r, err)
@@ -228,7 +228,7 @@ func (h *Handler) validate(w http.ResponseWriter, r *http.Request) {
 	if v := out.Verified; v != nil {
 		resp.Method, resp.ACR, resp.AMR = string(v.Method), v.Level.String(), v.AMR
 	}
-	writeJSON(w, http.StatusOK, resp)
+	api.WriteJSON(w, http.StatusOK, resp)
 }
 
 // userResponse is a user as the API shows it.
@@ -257,7 +257,7 @@ func (h *Handler) user(w http.ResponseWriter, r *http.Request) {
 			out.EnrolledMethods = append(out.EnrolledMethods, string(a.Method))
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	api.WriteJSON(w, http.StatusOK, out)
 }
 
 func (h *Handler) authenticators(w http.ResponseWriter, r *http.Request) {
@@ -269,13 +269,13 @@ func (h *Handler) authenticators(w http.ResponseWriter, r *http.Request) {
 	for _, a := range auths {
 		out = append(out, authenticatorResponse{ID: a.ID, Method: string(a.Method), Name: a.Name, CreatedAt: a.CreatedAt, LastUsedAt: a.LastUsedAt})
 	}
-	writeJSON(w, http.StatusOK, out)
+	api.WriteJSON(w, http.StatusOK, out)
 }
 
 func (h *Handler) userAndFactors(w http.ResponseWriter, r *http.Request) (*store.User, []*store.Authenticator, bool) {
 	id := r.PathValue("userId")
 	if !idPattern.MatchString(id) {
-		writeError(w, http.StatusBadRequest, "invalid_request", "userId must be 1 to 128 letters, digits or ._~:@+=-")
+		api.WriteError(w, http.StatusBadRequest, api.CodeInvalidRequest, "userId must be 1 to 128 letters, digits or ._~:@+=-")
 		return nil, nil, false
 	}
 	u, err := h.o.Users.Get(r.Context(), id)
@@ -296,9 +296,9 @@ func pathIDs(w http.ResponseWriter, r *http.Request) (userID, action string, ok 
 	userID, action = r.PathValue("userId"), r.PathValue("action")
 	switch {
 	case !idPattern.MatchString(userID):
-		writeError(w, http.StatusBadRequest, "invalid_request", "userId must be 1 to 128 letters, digits or ._~:@+=-")
+		api.WriteError(w, http.StatusBadRequest, api.CodeInvalidRequest, "userId must be 1 to 128 letters, digits or ._~:@+=-")
 	case !actionPattern.MatchString(action):
-		writeError(w, http.StatusBadRequest, "invalid_request", "action must be a letter followed by at most 63 letters, digits or _")
+		api.WriteError(w, http.StatusBadRequest, api.CodeInvalidRequest, "action must be a letter followed by at most 63 letters, digits or _")
 	default:
 		return userID, action, true
 	}
@@ -309,22 +309,22 @@ func pathIDs(w http.ResponseWriter, r *http.Request) (userID, action string, ok 
 func (h *Handler) refuse(w http.ResponseWriter, err error) {
 	var bad errBody
 	if errors.As(err, &bad) {
-		writeError(w, http.StatusBadRequest, "invalid_request", bad.msg)
+		api.WriteError(w, http.StatusBadRequest, api.CodeInvalidRequest, bad.msg)
 		return
 	}
-	writeError(w, http.StatusBadRequest, "invalid_request", "the body could not be read")
+	api.WriteError(w, http.StatusBadRequest, api.CodeInvalidRequest, "the body could not be read")
 }
 
 // fail answers an error of the tracker or the store.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, stepup.ErrNoAction), errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", "no such user or action")
+		api.WriteError(w, http.StatusNotFound, api.CodeNotFound, "no such user or action")
 	case errors.Is(err, stepup.ErrActionState):
-		writeError(w, http.StatusConflict, "conflict", "the action is not in a state that allows this")
+		api.WriteError(w, http.StatusConflict, api.CodeConflict, "the action is not in a state that allows this")
 	default:
 		h.o.Log.Error("track: request failed", "path", r.URL.Path, "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "stepup could not answer; the cause is in its log")
+		api.WriteError(w, http.StatusInternalServerError, api.CodeInternal, "stepup could not answer; the cause is in its log")
 	}
 }
 
@@ -349,24 +349,4 @@ func newKey() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand does not fail
 	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-type apiError struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	var e apiError
-	e.Error.Code, e.Error.Message = code, message
-	writeJSON(w, status, e)
 }

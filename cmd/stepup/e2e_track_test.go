@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stepup-auth/stepup/stepup/api/apikey"
+	"github.com/stepup-auth/stepup/stepup/store/memdb"
+)
+
+const paymentRules = `action: payment
+default: ALLOW
+rules:
+  - id: big
+    priority: 10
+    when: action.custom.?amount.orValue(0) > 1000
+    outcome: CHALLENGE
+    level: mfa
+`
+
+// trackServer is a stepup serving the track and admin APIs, with a
+// server key and an admin key.
+type trackServer struct {
+	t                   *testing.T
+	issuer              string
+	serverKey, adminKey string
+}
+
+func startTrackServer(t *testing.T) *trackServer {
+	t.Helper()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	rulesFile := filepath.Join(dir, "payment.yaml")
+	if err := os.WriteFile(rulesFile, []byte(paymentRules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The keys go into the store before the server opens it, as
+	// `stepup apikeys create` would put them.
+	st, err := memdb.Open(memdb.Options{Dir: data, SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &trackServer{t: t}
+	for kind, dst := range map[string]*string{"server": &ts.serverKey, "admin": &ts.adminKey} {
+		key, rec, err := apikey.Generate(kind, "test-"+kind, nil, time.Time{}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.APIKeys().Create(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+		*dst = key
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ts.issuer = startOPWithServerKeys(t, data, testClients, "rules:\n  files: ["+rulesFile+"]\n").issuer
+	return ts
+}
+
+// call makes an API request with key and decodes the JSON answer.
+func (ts *trackServer) call(method, path, key string, body any) (int, map[string]any) {
+	ts.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, ts.issuer+path, r)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	data, _ := io.ReadAll(resp.Body)
+	if len(data) > 0 && json.Unmarshal(data, &out) != nil {
+		ts.t.Fatalf("%s %s: %d, not JSON: %.300s", method, path, resp.StatusCode, data)
+	}
+	return resp.StatusCode, out
+}
+
+func (ts *trackServer) track(user, key string, amount int) map[string]any {
+	ts.t.Helper()
+	status, out := ts.call("POST", "/v1/users/"+user+"/actions/payment", ts.serverKey, map[string]any{
+		"ipAddress": "198.51.100.7", "userAgent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
+		"idempotencyKey": key, "redirectUrl": rpRedirect, "custom": map[string]any{"amount": amount},
+	})
+	if status != http.StatusOK {
+		ts.t.Fatalf("track %s %s: %d %v", user, key, status, out)
+	}
+	return out
+}
+
+// The issue's path: track → CHALLENGE_REQUIRED → the challenge answered
+// on the hosted page (a first authenticator app, set up there) → validate
+// → CHALLENGE_SUCCEEDED with acr and amr; the same idempotency key gives
+// the same record; a rule changed through the admin API applies to the
+// next call, with no restart.
+func TestTrackAPIEndToEnd(t *testing.T) {
+	ts := startTrackServer(t)
+
+	if got := ts.track("app-user-1", "small-1", 50); got["state"] != "ALLOW" || got["url"] != nil {
+		t.Fatalf("a small payment: %v", got)
+	}
+	big := ts.track("app-user-1", "big-1", 1500)
+	if big["state"] != "CHALLENGE_REQUIRED" || big["requiredLevel"] != "urn:stepup:acr:mfa" || big["url"] == nil ||
+		big["token"] == nil || !strings.Contains(big["ruleIds"].([]any)[0].(string), "big") {
+		t.Fatalf("a big payment: %v", big)
+	}
+	if again := ts.track("app-user-1", "big-1", 9); again["actionId"] != big["actionId"] || again["state"] != "CHALLENGE_REQUIRED" {
+		t.Fatalf("the same idempotency key again: %v, want the record %v", again, big["actionId"])
+	}
+
+	// The user's browser opens the hosted challenge, sets up an
+	// authenticator app there and answers with it.
+	jar, _ := cookiejar.New(nil)
+	r := &rp{t: t, issuer: ts.issuer, browser: &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+			if strings.HasPrefix(req.URL.String(), rpRedirect) {
+				return http.ErrUseLastResponse
+			}
+			return nil
+		}}}
+	a := &attempt{rp: r}
+	a.follow(r.browser.Get(big["url"].(string)))
+	if !a.on("/stepup") || !strings.Contains(a.body, "method=TOTP") {
+		t.Fatalf("the challenge link: on %v\n%.1500s", a.page.Request.URL, a.body)
+	}
+	a.follow(r.browser.Get(ts.issuer + "/enroll?" + a.page.Request.URL.RawQuery + "&method=TOTP"))
+	uri := strings.ReplaceAll(otpauthURI.FindString(a.body), "&amp;", "&")
+	a.submit("/enroll", url.Values{"method": {"TOTP"}, "challenge": {challengeOf(t, a.body)}, "code": {totpCode(t, uri, time.Now())}})
+	a.submit("/enroll/done", nil)
+	if a.callback == nil || a.callback.Query().Get("token") == "" {
+		t.Fatalf("after the challenge the browser is at %v (page %v)", a.callback, a.page)
+	}
+	// The challenge signed nobody in to stepup.
+	u, _ := url.Parse(ts.issuer)
+	for _, c := range jar.Cookies(u) {
+		if c.Name == "stepup_session" {
+			t.Error("the challenge left a stepup session in the browser")
+		}
+	}
+
+	token := a.callback.Query().Get("token")
+	status, v := ts.call("POST", "/v1/validate", ts.serverKey, map[string]any{"token": token})
+	if status != http.StatusOK || v["isValid"] != true || v["state"] != "CHALLENGE_SUCCEEDED" || v["userId"] != "app-user-1" ||
+		v["verificationMethod"] != "TOTP" || v["acr"] != "urn:stepup:acr:mfa" || !sameStrings(v["amr"], "otp", "mfa") {
+		t.Fatalf("validate: %d %v", status, v)
+	}
+	if _, v := ts.call("POST", "/v1/validate", ts.serverKey, map[string]any{"token": token}); v["isValid"] != false {
+		t.Fatalf("the token a second time: %v", v)
+	}
+	if _, rec := ts.call("GET", "/v1/users/app-user-1/actions/payment/big-1", ts.serverKey, nil); rec["state"] != "CHALLENGE_SUCCEEDED" {
+		t.Fatalf("the record: %v", rec)
+	}
+	if _, usr := ts.call("GET", "/v1/users/app-user-1", ts.serverKey, nil); !sameStrings(usr["enrolledMethods"], "TOTP", "RECOVERY_CODE") {
+		t.Fatalf("the user: %v", usr)
+	}
+
+	// Keys: none, or the wrong kind, are refused.
+	for name, key := range map[string]string{"no key": "", "an admin key": ts.adminKey, "a made-up key": "su_server_x_y"} {
+		if status, out := ts.call("POST", "/v1/users/u/actions/payment", key, map[string]any{}); status != http.StatusUnauthorized {
+			t.Errorf("%s on the track API: %d %v", name, status, out)
+		}
+	}
+}
+
+// sameStrings reports whether a JSON list holds exactly want, in any order.
+func sameStrings(v any, want ...string) bool {
+	list, ok := v.([]any)
+	if !ok || len(list) != len(want) {
+		return false
+	}
+	for _, w := range want {
+		found := false
+		for _, x := range list {
+			found = found || x == w
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
