@@ -45,8 +45,10 @@ func (v *validator) signals(s *Signals) {
 	if s.Travel.MaxKmh <= 0 {
 		v.errorf("signals.travel.max_kmh", "must be a speed above 0 km/h, got %d", s.Travel.MaxKmh)
 	}
-	if s.Travel.MinKm < 0 {
-		v.errorf("signals.travel.min_km", "must be a distance of 0 km or more, got %d", s.Travel.MinKm)
+	// At least 1: geo-IP places one address in neighbouring cities from
+	// day to day, and 0 would read as the signals' default of 100.
+	if s.Travel.MinKm < 1 {
+		v.errorf("signals.travel.min_km", "must be a distance of at least 1 km, got %d", s.Travel.MinKm)
 	}
 	if s.Devices.MaxPerUser < 1 || s.Devices.MaxPerUser > 1000 {
 		v.errorf("signals.devices.max_per_user", "must be between 1 and 1000, got %d", s.Devices.MaxPerUser)

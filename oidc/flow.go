@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup"
+	"github.com/stepup-auth/stepup/stepup/rules"
 	"github.com/stepup-auth/stepup/stepup/store"
 )
 
@@ -63,12 +65,29 @@ func (p *Provider) decide(ctx context.Context, browser *http.Request, rec *store
 	return p.next(ctx, rec, binding, nil, sess, p.origin(browser), attempt)
 }
 
-// origin is where a browser's request comes from.
+// origin is where a browser's request comes from: as withOrigin read it
+// from the request the server received, for the requests zitadel/oidc
+// rebuilds without its connection's address.
 func (p *Provider) origin(r *http.Request) stepup.Origin {
+	if o, ok := r.Context().Value(originKey{}).(stepup.Origin); ok {
+		return o
+	}
 	if p.opts.Origin == nil {
 		return stepup.Origin{}
 	}
 	return p.opts.Origin(r)
+}
+
+type originKey struct{}
+
+// withOrigin puts each request's origin in its context.
+func (p *Provider) withOrigin(next http.Handler) http.Handler {
+	if p.opts.Origin == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), originKey{}, p.opts.Origin(r))))
+	})
 }
 
 // bindingHash is how an authorization request remembers its browser.
@@ -237,14 +256,30 @@ func (p *Provider) next(ctx context.Context, rec *store.AuthRequest, binding str
 	if err != nil {
 		return step{err: oidc.ErrServerError().WithParent(err)}
 	}
+	p.logDecision(rec, userID, d)
+	// The level the relying party cannot bargain down: its client's
+	// minimum, raised by the rules when they challenged. A voluntary
+	// acr_values request may be answered with less; these may not.
 	minimum := acr.OneFactor
 	if l, ok := p.opts.Scheme.Level(cl.MinimumACR); ok {
 		minimum = l
+	}
+	if d.Rules != nil && d.Rules.Result.Outcome == rules.Challenge {
+		minimum = max(minimum, d.Rules.Result.Level)
 	}
 	switch {
 	case d.Outcome == stepup.Allow:
 		return step{sess: sess, assurance: d.Assurance, req: req}
 	case d.Outcome != stepup.Challenge:
+		// A session this very flow signed in (the hosted sign-in page made
+		// it before the rules could weigh the user) goes too: the rules
+		// refused the sign-in, so nothing may go on with it. An older
+		// session, which another client's sign-in made, stays.
+		if sess != nil && !sess.CreatedAt.Before(rec.CreatedAt) {
+			if err := p.store.Sessions().Delete(ctx, sess.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return step{err: oidc.ErrServerError().WithParent(err)}
+			}
+		}
 		return step{err: oidc.ErrAccessDenied()}
 	case none && (sess == nil || d.Assurance.Level == acr.None):
 		// Nothing of the session counts (max_age passed, prompt=login):
@@ -262,6 +297,23 @@ func (p *Provider) next(ctx context.Context, rec *store.AuthRequest, binding str
 		return step{sess: sess, assurance: d.Assurance, req: req}
 	}
 	return p.toHostedPage(rec, binding, sess, userID, wantUser, d)
+}
+
+// logDecision logs what the rules decided when it refuses, holds or
+// challenges a sign-in, or when a rule failed: the operator's record of why
+// a relying party got access_denied or its user a step-up.
+func (p *Provider) logDecision(rec *store.AuthRequest, userID string, d stepup.Decision) {
+	ev := d.Rules
+	if ev == nil || d.Outcome == stepup.Allow && ev.Result.Outcome == rules.Allow && len(ev.Result.Errors) == 0 {
+		return
+	}
+	level := slog.LevelInfo
+	if len(ev.Result.Errors) > 0 {
+		level = slog.LevelWarn
+	}
+	p.log.Log(context.Background(), level, "oidc: rules decided", "client", rec.ClientID, "user", userID,
+		"action", d.Action, "version", ev.Version, "outcome", d.Outcome.String(), "rule", ev.Result.Rule,
+		"matched", ev.Result.Matched, "errors", ev.Result.Errors, "values", ev.Values, "reasons", d.Reasons)
 }
 
 // hintMatches reports whether a login_hint names the session's user. An

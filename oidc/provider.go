@@ -141,7 +141,7 @@ func New(opts Options) (*Provider, error) {
 	// Discovery and the endpoints read the issuer from the request
 	// context. (Continue, called from the hosted pages, runs outside this
 	// interceptor: nothing it calls reads the issuer so.)
-	p.handler = op.NewIssuerInterceptor(provider.IssuerFromRequest).Handler(mux)
+	p.handler = p.withOrigin(op.NewIssuerInterceptor(provider.IssuerFromRequest).Handler(mux))
 	return p, nil
 }
 

@@ -189,13 +189,23 @@ func (e *Engine) applyRules(ctx context.Context, r Request, now time.Time, d *De
 			}
 		}
 		if len(res.Methods) > 0 {
-			d.Methods = narrow(d.Methods, res.Methods)
-			if len(d.Methods) == 0 {
+			narrowed := narrow(d.Methods, res.Methods)
+			if len(narrowed) == 0 {
 				// The rule's methods are all ones the client refuses: no
 				// verification could satisfy both.
 				d.Outcome = Block
 				d.Reasons = append(d.Reasons, by+" asks for methods the client does not allow")
+				return nil
 			}
+			// The rule's methods are what the step-up may use; the
+			// sign-in it steps up from counts whatever the client took it
+			// with, or a rule naming only TOTP could never be met.
+			for _, m := range firstFactors {
+				if MethodAllowed(d.Methods, m) && !slices.Contains(narrowed, m) {
+					narrowed = append(narrowed, m)
+				}
+			}
+			d.Methods = narrowed
 		}
 	}
 	return nil
@@ -229,4 +239,21 @@ func (e *Engine) Remember(ctx context.Context, userID string, o Origin) error {
 		ip = o.IP.String()
 	}
 	return e.signals.Devices.Remember(ctx, userID, o.DeviceID, o.UserAgent, ip, e.now())
+}
+
+// Attempted counts a sign-in attempt of userID (a password or passkey
+// submitted, right or wrong) for the velocity signals. The address was
+// counted when the attempt's authorization request arrived.
+func (e *Engine) Attempted(userID string) {
+	if e.signals.Velocity != nil && userID != "" {
+		e.signals.Velocity.Request(userID, "", e.now())
+	}
+}
+
+// Failed counts a failed verification of userID (a wrong password or
+// code, a refused passkey) for velocity.failures_1h.
+func (e *Engine) Failed(userID string) {
+	if e.signals.Velocity != nil && userID != "" {
+		e.signals.Velocity.Failure(userID, e.now())
+	}
 }

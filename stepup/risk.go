@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup/rules"
@@ -44,7 +45,7 @@ func (s *Signals) input(ctx context.Context, r Request, action string, now time.
 		Session: session(r.Verifications, now),
 		Request: rules.Request{Client: r.ClientID, Level: rules.LevelName(r.Requested), MaxAge: -1},
 		Action:  rules.Action{Code: action, Custom: r.Custom},
-		Device:  rules.Device{ID: r.DeviceID, New: true, Bot: signals.IsBot(r.UserAgent), UserAgent: r.UserAgent},
+		Device:  rules.Device{ID: r.DeviceID, New: true, Bot: signals.IsBot(r.UserAgent), UserAgent: clip(r.UserAgent, maxUserAgent)},
 	}
 	if r.MaxAge != nil {
 		in.Request.MaxAge = int(*r.MaxAge / time.Second)
@@ -144,5 +145,21 @@ func session(vs []acr.Verification, now time.Time) rules.Session {
 	s.Exists, s.Level, s.AMR = true, rules.LevelName(a.Level), a.AMR
 	newest := slices.MaxFunc(vs, func(a, b acr.Verification) int { return a.At.Compare(b.At) })
 	s.SecondsSinceVerification = max(0, int(now.Sub(newest.At)/time.Second))
+	return s
+}
+
+// maxUserAgent bounds the user agent the rules see: the client chooses it,
+// and a rule's cost grows with it. Real ones are a few hundred bytes.
+const maxUserAgent = 512
+
+// clip cuts s to at most n bytes, on a UTF-8 boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
 	return s
 }

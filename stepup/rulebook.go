@@ -75,13 +75,18 @@ func (b *RuleBook) Refresh(ctx context.Context) error {
 	}
 	sets := *b.sets.Load()
 	var next map[string]Published
+	var errs []error
 	for _, rs := range latest {
 		if cur, ok := sets[rs.Action]; ok && cur.Version >= rs.Version {
 			continue
 		}
+		// Each action on its own: rules this server cannot compile (written
+		// by a newer stepup) keep their action on the version it has,
+		// and hold back no other action's change.
 		compiled, err := rules.Compile(rs.Spec)
 		if err != nil {
-			return fmt.Errorf("stepup: rules of %s, version %d: %w", rs.Action, rs.Version, err)
+			errs = append(errs, fmt.Errorf("stepup: rules of %s, version %d: %w", rs.Action, rs.Version, err))
+			continue
 		}
 		if next == nil {
 			next = maps.Clone(sets)
@@ -91,7 +96,7 @@ func (b *RuleBook) Refresh(ctx context.Context) error {
 	if next != nil {
 		b.sets.Store(&next)
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Publish compiles spec and, if it is sound, stores it as the next

@@ -42,6 +42,9 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if u != nil && s.refused(w, r, sess) {
+		return
+	}
 	if u == nil {
 		// Sign in first, then come back.
 		token, _, err := s.localFlow(w, r, stepup.Flow{Level: acr.OneFactor, Next: "/account", FreshSignIn: true})
@@ -212,4 +215,35 @@ func (s *Server) newRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("web: new recovery codes", "user", sess.UserID)
 	s.render(w, http.StatusOK, "codes", view{Title: "Save your recovery codes", Codes: codes, Next: "/account"})
+}
+
+// refused asks the engine whether sess may use the account page, as a
+// sign-in from this browser. When the signIn rules block it or hold it
+// for review, it ends the session, answers the request and returns true:
+// a browser the rules keep out of relying parties does not change
+// factors here either.
+func (s *Server) refused(w http.ResponseWriter, r *http.Request, sess *store.Session) bool {
+	if s.decide == nil {
+		return false
+	}
+	d, err := s.decide(r.Context(), stepup.Request{
+		Action: stepup.SignIn, UserID: sess.UserID, Verifications: stepup.Verifications(sess), Origin: s.Origin(r),
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return true
+	}
+	if d.Outcome != stepup.Block && d.Outcome != stepup.Review {
+		return false
+	}
+	s.log.Info("web: the account page refused by the rules", "user", sess.UserID, "outcome", d.Outcome.String())
+	if _, token, err := SessionFromRequest(r, s.sessions, s.secure); err == nil {
+		if err := s.sessions.End(r.Context(), token); err != nil {
+			s.fail(w, r, err)
+			return true
+		}
+	}
+	clearSessionCookie(w, s.secure)
+	s.errorPage(w, http.StatusForbidden, "Not allowed", "This sign-in is not allowed from here. Contact your administrator if you think it should be.")
+	return true
 }

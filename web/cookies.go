@@ -71,6 +71,12 @@ func setSessionCookie(w http.ResponseWriter, token string, secure bool) {
 	setCookie(w, SessionCookie, token, secure)
 }
 
+// clearSessionCookie removes the session cookie from the browser.
+func clearSessionCookie(w http.ResponseWriter, secure bool) {
+	http.SetCookie(w, &http.Cookie{Name: CookieName(SessionCookie, secure), Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
+}
+
 func setCookie(w http.ResponseWriter, name, value string, secure bool) {
 	http.SetCookie(w, &http.Cookie{
 		Name:     CookieName(name, secure),

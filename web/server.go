@@ -61,6 +61,13 @@ type Options struct {
 	// the one sign-in failures are counted and logged against. Empty: the
 	// connection's address is the client's.
 	TrustedProxies []netip.Prefix
+	// Decide is the engine's Decide: the account page asks it whether a
+	// session may go on, as a sign-in, so that what the signIn rules block
+	// the pages do not allow either. Nil: nothing is asked.
+	Decide func(context.Context, stepup.Request) (stepup.Decision, error)
+	// Risk hears of sign-in attempts and failed verifications, for the
+	// engine's velocity signals (stepup.Engine); nil: nobody.
+	Risk Risk
 	// Actions answers the challenges of tracked actions (GET /challenge);
 	// nil serves none.
 	Actions Actions
@@ -70,6 +77,14 @@ type Options struct {
 	Now     func() time.Time // default time.Now
 	Log     *slog.Logger     // default slog.Default()
 }
+
+// Risk is what the pages tell the engine's signals.
+type Risk interface {
+	Attempted(userID string)
+	Failed(userID string)
+}
+
+var _ Risk = (*stepup.Engine)(nil)
 
 // Server serves the hosted pages.
 type Server struct {
@@ -85,6 +100,8 @@ type Server struct {
 	proxies    []netip.Prefix
 	devices    *signals.DeviceCookie
 	actions    Actions
+	risk       Risk
+	decide     func(context.Context, stepup.Request) (stepup.Decision, error)
 	now        func() time.Time
 	log        *slog.Logger
 	origins    *http.CrossOriginProtection
@@ -127,6 +144,8 @@ func New(o Options) *Server {
 		proxies:    slices.Clone(o.TrustedProxies),
 		devices:    o.Devices,
 		actions:    o.Actions,
+		risk:       o.Risk,
+		decide:     o.Decide,
 		now:        o.Now,
 		log:        o.Log,
 		origins:    http.NewCrossOriginProtection(),

@@ -72,6 +72,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, stepup.ErrBadCredentials):
 		s.log.Info("web: sign-in failed", "ip", ip)
+		s.failedSignIn(r.Context(), username)
 		again(http.StatusUnprocessableEntity, msgBadCredentials)
 		return
 	case errors.Is(err, context.Canceled):
@@ -83,6 +84,9 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if s.risk != nil {
+		s.risk.Attempted(user.ID)
+	}
 	if flow.UserID != "" && flow.UserID != user.ID {
 		// A flow never switches user: the OP asked for this one (an
 		// id_token_hint, or an earlier sign-in of the same flow).
@@ -92,6 +96,22 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.signedIn(w, r, flow, user, s.passwordVerification())
+}
+
+// failedSignIn tells the engine of a wrong password for username's
+// account, if it names one: the rules' velocity.failures_1h.
+func (s *Server) failedSignIn(ctx context.Context, username string) {
+	if s.risk == nil || s.users == nil {
+		return
+	}
+	name, err := stepup.CanonicalUsername(username)
+	if err != nil {
+		return
+	}
+	if u, err := s.users.GetByUsername(ctx, name); err == nil {
+		s.risk.Attempted(u.ID)
+		s.risk.Failed(u.ID)
+	}
 }
 
 // passwordVerification is the verification a right password makes now.

@@ -144,6 +144,9 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.log.Info("web: step-up verification failed", "user", sess.UserID, "method", method, "err", err)
+		if s.risk != nil {
+			s.risk.Failed(sess.UserID)
+		}
 		s.renderStepUp(w, r, status, flow, token, binding, sess, u, method, message)
 		return
 	}

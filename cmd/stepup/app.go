@@ -132,7 +132,7 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 		Flows: flows, Sessions: sessions, Accounts: accounts, HandBack: provider.Continue, Pending: provider.Pending,
 		Factors: factors, Users: st.Users(),
 		CSRFKey: derive("csrf"), SecureCookies: secure, Log: log, Now: now,
-		TrustedProxies: config.Prefixes(cfg.Server.TrustedProxies), Devices: devices, Actions: tracker,
+		TrustedProxies: config.Prefixes(cfg.Server.TrustedProxies), Devices: devices, Actions: tracker, Risk: engine, Decide: engine.Decide,
 	})
 	mux := http.NewServeMux()
 	hosted := pages.Handler()

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -31,11 +32,11 @@ type Result struct {
 	// every rule is evaluated, so the record shows all that applied, not
 	// only the one that won.
 	Matched []string
-	// Errors are the rules whose evaluation failed. Such a rule does not
-	// match: a missing key in action.custom, a cost limit reached or a
-	// cancelled context makes it false, not the whole decision an error.
-	// Analysts guard with has(); the engine decides what a non-empty
-	// Errors means for the decision (it is logged either way).
+	// Errors are the rules whose evaluation failed. A rule that failed on
+	// its input (a key missing from action.custom) does not match:
+	// analysts guard with has(). A rule stopped by its cost limit or a
+	// cancelled context (Stopped) counts as matched: otherwise an input
+	// made big enough to exhaust a BLOCK rule would escape it.
 	Errors []RuleError
 }
 
@@ -43,6 +44,9 @@ type Result struct {
 type RuleError struct {
 	Rule    string `json:"rule"`
 	Message string `json:"message"`
+	// Stopped says the cost limit or the context stopped the rule, which
+	// then counts as matched.
+	Stopped bool `json:"stopped,omitempty"`
 }
 
 func (e RuleError) Error() string { return fmt.Sprintf("rules: rule %q: %s", e.Rule, e.Message) }
@@ -53,8 +57,9 @@ func (e RuleError) Error() string { return fmt.Sprintf("rules: rule %q: %s", e.R
 // Input.
 //
 // Each rule's evaluation is bounded by a cost limit, and stops when ctx
-// is done; either way the rule counts as not matching and the reason is
-// in Result.Errors.
+// is done; either way the rule counts as matched (it fails closed) and
+// the reason is in Result.Errors. A rule that fails for another reason
+// does not match.
 func (rs *RuleSet) Evaluate(ctx context.Context, in *Input) Result {
 	if in == nil {
 		in = &Input{}
@@ -75,11 +80,13 @@ func (rs *RuleSet) Evaluate(ctx context.Context, in *Input) Result {
 			// time. The cost limit bounds such a rule anyway.
 			out, _, err = r.prg.Eval(act)
 		}
-		if err != nil {
-			res.Errors = append(res.Errors, RuleError{Rule: r.id, Message: err.Error()})
-			continue
-		}
-		if out != types.True {
+		switch stopped := errors.As(err, new(interpreter.EvalCancelledError)) || err != nil && ctx.Err() != nil; {
+		case err != nil:
+			res.Errors = append(res.Errors, RuleError{Rule: r.id, Message: err.Error(), Stopped: stopped})
+			if !stopped {
+				continue
+			}
+		case out != types.True:
 			continue
 		}
 		res.Matched = append(res.Matched, r.id)

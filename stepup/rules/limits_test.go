@@ -46,8 +46,10 @@ func TestEvaluateStopsARunawayRuleAtTheCostLimit(t *testing.T) {
 	if took > time.Second {
 		t.Errorf("took %v; the cost limit should stop the rule within milliseconds", took)
 	}
-	if got.Rule != "after" || !slices.Equal(got.Matched, []string{"after"}) {
-		t.Errorf("result %+v: the rule after the runaway one must still be evaluated and win", got)
+	// The runaway rule fails closed: stopped, it counts as matched, and
+	// the rule after it is still evaluated.
+	if !got.Errors[0].Stopped || got.Rule != "runaway" || got.Outcome != Block || !slices.Equal(got.Matched, []string{"runaway", "after"}) {
+		t.Errorf("result %+v: the stopped rule must count as matched, and the rule after it be evaluated too", got)
 	}
 	t.Logf("stopped after %v", took)
 }
@@ -62,9 +64,10 @@ func TestEvaluateStopsWhenTheContextIsDone(t *testing.T) {
 	if len(got.Errors) != 1 || got.Errors[0].Rule != "loop" || !strings.Contains(got.Errors[0].Message, "operation interrupted: context canceled") {
 		t.Fatalf("errors %v, want the loop's, interrupted", got.Errors)
 	}
-	// A rule without a loop has no point at which to stop: it runs.
-	if got.Rule != "plain" {
-		t.Errorf("result %+v, want the plain rule's REVIEW", got)
+	// The stopped rule fails closed; a rule without a loop has no point
+	// at which to stop: it runs, and matches.
+	if !got.Errors[0].Stopped || got.Rule != "loop" || !slices.Equal(got.Matched, []string{"loop", "plain"}) {
+		t.Errorf("result %+v, want the stopped loop to count as matched, and the plain rule too", got)
 	}
 	if again := rs.Evaluate(context.Background(), &Input{Lists: bigList()}); again.Errors != nil {
 		t.Errorf("errors %v with a live context, want none", again.Errors)
