@@ -14,6 +14,8 @@ import (
 	"github.com/stepup-auth/stepup/config"
 	"github.com/stepup-auth/stepup/oidc"
 	"github.com/stepup-auth/stepup/stepup"
+	"github.com/stepup-auth/stepup/stepup/api/admin"
+	"github.com/stepup-auth/stepup/stepup/api/apikey"
 	"github.com/stepup-auth/stepup/stepup/keys"
 	"github.com/stepup-auth/stepup/stepup/seal"
 	"github.com/stepup-auth/stepup/stepup/signals"
@@ -22,8 +24,8 @@ import (
 	"github.com/stepup-auth/stepup/web/demo"
 )
 
-// newApp assembles the OpenID Provider and the hosted pages from the
-// configuration, over an open store.
+// newApp assembles the OpenID Provider, the hosted pages and the admin
+// API from the configuration, over an open store.
 func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.Logger, now func() time.Time) (http.Handler, error) {
 	if now == nil {
 		now = time.Now
@@ -126,6 +128,17 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	if demoApp != nil {
 		mux.Handle("/demo/", demoApp)
 	}
+	// The admin API publishes to the RuleBook the engine decides with, so
+	// a new version applies to the next decision.
+	keyCheck := apikey.New(st.APIKeys(), now)
+	keyCheck.Log = log
+	adminAPI, err := admin.New(admin.Options{
+		Keys: keyCheck, Rules: ruleBook, RuleSets: st.RuleSets(), Audit: st.Audit(), Lists: risk.Lists, Log: log, Now: now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle(admin.Prefix, adminAPI.Handler())
 	mux.Handle("/", provider.Handler())
 	return mux, nil
 }
