@@ -14,6 +14,7 @@ import (
 	"github.com/stepup-auth/stepup/config"
 	"github.com/stepup-auth/stepup/oidc"
 	"github.com/stepup-auth/stepup/stepup"
+	"github.com/stepup-auth/stepup/stepup/api/admin"
 	"github.com/stepup-auth/stepup/stepup/api/apikey"
 	"github.com/stepup-auth/stepup/stepup/api/track"
 	"github.com/stepup-auth/stepup/stepup/keys"
@@ -24,8 +25,8 @@ import (
 	"github.com/stepup-auth/stepup/web/demo"
 )
 
-// newApp assembles the OpenID Provider and the hosted pages from the
-// configuration, over an open store.
+// newApp assembles the OpenID Provider, the hosted pages and the admin
+// API from the configuration, over an open store.
 func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.Logger, now func() time.Time) (http.Handler, error) {
 	if now == nil {
 		now = time.Now
@@ -143,7 +144,18 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	if demoApp != nil {
 		mux.Handle("/demo/", demoApp)
 	}
-	keys := apikey.New(st.APIKeys(), now)
+	// One key check for both APIs, each behind its own kind of key. The
+	// admin API publishes to the RuleBook the engine decides with, so a
+	// new version applies to the next decision.
+	keyCheck := apikey.New(st.APIKeys(), now)
+	keyCheck.Log = log
+	adminAPI, err := admin.New(admin.Options{
+		Keys: keyCheck, Rules: ruleBook, RuleSets: st.RuleSets(), Audit: st.Audit(), Lists: risk.Lists, Log: log, Now: now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle(admin.Prefix, adminAPI.Handler())
 	trackAPI, err := track.New(track.Options{
 		Tracker: tracker, Users: st.Users(), Authenticators: st.Authenticators(),
 		Issuer: strings.TrimSuffix(cfg.Server.PublicURL.String(), "/"), Log: log,
@@ -157,7 +169,7 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	if err != nil {
 		return nil, err
 	}
-	mux.Handle("/v1/", keys.Middleware(apikey.Server)(trackAPI))
+	mux.Handle("/v1/", keyCheck.Middleware(apikey.Server)(trackAPI))
 	mux.Handle("/", provider.Handler())
 	return mux, nil
 }

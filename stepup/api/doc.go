@@ -4,7 +4,8 @@
 //   - Bodies are JSON (Content-Type: application/json), one value, at most
 //     MaxBody bytes; a larger body is 413. A field the API does not know
 //     is an error, not ignored: a misspelt "base_versoin" must not publish
-//     as if the field were absent.
+//     as if the field were absent. Names match as encoding/json matches
+//     them, without regard to case, and of a name repeated the last wins.
 //
 //   - Errors are one object, with a status that fits:
 //

@@ -8,6 +8,10 @@ import "time"
 // error when the rule set is compiled, not a rule that silently never
 // matches.
 //
+// An Input encodes to JSON by the same names, timestamps in RFC 3339, so
+// that a test case (stepup rules test, the admin API's simulate) reads as
+// the rules do: {"device":{"new":true},"action":{"custom":{"amount":1500}}}.
+//
 // The engine fills an Input from the session and the signals; the zero
 // value is a valid Input (nothing known), which every compiled rule can be
 // evaluated against without panicking.
@@ -15,20 +19,20 @@ type Input struct {
 	// Now is the time of the decision, "now" in CEL: rules compare it
 	// with user.created or device.first_seen. The engine sets it from
 	// its clock, so a decision replayed later sees the same now.
-	Now      time.Time
-	User     User
-	Session  Session
-	Device   Device
-	IP       IP
-	Geo      Geo
-	Travel   Travel
-	Velocity Velocity
-	Request  Request
-	Action   Action
+	Now      time.Time `json:"now"`
+	User     User      `json:"user"`
+	Session  Session   `json:"session"`
+	Device   Device    `json:"device"`
+	IP       IP        `json:"ip"`
+	Geo      Geo       `json:"geo"`
+	Travel   Travel    `json:"travel"`
+	Velocity Velocity  `json:"velocity"`
+	Request  Request   `json:"request"`
+	Action   Action    `json:"action"`
 	// Lists are the named value lists, "lists" in CEL:
 	// user.email in lists.vip. The same map may be shared by every
 	// Input: evaluation never modifies it.
-	Lists map[string][]string
+	Lists map[string][]string `json:"lists"`
 }
 
 // User is the user the decision is about, "user" in CEL.
