@@ -172,11 +172,27 @@ func TestTrackAPIEndToEnd(t *testing.T) {
 		t.Fatalf("the user: %v", usr)
 	}
 
+	// An analyst lowers the limit through the admin API; the next call
+	// follows it, with no restart.
+	status, pub := ts.call("PUT", "/admin/v1/actions/payment/rules", ts.adminKey, map[string]any{
+		"base_version": 1, "comment": "block from 100",
+		"spec_yaml": strings.Replace(strings.Replace(paymentRules, "> 1000", "> 100", 1), "outcome: CHALLENGE\n    level: mfa", "outcome: BLOCK", 1),
+	})
+	if status != http.StatusOK {
+		t.Fatalf("publishing the new rules: %d %v", status, pub)
+	}
+	if got := ts.track("app-user-1", "mid-1", 500); got["state"] != "BLOCK" {
+		t.Fatalf("500 after the change: %v, want BLOCK", got)
+	}
+
 	// Keys: none, or the wrong kind, are refused.
 	for name, key := range map[string]string{"no key": "", "an admin key": ts.adminKey, "a made-up key": "su_server_x_y"} {
 		if status, out := ts.call("POST", "/v1/users/u/actions/payment", key, map[string]any{}); status != http.StatusUnauthorized {
 			t.Errorf("%s on the track API: %d %v", name, status, out)
 		}
+	}
+	if status, _ := ts.call("PUT", "/admin/v1/actions/payment/rules", ts.serverKey, map[string]any{}); status != http.StatusUnauthorized {
+		t.Errorf("a server key on the admin API: %d", status)
 	}
 }
 
