@@ -230,11 +230,16 @@ func (t *Tracker) Track(ctx context.Context, r Track) (Tracked, error) {
 	case err != nil:
 		return Tracked{}, fmt.Errorf("stepup: track: %w", err)
 	}
-	out, err := t.tracked(rec)
-	if err == nil && state == StateChallengeRequired {
+	// Built from what was just stored, not read back from its JSON: this
+	// is the track API's hot path.
+	out := Tracked{
+		ID: rec.ID, UserID: rec.UserID, Action: rec.Action, IdempotencyKey: rec.IdempotencyKey, State: state,
+		CreatedAt: now, UpdatedAt: now, Challenge: doc.Challenge, Decision: d, Custom: r.Custom,
+	}
+	if state == StateChallengeRequired {
 		out.Token = t.tokens.seal(purposeChallenge, rec.ID, now.Add(t.ttl))
 	}
-	return out, err
+	return out, nil
 }
 
 // appSignIn is the sign-in the calling application vouches for.
