@@ -22,9 +22,9 @@ const (
 	// busy API (10,000 requests a second with one key: one read in
 	// 50,000) and keep revocation prompt.
 	CacheTTL = 5 * time.Second
-	// cacheSize bounds the records kept. Only keys that verified are
-	// cached, so an attacker's guesses cannot fill it; a deployment has
-	// tens of keys, not thousands.
+	// cacheSize bounds the records kept. Only stored keys' records are
+	// cached, so guesses with made-up ids cannot fill it; a deployment
+	// has tens of keys, not thousands.
 	cacheSize = 1024
 	// touchEvery is how often a key's LastUsedAt is written: it says
 	// whether a key is still in use, to the minute, without a store write
@@ -122,9 +122,10 @@ func (a *Authenticator) lookup(ctx context.Context, id string, now time.Time) (*
 	return rec, nil
 }
 
-// remember caches rec. The record is cached before its secret is
-// checked, which lets a guess of a real id (ids are not secret) replace
-// it; that costs one store read, never a wrong answer.
+// remember caches rec. It is cached before the secret is checked: a
+// guess at a real id (ids are not secret) costs the store what a request
+// with the key would, and the secret is checked against the record
+// whichever request brought it in.
 func (a *Authenticator) remember(id string, rec *store.APIKey, now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
