@@ -25,6 +25,7 @@ Usage:
   stepup keys list [--config FILE]        list the token signing keys
   stepup users unlock --username NAME     unlock an account locked by failed attempts
   stepup apikeys create|list|revoke       manage the keys of the track and admin APIs
+  stepup rules test --input CASE.json     evaluate an action's rules over one input, offline
   stepup version                          print the version
   stepup help                             show this help
 
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usersCommand(ctx, rest, stdout, stderr)
 	case "apikeys":
 		return apikeysCommand(ctx, rest, stdout, stderr)
+	case "rules":
+		return rulesCommand(ctx, rest, stdout, stderr)
 	case "version":
 		return versionCommand(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":

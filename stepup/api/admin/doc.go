@@ -43,6 +43,8 @@
 //	      {"result":{"outcome":"BLOCK","rule":"big","matched":["big"]},"values":{"action.custom.amount":1500},
 //	       "current":{"outcome":"ALLOW"},"changed":true}],
 //	     "changed":[0]}
+//	  version is the stored version simulated; a draft has "draft":true
+//	  instead. current_version is the version compared with, if any.
 //
 // Each input is a rules.Input as JSON, by the names the rules use
 // ({"device":{"new":true},"action":{"custom":{"amount":1500}}}); now
@@ -55,9 +57,9 @@
 // the serving version's answer, and changed, whether the outcome, level,
 // max_age or methods differ; "changed" lists those inputs.
 //
-// A simulation answers what the rules decide; the engine then raises a
-// CHALLENGE's level to the one the relying party asked for, and lets a
-// session that already has it pass. Inputs are given, not taken from
+// A simulation answers what the rules decide. The engine then takes the
+// level the relying party asked for as a floor under the rules', and lets a
+// session that already has the level pass without a challenge. Inputs are given, not taken from
 // stored action records: a record keeps the values its matched rules read,
 // not the whole input another rule set would need.
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -21,9 +22,9 @@ const (
 	// busy API (10,000 requests a second with one key: one read in
 	// 50,000) and keep revocation prompt.
 	CacheTTL = 5 * time.Second
-	// cacheSize bounds the records kept. Only keys that verified are
-	// cached, so an attacker's guesses cannot fill it; a deployment has
-	// tens of keys, not thousands.
+	// cacheSize bounds the records kept. Only stored keys' records are
+	// cached, so guesses with made-up ids cannot fill it; a deployment
+	// has tens of keys, not thousands.
 	cacheSize = 1024
 	// touchEvery is how often a key's LastUsedAt is written: it says
 	// whether a key is still in use, to the minute, without a store write
@@ -39,14 +40,16 @@ type Authenticator struct {
 	// a store that fails. Set it before use; nil logs nothing.
 	Log *slog.Logger
 
-	mu    sync.Mutex
+	mu    sync.RWMutex      // the hot path only reads
 	cache map[string]*entry // by key id
 }
 
-// entry is a verified key's record, as read at fetched.
+// entry is a verified key's record, as read at fetched, and when its use
+// was last recorded (by this process or, as read, by any).
 type entry struct {
 	rec     *store.APIKey
 	fetched time.Time
+	touched time.Time
 }
 
 // New returns an Authenticator over keys; now is its clock (nil:
@@ -92,10 +95,8 @@ func (a *Authenticator) Verify(ctx context.Context, kind, key string) (*store.AP
 	if rec.Kind != kind {
 		return nil, errWrongKind
 	}
-	if now.Sub(rec.LastUsedAt) >= touchEvery {
-		if err := a.touch(ctx, p.id, now); err != nil {
-			return nil, err
-		}
+	if err := a.touch(ctx, p.id, now); err != nil {
+		return nil, err
 	}
 	return rec.Clone(), nil
 }
@@ -103,9 +104,9 @@ func (a *Authenticator) Verify(ctx context.Context, kind, key string) (*store.AP
 // lookup returns the record of id, from the cache if it was read less
 // than CacheTTL ago.
 func (a *Authenticator) lookup(ctx context.Context, id string, now time.Time) (*store.APIKey, error) {
-	a.mu.Lock()
+	a.mu.RLock()
 	e, ok := a.cache[id]
-	a.mu.Unlock()
+	a.mu.RUnlock()
 	if ok && now.Sub(e.fetched) < CacheTTL && !now.Before(e.fetched) {
 		return e.rec, nil
 	}
@@ -115,15 +116,16 @@ func (a *Authenticator) lookup(ctx context.Context, id string, now time.Time) (*
 		return nil, errInvalid
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("apikey: read key %s: %w", id, err)
 	}
 	a.remember(id, rec, now)
 	return rec, nil
 }
 
-// remember caches rec. The record is cached before its secret is
-// checked, which lets a guess of a real id (ids are not secret) replace
-// it; that costs one store read, never a wrong answer.
+// remember caches rec. It is cached before the secret is checked: a
+// guess at a real id (ids are not secret) costs the store what a request
+// with the key would, and the secret is checked against the record
+// whichever request brought it in.
 func (a *Authenticator) remember(id string, rec *store.APIKey, now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -140,7 +142,13 @@ func (a *Authenticator) remember(id string, rec *store.APIKey, now time.Time) {
 			delete(a.cache, k)
 		}
 	}
-	a.cache[id] = &entry{rec: rec, fetched: now}
+	touched := rec.LastUsedAt
+	if old, ok := a.cache[id]; ok && old.touched.After(touched) {
+		// A write of LastUsedAt may be under way: a record read before it
+		// landed must not make another request write it again.
+		touched = old.touched
+	}
+	a.cache[id] = &entry{rec: rec, fetched: now, touched: touched}
 }
 
 func (a *Authenticator) forget(id string) {
@@ -149,20 +157,26 @@ func (a *Authenticator) forget(id string) {
 	a.mu.Unlock()
 }
 
-// touch writes LastUsedAt. The cached record is replaced first, so that
-// of many requests at once only one writes; the store's record is read
-// again, so that the write cannot undo a change made since it was cached,
-// and a key deleted in between is refused.
+// touch writes LastUsedAt if it was last written touchEvery ago or more.
+// The cache entry is marked first, under the lock, so that of many
+// requests at once only one writes; the store's record is read again, so
+// that the write cannot undo a change made since it was cached, and a key
+// deleted in between is refused.
 func (a *Authenticator) touch(ctx context.Context, id string, now time.Time) error {
-	a.mu.Lock()
+	a.mu.RLock()
 	e, ok := a.cache[id]
-	if !ok || now.Sub(e.rec.LastUsedAt) < touchEvery {
+	due := ok && now.Sub(e.touched) >= touchEvery
+	a.mu.RUnlock()
+	if !due {
+		return nil
+	}
+	a.mu.Lock()
+	e, ok = a.cache[id]
+	if !ok || now.Sub(e.touched) < touchEvery {
 		a.mu.Unlock()
 		return nil // another request is writing it
 	}
-	touched := e.rec.Clone()
-	touched.LastUsedAt = now
-	a.cache[id] = &entry{rec: touched, fetched: e.fetched}
+	a.cache[id] = &entry{rec: e.rec, fetched: e.fetched, touched: now}
 	a.mu.Unlock()
 
 	rec, err := a.keys.Get(ctx, id)
@@ -171,7 +185,7 @@ func (a *Authenticator) touch(ctx context.Context, id string, now time.Time) err
 		return errInvalid
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("apikey: read key %s: %w", id, err)
 	}
 	rec.LastUsedAt = now
 	// Losing the race to another writer (a replica's own touch) is as

@@ -13,7 +13,8 @@
 //
 // An Authenticator checks keys on each request (Middleware): Authorization:
 // Bearer <key> and nothing else, of the kind the API takes. It keeps the
-// records it has verified for CacheTTL, so a busy API does not read the
-// store on every request; a key revoked (deleted from the store) therefore
-// stops working within CacheTTL, on every replica.
+// records it has read for CacheTTL, so a busy API does not read the store
+// on every request; a key revoked (deleted from the store) therefore stops
+// working within CacheTTL, on every replica. Expiry is checked on every
+// request.
 package apikey

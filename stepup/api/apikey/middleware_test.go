@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -235,5 +236,27 @@ func TestNewContext(t *testing.T) {
 	k := &store.APIKey{ID: "x"}
 	if got, ok := apikey.FromContext(apikey.NewContext(context.Background(), k)); !ok || got != k {
 		t.Errorf("FromContext(NewContext(k)) = %v, %v", got, ok)
+	}
+}
+
+// Of many requests at once with a key due a LastUsedAt, one writes it.
+func TestLastUsedAtWrittenOnceUnderConcurrency(t *testing.T) {
+	f := newFixture(t)
+	if rec, _ := f.call(t, apikey.Admin, "Bearer "+f.admin); rec.Code != http.StatusNoContent {
+		t.Fatal(rec.Code)
+	}
+	f.clock.advance(time.Minute)
+	_, before := f.store.counts()
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if _, err := f.auth.Verify(context.Background(), apikey.Admin, f.admin); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if _, after := f.store.counts(); after-before != 1 {
+		t.Errorf("%d writes of LastUsedAt, want 1", after-before)
 	}
 }
