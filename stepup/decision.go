@@ -32,6 +32,9 @@ type Request struct {
 	// Custom is the caller's data about the action (the track API's
 	// custom), action.custom in the rules.
 	Custom map[string]any
+	// Tracked marks a tracked action's request (Tracker): the application
+	// signed the user in, and a rule's methods bound the challenge alone.
+	Tracked bool
 	// Attempt marks the first decision of an attempt (an authorization
 	// request arriving, a tracked action), which the velocity signals
 	// count; the decisions that follow each verification of the same

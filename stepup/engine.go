@@ -199,9 +199,11 @@ func (e *Engine) applyRules(ctx context.Context, r Request, now time.Time, d *De
 			}
 			// The rule's methods are what the step-up may use; the
 			// sign-in it steps up from counts whatever the client took it
-			// with, or a rule naming only TOTP could never be met.
+			// with, or a rule naming only TOTP could never be met. (A
+			// tracked action's sign-in is the application's, which
+			// always counts: the methods bound its challenge alone.)
 			for _, m := range firstFactors {
-				if MethodAllowed(d.Methods, m) && !slices.Contains(narrowed, m) {
+				if !r.Tracked && MethodAllowed(d.Methods, m) && !slices.Contains(narrowed, m) {
 					narrowed = append(narrowed, m)
 				}
 			}

@@ -61,13 +61,16 @@ type Flow struct {
 // Counted returns the verifications that count for the flow: as Counted
 // weighs them for its methods, except that a tracked action's challenge
 // always counts the application's sign-in (an upstream verification),
-// whose methods narrow only what the challenge may be answered with.
+// whose methods narrow only what the challenge may be answered with, and
+// never a password.
 func (f Flow) Counted(vs []acr.Verification) []acr.Verification {
 	if f.ActionID == "" {
 		return Counted(vs, f.Methods)
 	}
+	// A password never answers a challenge: the application's sign-in may
+	// well have been that very password.
 	return slices.DeleteFunc(slices.Clone(vs), func(v acr.Verification) bool {
-		return v.Method != acr.Upstream && !MethodAllowed(f.Methods, v.Method)
+		return v.Method == acr.Password || v.Method != acr.Upstream && !MethodAllowed(f.Methods, v.Method)
 	})
 }
 

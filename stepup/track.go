@@ -3,6 +3,8 @@ package stepup
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -36,6 +38,10 @@ var (
 	// ErrActionToken: a challenge or validation token that is invalid,
 	// expired, or already used.
 	ErrActionToken = errors.New("stepup: invalid, expired or used action token")
+	// ErrIdempotencyKey: an idempotency key already used for a different
+	// request (another amount, another device): a retry must send the
+	// same request.
+	ErrIdempotencyKey = errors.New("stepup: the idempotency key was used for a different request")
 )
 
 // TrackerOptions configure a Tracker. Engine, Actions, Users and a Key of
@@ -168,6 +174,9 @@ type record struct {
 	Device    string `json:"device,omitempty"`
 	IP        string `json:"ip,omitempty"`
 	UserAgent string `json:"user_agent,omitempty"`
+	// Fingerprint is a hash of the request, to refuse another request
+	// under the same idempotency key.
+	Fingerprint string `json:"fingerprint,omitempty"`
 }
 
 // Track decides an action and stores its record. A call with the
@@ -175,25 +184,35 @@ type record struct {
 // without deciding again. A user the store does not know is created, with
 // no password: the application's users become stepup's on first sight.
 func (t *Tracker) Track(ctx context.Context, r Track) (Tracked, error) {
+	fingerprint, err := r.fingerprint()
+	if err != nil {
+		return Tracked{}, err
+	}
 	if r.IdempotencyKey != "" {
 		if rec, err := t.actions.GetByIdempotencyKey(ctx, r.UserID, r.Action, r.IdempotencyKey); err == nil {
-			return t.tracked(rec)
+			return t.again(rec, fingerprint)
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return Tracked{}, fmt.Errorf("stepup: track: %w", err)
 		}
 	}
-	if err := t.ensureUser(ctx, r.UserID); err != nil {
+	u, err := t.ensureUser(ctx, r.UserID)
+	if err != nil {
 		return Tracked{}, err
 	}
 	now := t.now()
 	d, err := t.engine.Decide(ctx, Request{
 		Action: r.Action, ClientID: r.ClientID, UserID: r.UserID, Origin: r.Origin, Custom: r.Custom, Attempt: true,
-		FlowStarted: now, Verifications: []acr.Verification{appSignIn(now)},
+		Tracked: true, FlowStarted: now, Verifications: []acr.Verification{appSignIn(now)},
 	})
 	if err != nil {
 		return Tracked{}, err
 	}
-	doc := record{Decision: d, Device: r.DeviceID, UserAgent: r.UserAgent}
+	if u.Disabled {
+		// A disabled account does nothing, whatever the rules allow.
+		d.Outcome = Block
+		d.Reasons = append(d.Reasons, "the user is disabled")
+	}
+	doc := record{Decision: d, Device: r.DeviceID, UserAgent: r.UserAgent, Fingerprint: fingerprint}
 	if r.IP.IsValid() {
 		doc.IP = r.IP.String()
 	}
@@ -226,7 +245,7 @@ func (t *Tracker) Track(ctx context.Context, r Track) (Tracked, error) {
 		if err != nil {
 			return Tracked{}, fmt.Errorf("stepup: track: %w", err)
 		}
-		return t.tracked(first)
+		return t.again(first, fingerprint)
 	case err != nil:
 		return Tracked{}, fmt.Errorf("stepup: track: %w", err)
 	}
@@ -242,23 +261,58 @@ func (t *Tracker) Track(ctx context.Context, r Track) (Tracked, error) {
 	return out, nil
 }
 
+// again answers a retry: the record as it is, with its challenge token
+// again while the challenge waits (the first answer may have been lost on
+// its way). A different request under the same key is refused.
+func (t *Tracker) again(rec *store.ActionRecord, fingerprint string) (Tracked, error) {
+	var doc record
+	if err := json.Unmarshal(rec.Decision, &doc); err != nil {
+		return Tracked{}, fmt.Errorf("stepup: action %s: %w", rec.ID, err)
+	}
+	if subtle.ConstantTimeCompare([]byte(doc.Fingerprint), []byte(fingerprint)) != 1 {
+		return Tracked{}, ErrIdempotencyKey
+	}
+	out, err := t.tracked(rec)
+	if err == nil && rec.State == StateChallengeRequired && t.now().Before(rec.CreatedAt.Add(t.ttl)) {
+		out.Token = t.tokens.seal(purposeChallenge, rec.ID, rec.CreatedAt.Add(t.ttl))
+	}
+	return out, err
+}
+
+// fingerprint is a hash of what the request asks, to tell a retry from
+// another request under the same idempotency key.
+func (r Track) fingerprint() (string, error) {
+	b, err := json.Marshal(struct {
+		Client, Device, UserAgent, IP, Redirect string
+		Custom                                  map[string]any
+	}{r.ClientID, r.DeviceID, r.UserAgent, r.IP.String(), r.RedirectURL, r.Custom})
+	if err != nil {
+		return "", fmt.Errorf("stepup: track: custom data: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return base64.RawURLEncoding.EncodeToString(sum[:]), nil
+}
+
 // appSignIn is the sign-in the calling application vouches for.
 func appSignIn(at time.Time) acr.Verification {
 	return acr.Verification{Method: acr.Upstream, Level: acr.OneFactor, At: at}
 }
 
-// ensureUser creates the user if the store has none of that ID.
-func (t *Tracker) ensureUser(ctx context.Context, id string) error {
-	_, err := t.users.Get(ctx, id)
+// ensureUser returns the user, created if the store has none of that ID.
+func (t *Tracker) ensureUser(ctx context.Context, id string) (*store.User, error) {
+	u, err := t.users.Get(ctx, id)
 	if !errors.Is(err, store.ErrNotFound) {
-		return err
+		return u, err
 	}
 	now := t.now()
-	err = t.users.Create(ctx, &store.User{ID: id, CreatedAt: now, UpdatedAt: now})
-	if err != nil && !errors.Is(err, store.ErrConflict) { // created meanwhile by a concurrent call
-		return fmt.Errorf("stepup: track: create user %s: %w", id, err)
+	u = &store.User{ID: id, CreatedAt: now, UpdatedAt: now}
+	switch err := t.users.Create(ctx, u); {
+	case errors.Is(err, store.ErrConflict): // created meanwhile by a concurrent call
+		return t.users.Get(ctx, id)
+	case err != nil:
+		return nil, fmt.Errorf("stepup: track: create user %s: %w", id, err)
 	}
-	return nil
+	return u, nil
 }
 
 // Get returns the record of a user's action by its idempotency key.

@@ -53,9 +53,16 @@ func TestTrackDecidesAndAChallengeIsAnsweredOnce(t *testing.T) {
 		big.Decision.Rules.Result.Rule != "big" {
 		t.Fatalf("a big payment: %+v", big)
 	}
-	// The same idempotency key is the same record, never a second decision.
-	if again := track("big", 1); again.ID != big.ID || again.State != stepup.StateChallengeRequired || again.Token != "" {
-		t.Fatalf("the same key again: %+v, want record %s as it was", again, big.ID)
+	// A retry with the same idempotency key is the same record, never a
+	// second decision, and brings the challenge's token again (the first
+	// answer may have been lost); another request under the key is refused.
+	if again := track("big", 1500); again.ID != big.ID || again.State != stepup.StateChallengeRequired || again.Token == "" {
+		t.Fatalf("the same key again: %+v, want record %s as it was, with its token", again, big.ID)
+	}
+	if _, err := tr.Track(ctx, stepup.Track{UserID: "alice", Action: "payment", IdempotencyKey: "big", ClientID: "bank",
+		Origin:      stepup.Origin{IP: london, UserAgent: browser, DeviceID: env.laptop},
+		RedirectURL: "https://bank.example/paid?order=7", Custom: map[string]any{"amount": 1}}); !errors.Is(err, stepup.ErrIdempotencyKey) {
+		t.Fatalf("the key for another amount: %v, want ErrIdempotencyKey", err)
 	}
 
 	// The first browser to open the link owns the challenge.

@@ -54,6 +54,14 @@ type enrolling struct {
 // openEnroll is the start of both set-up handlers, with the change
 // allowed; or nil, having answered.
 func (s *Server) openEnroll(w http.ResponseWriter, r *http.Request, flow stepup.Flow, token string, m acr.Method) *enrolling {
+	if flow.ActionID != "" {
+		// Whoever holds a challenge link is not a sign-in: a factor set
+		// up from one could sign its holder in as the user. Factors are
+		// set up after signing in to stepup.
+		s.errorPage(w, http.StatusForbidden, "Not available here",
+			"Set up a passkey or an authenticator app on your account page (/account), then go back to the application.")
+		return nil
+	}
 	enroller := s.factors.enroller(m)
 	if enroller == nil || !allowed(flow, m) {
 		s.errorPage(w, http.StatusNotFound, "Not available", "This kind of factor cannot be set up here.")

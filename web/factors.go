@@ -283,7 +283,7 @@ func (f Factors) changeNeeds(auths []*store.Authenticator, have []acr.Verificati
 // browser and flow it was issued to, so that an answer carried to another
 // browser or flow finds no challenge.
 func target(userID, binding string, flow stepup.Flow) factor.Target {
-	sum := sha256.Sum256([]byte("factor-target\x00" + binding + "\x00" + flow.AuthRequestID + "\x00" + flow.Next))
+	sum := sha256.Sum256([]byte("factor-target\x00" + binding + "\x00" + flow.AuthRequestID + "\x00" + flow.Next + "\x00" + flow.ActionID))
 	return factor.Target{UserID: userID, FlowID: base64.RawURLEncoding.EncodeToString(sum[:])}
 }
 

@@ -36,7 +36,7 @@ func (s *Server) signInView(flow stepup.Flow, token, binding, username, message 
 
 func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) {
 	flow, token, binding, ok := s.openFlow(w, r)
-	if !ok {
+	if !ok || s.actionFlow(w, flow) {
 		return
 	}
 	s.render(w, http.StatusOK, "signin", s.signInView(flow, token, binding, flow.LoginHint, ""))
@@ -44,7 +44,7 @@ func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	flow, binding, ok := s.openPost(w, r)
-	if !ok {
+	if !ok || s.actionFlow(w, flow) {
 		return
 	}
 	username := r.PostFormValue("username")
@@ -114,6 +114,18 @@ func (s *Server) failedSignIn(ctx context.Context, username string) {
 	}
 }
 
+// actionFlow refuses a tracked action's challenge on a sign-in page, and
+// reports whether it did: a challenge is answered with a factor, and
+// signs nobody in to stepup.
+func (s *Server) actionFlow(w http.ResponseWriter, flow stepup.Flow) bool {
+	if flow.ActionID == "" {
+		return false
+	}
+	s.errorPage(w, http.StatusForbidden, "Not available here",
+		"This confirmation is answered with a passkey or a code, not by signing in. Go back to the application and start again.")
+	return true
+}
+
 // passwordVerification is the verification a right password makes now.
 func (s *Server) passwordVerification() store.Verification {
 	return store.Verification{Method: acr.Password, AuthenticatorID: "password", AMR: []string{acr.AMRPassword}, At: s.now()}
@@ -123,7 +135,7 @@ func (s *Server) passwordVerification() store.Verification {
 // whose it is, so no username is typed.
 func (s *Server) passkeySignIn(w http.ResponseWriter, r *http.Request) {
 	flow, binding, ok := s.openPost(w, r)
-	if !ok {
+	if !ok || s.actionFlow(w, flow) {
 		return
 	}
 	again := func(status int, message string) {

@@ -65,7 +65,9 @@ func (s *Server) renderStepUp(w http.ResponseWriter, r *http.Request, status int
 		}
 		have, now := counted(sess, flow), s.now()
 		offers := s.factors.offers(have, auths, flow, now)
-		if o, ok := passwordOffer(u, have, flow, now); ok {
+		// A challenge of a tracked action is answered with a factor: a
+		// password would be a sign-in, which it never makes.
+		if o, ok := passwordOffer(u, have, flow, now); ok && flow.ActionID == "" {
 			offers = append(offers, o)
 			sortOffers(offers)
 		}
@@ -74,7 +76,10 @@ func (s *Server) renderStepUp(w http.ResponseWriter, r *http.Request, status int
 			v.Offer = &offers[i]
 			v.Others = append(slices.Clone(offers[:i]), offers[i+1:]...)
 		}
-		if v.Offer == nil && !hasStrong(auths) {
+		switch {
+		case v.Offer == nil && flow.ActionID != "":
+			v.Error = "Set up a passkey or an authenticator app on your account page (/account) first, then go back to the application."
+		case v.Offer == nil && !hasStrong(auths):
 			v.Enrolls = s.factors.enrollOffers(have, flow, now)
 		}
 	}

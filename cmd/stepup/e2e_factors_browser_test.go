@@ -247,6 +247,19 @@ func TestBrowserPasskeyEnrollSignInAndStepUp(t *testing.T) {
 	demoClaims(t, tab, "urn:stepup:acr:phr", "pwd", "pop", "user", "swk", "mfa")
 	screenshot(t, tab, "demo-claims")
 
+	// A payment of 1,500 from a device the track API has not seen asks
+	// for a passkey on stepup's hosted challenge (the demo's example
+	// rules); the passkey answers, and the demo validates the token.
+	do(t, tab, "paying 1,500", chromedp.Navigate(issuer+"/demo/"),
+		chromedp.SetValue(chromedp.ID("amount"), "1500"),
+		chromedp.Click(chromedp.CSS(`form[action="/demo/pay"] button`)))
+	waitFor(t, tab, issuer+"/stepup")
+	do(t, tab, "confirming with the passkey", chromedp.Click(chromedp.CSS(`form[data-webauthn] button[type="submit"]`)))
+	waitFor(t, tab, issuer+"/demo/paid")
+	if body := mainText(t, tab); !strings.Contains(body, "Payment sent: confirmed with PASSKEY (acr urn:stepup:acr:phr") {
+		t.Errorf("after the payment's challenge the demo shows:\n%.1500s", body)
+	}
+
 	do(t, tab, "opening the account page", chromedp.Navigate(issuer+"/account"))
 	waitForText(t, tab, "Test laptop")
 	screenshot(t, tab, "account")

@@ -113,21 +113,24 @@ func (ts *trackServer) track(user, key string, amount int) map[string]any {
 // next call, with no restart.
 func TestTrackAPIEndToEnd(t *testing.T) {
 	ts := startTrackServer(t)
+	// The application's user is stepup's carl, who set up an
+	// authenticator app when a relying party asked for mfa.
+	user, uri := registerWithTOTP(t, ts.issuer, "carl")
 
-	if got := ts.track("app-user-1", "small-1", 50); got["state"] != "ALLOW" || got["url"] != nil {
+	if got := ts.track(user, "small-1", 50); got["state"] != "ALLOW" || got["url"] != nil {
 		t.Fatalf("a small payment: %v", got)
 	}
-	big := ts.track("app-user-1", "big-1", 1500)
+	big := ts.track(user, "big-1", 1500)
 	if big["state"] != "CHALLENGE_REQUIRED" || big["requiredLevel"] != "urn:stepup:acr:mfa" || big["url"] == nil ||
 		big["token"] == nil || !strings.Contains(big["ruleIds"].([]any)[0].(string), "big") {
 		t.Fatalf("a big payment: %v", big)
 	}
-	if again := ts.track("app-user-1", "big-1", 9); again["actionId"] != big["actionId"] || again["state"] != "CHALLENGE_REQUIRED" {
+	if again := ts.track(user, "big-1", 1500); again["actionId"] != big["actionId"] || again["state"] != "CHALLENGE_REQUIRED" {
 		t.Fatalf("the same idempotency key again: %v, want the record %v", again, big["actionId"])
 	}
 
-	// The user's browser opens the hosted challenge, sets up an
-	// authenticator app there and answers with it.
+	// The user's browser, signed in nowhere, opens the hosted challenge
+	// and answers with the app.
 	jar, _ := cookiejar.New(nil)
 	r := &rp{t: t, issuer: ts.issuer, browser: &http.Client{Jar: jar, Timeout: 10 * time.Second,
 		CheckRedirect: func(req *http.Request, _ []*http.Request) error {
@@ -138,15 +141,14 @@ func TestTrackAPIEndToEnd(t *testing.T) {
 		}}}
 	a := &attempt{rp: r}
 	a.follow(r.browser.Get(big["url"].(string)))
-	if !a.on("/stepup") || !strings.Contains(a.body, "method=TOTP") {
+	if !a.on("/stepup") || !strings.Contains(a.body, `name="code"`) {
 		t.Fatalf("the challenge link: on %v\n%.1500s", a.page.Request.URL, a.body)
 	}
-	a.follow(r.browser.Get(ts.issuer + "/enroll?" + a.page.Request.URL.RawQuery + "&method=TOTP"))
-	uri := strings.ReplaceAll(otpauthURI.FindString(a.body), "&amp;", "&")
-	a.submit("/enroll", url.Values{"method": {"TOTP"}, "challenge": {challengeOf(t, a.body)}, "code": {totpCode(t, uri, time.Now())}})
-	a.submit("/enroll/done", nil)
+	// The next step's code: the set-up used this one.
+	a.submit("/stepup/verify", url.Values{"method": {"TOTP"},
+		"code": {totpCode(t, uri, time.Now().Add(30*time.Second))}})
 	if a.callback == nil || a.callback.Query().Get("token") == "" {
-		t.Fatalf("after the challenge the browser is at %v (page %v)", a.callback, a.page)
+		t.Fatalf("after the challenge the browser is at %v (page %v)\n%.1500s", a.callback, a.page, a.body)
 	}
 	// The challenge signed nobody in to stepup.
 	u, _ := url.Parse(ts.issuer)
@@ -158,17 +160,17 @@ func TestTrackAPIEndToEnd(t *testing.T) {
 
 	token := a.callback.Query().Get("token")
 	status, v := ts.call("POST", "/v1/validate", ts.serverKey, map[string]any{"token": token})
-	if status != http.StatusOK || v["isValid"] != true || v["state"] != "CHALLENGE_SUCCEEDED" || v["userId"] != "app-user-1" ||
+	if status != http.StatusOK || v["isValid"] != true || v["state"] != "CHALLENGE_SUCCEEDED" || v["userId"] != user ||
 		v["verificationMethod"] != "TOTP" || v["acr"] != "urn:stepup:acr:mfa" || !sameStrings(v["amr"], "otp", "mfa") {
 		t.Fatalf("validate: %d %v", status, v)
 	}
 	if _, v := ts.call("POST", "/v1/validate", ts.serverKey, map[string]any{"token": token}); v["isValid"] != false {
 		t.Fatalf("the token a second time: %v", v)
 	}
-	if _, rec := ts.call("GET", "/v1/users/app-user-1/actions/payment/big-1", ts.serverKey, nil); rec["state"] != "CHALLENGE_SUCCEEDED" {
+	if _, rec := ts.call("GET", "/v1/users/"+user+"/actions/payment/big-1", ts.serverKey, nil); rec["state"] != "CHALLENGE_SUCCEEDED" {
 		t.Fatalf("the record: %v", rec)
 	}
-	if _, usr := ts.call("GET", "/v1/users/app-user-1", ts.serverKey, nil); !sameStrings(usr["enrolledMethods"], "TOTP", "RECOVERY_CODE") {
+	if _, usr := ts.call("GET", "/v1/users/"+user, ts.serverKey, nil); !sameStrings(usr["enrolledMethods"], "TOTP", "RECOVERY_CODE") {
 		t.Fatalf("the user: %v", usr)
 	}
 
@@ -181,7 +183,7 @@ func TestTrackAPIEndToEnd(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("publishing the new rules: %d %v", status, pub)
 	}
-	if got := ts.track("app-user-1", "mid-1", 500); got["state"] != "BLOCK" {
+	if got := ts.track(user, "mid-1", 500); got["state"] != "BLOCK" {
 		t.Fatalf("500 after the change: %v, want BLOCK", got)
 	}
 
@@ -194,6 +196,26 @@ func TestTrackAPIEndToEnd(t *testing.T) {
 	if status, _ := ts.call("PUT", "/admin/v1/actions/payment/rules", ts.serverKey, map[string]any{}); status != http.StatusUnauthorized {
 		t.Errorf("a server key on the admin API: %d", status)
 	}
+}
+
+// registerWithTOTP registers username through a relying party's sign-in,
+// sets up an authenticator app on the step-up page when the relying party
+// asks for mfa, and returns their sub (stepup's user id) and the app's
+// otpauth URI.
+func registerWithTOTP(t *testing.T, issuer, username string) (sub, uri string) {
+	t.Helper()
+	r := newRP(t, issuer, "app", "")
+	a := r.authorize(url.Values{"acr_values": {"urn:stepup:acr:mfa"}})
+	a.register(username, password)
+	if !a.on("/stepup") {
+		t.Fatalf("asking for mfa: on %v", a.page)
+	}
+	a.follow(r.browser.Get(issuer + "/enroll?" + a.page.Request.URL.RawQuery + "&method=TOTP"))
+	uri = strings.ReplaceAll(otpauthURI.FindString(a.body), "&amp;", "&")
+	a.submit("/enroll", url.Values{"method": {"TOTP"}, "challenge": {challengeOf(t, a.body)}, "code": {totpCode(t, uri, time.Now())}})
+	a.submit("/enroll/done", nil)
+	_, id := a.tokens()
+	return id.Subject, uri
 }
 
 // sameStrings reports whether a JSON list holds exactly want, in any order.

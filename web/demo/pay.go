@@ -25,6 +25,9 @@ import (
 const (
 	payPath  = "/demo/pay"
 	paidPath = "/demo/paid"
+	// payCookie holds the idempotency key of the payment under way, which
+	// the confirmation on the way back must name.
+	payCookie = "stepup_demo_pay"
 	// deviceCookie names this browser to the track API's device signal.
 	deviceCookie   = "stepup_demo_device"
 	deviceLifetime = 400 * 24 * time.Hour
@@ -55,9 +58,10 @@ func (s *Server) pay(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusServiceUnavailable, "Payments are off", "This demo has no key for stepup's track API.", "")
 		return
 	}
+	key := random()
 	body := map[string]any{
 		"userAgent": r.UserAgent(), "deviceId": s.device(w, r), "redirectUrl": s.issuer + paidPath,
-		"idempotencyKey": random(), "custom": map[string]any{"amount": amount, "currency": "EUR"},
+		"idempotencyKey": key, "custom": map[string]any{"amount": amount, "currency": "EUR"},
 	}
 	// The browser's address as this server sees it: behind a reverse
 	// proxy that is the proxy's, which a real backend would know better.
@@ -78,6 +82,13 @@ func (s *Server) pay(w http.ResponseWriter, r *http.Request) {
 	case "ALLOW":
 		v.Result = what + " sent: stepup's rules allowed it without a challenge."
 	case "CHALLENGE_REQUIRED":
+		expires := s.now().Add(loginLifetime)
+		value, err := seal(s.cookies, payCookie, key, expires)
+		if err != nil {
+			s.fail(w, r, "The demo could not start the confirmation.", err)
+			return
+		}
+		s.setCookie(w, payCookie, value, expires)
 		http.Redirect(w, r, out.URL, http.StatusSeeOther)
 		return
 	case "REVIEW_REQUIRED":
@@ -89,13 +100,17 @@ func (s *Server) pay(w http.ResponseWriter, r *http.Request) {
 }
 
 // paid is where stepup's hosted challenge sends the browser back: the
-// demo validates the token with the track API, once.
+// demo validates the token with the track API, once, and checks that it
+// confirms the payment this browser started, for its signed-in user.
 func (s *Server) paid(w http.ResponseWriter, r *http.Request) {
 	sess, raw, _ := s.session(r)
+	key, _, _ := readCookie[string](s.cookies, r, payCookie)
+	s.setCookie(w, payCookie, "", time.Time{}) // a confirmation is read once
 	var out struct {
 		IsValid        bool     `json:"isValid"`
 		State          string   `json:"state"`
 		UserID         string   `json:"userId"`
+		Action         string   `json:"action"`
 		IdempotencyKey string   `json:"idempotencyKey"`
 		Method         string   `json:"verificationMethod"`
 		ACR            string   `json:"acr"`
@@ -110,6 +125,10 @@ func (s *Server) paid(w http.ResponseWriter, r *http.Request) {
 		v.Session, v.Claims, v.CSRF = sess, sess.fields(s.now()), s.csrfToken(raw)
 	}
 	switch {
+	case out.IsValid && (out.Action != "payment" || key == "" || out.IdempotencyKey != key):
+		// A valid confirmation, but of something else than the payment
+		// this browser started: a backend checks what it validates.
+		v.Result, v.Refused = "Not sent: the confirmation was for something else than this payment.", true
 	case out.IsValid && sess != nil && out.UserID == sess.Subject:
 		v.Result = fmt.Sprintf("Payment sent: confirmed with %s (acr %s, amr %s).", out.Method, out.ACR, strings.Join(out.AMR, " "))
 	case out.IsValid:

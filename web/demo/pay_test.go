@@ -31,11 +31,23 @@ func (o *fakeOP) trackAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.URL.Path == "/v1/validate" {
 		switch body["token"] {
-		case "good":
+		case "good": // the confirmation of the last payment tracked
+			trackCalls.Lock()
+			key := trackCalls.bodies[len(trackCalls.bodies)-1]["idempotencyKey"]
+			trackCalls.Unlock()
 			writeJSON(w, http.StatusOK, map[string]any{"isValid": true, "state": "CHALLENGE_SUCCEEDED", "userId": "user-1",
+				"action": "payment", "idempotencyKey": key,
 				"verificationMethod": "PASSKEY", "acr": "urn:stepup:acr:phr", "amr": []string{"pop", "user", "mfa"}})
-		case "other":
-			writeJSON(w, http.StatusOK, map[string]any{"isValid": true, "state": "CHALLENGE_SUCCEEDED", "userId": "user-2"})
+		case "other": // a confirmation of the last payment tracked, for another user
+			trackCalls.Lock()
+			key := trackCalls.bodies[len(trackCalls.bodies)-1]["idempotencyKey"]
+			trackCalls.Unlock()
+			writeJSON(w, http.StatusOK, map[string]any{"isValid": true, "state": "CHALLENGE_SUCCEEDED", "userId": "user-2",
+				"action": "payment", "idempotencyKey": key})
+		case "settings": // a confirmation of another action of user-1
+			writeJSON(w, http.StatusOK, map[string]any{"isValid": true, "state": "CHALLENGE_SUCCEEDED", "userId": "user-1",
+				"action": "changeSettings", "idempotencyKey": "not-the-demos", "verificationMethod": "TOTP",
+				"acr": "urn:stepup:acr:mfa", "amr": []string{"otp", "mfa"}})
 		case "failed":
 			writeJSON(w, http.StatusOK, map[string]any{"isValid": false, "state": "CHALLENGE_FAILED"})
 		default:
@@ -90,9 +102,19 @@ func TestPaymentsAskTheTrackAPI(t *testing.T) {
 	trackCalls.Unlock()
 	pay("200000").mustContain(t, "held: stepup&#39;s rules ask a person to review it first.")
 
-	b.get("/demo/paid?token=good").mustContain(t, "Payment sent: confirmed with PASSKEY (acr urn:stepup:acr:phr, amr pop user mfa).")
-	b.get("/demo/paid?token=other").mustContain(t, "Not sent: the confirmation was for another user")
-	b.get("/demo/paid?token=failed").mustContain(t, `<p class="error" role="alert">Not sent: the confirmation was cancelled`)
+	// Back from the hosted challenge: the demo reads the token once, and
+	// takes it only for the payment it started, of its user.
+	for token, want := range map[string]string{
+		"good":   "<strong>Payment sent: confirmed with PASSKEY (acr urn:stepup:acr:phr, amr pop user mfa).</strong>",
+		"other":  `<p class="error" role="alert">Not sent: the confirmation was for another user`,
+		"failed": `<p class="error" role="alert">Not sent: the confirmation was cancelled`,
+	} {
+		if p := pay("1500"); p.status != http.StatusSeeOther {
+			t.Fatalf("a large payment: %d", p.status)
+		}
+		b.get("/demo/paid?token="+token).mustContain(t, want)
+	}
+	b.get("/demo/paid?token=good").mustContain(t, `<p class="error" role="alert">Not sent: the confirmation was for something else`)
 	b.get("/demo/paid?token=replayed").mustContain(t, `<p class="error" role="alert">Not sent: this confirmation has expired`)
 
 	for name, amount := range map[string]string{"zero": "0", "text": "lots", "negative": "-5", "huge": "1e12"} {

@@ -322,6 +322,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		api.WriteError(w, http.StatusNotFound, api.CodeNotFound, "no such user or action")
 	case errors.Is(err, stepup.ErrActionState):
 		api.WriteError(w, http.StatusConflict, api.CodeConflict, "the action is not in a state that allows this")
+	case errors.Is(err, stepup.ErrIdempotencyKey):
+		api.WriteError(w, http.StatusConflict, api.CodeConflict, "the idempotencyKey was used for a different request: a retry sends the same one")
 	default:
 		h.o.Log.Error("track: request failed", "path", r.URL.Path, "err", err)
 		api.WriteError(w, http.StatusInternalServerError, api.CodeInternal, "stepup could not answer; the cause is in its log")
