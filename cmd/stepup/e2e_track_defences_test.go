@@ -87,13 +87,7 @@ func TestTrackChallengeOffersNoPassword(t *testing.T) {
 	link := ts.trackBig(sub, "pay-1", rpRedirect)
 
 	jar, _ := cookiejar.New(nil) // a browser with no stepup session
-	r := &rp{t: t, issuer: ts.issuer, browser: &http.Client{Jar: jar, Timeout: 10 * time.Second,
-		CheckRedirect: func(req *http.Request, _ []*http.Request) error {
-			if strings.HasPrefix(req.URL.String(), rpRedirect) {
-				return http.ErrUseLastResponse
-			}
-			return nil
-		}}}
+	r := ts.browser(jar)
 	a := &attempt{rp: r}
 	a.follow(r.browser.Get(link))
 	if !a.on("/stepup") {

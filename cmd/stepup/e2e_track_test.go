@@ -68,6 +68,18 @@ func startTrackServer(t *testing.T) *trackServer {
 	return ts
 }
 
+// browser is a user's browser with jar, stopping at the backend's
+// redirect URL.
+func (ts *trackServer) browser(jar http.CookieJar) *rp {
+	return &rp{t: ts.t, issuer: ts.issuer, browser: &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+			if strings.HasPrefix(req.URL.String(), rpRedirect) {
+				return http.ErrUseLastResponse
+			}
+			return nil
+		}}}
+}
+
 // call makes an API request with key and decodes the JSON answer.
 func (ts *trackServer) call(method, path, key string, body any) (int, map[string]any) {
 	ts.t.Helper()
@@ -132,13 +144,7 @@ func TestTrackAPIEndToEnd(t *testing.T) {
 	// The user's browser, signed in nowhere, opens the hosted challenge
 	// and answers with the app.
 	jar, _ := cookiejar.New(nil)
-	r := &rp{t: t, issuer: ts.issuer, browser: &http.Client{Jar: jar, Timeout: 10 * time.Second,
-		CheckRedirect: func(req *http.Request, _ []*http.Request) error {
-			if strings.HasPrefix(req.URL.String(), rpRedirect) {
-				return http.ErrUseLastResponse
-			}
-			return nil
-		}}}
+	r := ts.browser(jar)
 	a := &attempt{rp: r}
 	a.follow(r.browser.Get(big["url"].(string)))
 	if !a.on("/stepup") || !strings.Contains(a.body, `name="code"`) {
