@@ -26,7 +26,9 @@
 // (Flow.ActionID) runs on the same step-up and enrollment pages, but its
 // verifications go to the action's record through Options.Actions, never
 // to a session, and its end sends the browser to the backend's redirect
-// URL: a challenge link signs nobody in. A flow without an
+// URL: a challenge link signs nobody in. Its flow opens no sign-in or
+// enrollment page and the step-up page offers no password: whoever holds
+// a link is not a sign-in. A flow without an
 // authorization request is the pages' own (a change on the account page
 // that needs a step-up first): it returns to its Flow.Next. The pages
 // decide nothing about levels: the engine does, and the pages weigh a

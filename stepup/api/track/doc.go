@@ -21,7 +21,19 @@
 // a token parameter; the backend posts that token to /v1/validate, once,
 // and gets CHALLENGE_SUCCEEDED with the method, acr and amr, or
 // CHALLENGE_FAILED. The same idempotencyKey returns the same record,
-// never a second decision. The first browser to open a challenge url owns
+// never a second decision, and while its challenge waits, its url and
+// token again (the first answer may have been lost); the key reused for a
+// different request is 409. The first browser to open a challenge url owns
 // it, and the challenge signs nobody in to stepup: its verifications live
-// in the action's record alone.
+// in the action's record alone. A challenge is answered with a factor the
+// user has set up (on stepup's account page, signed in to stepup): the
+// page sets up none, since whoever holds a link is not a sign-in, and
+// takes no password, which the application's own sign-in may have been.
+//
+// The application's userId is stepup's user id (the sub of its ID
+// tokens, for a relying party of this stepup); a userId stepup does not
+// know becomes a user with no password and no factor, whose challenges
+// cannot be met until factors can be set up for such users. A disabled
+// user's actions are blocked. Any server key may act for any user: keys
+// are per deployment.
 package track
