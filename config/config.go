@@ -194,7 +194,7 @@ func Default() *Config {
 			CodeLifetime:         time.Minute,
 			AuthRequestLifetime:  10 * time.Minute,
 		},
-		Rules: Rules{RefreshInterval: 10 * time.Second},
+		Rules: Rules{RefreshInterval: 10 * time.Second, Review: "block"},
 		Signals: Signals{
 			Travel:  Travel{MaxKmh: 1000, MinKm: 100},
 			Devices: Devices{MaxPerUser: 50, ForgetAfter: 400 * 24 * time.Hour},

@@ -19,6 +19,12 @@ type Rules struct {
 	// replica published (rules published through this server's own admin
 	// API apply at once); 0 never looks.
 	RefreshInterval time.Duration `yaml:"refresh_interval"`
+	// Review is what an OpenID Connect sign-in the rules hold for review
+	// does: "block" refuses it (access_denied), as a BLOCK does; "wait"
+	// keeps the browser on a waiting page until a person decides, through
+	// the track API (PATCH /v1/users/{user}/actions/{action}/{key}, the key
+	// being in the log), or the request expires.
+	Review string `yaml:"review"`
 }
 
 // Signals configures the sources of the rules' risk signals. Each is

@@ -31,6 +31,9 @@ func (v *validator) rules(r *Rules) {
 		}
 		actions[rs.Action()] = path
 	}
+	if r.Review != "block" && r.Review != "wait" {
+		v.errorf("rules.review", "must be block or wait, got %q", r.Review)
+	}
 	if r.RefreshInterval != 0 {
 		v.within("rules.refresh_interval", r.RefreshInterval, time.Second, time.Hour)
 	}

@@ -270,6 +270,8 @@ func (p *Provider) next(ctx context.Context, rec *store.AuthRequest, binding str
 	switch {
 	case d.Outcome == stepup.Allow:
 		return step{sess: sess, assurance: d.Assurance, req: req}
+	case d.Outcome == stepup.Review && p.opts.Reviews != nil && sess != nil && userID != "":
+		return p.review(ctx, rec, binding, sess, userID, wantUser, d, req, none)
 	case d.Outcome != stepup.Challenge:
 		// A session this very flow signed in (the hosted sign-in page made
 		// it before the rules could weigh the user) goes too: the rules
@@ -314,6 +316,36 @@ func (p *Provider) logDecision(rec *store.AuthRequest, userID string, d stepup.D
 	p.log.Log(context.Background(), level, "oidc: rules decided", "client", rec.ClientID, "user", userID,
 		"action", d.Action, "version", ev.Version, "outcome", d.Outcome.String(), "rule", ev.Result.Rule,
 		"matched", ev.Result.Matched, "errors", ev.Result.Errors, "values", ev.Values, "reasons", d.Reasons)
+}
+
+// review is the step of a sign-in the rules hold for review: it waits on
+// the review page until a person decides (through the track API, on the
+// action record keyed by the authorization request's id), then goes on
+// as the session allows, or is refused.
+func (p *Provider) review(ctx context.Context, rec *store.AuthRequest, binding string, sess *store.Session,
+	userID, wantUser string, d stepup.Decision, req requirement, none bool) step {
+	state, err := p.opts.Reviews.Hold(ctx, userID, d.Action, rec.ID, d)
+	switch {
+	case err != nil:
+		return step{err: oidc.ErrServerError().WithParent(err)}
+	case state == stepup.StateReviewFailed:
+		return step{err: oidc.ErrAccessDenied().WithDescription("the sign-in was refused on review")}
+	case state == stepup.StateReviewSucceeded && d.Assurance.Level.Satisfies(d.Level):
+		return step{sess: sess, assurance: d.Assurance, req: req}
+	case none:
+		return step{err: oidc.ErrInteractionRequired().WithDescription("the sign-in waits for a review")}
+	case state == stepup.StateReviewSucceeded:
+		// Approved, and still short of the level: a step-up as usual.
+		return p.toHostedPage(rec, binding, sess, userID, wantUser, d)
+	}
+	p.log.Info("oidc: a sign-in waits for review", "user", userID, "action", d.Action, "key", rec.ID)
+	flow := stepup.Flow{AuthRequestID: rec.ID, UserID: userID, Level: d.Level, Since: d.Since, Methods: d.Methods,
+		ExpiresAt: rec.ExpiresAt, ReturnTo: origin(rec.RedirectURI)}
+	token, err := p.opts.Flows.Seal(flow, binding)
+	if err != nil {
+		return step{err: oidc.ErrServerError().WithParent(err)}
+	}
+	return step{page: p.opts.ReviewPath + "?flow=" + url.QueryEscape(token)}
 }
 
 // hintMatches reports whether a login_hint names the session's user. An

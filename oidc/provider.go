@@ -52,6 +52,11 @@ type Options struct {
 	// SignInPath and StepUpPath are the hosted pages a flow is sent to.
 	SignInPath string
 	StepUpPath string
+	// Reviews holds a sign-in the rules send to review until a person
+	// decides (stepup.Tracker.Hold), while the browser waits on
+	// ReviewPath. Nil: a review refuses the sign-in, as a block does.
+	Reviews    Reviews
+	ReviewPath string
 	Now        func() time.Time
 	Log        *slog.Logger
 }
@@ -151,6 +156,15 @@ func (p *Provider) Handler() http.Handler { return p.handler }
 var supportedClaims = []string{
 	"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "azp", "sid",
 	"name", "preferred_username", "email", "email_verified",
+}
+
+// Reviews keeps the sign-ins held for review, as action records a person
+// decides on through the track API.
+type Reviews interface {
+	// Hold records the decision under key, once, and returns the state:
+	// stepup.StateReviewRequired, StateReviewSucceeded or
+	// StateReviewFailed.
+	Hold(ctx context.Context, userID, action, key string, d stepup.Decision) (string, error)
 }
 
 // randomID returns 128 random bits, base64url.

@@ -126,10 +126,15 @@ func (e *Engine) Decide(ctx context.Context, r Request) (Decision, error) {
 	if err := e.applyRules(ctx, r, now, &d); err != nil {
 		return Decision{}, err
 	}
-	if d.Outcome == Block || d.Outcome == Review {
+	if d.Outcome == Block {
 		return d, nil
 	}
 	d.Assurance = acr.Assess(Counted(r.Verifications, d.Methods), d.Since)
+	if d.Outcome == Review {
+		// Held for a person, whatever the session holds; the assurance
+		// says what it holds once they approve.
+		return d, nil
+	}
 	if d.Assurance.Level.Satisfies(d.Level) {
 		d.Outcome = Allow
 		d.Reasons = append(d.Reasons, fmt.Sprintf("the session is at %v", d.Assurance.Level))

@@ -315,6 +315,39 @@ func (t *Tracker) ensureUser(ctx context.Context, id string) (*store.User, error
 	return u, nil
 }
 
+// Hold records a decision of another entry point that the rules hold for
+// review (an OpenID Connect sign-in), under key, once, and returns the
+// record's state: REVIEW_REQUIRED until a person decides through the
+// track API (Review), then REVIEW_SUCCEEDED or REVIEW_FAILED.
+func (t *Tracker) Hold(ctx context.Context, userID, action, key string, d Decision) (string, error) {
+	rec, err := t.actions.GetByIdempotencyKey(ctx, userID, action, key)
+	if err == nil {
+		return rec.State, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("stepup: hold: %w", err)
+	}
+	doc, err := json.Marshal(record{Decision: d})
+	if err != nil {
+		return "", fmt.Errorf("stepup: hold: %w", err)
+	}
+	now := t.now()
+	rec = &store.ActionRecord{
+		ID: newID(), UserID: userID, Action: action, IdempotencyKey: key, State: StateReviewRequired, Data: []byte("null"),
+		Decision: doc, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(t.keep),
+	}
+	switch err := t.actions.Create(ctx, rec); {
+	case errors.Is(err, store.ErrConflict): // held by a concurrent request of the same flow
+		first, err := t.actions.GetByIdempotencyKey(ctx, userID, action, key)
+		if err != nil {
+			return "", fmt.Errorf("stepup: hold: %w", err)
+		}
+		return first.State, nil
+	case err != nil:
+		return "", fmt.Errorf("stepup: hold: %w", err)
+	}
+	return StateReviewRequired, nil
+}
+
 // Get returns the record of a user's action by its idempotency key.
 func (t *Tracker) Get(ctx context.Context, userID, action, key string) (Tracked, error) {
 	rec, err := t.actions.GetByIdempotencyKey(ctx, userID, action, key)

@@ -14,6 +14,8 @@
 //	POST /webauthn/options  a WebAuthn ceremony's options, for the script
 //	GET /account            the user's factors: add, remove, new recovery codes
 //	GET /challenge          a tracked action's challenge link (Options.Actions)
+//	GET /review[/check]     a sign-in held for review waits here, looking
+//	                        again every 5 s (a Refresh header, no script)
 //	GET /static/...         the embedded stylesheet and WebAuthn script
 //
 // Every page takes the flow token in a flow parameter and opens it

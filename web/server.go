@@ -149,7 +149,7 @@ func New(o Options) *Server {
 		now:        o.Now,
 		log:        o.Log,
 		origins:    http.NewCrossOriginProtection(),
-		pages:      NewPages(assets, o.Log, nil, "signin", "register", "stepup", "enroll", "codes", "account", "error"),
+		pages:      NewPages(assets, o.Log, nil, "signin", "register", "stepup", "enroll", "codes", "account", "review", "error"),
 		mux:        http.NewServeMux(),
 	}
 	s.routes()
@@ -163,6 +163,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /register", s.register)
 	s.mux.HandleFunc("GET /stepup", s.stepUpPage)
 	s.mux.HandleFunc("GET /challenge", s.challengePage)
+	s.mux.HandleFunc("GET /review", s.reviewPage)
+	s.mux.HandleFunc("GET /review/check", s.reviewCheck)
 	s.mux.HandleFunc("POST /stepup", s.stepUp)
 	if s.factors.enabled() {
 		s.mux.HandleFunc("POST /stepup/verify", s.verify)

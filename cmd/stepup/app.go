@@ -119,6 +119,8 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 		Origin:         func(r *http.Request) stepup.Origin { return pages.Origin(r) },
 		SignInPath:     "/signin",
 		StepUpPath:     "/stepup",
+		ReviewPath:     "/review",
+		Reviews:        reviewsOf(cfg.Rules, tracker),
 		Log:            log,
 		Now:            now,
 	})
@@ -138,7 +140,7 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	mux := http.NewServeMux()
 	hosted := pages.Handler()
 	for _, path := range []string{"/signin", "/signin/", "/register", "/stepup", "/stepup/", "/enroll", "/enroll/",
-		"/webauthn/", "/account", "/account/", "/challenge", "/static/"} {
+		"/webauthn/", "/account", "/account/", "/challenge", "/review", "/review/", "/static/"} {
 		mux.Handle(path, hosted)
 	}
 	if demoApp != nil {
@@ -251,4 +253,13 @@ func urls(us []config.URL) []string {
 		out[i] = u.String()
 	}
 	return slices.Clip(out)
+}
+
+// reviewsOf is what holds sign-ins for review: the tracker, when
+// rules.review is wait; nothing (a review refuses) otherwise.
+func reviewsOf(cfg config.Rules, t *stepup.Tracker) oidc.Reviews {
+	if cfg.Review != "wait" {
+		return nil
+	}
+	return t
 }

@@ -31,6 +31,7 @@ rules:
 // trackServer is a stepup serving the track and admin APIs, with a
 // server key and an admin key.
 type trackServer struct {
+	op                  runningOP
 	t                   *testing.T
 	issuer              string
 	serverKey, adminKey string
@@ -38,10 +39,17 @@ type trackServer struct {
 
 func startTrackServer(t *testing.T) *trackServer {
 	t.Helper()
+	return startTrackServerWith(t, paymentRules, "")
+}
+
+// startTrackServerWith is startTrackServer with a rule set of its own and
+// more keys of the rules section, as YAML lines indented by two spaces.
+func startTrackServerWith(t *testing.T, rules, rulesKeys string) *trackServer {
+	t.Helper()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	rulesFile := filepath.Join(dir, "payment.yaml")
-	if err := os.WriteFile(rulesFile, []byte(paymentRules), 0o600); err != nil {
+	rulesFile := filepath.Join(dir, "rules.yaml")
+	if err := os.WriteFile(rulesFile, []byte(rules), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// The keys go into the store before the server opens it, as
@@ -64,7 +72,8 @@ func startTrackServer(t *testing.T) *trackServer {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	ts.issuer = startOPWithServerKeys(t, data, testClients, "rules:\n  files: ["+rulesFile+"]\n").issuer
+	ts.op = startOPWithServerKeys(t, data, testClients, "rules:\n  files: ["+rulesFile+"]\n"+rulesKeys)
+	ts.issuer = ts.op.issuer
 	return ts
 }
 
@@ -79,6 +88,9 @@ func (ts *trackServer) browser(jar http.CookieJar) *rp {
 			return nil
 		}}}
 }
+
+// log is what the server logged so far.
+func (ts *trackServer) log() string { return ts.op.log.String() }
 
 // call makes an API request with key and decodes the JSON answer.
 func (ts *trackServer) call(method, path, key string, body any) (int, map[string]any) {

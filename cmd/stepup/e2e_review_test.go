@@ -1,0 +1,85 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// reviewRules hold for a person to look at a sign-in from another device
+// than the one(s) the user signed in on before.
+const reviewRules = `action: signIn
+default: ALLOW
+rules:
+  - {id: another-device, priority: 1, when: user.exists && device.new && device.count > 0, outcome: REVIEW}
+`
+
+// With rules.review: wait, a sign-in the rules hold waits on a page until
+// a person decides through the track API; approved, it completes; refused,
+// the relying party gets access_denied.
+func TestASignInHeldForReviewWaitsForAPerson(t *testing.T) {
+	ts := startTrackServerWith(t, reviewRules, "  review: wait\n")
+	sub := registerLocalUser(t, ts.issuer, "rita") // the first device: no review
+
+	decide := func(approve bool) *attempt {
+		t.Helper()
+		r := newRP(t, ts.issuer, "app", "")
+		a := r.authorize(nil)
+		a.signIn("rita", password)
+		if !a.on("/review") || a.page.Header.Get("Refresh") == "" || !strings.Contains(a.body, "waiting for a person to approve it") {
+			t.Fatalf("a sign-in from a new device: on %v\n%.1000s", a.page.Request.URL, a.body)
+		}
+		check := a.page.Request.URL.Query().Get("flow")
+		// Looking again before anyone decides: still waiting.
+		a.follow(r.browser.Get(ts.issuer + "/review/check?flow=" + url.QueryEscape(check)))
+		if !a.on("/review") {
+			t.Fatalf("looking again before a decision: on %v", a.page.Request.URL)
+		}
+		// The analyst finds the key in the log; here, the pending record.
+		key := pendingReviewKey(t, ts, sub)
+		state := "REVIEW_FAILED"
+		if approve {
+			state = "REVIEW_SUCCEEDED"
+		}
+		if status, out := ts.call("PATCH", "/v1/users/"+sub+"/actions/signIn/"+key, ts.serverKey, map[string]any{"state": state}); status != http.StatusOK {
+			t.Fatalf("the review: %d %v", status, out)
+		}
+		a.follow(r.browser.Get(ts.issuer + "/review/check?flow=" + url.QueryEscape(check)))
+		return a
+	}
+	if _, id := decide(true).tokens(); id.Subject != sub {
+		t.Fatalf("an approved sign-in signed in %q, want %q", id.Subject, sub)
+	}
+	if got := decide(false).oauthError(); got != "access_denied" {
+		t.Fatalf("a refused sign-in: %q, want access_denied", got)
+	}
+}
+
+// pendingReviewKey is the idempotency key of sub's sign-in waiting for
+// review: the authorization request's id, which the log names.
+func pendingReviewKey(t *testing.T, ts *trackServer, sub string) string {
+	t.Helper()
+	key := ""
+	for _, line := range strings.Split(ts.log(), "\n") { // the latest
+		if strings.Contains(line, "waits for review") && strings.Contains(line, sub) {
+			i := strings.Index(line, "key=")
+			key = strings.Fields(line[i+len("key="):])[0]
+		}
+	}
+	if key == "" {
+		t.Fatalf("no review in the log:\n%s", ts.log())
+	}
+	return key
+}
+
+// By default (rules.review: block) a review refuses the sign-in at once.
+func TestASignInHeldForReviewIsRefusedByDefault(t *testing.T) {
+	ts := startTrackServerWith(t, reviewRules, "")
+	registerLocalUser(t, ts.issuer, "ron")
+	a := newRP(t, ts.issuer, "app", "").authorize(nil)
+	a.signIn("ron", password)
+	if got := a.oauthError(); got != "access_denied" {
+		t.Fatalf("a sign-in held for review, by default: %q, want access_denied", got)
+	}
+}
