@@ -103,7 +103,9 @@ func (e *Engine) Decide(ctx context.Context, r Request) (Decision, error) {
 	if r.Requested > acr.None {
 		d.Reasons = append(d.Reasons, fmt.Sprintf("the request asks for %v", r.Requested))
 	}
-	if p, ok := e.clients[r.ClientID]; ok {
+	// A tracked action's ClientID names the API key that asked, not an
+	// OpenID Connect client: no client's policy applies to it.
+	if p, ok := e.clients[r.ClientID]; ok && !r.Tracked {
 		if p.MinimumLevel > d.Level {
 			d.Level = p.MinimumLevel
 			d.Reasons = append(d.Reasons, fmt.Sprintf("client %s needs at least %v", r.ClientID, p.MinimumLevel))

@@ -195,6 +195,19 @@ func TestAChallengeFailsWhenCancelledUnmetOrLate(t *testing.T) {
 	}
 }
 
+// A tracked action's client is its API key, whatever OpenID Connect
+// client shares the name: the mfa-floor client's minimum does not apply.
+func TestATrackedActionTakesNoClientsPolicy(t *testing.T) {
+	env := newRiskEnv(t)
+	clock := now
+	tr := newTracker(t, env, &clock)
+	out, err := tr.Track(context.Background(), stepup.Track{UserID: "alice", Action: "payment", ClientID: "mfa-floor",
+		Origin: stepup.Origin{IP: london, UserAgent: browser, DeviceID: env.laptop}, Custom: map[string]any{"amount": 50}})
+	if err != nil || out.State != stepup.StateAllow {
+		t.Fatalf("a small payment by a key named like a client with an mfa floor: %+v, %v", out.State, err)
+	}
+}
+
 func TestReviewAndUnknownUsers(t *testing.T) {
 	env := newRiskEnv(t)
 	clock := now
