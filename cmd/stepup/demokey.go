@@ -9,8 +9,11 @@ import (
 	"github.com/stepup-auth/stepup/stepup/store"
 )
 
-// demoKeyName names the server API key the demo's payments use.
-const demoKeyName = "stepup-demo"
+// demoKeyName names the server API key the demo's payments use; a key of
+// this name is the demo's, replaced at each start. (With several replicas
+// each start replaces the others' key: the demo is for trying stepup out
+// on one server.)
+const demoKeyName = "stepup-demo (built-in)"
 
 // demoTrackKey gives the demo a server API key of its own: a new one at
 // each start, replacing the last, since the store keeps only keys'
