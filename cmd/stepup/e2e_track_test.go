@@ -205,6 +205,28 @@ func TestTrackAPIEndToEnd(t *testing.T) {
 		t.Fatalf("500 after the change: %v, want BLOCK", got)
 	}
 
+	// A body that is not JSON, or too big, is refused as such.
+	for _, tc := range []struct {
+		ctype, body string
+		status      int
+	}{
+		{"application/x-www-form-urlencoded", "amount=5", http.StatusUnsupportedMediaType},
+		{"application/json", `{"userAgent":"` + strings.Repeat("a", 70<<10) + `"}`, http.StatusRequestEntityTooLarge},
+		{"application/json", `{"amount":5}`, http.StatusBadRequest},
+	} {
+		req, _ := http.NewRequest("POST", ts.issuer+"/v1/users/"+user+"/actions/payment", strings.NewReader(tc.body))
+		req.Header.Set("Authorization", "Bearer "+ts.serverKey)
+		req.Header.Set("Content-Type", tc.ctype)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("a %s body of %d bytes: %d, want %d", tc.ctype, len(tc.body), resp.StatusCode, tc.status)
+		}
+	}
+
 	// Keys: none, or the wrong kind, are refused.
 	for name, key := range map[string]string{"no key": "", "an admin key": ts.adminKey, "a made-up key": "su_server_x_y"} {
 		if status, out := ts.call("POST", "/v1/users/u/actions/payment", key, map[string]any{}); status != http.StatusUnauthorized {

@@ -3,6 +3,7 @@ package track
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -36,12 +37,15 @@ type parsed struct {
 }
 
 // errBody is a body the API refuses; its message says why, for the
-// caller's developer.
-type errBody struct{ msg string }
+// caller's developer, and status how (400 unless said).
+type errBody struct {
+	msg    string
+	status int
+}
 
 func (e errBody) Error() string { return e.msg }
 
-func badBody(format string, args ...any) error { return errBody{fmt.Sprintf(format, args...)} }
+func badBody(format string, args ...any) error { return errBody{msg: fmt.Sprintf(format, args...)} }
 
 var (
 	// idPattern is a userId or idempotency key: printable, no spaces or
@@ -60,7 +64,7 @@ func decode(r io.Reader, v any) error {
 		return badBody("the body could not be read")
 	}
 	if len(data) > maxBody {
-		return badBody("the body is over %d bytes", maxBody)
+		return errBody{msg: fmt.Sprintf("the body is over %d bytes", maxBody), status: http.StatusRequestEntityTooLarge}
 	}
 	if err := api.DecodeJSON(data, v); err != nil {
 		return badBody("%s", strings.TrimPrefix(err.Error(), "api: "))

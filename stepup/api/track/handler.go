@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -63,7 +64,17 @@ func New(o Options) (*Handler, error) {
 	return h, nil
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// A body is JSON, as the APIs' conventions say: a form or plain text
+	// is refused before it is read.
+	if ct := r.Header.Get("Content-Type"); ct != "" && r.ContentLength != 0 {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			api.WriteError(w, http.StatusUnsupportedMediaType, api.CodeUnsupportedMedia, "the body must be application/json")
+			return
+		}
+	}
+	h.mux.ServeHTTP(w, r)
+}
 
 // trackResponse is the answer to a track call.
 type trackResponse struct {
@@ -308,7 +319,11 @@ func pathIDs(w http.ResponseWriter, r *http.Request) (userID, action string, ok 
 // refuse answers a body the API cannot take.
 func (h *Handler) refuse(w http.ResponseWriter, err error) {
 	var bad errBody
-	if errors.As(err, &bad) {
+	switch {
+	case errors.As(err, &bad) && bad.status == http.StatusRequestEntityTooLarge:
+		api.WriteError(w, bad.status, api.CodeTooLarge, bad.msg)
+		return
+	case errors.As(err, &bad):
 		api.WriteError(w, http.StatusBadRequest, api.CodeInvalidRequest, bad.msg)
 		return
 	}
