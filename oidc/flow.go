@@ -207,6 +207,13 @@ func (p *Provider) next(ctx context.Context, rec *store.AuthRequest, binding str
 		return step{err: err}
 	}
 	if back != nil && back.Cancelled {
+		// A sign-in held for review and given up goes as a refused one
+		// does: the session it made ends.
+		if back.Held && sess != nil {
+			if err := p.endSessionOf(ctx, rec, sess); err != nil {
+				return step{err: oidc.ErrServerError().WithParent(err)}
+			}
+		}
 		// RFC 6749 §4.1.2.1: the resource owner denied the request.
 		return step{err: oidc.ErrAccessDenied().WithDescription("the user cancelled the sign-in")}
 	}
@@ -267,18 +274,24 @@ func (p *Provider) next(ctx context.Context, rec *store.AuthRequest, binding str
 	if d.Rules != nil && d.Rules.Result.Outcome == rules.Challenge {
 		minimum = max(minimum, d.Rules.Result.Level)
 	}
+	if d.Outcome == stepup.Review && p.opts.Reviews != nil && sess != nil && userID != "" {
+		approved, s := p.review(ctx, rec, binding, sess, userID, d, none)
+		if !approved {
+			return s
+		}
+		// Approved: the session decides, as if the rules had not held it.
+		d.Outcome = stepup.Challenge
+		if d.Assurance.Level.Satisfies(d.Level) {
+			d.Outcome = stepup.Allow
+		}
+	}
 	switch {
 	case d.Outcome == stepup.Allow:
 		return step{sess: sess, assurance: d.Assurance, req: req}
-	case d.Outcome == stepup.Review && p.opts.Reviews != nil && sess != nil && userID != "":
-		return p.review(ctx, rec, binding, sess, userID, wantUser, d, req, none)
 	case d.Outcome != stepup.Challenge:
-		// A session this very flow signed in (the hosted sign-in page made
-		// it before the rules could weigh the user) goes too: the rules
-		// refused the sign-in, so nothing may go on with it. An older
-		// session, which another client's sign-in made, stays.
-		if sess != nil && !sess.CreatedAt.Before(rec.CreatedAt) {
-			if err := p.store.Sessions().Delete(ctx, sess.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		// The session this very request signed in goes too.
+		if sess != nil {
+			if err := p.endSessionOf(ctx, rec, sess); err != nil {
 				return step{err: oidc.ErrServerError().WithParent(err)}
 			}
 		}
@@ -323,29 +336,44 @@ func (p *Provider) logDecision(rec *store.AuthRequest, userID string, d stepup.D
 // action record keyed by the authorization request's id), then goes on
 // as the session allows, or is refused.
 func (p *Provider) review(ctx context.Context, rec *store.AuthRequest, binding string, sess *store.Session,
-	userID, wantUser string, d stepup.Decision, req requirement, none bool) step {
+	userID string, d stepup.Decision, none bool) (bool, step) {
+	if none {
+		return false, step{err: oidc.ErrInteractionRequired().WithDescription("the sign-in waits for a review")}
+	}
 	state, err := p.opts.Reviews.Hold(ctx, userID, d.Action, rec.ID, d)
 	switch {
 	case err != nil:
-		return step{err: oidc.ErrServerError().WithParent(err)}
+		return false, step{err: oidc.ErrServerError().WithParent(err)}
 	case state == stepup.StateReviewFailed:
-		return step{err: oidc.ErrAccessDenied().WithDescription("the sign-in was refused on review")}
-	case state == stepup.StateReviewSucceeded && d.Assurance.Level.Satisfies(d.Level):
-		return step{sess: sess, assurance: d.Assurance, req: req}
-	case none:
-		return step{err: oidc.ErrInteractionRequired().WithDescription("the sign-in waits for a review")}
+		if err := p.endSessionOf(ctx, rec, sess); err != nil {
+			return false, step{err: oidc.ErrServerError().WithParent(err)}
+		}
+		return false, step{err: oidc.ErrAccessDenied().WithDescription("the sign-in was refused on review")}
 	case state == stepup.StateReviewSucceeded:
-		// Approved, and still short of the level: a step-up as usual.
-		return p.toHostedPage(rec, binding, sess, userID, wantUser, d)
+		return true, step{}
 	}
 	p.log.Info("oidc: a sign-in waits for review", "user", userID, "action", d.Action, "key", rec.ID)
 	flow := stepup.Flow{AuthRequestID: rec.ID, UserID: userID, Level: d.Level, Since: d.Since, Methods: d.Methods,
-		ExpiresAt: rec.ExpiresAt, ReturnTo: origin(rec.RedirectURI)}
+		ExpiresAt: rec.ExpiresAt, ReturnTo: origin(rec.RedirectURI), Held: true}
 	token, err := p.opts.Flows.Seal(flow, binding)
 	if err != nil {
-		return step{err: oidc.ErrServerError().WithParent(err)}
+		return false, step{err: oidc.ErrServerError().WithParent(err)}
 	}
-	return step{page: p.opts.ReviewPath + "?flow=" + url.QueryEscape(token)}
+	return false, step{page: p.opts.ReviewPath + "?flow=" + url.QueryEscape(token)}
+}
+
+// endSessionOf ends sess if this very request signed it in (the hosted
+// sign-in page made it before the rules could weigh the user): a sign-in
+// the rules or a person refused leaves nothing to go on with. An older
+// session, which another sign-in made, stays.
+func (p *Provider) endSessionOf(ctx context.Context, rec *store.AuthRequest, sess *store.Session) error {
+	if sess.CreatedAt.Before(rec.CreatedAt) {
+		return nil
+	}
+	if err := p.store.Sessions().Delete(ctx, sess.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
 }
 
 // hintMatches reports whether a login_hint names the session's user. An

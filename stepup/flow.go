@@ -54,7 +54,10 @@ type Flow struct {
 	ReturnTo string `json:"rt,omitempty"`
 	// Reason is why the completion target asks, in its own words, for the
 	// step-up page to show.
-	Reason    string    `json:"why,omitempty"`
+	Reason string `json:"why,omitempty"`
+	// Held marks a sign-in the rules hold for review: it opens on the
+	// review pages alone, never to sign in, step up or set up a factor.
+	Held      bool      `json:"held,omitempty"`
 	ExpiresAt time.Time `json:"exp"`
 }
 

