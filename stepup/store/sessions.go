@@ -125,6 +125,10 @@ type Actions interface {
 	// ListByUser returns the user's records, newest first, at most limit
 	// (0: DefaultLimit).
 	ListByUser(ctx context.Context, userID string, limit int) ([]*ActionRecord, error)
+	// ListByAction returns the records of an action, of every user,
+	// newest first, at most limit (0: DefaultLimit): what a simulation of
+	// new rules replays.
+	ListByAction(ctx context.Context, action string, limit int) ([]*ActionRecord, error)
 	// Update replaces the record if a.Version matches (see
 	// Users.Update); ErrNotFound if a.UserID names a user who does not
 	// exist, as in Create.

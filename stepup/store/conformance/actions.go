@@ -160,6 +160,26 @@ func testActions(t *testing.T, nb NewBackend) {
 		checkList(t, "Actions.ListByUser of a user without records", read(e.s.Actions().ListByUser(e.ctx, "nobody", 0)).must(t, "Actions.ListByUser"), nil, actionKey)
 	})
 
+	t.Run("ListByActionNewestFirst", func(t *testing.T) {
+		e := setup(t, nb)
+		createUser(e, "u1")
+		createUser(e, "u2")
+		var payments []*store.ActionRecord // newest first
+		for i, user := range []string{"u1", "u2", "u1", "u2"} {
+			a := newAction(e, fmt.Sprintf("p%d", 9-i), user, "payment", fmt.Sprintf("pay-%d", i))
+			a.CreatedAt = at(e.now(), -time.Duration(i)*time.Minute)
+			payments = append(payments, createAction(e, a))
+		}
+		createAction(e, newAction(e, "s1", "u1", "signIn", "sign-1"))
+		list := func(action string, limit int) []*store.ActionRecord {
+			t.Helper()
+			return read(e.s.Actions().ListByAction(e.ctx, action, limit)).must(t, fmt.Sprintf("Actions.ListByAction(%s, %d)", action, limit))
+		}
+		checkList(t, "Actions.ListByAction(payment, 0)", list("payment", 0), payments, actionKey)
+		checkList(t, "Actions.ListByAction(payment, 2)", list("payment", 2), payments[:2], actionKey)
+		checkList(t, "Actions.ListByAction(nothing, 0)", list("nothing", 0), nil, actionKey)
+	})
+
 	t.Run("ReturnsCopies", func(t *testing.T) {
 		e := setup(t, nb)
 		createUser(e, "u1")

@@ -16,6 +16,8 @@ import (
 const (
 	indexID   = "id"
 	indexUser = "user"
+	// indexAction is an action record's action.
+	indexAction = "action"
 )
 
 // stringIndex indexes records by one or more string fields. A nil key

@@ -18,6 +18,8 @@ func actionsTable() table {
 		stringIndex[A]{"ID", func(a *A) []string { return []string{a.ID} }},
 		&memdb.IndexSchema{Name: indexUser,
 			Indexer: stringIndex[A]{"UserID", func(a *A) []string { return []string{a.UserID} }}},
+		&memdb.IndexSchema{Name: indexAction,
+			Indexer: stringIndex[A]{"Action", func(a *A) []string { return []string{a.Action} }}},
 		&memdb.IndexSchema{Name: indexIdempotency, Unique: true, AllowMissing: true,
 			Indexer: stringIndex[A]{"UserID,Action,IdempotencyKey", func(a *A) []string {
 				if a.IdempotencyKey == "" {

@@ -116,7 +116,17 @@ func (r actions) GetByIdempotencyKey(_ context.Context, userID, action, key stri
 // ListByUser returns the newest records first. A user's records are read
 // whole and sorted: the user index orders them by id, not by time.
 func (r actions) ListByUser(_ context.Context, userID string, limit int) ([]*store.ActionRecord, error) {
-	recs, err := r.list(indexUser, userID)
+	return r.newest(indexUser, userID, limit)
+}
+
+// ListByAction returns the newest records first, read whole and sorted as
+// ListByUser's: an admin's simulation, not a request's hot path.
+func (r actions) ListByAction(_ context.Context, action string, limit int) ([]*store.ActionRecord, error) {
+	return r.newest(indexAction, action, limit)
+}
+
+func (r actions) newest(index, value string, limit int) ([]*store.ActionRecord, error) {
+	recs, err := r.list(index, value)
 	if err != nil {
 		return nil, err
 	}
