@@ -106,4 +106,7 @@ type Evaluation struct {
 	Version uint64         `json:"version"`
 	Result  rules.Result   `json:"result"`
 	Values  map[string]any `json:"values,omitempty"`
+	// Input is what the rules saw, without the named lists (they are
+	// configuration): a simulation of other rules replays it.
+	Input *rules.Input `json:"input,omitempty"`
 }

@@ -161,7 +161,7 @@ func (e *Engine) applyRules(ctx context.Context, r Request, now time.Time, d *De
 		return err
 	}
 	res := set.Rules.Evaluate(ctx, in)
-	d.Rules = &Evaluation{Version: set.Version, Result: res, Values: set.Rules.Values(in, res.Matched)}
+	d.Rules = &Evaluation{Version: set.Version, Result: res, Values: set.Rules.Values(in, res.Matched), Input: withoutLists(in)}
 	for _, re := range res.Errors {
 		// Not matching is the rules package's answer to a rule it cannot
 		// evaluate (a custom key not sent); the record says so.
@@ -218,6 +218,13 @@ func (e *Engine) applyRules(ctx context.Context, r Request, now time.Time, d *De
 		}
 	}
 	return nil
+}
+
+// withoutLists is a copy of in without its named lists.
+func withoutLists(in *rules.Input) *rules.Input {
+	c := *in
+	c.Lists = nil
+	return &c
 }
 
 // narrow returns the methods of want that the client's allowed (all of

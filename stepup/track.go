@@ -348,6 +348,16 @@ func (t *Tracker) Hold(ctx context.Context, userID, action, key string, d Decisi
 	return StateReviewRequired, nil
 }
 
+// RecordedDecision is the decision an action record keeps: what the
+// rules saw and answered, for a simulation to replay.
+func RecordedDecision(rec *store.ActionRecord) (Decision, error) {
+	var doc record
+	if err := json.Unmarshal(rec.Decision, &doc); err != nil {
+		return Decision{}, fmt.Errorf("stepup: action %s: %w", rec.ID, err)
+	}
+	return doc.Decision, nil
+}
+
 // Get returns the record of a user's action by its idempotency key.
 func (t *Tracker) Get(ctx context.Context, userID, action, key string) (Tracked, error) {
 	rec, err := t.actions.GetByIdempotencyKey(ctx, userID, action, key)

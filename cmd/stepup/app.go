@@ -152,7 +152,8 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	keyCheck := apikey.New(st.APIKeys(), now)
 	keyCheck.Log = log
 	adminAPI, err := admin.New(admin.Options{
-		Keys: keyCheck, Rules: ruleBook, RuleSets: st.RuleSets(), Audit: st.Audit(), Lists: risk.Lists, Log: log, Now: now,
+		Keys: keyCheck, Rules: ruleBook, RuleSets: st.RuleSets(), Audit: st.Audit(), Actions: st.Actions(), Lists: risk.Lists,
+		Log: log, Now: now,
 	})
 	if err != nil {
 		return nil, err

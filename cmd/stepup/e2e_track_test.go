@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -192,11 +193,20 @@ func TestTrackAPIEndToEnd(t *testing.T) {
 		t.Fatalf("the user: %v", usr)
 	}
 
-	// An analyst lowers the limit through the admin API; the next call
+	// An analyst tries blocking from 100 over the decisions made so far
+	// (newest first: the 1,500 payment, then the 50 one): only the 1,500
+	// one would change.
+	blockFrom100 := strings.Replace(strings.Replace(paymentRules, "> 1000", "> 100", 1), "outcome: CHALLENGE\n    level: mfa", "outcome: BLOCK", 1)
+	status, sim := ts.call("POST", "/admin/v1/simulate", ts.adminKey, map[string]any{"spec_yaml": blockFrom100, "recent": 10})
+	if results, _ := sim["results"].([]any); status != http.StatusOK || len(results) != 2 || fmt.Sprint(sim["changed"]) != "[0]" ||
+		results[0].(map[string]any)["record"] != big["actionId"] {
+		t.Fatalf("simulating over the stored decisions: %d %v", status, sim)
+	}
+
+	// The analyst publishes it through the admin API; the next call
 	// follows it, with no restart.
 	status, pub := ts.call("PUT", "/admin/v1/actions/payment/rules", ts.adminKey, map[string]any{
-		"base_version": 1, "comment": "block from 100",
-		"spec_yaml": strings.Replace(strings.Replace(paymentRules, "> 1000", "> 100", 1), "outcome: CHALLENGE\n    level: mfa", "outcome: BLOCK", 1),
+		"base_version": 1, "comment": "block from 100", "spec_yaml": blockFrom100,
 	})
 	if status != http.StatusOK {
 		t.Fatalf("publishing the new rules: %d %v", status, pub)

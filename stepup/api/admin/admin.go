@@ -27,6 +27,9 @@ type Options struct {
 	Rules    *stepup.RuleBook
 	RuleSets store.RuleSets
 	Audit    store.Audit
+	// Actions are the action records a simulation may replay ("recent");
+	// nil: it takes given inputs only.
+	Actions store.Actions
 	// Lists are the configured value lists, which a simulated input that
 	// names none gets, as the engine's inputs do; nil: none.
 	Lists *signals.Lists
@@ -40,6 +43,7 @@ type API struct {
 	book     *stepup.RuleBook
 	ruleSets store.RuleSets
 	audit    store.Audit
+	actions  store.Actions
 	lists    map[string][]string
 	log      *slog.Logger
 	now      func() time.Time
@@ -50,7 +54,7 @@ func New(o Options) (*API, error) {
 	if o.Keys == nil || o.Rules == nil || o.RuleSets == nil || o.Audit == nil {
 		return nil, errors.New("admin: Keys, Rules, RuleSets and Audit are required")
 	}
-	a := &API{keys: o.Keys, book: o.Rules, ruleSets: o.RuleSets, audit: o.Audit, log: o.Log, now: o.Now}
+	a := &API{keys: o.Keys, book: o.Rules, ruleSets: o.RuleSets, audit: o.Audit, actions: o.Actions, log: o.Log, now: o.Now}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}

@@ -38,6 +38,7 @@
 //	    {"action":"payment","version":2,"inputs":[{...}, ...]}            a stored version
 //	    {"action":"payment","inputs":[...]}                               the version this server decides with
 //	    {"spec":{...} or "spec_yaml":"...","inputs":[...]}                a draft, not published
+//	    {"spec_yaml":"...","recent":100}                                  a draft over the last 100 decisions
 //	  answers
 //	    {"action":"payment","version":2,"current_version":3,"results":[
 //	      {"result":{"outcome":"BLOCK","rule":"big","matched":["big"]},"values":{"action.custom.amount":1500},
@@ -55,7 +56,11 @@
 // matched rules read. When the set simulated is not the one the server
 // decides with (a draft, another version), each result also has current,
 // the serving version's answer, and changed, whether the outcome, level,
-// max_age or methods differ; "changed" lists those inputs.
+// max_age or methods differ; "changed" lists those inputs. With recent
+// instead of inputs, the inputs are what the rules saw in the action's
+// last decisions (the track API's records keep them, without the lists),
+// newest first, and each result has record, the action record's id, and
+// decided, what was decided then, which changed compares with.
 //
 // A simulation answers what the rules decide. The engine then takes the
 // level the relying party asked for as a floor under the rules', and lets a

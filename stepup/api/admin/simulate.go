@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepup-auth/stepup/stepup"
 	"github.com/stepup-auth/stepup/stepup/api"
 	"github.com/stepup-auth/stepup/stepup/rules"
 	"github.com/stepup-auth/stepup/stepup/store"
@@ -32,6 +33,10 @@ type simulateRequest struct {
 	Spec     json.RawMessage `json:"spec"`
 	SpecYAML *string         `json:"spec_yaml"`
 	Inputs   []rules.Input   `json:"inputs"`
+	// Recent replays, instead of given inputs, what the rules saw in the
+	// action's last Recent tracked decisions, each compared with what was
+	// decided then.
+	Recent int `json:"recent"`
 }
 
 // simulation is the answer.
@@ -52,7 +57,11 @@ type simulated struct {
 	Result  rules.Result   `json:"result"`
 	Values  map[string]any `json:"values,omitempty"`
 	Current *rules.Result  `json:"current,omitempty"`
-	Changed bool           `json:"changed,omitempty"`
+	// Record and Decided are, for a replayed decision, its action record
+	// and what was decided then, which Changed compares with.
+	Record  string        `json:"record,omitempty"`
+	Decided *rules.Result `json:"decided,omitempty"`
+	Changed bool          `json:"changed,omitempty"`
 }
 
 func (a *API) simulate(w http.ResponseWriter, r *http.Request) {
@@ -60,8 +69,13 @@ func (a *API) simulate(w http.ResponseWriter, r *http.Request) {
 	if !api.ReadJSON(w, r, &req) {
 		return
 	}
-	if len(req.Inputs) == 0 || len(req.Inputs) > maxInputs {
-		api.WriteError(w, http.StatusBadRequest, api.CodeInvalidRequest, fmt.Sprintf("send 1 to %d inputs", maxInputs))
+	switch {
+	case req.Recent != 0 && (len(req.Inputs) > 0 || a.actions == nil || req.Recent < 0 || req.Recent > maxInputs):
+		api.WriteError(w, http.StatusBadRequest, api.CodeInvalidRequest,
+			fmt.Sprintf("recent replays 1 to %d stored decisions, instead of inputs", maxInputs))
+		return
+	case req.Recent == 0 && (len(req.Inputs) == 0 || len(req.Inputs) > maxInputs):
+		api.WriteError(w, http.StatusBadRequest, api.CodeInvalidRequest, fmt.Sprintf("send 1 to %d inputs, or recent", maxInputs))
 		return
 	}
 	out := simulation{Action: req.Action}
@@ -105,10 +119,21 @@ func (a *API) simulate(w http.ResponseWriter, r *http.Request) {
 		out.Version = req.Version
 	}
 
-	// The serving set is the baseline, unless it is the one simulated.
+	// The serving set is the baseline, unless it is the one simulated, or
+	// decisions are replayed: they compare with what was decided then.
 	var current *rules.RuleSet
-	if p, ok := a.book.Get(out.Action); ok && (out.Draft || p.Version != out.Version) {
+	if p, ok := a.book.Get(out.Action); ok && (out.Draft || p.Version != out.Version) && req.Recent == 0 {
 		current, out.CurrentVersion = p.Rules, p.Version
+	}
+	var replayed []replay
+	if req.Recent > 0 {
+		var ok bool
+		if replayed, ok = a.replays(w, r, out.Action, req.Recent); !ok {
+			return
+		}
+		for _, rp := range replayed {
+			req.Inputs = append(req.Inputs, *rp.input)
+		}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), simulateTimeout)
 	defer cancel()
@@ -118,6 +143,12 @@ func (a *API) simulate(w http.ResponseWriter, r *http.Request) {
 		a.complete(in, out.Action, now)
 		res := set.Evaluate(ctx, in)
 		s := simulated{Result: res, Values: set.Values(in, res.Matched)}
+		if replayed != nil {
+			s.Record, s.Decided = replayed[i].record, &replayed[i].decided
+			if s.Changed = !sameDecision(res, replayed[i].decided); s.Changed {
+				out.Changed = append(out.Changed, i)
+			}
+		}
 		if current != nil {
 			cur := current.Evaluate(ctx, in)
 			s.Current, s.Changed = &cur, !sameDecision(res, cur)
@@ -135,6 +166,37 @@ func (a *API) simulate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	api.WriteJSON(w, http.StatusOK, out)
+}
+
+// replay is a stored decision to simulate again.
+type replay struct {
+	record  string
+	input   *rules.Input
+	decided rules.Result
+}
+
+// replays reads the inputs and results of the action's last n decisions
+// that the rules made and kept their input; if it cannot, it answers the
+// request and returns false.
+func (a *API) replays(w http.ResponseWriter, r *http.Request, action string, n int) ([]replay, bool) {
+	recs, err := a.actions.ListByAction(r.Context(), action, n)
+	if err != nil {
+		a.internal(w, r, "admin: read action records", err)
+		return nil, false
+	}
+	out := []replay{}
+	for _, rec := range recs {
+		d, err := stepup.RecordedDecision(rec)
+		if err != nil || d.Rules == nil || d.Rules.Input == nil {
+			continue // decided before the rules kept inputs, or by no rules
+		}
+		out = append(out, replay{record: rec.ID, input: d.Rules.Input, decided: d.Rules.Result})
+	}
+	if len(out) == 0 {
+		api.WriteError(w, http.StatusNotFound, api.CodeNotFound, "action "+strconv.Quote(action)+" has no stored decisions to replay")
+		return nil, false
+	}
+	return out, true
 }
 
 // storedVersion compiles a stored version; if it cannot, it answers the
