@@ -285,6 +285,7 @@ func (p *Provider) next(ctx context.Context, rec *store.AuthRequest, binding str
 			d.Outcome = stepup.Allow
 		}
 	}
+	p.recordDecision(ctx, rec, userID, d)
 	switch {
 	case d.Outcome == stepup.Allow:
 		return step{sess: sess, assurance: d.Assurance, req: req}
@@ -360,6 +361,24 @@ func (p *Provider) review(ctx context.Context, rec *store.AuthRequest, binding s
 		return false, step{err: oidc.ErrServerError().WithParent(err)}
 	}
 	return false, step{page: p.opts.ReviewPath + "?flow=" + url.QueryEscape(token)}
+}
+
+// recordDecision stores a sign-in's final decision (allowed, blocked, or
+// refused on review), when the rules took part in it. A failure costs the
+// record, not the sign-in: it is logged.
+func (p *Provider) recordDecision(ctx context.Context, rec *store.AuthRequest, userID string, d stepup.Decision) {
+	if p.opts.Decisions == nil || d.Outcome == stepup.Challenge || d.Outcome == stepup.Review && p.opts.Reviews != nil {
+		return // not an end yet: a step-up, or a hold, which keeps its own record
+	}
+	if d.Outcome == stepup.Review {
+		// Without holds, a review refuses the sign-in: that is what
+		// happened to it.
+		d.Outcome = stepup.Block
+		d.Reasons = append(slices.Clone(d.Reasons), "held for review, which refuses a sign-in here (rules.review: block)")
+	}
+	if err := p.opts.Decisions.Record(ctx, userID, d.Action, rec.ID, d); err != nil {
+		p.log.Warn("oidc: storing a decision", "err", err)
+	}
 }
 
 // endSessionOf ends sess if this very request signed it in (the hosted

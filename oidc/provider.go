@@ -57,8 +57,12 @@ type Options struct {
 	// ReviewPath. Nil: a review refuses the sign-in, as a block does.
 	Reviews    Reviews
 	ReviewPath string
-	Now        func() time.Time
-	Log        *slog.Logger
+	// Decisions stores the final decision of each sign-in the rules took
+	// part in, keyed by the authorization request (stepup.Tracker.Record);
+	// nil: decisions are only logged.
+	Decisions Decisions
+	Now       func() time.Time
+	Log       *slog.Logger
 }
 
 // Provider is stepup's OpenID Provider.
@@ -165,6 +169,11 @@ type Reviews interface {
 	// stepup.StateReviewRequired, StateReviewSucceeded or
 	// StateReviewFailed.
 	Hold(ctx context.Context, userID, action, key string, d stepup.Decision) (string, error)
+}
+
+// Decisions keeps the final decisions of sign-ins.
+type Decisions interface {
+	Record(ctx context.Context, userID, action, key string, d stepup.Decision) error
 }
 
 // randomID returns 128 random bits, base64url.

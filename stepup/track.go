@@ -348,6 +348,35 @@ func (t *Tracker) Hold(ctx context.Context, userID, action, key string, d Decisi
 	return StateReviewRequired, nil
 }
 
+// Record stores the final decision of another entry point (an OpenID
+// Connect sign-in allowed, blocked or refused on review) as the record of
+// userID's action under key, so that every decision the rules make can be
+// read back and replayed. Only decisions the rules took part in are
+// stored, once per key: a later one under the same key (a hold decided)
+// leaves the first.
+func (t *Tracker) Record(ctx context.Context, userID, action, key string, d Decision) error {
+	if d.Rules == nil || userID == "" {
+		return nil
+	}
+	state := map[Outcome]string{Allow: StateAllow, Block: StateBlock, Review: StateReviewRequired}[d.Outcome]
+	if state == "" {
+		return nil // a challenge is not an end
+	}
+	doc, err := json.Marshal(record{Decision: d})
+	if err != nil {
+		return fmt.Errorf("stepup: record: %w", err)
+	}
+	now := t.now()
+	rec := &store.ActionRecord{
+		ID: newID(), UserID: userID, Action: action, IdempotencyKey: key, State: state, Data: []byte("null"),
+		Decision: doc, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(t.keep),
+	}
+	if err := t.actions.Create(ctx, rec); err != nil && !errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("stepup: record: %w", err)
+	}
+	return nil
+}
+
 // RecordedDecision is the decision an action record keeps: what the
 // rules saw and answered, for a simulation to replay.
 func RecordedDecision(rec *store.ActionRecord) (Decision, error) {

@@ -121,6 +121,7 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 		StepUpPath:     "/stepup",
 		ReviewPath:     "/review",
 		Reviews:        reviewsOf(cfg.Rules, tracker),
+		Decisions:      tracker,
 		Log:            log,
 		Now:            now,
 	})

@@ -54,6 +54,22 @@ func TestASignInHeldForReviewWaitsForAPerson(t *testing.T) {
 	if got := decide(false).oauthError(); got != "access_denied" {
 		t.Fatalf("a refused sign-in: %q, want access_denied", got)
 	}
+
+	// Every sign-in the rules decided is stored, and replays: the first
+	// (allowed), and the two held ones (approved, refused).
+	status, sim := ts.call("POST", "/admin/v1/simulate", ts.adminKey, map[string]any{
+		"spec_yaml": "action: signIn\ndefault: ALLOW\n", "recent": 10})
+	results, _ := sim["results"].([]any)
+	if status != http.StatusOK || len(results) != 3 {
+		t.Fatalf("the stored sign-ins replayed: %d %v", status, sim)
+	}
+	var decided []string
+	for _, r := range results {
+		decided = append(decided, r.(map[string]any)["decided"].(map[string]any)["outcome"].(string))
+	}
+	if strings.Join(decided, " ") != "REVIEW REVIEW ALLOW" {
+		t.Errorf("what was decided, newest first: %v", decided)
+	}
 }
 
 // pendingReviewKey is the idempotency key of sub's sign-in waiting for
