@@ -22,8 +22,8 @@ type Rules struct {
 	// Review is what an OpenID Connect sign-in the rules hold for review
 	// does: "block" refuses it (access_denied), as a BLOCK does; "wait"
 	// keeps the browser on a waiting page until a person decides, through
-	// the track API (PATCH /v1/users/{user}/actions/{action}/{key}, the key
-	// being in the log), or the request expires.
+	// the admin API (GET /admin/v1/actions/signIn/reviews, then POST
+	// .../reviews/{user}/{key}), or the request expires.
 	Review string `yaml:"review"`
 }
 

@@ -153,7 +153,7 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	keyCheck := apikey.New(st.APIKeys(), now)
 	keyCheck.Log = log
 	adminAPI, err := admin.New(admin.Options{
-		Keys: keyCheck, Rules: ruleBook, RuleSets: st.RuleSets(), Audit: st.Audit(), Actions: st.Actions(), Lists: risk.Lists,
+		Keys: keyCheck, Rules: ruleBook, RuleSets: st.RuleSets(), Audit: st.Audit(), Actions: st.Actions(), Tracker: tracker, Lists: risk.Lists,
 		Log: log, Now: now,
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -36,13 +37,19 @@ func TestASignInHeldForReviewWaitsForAPerson(t *testing.T) {
 		if !a.on("/review") {
 			t.Fatalf("looking again before a decision: on %v", a.page.Request.URL)
 		}
-		// The analyst finds the key in the log; here, the pending record.
-		key := pendingReviewKey(t, ts, sub)
-		state := "REVIEW_FAILED"
-		if approve {
-			state = "REVIEW_SUCCEEDED"
+		// An analyst lists the sign-ins waiting for review, and decides.
+		status, list := ts.call("GET", "/admin/v1/actions/signIn/reviews", ts.adminKey, nil)
+		reviews, _ := list["reviews"].([]any)
+		if status != http.StatusOK || len(reviews) != 1 || reviews[0].(map[string]any)["user"] != sub ||
+			reviews[0].(map[string]any)["rule"] != "another-device" {
+			t.Fatalf("the pending reviews: %d %v", status, list)
 		}
-		if status, out := ts.call("PATCH", "/v1/users/"+sub+"/actions/signIn/"+key, ts.serverKey, map[string]any{"state": state}); status != http.StatusOK {
+		key := reviews[0].(map[string]any)["key"].(string)
+		if key != pendingReviewKey(t, ts, sub) {
+			t.Errorf("the pending review's key %q is not the one the log names", key)
+		}
+		if status, out := ts.call("POST", "/admin/v1/actions/signIn/reviews/"+sub+"/"+key, ts.adminKey,
+			map[string]any{"approve": approve, "comment": "checked with the user"}); status != http.StatusOK {
 			t.Fatalf("the review: %d %v", status, out)
 		}
 		a.follow(r.browser.Get(ts.issuer + "/review/check?flow=" + url.QueryEscape(check)))
@@ -53,6 +60,30 @@ func TestASignInHeldForReviewWaitsForAPerson(t *testing.T) {
 	}
 	if got := decide(false).oauthError(); got != "access_denied" {
 		t.Fatalf("a refused sign-in: %q, want access_denied", got)
+	}
+
+	// A decision on nothing, a second decision, or none at all, are refused.
+	for _, tc := range []struct {
+		path   string
+		body   map[string]any
+		status int
+	}{
+		{"/admin/v1/actions/signIn/reviews/" + sub + "/no-such-key", map[string]any{"approve": true}, http.StatusNotFound},
+		{"/admin/v1/actions/signIn/reviews/" + sub + "/" + pendingReviewKey(t, ts, sub), map[string]any{"approve": true}, http.StatusConflict},
+		{"/admin/v1/actions/signIn/reviews/" + sub + "/x", map[string]any{"comment": "?"}, http.StatusBadRequest},
+	} {
+		if status, out := ts.call("POST", tc.path, ts.adminKey, tc.body); status != tc.status {
+			t.Errorf("POST %s %v: %d %v, want %d", tc.path, tc.body, status, out, tc.status)
+		}
+	}
+	if status, _ := ts.call("GET", "/admin/v1/actions/signIn/reviews", ts.serverKey, nil); status != http.StatusUnauthorized {
+		t.Errorf("a server key on the reviews: %d", status)
+	}
+
+	// Both decisions are in the audit trail, with the key that made them.
+	_, trail := ts.call("GET", "/admin/v1/audit", ts.adminKey, nil)
+	if got := fmt.Sprint(trail["events"]); strings.Count(got, "review.decided") != 2 || !strings.Contains(got, "test-admin") {
+		t.Errorf("the audit trail: %v", trail)
 	}
 
 	// Every sign-in the rules decided is stored, and replays: the first

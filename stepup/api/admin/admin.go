@@ -27,9 +27,10 @@ type Options struct {
 	Rules    *stepup.RuleBook
 	RuleSets store.RuleSets
 	Audit    store.Audit
-	// Actions are the action records a simulation may replay ("recent");
-	// nil: it takes given inputs only.
+	// Actions are the action records a simulation may replay ("recent"),
+	// and Tracker decides the ones held for review; nil: neither.
 	Actions store.Actions
+	Tracker *stepup.Tracker
 	// Lists are the configured value lists, which a simulated input that
 	// names none gets, as the engine's inputs do; nil: none.
 	Lists *signals.Lists
@@ -44,6 +45,7 @@ type API struct {
 	ruleSets store.RuleSets
 	audit    store.Audit
 	actions  store.Actions
+	tracker  *stepup.Tracker
 	lists    map[string][]string
 	log      *slog.Logger
 	now      func() time.Time
@@ -54,7 +56,8 @@ func New(o Options) (*API, error) {
 	if o.Keys == nil || o.Rules == nil || o.RuleSets == nil || o.Audit == nil {
 		return nil, errors.New("admin: Keys, Rules, RuleSets and Audit are required")
 	}
-	a := &API{keys: o.Keys, book: o.Rules, ruleSets: o.RuleSets, audit: o.Audit, actions: o.Actions, log: o.Log, now: o.Now}
+	a := &API{keys: o.Keys, book: o.Rules, ruleSets: o.RuleSets, audit: o.Audit, actions: o.Actions, tracker: o.Tracker,
+		log: o.Log, now: o.Now}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -80,6 +83,8 @@ func (a *API) Handler() http.Handler {
 		{"actions/{action}/rules", map[string]http.HandlerFunc{http.MethodGet: a.latestRules, http.MethodPut: a.publish}},
 		{"actions/{action}/rules/versions", map[string]http.HandlerFunc{http.MethodGet: a.listVersions}},
 		{"actions/{action}/rules/versions/{version}", map[string]http.HandlerFunc{http.MethodGet: a.getVersion}},
+		{"actions/{action}/reviews", map[string]http.HandlerFunc{http.MethodGet: a.listReviews}},
+		{"actions/{action}/reviews/{user}/{key}", map[string]http.HandlerFunc{http.MethodPost: a.decideReview}},
 		{"simulate", map[string]http.HandlerFunc{http.MethodPost: a.simulate}},
 		{"audit", map[string]http.HandlerFunc{http.MethodGet: a.listAudit}},
 	}

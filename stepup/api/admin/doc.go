@@ -32,6 +32,17 @@
 //	    The author is the admin key's name and id; each publication is an
 //	    audit event (rules.published).
 //
+// # Reviews
+//
+//	GET  /admin/v1/actions/{action}/reviews               the action's records waiting for a person
+//	     {"action":"signIn","reviews":[{"record","user","key","created","rule","reasons","values"}]}
+//	POST /admin/v1/actions/{action}/reviews/{user}/{key}  {"approve":true|false,"comment":"..."}
+//	     {"record","user","action","key","state":"REVIEW_SUCCEEDED"|"REVIEW_FAILED"}
+//
+// A sign-in held for review (rules.review: wait) and a tracked action the
+// rules send to REVIEW wait here. A decision is made once (409 after) and
+// is an audit event, review.decided, naming the admin key.
+//
 // # Simulation
 //
 //	POST /admin/v1/simulate
