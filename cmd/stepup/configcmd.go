@@ -96,3 +96,18 @@ func configExample(args []string, stdout, stderr io.Writer) int {
 	}
 	return exitOK
 }
+
+// loadConfig loads the configuration at path. With errors in it, it
+// prints every problem and the summary to stderr and returns false; the
+// warnings of a configuration without errors are the caller's to show.
+func loadConfig(path string, stderr io.Writer) (*config.Config, config.Problems, bool) {
+	cfg, problems := config.Load(path)
+	if !problems.HasErrors() {
+		return cfg, problems, true
+	}
+	for _, p := range problems {
+		fmt.Fprintln(stderr, p)
+	}
+	fmt.Fprintln(stderr, validateSummary(path, problems))
+	return nil, problems, false
+}

@@ -179,12 +179,8 @@ func list(ctx context.Context, st store.Store, stdout, stderr io.Writer) int {
 // mustExist refuses to create a data folder that is not there.
 func openKeyStore(cmd, file, busy string, mustExist bool, stderr io.Writer) (*config.Config, store.Store, *slog.Logger, int) {
 	path := config.Path(file)
-	cfg, problems := config.Load(path)
-	if problems.HasErrors() {
-		for _, p := range problems {
-			fmt.Fprintln(stderr, p)
-		}
-		fmt.Fprintln(stderr, validateSummary(path, problems))
+	cfg, _, ok := loadConfig(path, stderr)
+	if !ok {
 		return nil, nil, nil, exitFail
 	}
 	// Warnings about the configuration are left to `serve` and `config

@@ -80,13 +80,10 @@ func rulesTest(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 
 	path := config.Path(*file)
-	cfg, problems := config.Load(path)
-	if problems.HasErrors() {
-		// A rule file that does not compile is among them, with its place.
-		for _, p := range problems {
-			fmt.Fprintln(stderr, p)
-		}
-		fmt.Fprintln(stderr, validateSummary(path, problems))
+	// A rule file that does not compile is among the problems, with its
+	// place.
+	cfg, _, ok := loadConfig(path, stderr)
+	if !ok {
 		return exitFail
 	}
 	sets, code := loadRuleSets(cfg.Rules.Files, *rulesFile, stderr)

@@ -32,12 +32,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	path := config.Path(*file)
-	cfg, problems := config.Load(path)
-	if problems.HasErrors() {
-		for _, p := range problems {
-			fmt.Fprintln(stderr, p)
-		}
-		fmt.Fprintln(stderr, validateSummary(path, problems))
+	cfg, problems, ok := loadConfig(path, stderr)
+	if !ok {
 		return exitFail
 	}
 
