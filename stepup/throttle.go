@@ -4,9 +4,10 @@ import (
 	"container/list"
 	"errors"
 	"fmt"
-	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/stepup-auth/stepup/stepup/signals"
 )
 
 // ThrottledError says a sign-in or a registration was refused, before any
@@ -180,7 +181,7 @@ func (t *Throttle) Begin(account, ip string) error {
 	if a != nil && a.count >= t.policy.FreeFailures {
 		wait = a.last.Add(t.delay(a.count)).Sub(now)
 	}
-	key := ipKey(ip)
+	key := signals.AddressKey(ip)
 	var w *ipFailures
 	if key != "" {
 		w, _ = t.ips.get(key)
@@ -222,7 +223,7 @@ func (t *Throttle) Begin(account, ip string) error {
 // sign-ins. Names tried for registration tell which exist, and accounts
 // made in bulk are a cost too.
 func (t *Throttle) Registering(ip string) error {
-	key := ipKey(ip)
+	key := signals.AddressKey(ip)
 	if key == "" {
 		return nil
 	}
@@ -249,7 +250,7 @@ func (t *Throttle) Succeeded(account, ip string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.accounts.remove(account)
-	if key := ipKey(ip); key != "" {
+	if key := signals.AddressKey(ip); key != "" {
 		if w, ok := t.ips.peek(key); ok && len(w.times) > 0 {
 			w.times = w.times[:len(w.times)-1]
 		}
@@ -265,7 +266,7 @@ func (t *Throttle) Abandon(account, ip string) {
 	if a, ok := t.accounts.peek(account); ok && a.count > 0 {
 		a.count--
 	}
-	if key := ipKey(ip); key != "" {
+	if key := signals.AddressKey(ip); key != "" {
 		if w, ok := t.ips.peek(key); ok && len(w.times) > 0 {
 			w.times = w.times[:len(w.times)-1]
 		}
@@ -297,25 +298,6 @@ func (w *ipFailures) prune(now time.Time, window time.Duration) {
 		i++
 	}
 	w.times = w.times[i:]
-}
-
-// ipKey is the unit an address limit counts: an IPv4 address, or the /64
-// of an IPv6 one, since a single host commonly holds a whole /64.
-// Anything that does not parse counts as itself.
-func ipKey(ip string) string {
-	if ip == "" {
-		return ""
-	}
-	addr, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
-	}
-	addr = addr.Unmap().WithZone("")
-	if addr.Is4() {
-		return addr.String()
-	}
-	p, _ := addr.Prefix(64)
-	return p.String()
 }
 
 // lru is a map bounded to max entries that drops the least recently used

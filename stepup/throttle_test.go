@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepup-auth/stepup/stepup/signals"
 	"github.com/stepup-auth/stepup/stepup/store/conformance"
 )
 
@@ -200,8 +201,8 @@ func TestIPKey(t *testing.T) {
 		"not an address":          "not an address",
 		"2001:db8::1:2:3:4:5:6:7": "2001:db8::1:2:3:4:5:6:7", // too long: not parsed
 	} {
-		if got := ipKey(in); got != want {
-			t.Errorf("ipKey(%q) = %q, want %q", in, got, want)
+		if got := signals.AddressKey(in); got != want {
+			t.Errorf("AddressKey(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

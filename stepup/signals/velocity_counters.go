@@ -41,7 +41,7 @@ func (c *VelocityCounters) Request(userID, ip string, t time.Time) {
 	if userID != "" {
 		c.users.Add(userID, t)
 	}
-	if k := addressKey(ip); k != "" {
+	if k := AddressKey(ip); k != "" {
 		c.ips.Add(k, t)
 	}
 }
@@ -61,17 +61,18 @@ func (c *VelocityCounters) Signal(userID, ip string, now time.Time) VelocitySign
 		s.User = c.users.Counts(userID, now)
 		s.FailuresHour = c.failures.Counts(userID, now).Hour
 	}
-	if k := addressKey(ip); k != "" {
+	if k := AddressKey(ip); k != "" {
 		s.IP = c.ips.Counts(k, now)
 	}
 	return s
 }
 
-// addressKey is the unit an address counts as: an IPv4 address, or the /64
+// AddressKey is the unit an address counts as, for the velocity signals
+// and the sign-in throttle alike: an IPv4 address, or the /64
 // of an IPv6 one, since a single host commonly holds a whole /64 and could
 // otherwise count each request against a fresh address. Anything that is
 // not an address counts as itself.
-func addressKey(ip string) string {
+func AddressKey(ip string) string {
 	if ip == "" {
 		return ""
 	}

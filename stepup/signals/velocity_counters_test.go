@@ -54,8 +54,8 @@ func TestAddressKey(t *testing.T) {
 		{"fe80::1%eth0", "fe80::/64"},
 		{"not an address", "not an address"},
 	} {
-		if got := addressKey(tc.in); got != tc.want {
-			t.Errorf("addressKey(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := AddressKey(tc.in); got != tc.want {
+			t.Errorf("AddressKey(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
