@@ -6,6 +6,7 @@ import (
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup/rules"
+	"github.com/stepup-auth/stepup/stepup/store"
 )
 
 // Request is one question to the engine: may this user go on with this
@@ -16,6 +17,9 @@ type Request struct {
 	Action   string // "signIn" for an OpenID Connect sign-in
 	ClientID string
 	UserID   string
+	// User is the user's record when the caller has read it already
+	// (the track API does), sparing the signals a second read.
+	User *store.User
 	// Requested is the level the caller asked for (acr_values, an
 	// essential acr claim, or the track API's level): a floor that
 	// policy may raise, never lower.

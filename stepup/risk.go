@@ -53,7 +53,7 @@ func (s *Signals) input(ctx context.Context, r Request, action string, now time.
 	if r.IP.IsValid() {
 		in.IP.Address = r.IP.String()
 	}
-	if err := s.user(ctx, r.UserID, &in.User); err != nil {
+	if err := s.user(ctx, r.UserID, r.User, &in.User); err != nil {
 		return nil, err
 	}
 	if s.Lists != nil {
@@ -91,17 +91,21 @@ func (s *Signals) input(ctx context.Context, r Request, action string, now time.
 	return in, nil
 }
 
-// user fills the user section: who, since when, with which methods.
-func (s *Signals) user(ctx context.Context, userID string, u *rules.User) error {
+// user fills the user section: who, since when, with which methods, from
+// rec when the caller read it already, else from the store.
+func (s *Signals) user(ctx context.Context, userID string, rec *store.User, u *rules.User) error {
 	if userID == "" || s.Users == nil {
 		return nil
 	}
-	rec, err := s.Users.Get(ctx, userID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil
-	case err != nil:
-		return fmt.Errorf("stepup: user: %w", err)
+	if rec == nil || rec.ID != userID {
+		var err error
+		rec, err = s.Users.Get(ctx, userID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil
+		case err != nil:
+			return fmt.Errorf("stepup: user: %w", err)
+		}
 	}
 	*u = rules.User{ID: rec.ID, Email: rec.Email, Attributes: rec.Attributes, Created: rec.CreatedAt, Exists: true}
 	if rec.PasswordHash != "" {

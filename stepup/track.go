@@ -201,7 +201,7 @@ func (t *Tracker) Track(ctx context.Context, r Track) (Tracked, error) {
 	}
 	now := t.now()
 	d, err := t.engine.Decide(ctx, Request{
-		Action: r.Action, ClientID: r.ClientID, UserID: r.UserID, Origin: r.Origin, Custom: r.Custom, Attempt: true,
+		Action: r.Action, ClientID: r.ClientID, UserID: r.UserID, User: u, Origin: r.Origin, Custom: r.Custom, Attempt: true,
 		Tracked: true, FlowStarted: now, Verifications: []acr.Verification{appSignIn(now)},
 	})
 	if err != nil {
