@@ -1,7 +1,7 @@
 // Command loadtrack drives the track API of a running stepup as a load
 // test: each operation tracks one action (POST
-// /v1/users/{userId}/actions/{action}) with a server API key, over shared
-// keep-alive connections, each with a fresh idempotency key so that every
+// /v1/users/{userId}/actions/{action}) with a server API key, over one
+// keep-alive connection per worker, each with a fresh idempotency key so that every
 // call is a decision and a durable action record.
 //
 //	loadtrack -url http://localhost:8080 -key su_server_... -users 1000 -workers 64 -duration 10s
@@ -11,12 +11,9 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"slices"
 	"sync"
@@ -37,7 +34,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "loadtrack: -key (or STEPUP_LOAD_KEY) is required")
 		os.Exit(2)
 	}
-	r := run(*base, *key, *action, max(*users, 1), max(*workers, 1), *duration, *maxOps)
+	r, err := run(*base, *key, *action, max(*users, 1), max(*workers, 1), *duration, *maxOps)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadtrack:", err)
+		os.Exit(2)
+	}
 	r.print(os.Stdout)
 	if r.errors > 0 {
 		os.Exit(1)
@@ -53,10 +54,14 @@ type result struct {
 	firstError  string
 }
 
-func run(base, key, action string, users, workers int, duration time.Duration, maxOps int) *result {
-	client := &http.Client{
-		Timeout:   10 * time.Second,
-		Transport: &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute},
+func run(base, key, action string, users, workers int, duration time.Duration, maxOps int) (*result, error) {
+	callers := make([]*caller, workers)
+	for w := range callers {
+		c, err := newCaller(base, key, action)
+		if err != nil {
+			return nil, err
+		}
+		callers[w] = c
 	}
 	var (
 		next     atomic.Int64
@@ -68,6 +73,8 @@ func run(base, key, action string, users, workers int, duration time.Duration, m
 	start := time.Now()
 	for w := range workers {
 		wg.Go(func() {
+			c := callers[w]
+			defer c.close()
 			var lat []time.Duration
 			states := map[string]int64{}
 			var errs int64
@@ -78,7 +85,7 @@ func run(base, key, action string, users, workers int, duration time.Duration, m
 					break
 				}
 				t0 := time.Now()
-				state, err := track(client, base, key, action, fmt.Sprintf("load-%d", n%int64(users)), fmt.Sprintf("w%d-%d", w, n), n)
+				state, err := c.track(fmt.Sprintf("load-%d", n%int64(users)), fmt.Sprintf("w%d-%d", w, n), n)
 				lat = append(lat, time.Since(t0))
 				if err != nil {
 					errs++
@@ -104,37 +111,7 @@ func run(base, key, action string, users, workers int, duration time.Duration, m
 	wg.Wait()
 	res.elapsed = time.Since(start)
 	res.ops = int64(len(res.latencies))
-	return res
-}
-
-// track makes one call; amounts vary so the rules see small and large.
-func track(client *http.Client, base, key, action, user, idem string, n int64) (string, error) {
-	body, _ := json.Marshal(map[string]any{
-		"ipAddress": fmt.Sprintf("198.51.100.%d", n%250+1), "userAgent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
-		"idempotencyKey": idem, "custom": map[string]any{"amount": n % 2000},
-	})
-	req, err := http.NewRequest(http.MethodPost, base+"/v1/users/"+user+"/actions/"+action, bytes.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("HTTP %d: %.200s", resp.StatusCode, data)
-	}
-	var out struct {
-		State string `json:"state"`
-	}
-	if err := json.Unmarshal(data, &out); err != nil {
-		return "", err
-	}
-	return out.State, nil
+	return res, nil
 }
 
 func (r *result) print(w io.Writer) {

@@ -80,6 +80,10 @@ type corruption struct {
 	// Tail is true when no valid frame follows: the damage is confined
 	// to the end of the data, as a write cut short by a crash leaves it.
 	Tail bool
+	// Zeros is true when every byte from Offset on is zero: space the
+	// journal reserved ahead of its writes and has not written yet, the
+	// clean end of a segment rather than damage.
+	Zeros bool
 }
 
 // scanFrames calls fn for each frame of data in order. It stops at the first
@@ -89,7 +93,11 @@ func scanFrames(data []byte, salt uint64, fn func(payload []byte) error) (*corru
 	for off := 0; off < len(data); {
 		payload, next, reason := frameAt(data, off, salt)
 		if reason != "" {
-			return &corruption{Offset: off, Reason: reason, Tail: !validFrameAfter(data, off, salt)}, nil
+			last := lastNonZero(data)
+			if last < off {
+				return &corruption{Offset: off, Reason: reason, Tail: true, Zeros: true}, nil
+			}
+			return &corruption{Offset: off, Reason: reason, Tail: !validFrameAfter(data, off, last, salt)}, nil
 		}
 		if err := fn(payload); err != nil {
 			return nil, err
@@ -99,11 +107,13 @@ func scanFrames(data []byte, salt uint64, fn func(payload []byte) error) (*corru
 	return nil, nil
 }
 
-// validFrameAfter reports whether a valid frame starts anywhere after off.
-// Both salted checksums must hold, so neither chance nor a crafted record
-// makes one appear.
-func validFrameAfter(data []byte, off int, salt uint64) bool {
-	for i := off + 1; i+frameHeader <= len(data); i++ {
+// validFrameAfter reports whether a valid frame starts anywhere after off
+// and at or before last, the last byte that is not zero: a frame that
+// starts after it has an all-zero header, which no segment's salt accepts
+// (newSegmentHeader). Both salted checksums must hold, so neither chance
+// nor a crafted record makes one appear.
+func validFrameAfter(data []byte, off, last int, salt uint64) bool {
+	for i := off + 1; i <= last && i+frameHeader <= len(data); i++ {
 		if _, _, reason := frameAt(data, i, salt); reason == "" {
 			return true
 		}
@@ -120,13 +130,29 @@ const (
 	segmentHeader = len(segmentMagic) + 8
 )
 
+// newSegmentHeader draws a salt whose high half is not zero: the payload
+// checksum of an empty frame is then never zero, so the zeros the journal
+// writes ahead of its frames (journal.reserve) never read as a frame.
 func newSegmentHeader() (header []byte, salt uint64) {
 	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand never fails on Linux
+	for salt>>32 == 0 {
+		if _, err := rand.Read(b[:]); err != nil {
+			panic(err) // crypto/rand never fails on Linux
+		}
+		salt = binary.LittleEndian.Uint64(b[:])
 	}
-	salt = binary.LittleEndian.Uint64(b[:])
 	return append([]byte(segmentMagic), b[:]...), salt
+}
+
+// lastNonZero returns the index of the last byte of data that is not zero,
+// or -1.
+func lastNonZero(data []byte) int {
+	i := len(data) - 1
+	for ; i >= 8 && binary.LittleEndian.Uint64(data[i-7:i+1]) == 0; i -= 8 {
+	}
+	for ; i >= 0 && data[i] == 0; i-- {
+	}
+	return i
 }
 
 func parseSegmentHeader(data []byte) (salt uint64, ok bool) {

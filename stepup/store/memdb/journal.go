@@ -39,10 +39,14 @@ type journal struct {
 	kick chan struct{} // wakes the flusher; capacity 1
 	done chan struct{} // closed when the flusher has exited
 
-	// Owned by the flusher goroutine (seg also read under mu).
-	file *os.File
-	seg  uint64
-	salt uint64
+	// Owned by the flusher goroutine (seg also read under mu). The
+	// segment's frames end at off; from there to reserved the file holds
+	// zeros written ahead (reserve).
+	file     *os.File
+	seg      uint64
+	salt     uint64
+	off      int64
+	reserved int64
 }
 
 // batch is the transactions of the commits that share one sync. buf is
@@ -98,6 +102,8 @@ func openJournal(dir string, seg uint64, size int64, salt uint64, records uint64
 		seg:     seg,
 		salt:    salt,
 	}
+	j.off = max(size, int64(segmentHeader))
+	j.reserved = j.off
 	go j.flushLoop()
 	return j, nil
 }
@@ -157,6 +163,8 @@ func continueSegment(dir string, n uint64, size int64) (*os.File, error) {
 		f.Close()
 		return nil, fmt.Errorf("memdb: %s journal: %w", what, err)
 	}
+	// Cutting off what follows the frames, torn write or reserved zeros,
+	// leaves nothing behind them that a later frame could be misread with.
 	if fi, err := f.Stat(); err != nil {
 		return fail("stat", err)
 	} else if fi.Size() != size {
@@ -167,10 +175,30 @@ func continueSegment(dir string, n uint64, size int64) (*os.File, error) {
 			return fail("sync", err)
 		}
 	}
-	if _, err := f.Seek(size, 0); err != nil {
-		return fail("seek", err)
-	}
 	return f, nil
+}
+
+// reserveChunk is how much zeroed space the journal writes ahead of its
+// frames at a time. Overwriting blocks that already hold data changes no
+// file metadata, so the fdatasync after each batch only flushes the data:
+// on this project's reference machine (ext4 on a virtual disk) that sync
+// took 90 µs and 60 µs of CPU instead of an append's 290 µs and 130 µs.
+// The sync that follows a reservation pays for the chunk and the new
+// size, about what one append cost (BenchmarkFsync).
+const reserveChunk = 256 << 10
+
+var zeroChunk = make([]byte, reserveChunk)
+
+// reserve makes sure n bytes after off are zeroed space of the file, by
+// writing zeros at its end. The batch's own sync makes them durable.
+func (j *journal) reserve(n int64) error {
+	for j.off+n > j.reserved {
+		if _, err := j.file.WriteAt(zeroChunk, j.reserved); err != nil {
+			return err
+		}
+		j.reserved += reserveChunk
+	}
+	return nil
 }
 
 var errClosed = errors.New("memdb: store is closed")
@@ -344,9 +372,13 @@ func (j *journal) flushLoop() {
 func (j *journal) flush(b *batch) error {
 	if b.n > 0 {
 		sealFrame(b.buf, 0, j.salt)
-		if _, err := j.file.Write(b.buf); err != nil {
+		if err := j.reserve(int64(len(b.buf))); err != nil {
 			return err
 		}
+		if _, err := j.file.WriteAt(b.buf, j.off); err != nil {
+			return err
+		}
+		j.off += int64(len(b.buf))
 		// fdatasync is enough: the file size it also flushes is the only
 		// metadata a reader needs.
 		if err := unix.Fdatasync(int(j.file.Fd())); err != nil {
@@ -360,6 +392,7 @@ func (j *journal) flush(b *batch) error {
 			return nil
 		}
 		j.file.Close()
+		j.off, j.reserved = int64(segmentHeader), int64(segmentHeader)
 		j.mu.Lock()
 		j.file, j.seg, j.salt = next, j.seg+1, salt
 		j.mu.Unlock()

@@ -82,21 +82,32 @@ func (s *Store) recover() (recovered, error) {
 	return out, nil
 }
 
-// lastWithFrames returns the index of the last of segs that holds a frame
-// (is longer than its header), or -1. Segments after it hold nothing: a
-// rotation whose folder sync failed leaves one behind, while the journal
-// goes on in the segment before it.
+// lastWithFrames returns the index of the last of segs that holds a frame,
+// or -1. Segments after it hold nothing: a rotation whose folder sync
+// failed leaves one behind, while the journal goes on in the segment
+// before it.
 func lastWithFrames(dir string, segs []uint64) (int, error) {
 	for i := len(segs) - 1; i >= 0; i-- {
-		fi, err := os.Stat(segmentPath(dir, segs[i]))
+		framed, err := holdsFrame(segmentPath(dir, segs[i]))
 		if err != nil {
-			return 0, fmt.Errorf("memdb: read journal: %w", err)
+			return 0, err
 		}
-		if fi.Size() > int64(segmentHeader) {
+		if framed {
 			return i, nil
 		}
 	}
 	return -1, nil
+}
+
+// holdsFrame reports whether the segment at path holds anything after its
+// header: bytes that are not all zero, which a crash can leave where the
+// journal reserved space (a frame cut short counts: it is a write).
+func holdsFrame(path string) (bool, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false, fmt.Errorf("memdb: read journal: %w", err)
+	}
+	return lastNonZero(data) >= segmentHeader, nil
 }
 
 // replaySegment replays segment n. newest says whether it is the newest
@@ -130,6 +141,10 @@ func replaySegment(s *Store, loader *loader, n uint64, newest, endsJournal bool)
 		return recovered{}, fmt.Errorf("memdb: journal %s, transaction %d: %w", path, records+1, err)
 	}
 	size := int64(len(data))
+	if bad != nil && bad.Zeros {
+		// The frames end where the space reserved ahead of them begins.
+		size, bad = int64(segmentHeader+bad.Offset), nil
+	}
 	if bad != nil {
 		offset := segmentHeader + bad.Offset
 		if !endsJournal || !bad.Tail {

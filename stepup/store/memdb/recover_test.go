@@ -63,7 +63,8 @@ func userIDs(t *testing.T, s *Store) map[string]bool {
 	return ids
 }
 
-// frameOffsets returns the file offset of every frame in a segment.
+// frameOffsets returns the file offset of every frame in a segment, up to
+// the zeros the journal reserves after them.
 func frameOffsets(t *testing.T, path string) []int {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -75,7 +76,7 @@ func frameOffsets(t *testing.T, path string) []int {
 		t.Fatalf("%s has no segment header", path)
 	}
 	var offs []int
-	for off := segmentHeader; off < len(data); {
+	for off := segmentHeader; off <= lastNonZero(data); {
 		_, next, reason := frameAt(data[segmentHeader:], off-segmentHeader, salt)
 		if reason != "" {
 			t.Fatalf("frame at %d: %s", off, reason)

@@ -246,7 +246,8 @@ func withOneFreeDescriptor(t *testing.T, fn func()) {
 // a torn last record read as corruption followed by valid records.
 func TestTornTailBeforeFramelessSegmentsIsDropped(t *testing.T) {
 	header, _ := newSegmentHeader()
-	for name, later := range map[string][]byte{"header only": header, "empty": nil} {
+	reserved := append(header, make([]byte, reserveChunk)...)
+	for name, later := range map[string][]byte{"header only": header, "empty": nil, "header and reserved space": reserved} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			fill(t, dir, 5)
