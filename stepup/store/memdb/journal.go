@@ -175,6 +175,9 @@ func continueSegment(dir string, n uint64, size int64) (*os.File, error) {
 			return fail("sync", err)
 		}
 	}
+	if _, err := f.Seek(size, 0); err != nil {
+		return fail("seek", err)
+	}
 	return f, nil
 }
 
@@ -190,7 +193,8 @@ const reserveChunk = 256 << 10
 var zeroChunk = make([]byte, reserveChunk)
 
 // reserve makes sure n bytes after off are zeroed space of the file, by
-// writing zeros at its end. The batch's own sync makes them durable.
+// writing zeros at its end with pwrite, which leaves the file's position
+// at off for the frames. The batch's own sync makes them durable.
 func (j *journal) reserve(n int64) error {
 	for j.off+n > j.reserved {
 		if _, err := j.file.WriteAt(zeroChunk, j.reserved); err != nil {
@@ -375,7 +379,7 @@ func (j *journal) flush(b *batch) error {
 		if err := j.reserve(int64(len(b.buf))); err != nil {
 			return err
 		}
-		if _, err := j.file.WriteAt(b.buf, j.off); err != nil {
+		if _, err := j.file.Write(b.buf); err != nil { // at off: frames are the file's only plain writes
 			return err
 		}
 		j.off += int64(len(b.buf))

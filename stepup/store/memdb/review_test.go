@@ -5,12 +5,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stepup-auth/stepup/stepup/store"
 	"golang.org/x/sys/unix"
@@ -356,11 +358,13 @@ func TestRefusedWriteWaitsForTheDisk(t *testing.T) {
 	fail := stallJournal(t, s)
 	first := make(chan error, 1)
 	go func() { first <- s.Users().Create(ctx, &store.User{ID: "u"}) }()
-	for { // until the first Create has committed in memory
+	for deadline := time.Now().Add(10 * time.Second); ; runtime.Gosched() { // until the first Create has committed in memory
 		if _, err := s.Users().Get(ctx, "u"); err == nil {
 			break
 		}
-		runtime.Gosched()
+		if time.Now().After(deadline) {
+			t.Fatal("the first Create is not visible after 10s")
+		}
 	}
 	second := make(chan error, 1)
 	go func() { second <- s.Users().Create(ctx, &store.User{ID: "u"}) }()
@@ -393,6 +397,7 @@ func stallJournal(t *testing.T, s *Store) (fail func()) {
 	// before its next use of the file, which Close closes.
 	s.journal.file.Close()
 	s.journal.file = w
+	s.journal.reserved = math.MaxInt64 // a pipe has no room to reserve
 	var once sync.Once
 	fail = func() {
 		once.Do(func() {
