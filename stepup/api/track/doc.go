@@ -30,6 +30,12 @@
 // page sets up none, since whoever holds a link is not a sign-in, and
 // takes no password, which the application's own sign-in may have been.
 //
+// An action held for review (REVIEW_REQUIRED, or a sign-in the rules
+// hold) is decided once with PATCH; a second decision is 409. Each
+// decision is an audit event, review.decided, as one made through the
+// admin API is: the actor is the server key's name and id, and its data
+// says "via": "track API".
+//
 // The application's userId is stepup's user id (the sub of its ID
 // tokens, for a relying party of this stepup); a userId stepup does not
 // know becomes a user with no password and no factor, whose challenges
