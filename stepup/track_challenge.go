@@ -19,9 +19,11 @@ import (
 )
 
 // The hosted pages answer a tracked action's challenge as a flow whose
-// completion target is the action (Flow.ActionID): Open turns the
-// challenge link into that flow, bound to the first browser that opens
-// it; Session gives the pages what the challenge has proved so far;
+// completion target is the action (Flow.ActionID): Peek reads what a
+// challenge link names and changes nothing, for the page a link opens
+// (which link previews of mail and chat apps fetch too); Open turns the
+// challenge into that flow, bound to the first browser that asks to
+// answer it; Session gives the pages what the challenge has proved so far;
 // Verified records each verification; Finish ends the challenge and says
 // where the browser goes: the caller's redirect URL with a validation
 // token, which the backend checks with Validate.
@@ -32,6 +34,31 @@ const (
 	purposeChallenge = "challenge"
 	purposeValidate  = "validate"
 )
+
+// Peek returns the action whose challenge a link's token names, while it
+// waits for its answer, and binds it to no browser: anything may fetch a
+// link (a mail client's link preview does, before the user clicks), and
+// only Open, which the user asks for, takes the challenge. A challenge
+// that another browser than binding's owns already is ErrActionToken, as
+// Open would answer.
+func (t *Tracker) Peek(ctx context.Context, token, binding string) (Tracked, error) {
+	id, err := t.tokens.open(purposeChallenge, token)
+	if err != nil {
+		return Tracked{}, ErrActionToken
+	}
+	rec, err := t.pending(ctx, id)
+	if err != nil {
+		return Tracked{}, err
+	}
+	var doc record
+	if err := json.Unmarshal(rec.Decision, &doc); err != nil {
+		return Tracked{}, fmt.Errorf("stepup: action %s: %w", rec.ID, err)
+	}
+	if doc.Binding != "" && subtle.ConstantTimeCompare([]byte(doc.Binding), []byte(bindingHash(binding))) != 1 {
+		return Tracked{}, ErrActionToken
+	}
+	return t.tracked(rec)
+}
 
 // Open returns the flow that answers the challenge a link's token names,
 // for the browser whose flow binding is binding. The first browser to

@@ -149,6 +149,45 @@ func TestAChallengeAnsweredMakesTheDeviceKnown(t *testing.T) {
 	}
 }
 
+// Peek reads a challenge link and binds it to nobody: a link preview that
+// fetched it first leaves the challenge to the user's browser. Once a
+// browser owns it, Peek answers the others as Open does.
+func TestPeekTakesNoChallenge(t *testing.T) {
+	env := newRiskEnv(t)
+	clock := now
+	tr := newTracker(t, env, &clock)
+	ctx := context.Background()
+	out, err := tr.Track(ctx, stepup.Track{UserID: "alice", Action: "payment", IdempotencyKey: "big",
+		Origin: stepup.Origin{IP: london, UserAgent: browser, DeviceID: env.laptop}, Custom: map[string]any{"amount": 1500}})
+	if err != nil || out.State != stepup.StateChallengeRequired {
+		t.Fatalf("track: %+v, %v", out, err)
+	}
+	for _, who := range []string{"preview-bot", "another-bot", ""} {
+		got, err := tr.Peek(ctx, out.Token, who)
+		if err != nil || got.ID != out.ID || got.Action != "payment" || got.Challenge == nil || got.Challenge.Level != acr.MFA {
+			t.Fatalf("Peek by %q: %+v, %v", who, got, err)
+		}
+	}
+	if _, err := tr.Open(ctx, out.Token, "browser-1"); err != nil {
+		t.Fatalf("the user's browser after the previews: %v", err)
+	}
+	if _, err := tr.Peek(ctx, out.Token, "browser-1"); err != nil {
+		t.Fatalf("Peek by the owner: %v", err)
+	}
+	for _, who := range []string{"browser-2", ""} {
+		if _, err := tr.Peek(ctx, out.Token, who); !errors.Is(err, stepup.ErrActionToken) {
+			t.Errorf("Peek by %q once browser-1 owns it: %v, want ErrActionToken", who, err)
+		}
+	}
+	if _, err := tr.Peek(ctx, out.Token+"x", "browser-1"); !errors.Is(err, stepup.ErrActionToken) {
+		t.Errorf("Peek of a forged token: %v, want ErrActionToken", err)
+	}
+	clock = clock.Add(11 * time.Minute)
+	if _, err := tr.Peek(ctx, out.Token, "browser-1"); !errors.Is(err, stepup.ErrActionToken) {
+		t.Errorf("Peek of a late link: %v, want ErrActionToken", err)
+	}
+}
+
 func TestAChallengeFailsWhenCancelledUnmetOrLate(t *testing.T) {
 	env := newRiskEnv(t)
 	clock := now

@@ -13,7 +13,10 @@
 //	POST /enroll/done       on from the recovery codes, shown once
 //	POST /webauthn/options  a WebAuthn ceremony's options, for the script
 //	GET /account            the user's factors: add, remove, new recovery codes
-//	GET /challenge          a tracked action's challenge link (Options.Actions)
+//	GET/POST /challenge     a tracked action's challenge link (Options.Actions):
+//	                        GET shows what it asks and binds nothing (link
+//	                        previews fetch it too); POST, its Continue, opens
+//	                        the challenge for this browser alone
 //	GET /review[/check]     a sign-in held for review waits here, looking
 //	                        again every 5 s (a Refresh header, no script)
 //	GET /static/...         the embedded stylesheet and WebAuthn script
@@ -28,7 +31,10 @@
 // (Flow.ActionID) runs on the same step-up and enrollment pages, but its
 // verifications go to the action's record through Options.Actions, never
 // to a session, and its end sends the browser to the backend's redirect
-// URL: a challenge link signs nobody in. Its flow opens no sign-in or
+// URL: a challenge link signs nobody in. The link's page changes nothing
+// until the user continues: the first browser to continue owns the
+// challenge, and a mail or chat app that fetched the link for a preview
+// has taken nothing from the user. The challenge's flow opens no sign-in or
 // enrollment page and the step-up page offers no password: whoever holds
 // a link is not a sign-in. A flow without an
 // authorization request is the pages' own (a change on the account page

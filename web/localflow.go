@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -48,17 +49,27 @@ func localPath(p string) bool {
 	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.HasPrefix(p, "/\\")
 }
 
+// ensureBinding returns the flow binding of the browser of r, setting a
+// new binding cookie if it has none yet.
+func (s *Server) ensureBinding(w http.ResponseWriter, r *http.Request) (string, error) {
+	if binding := FlowBinding(r, s.secure); binding != "" {
+		return binding, nil
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("web: flow binding: %w", err)
+	}
+	binding := base64.RawURLEncoding.EncodeToString(b[:])
+	SetFlowCookie(w, binding, s.secure)
+	return binding, nil
+}
+
 // localFlow seals a flow of the pages' own for the browser of r, setting
 // its binding cookie if it has none yet.
 func (s *Server) localFlow(w http.ResponseWriter, r *http.Request, flow stepup.Flow) (string, string, error) {
-	binding := FlowBinding(r, s.secure)
-	if binding == "" {
-		var b [32]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return "", "", err
-		}
-		binding = base64.RawURLEncoding.EncodeToString(b[:])
-		SetFlowCookie(w, binding, s.secure)
+	binding, err := s.ensureBinding(w, r)
+	if err != nil {
+		return "", "", err
 	}
 	if flow.ExpiresAt.IsZero() {
 		flow.ExpiresAt = s.now().Add(localFlowLifetime)

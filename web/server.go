@@ -68,8 +68,8 @@ type Options struct {
 	// Risk hears of sign-in attempts and failed verifications, for the
 	// engine's velocity signals (stepup.Engine); nil: nobody.
 	Risk Risk
-	// Actions answers the challenges of tracked actions (GET /challenge);
-	// nil serves none.
+	// Actions answers the challenges of tracked actions (/challenge); nil
+	// serves none.
 	Actions Actions
 	// Devices signs the device cookie each browser gets (DeviceCookie),
 	// which names it to the engine's device signals. Nil: none.
@@ -149,7 +149,7 @@ func New(o Options) *Server {
 		now:        o.Now,
 		log:        o.Log,
 		origins:    http.NewCrossOriginProtection(),
-		pages:      NewPages(assets, o.Log, nil, "signin", "register", "stepup", "enroll", "codes", "account", "review", "error"),
+		pages:      NewPages(assets, o.Log, nil, "signin", "register", "stepup", "enroll", "codes", "account", "review", "challenge", "error"),
 		mux:        http.NewServeMux(),
 	}
 	s.routes()
@@ -163,6 +163,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /register", s.register)
 	s.mux.HandleFunc("GET /stepup", s.stepUpPage)
 	s.mux.HandleFunc("GET /challenge", s.challengePage)
+	s.mux.HandleFunc("POST /challenge", s.openChallenge)
 	s.mux.HandleFunc("GET /review", s.reviewPage)
 	s.mux.HandleFunc("GET /review/check", s.reviewCheck)
 	s.mux.HandleFunc("POST /review/cancel", s.stepUp)
@@ -219,6 +220,10 @@ type view struct {
 	Level         string
 	// Link, on the error page, offers a way on.
 	Link, LinkText string
+	// The challenge page of a tracked action: the action it confirms, and
+	// the link's token, which Continue posts.
+	Action         string
+	ChallengeToken string
 
 	// The step-up page: the method asked for (Offer), the others the
 	// user may switch to, or the factors they may set up instead.
@@ -296,14 +301,7 @@ func (s *Server) openFlow(w http.ResponseWriter, r *http.Request) (flow stepup.F
 // this site, that its flow opens in this browser, and that it carries
 // this browser's CSRF token. It answers 400 or 403 itself when not.
 func (s *Server) openPost(w http.ResponseWriter, r *http.Request) (flow stepup.Flow, binding string, ok bool) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		s.errorPage(w, http.StatusBadRequest, "This form could not be read",
-			"This form could not be read. Go back to the application and start again.")
-		return stepup.Flow{}, "", false
-	}
-	if err := s.origins.Check(r); err != nil {
-		s.forbidden(w)
+	if !s.readPost(w, r) {
 		return stepup.Flow{}, "", false
 	}
 	flow, _, binding, ok = s.openFlow(w, r)
@@ -315,6 +313,22 @@ func (s *Server) openPost(w http.ResponseWriter, r *http.Request) (flow stepup.F
 		return stepup.Flow{}, "", false
 	}
 	return flow, binding, true
+}
+
+// readPost reads a posted form, of at most maxFormBytes, and checks that
+// it came from this site. It answers 400 or 403 itself when not.
+func (s *Server) readPost(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		s.errorPage(w, http.StatusBadRequest, "This form could not be read",
+			"This form could not be read. Go back to the application and start again.")
+		return false
+	}
+	if err := s.origins.Check(r); err != nil {
+		s.forbidden(w)
+		return false
+	}
+	return true
 }
 
 func (s *Server) forbidden(w http.ResponseWriter) {

@@ -161,8 +161,8 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	}
 	mux.Handle(admin.Prefix, adminAPI.Handler())
 	trackAPI, err := track.New(track.Options{
-		Tracker: tracker, Users: st.Users(), Authenticators: st.Authenticators(),
-		Issuer: strings.TrimSuffix(cfg.Server.PublicURL.String(), "/"), Log: log,
+		Tracker: tracker, Users: st.Users(), Authenticators: st.Authenticators(), Audit: st.Audit(),
+		Issuer: strings.TrimSuffix(cfg.Server.PublicURL.String(), "/"), Log: log, Now: now,
 		Caller: func(ctx context.Context) string {
 			if k, ok := apikey.FromContext(ctx); ok {
 				return k.Name

@@ -224,6 +224,10 @@ func TestDemoPaymentsFollowTheExampleRules(t *testing.T) {
 
 	a = b.visit("/demo/")
 	a.submit("/demo/pay", url.Values{"amount": {"1500"}})
+	if !a.on("/challenge") || !strings.Contains(a.body, "<strong>payment</strong>") {
+		t.Fatalf("a payment of 1,500: on %v, want stepup's challenge page for the payment\n%.1500s", a.page.Request.URL, a.body)
+	}
+	a.submit("/challenge", nil)
 	if !a.on("/stepup") {
 		t.Fatalf("a payment of 1,500: on %v, want stepup's step-up page\n%.1500s", a.page.Request.URL, a.body)
 	}

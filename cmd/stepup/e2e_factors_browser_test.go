@@ -249,10 +249,15 @@ func TestBrowserPasskeyEnrollSignInAndStepUp(t *testing.T) {
 
 	// A payment of 1,500 from a device the track API has not seen asks
 	// for a passkey on stepup's hosted challenge (the demo's example
-	// rules); the passkey answers, and the demo validates the token.
+	// rules): its link's page says what for, Continue opens it, the
+	// passkey answers, and the demo validates the token.
 	do(t, tab, "paying 1,500", chromedp.Navigate(issuer+"/demo/"),
 		chromedp.SetValue(chromedp.ID("amount"), "1500"),
 		chromedp.Click(chromedp.CSS(`form[action="/demo/pay"] button`)))
+	waitFor(t, tab, issuer+"/challenge")
+	waitForText(t, tab, "before it goes on with this action: payment.")
+	screenshot(t, tab, "challenge")
+	do(t, tab, "continuing to the challenge", chromedp.Click(chromedp.CSS(`form[action="/challenge"] button`)))
 	waitFor(t, tab, issuer+"/stepup")
 	do(t, tab, "confirming with the passkey", chromedp.Click(chromedp.CSS(`form[data-webauthn] button[type="submit"]`)))
 	waitFor(t, tab, issuer+"/demo/paid")

@@ -118,3 +118,34 @@ func TestACancelledHeldSignInEndsItsSession(t *testing.T) {
 		t.Fatalf("prompt=none after the cancel: %q, want login_required", got)
 	}
 }
+
+// A review decided with a server key through the track API is in the
+// audit trail, as one decided through the admin API is: the decision of a
+// held sign-in is not less accountable for the API that made it.
+func TestAReviewDecidedThroughTheTrackAPIIsAudited(t *testing.T) {
+	ts := startTrackServerWith(t, reviewRules, "  review: wait\n")
+	sub := registerLocalUser(t, ts.issuer, "ines")
+	heldAt(t, ts, "ines", nil)
+	reviewAs(t, ts, sub, true)
+
+	status, trail := ts.call("GET", "/admin/v1/audit", ts.adminKey, nil)
+	if status != http.StatusOK {
+		t.Fatalf("the audit trail: %d %v", status, trail)
+	}
+	var decided []map[string]any
+	for _, e := range trail["events"].([]any) {
+		if e := e.(map[string]any); e["type"] == "review.decided" {
+			decided = append(decided, e)
+		}
+	}
+	if len(decided) != 1 {
+		t.Fatalf("%d review.decided events, want one: %v", len(decided), trail["events"])
+	}
+	// A key is su_server_<id>_<secret>: the trail names it by its id.
+	keyID := strings.SplitN(ts.serverKey, "_", 4)[2]
+	e, data := decided[0], decided[0]["data"].(map[string]any)
+	if e["actor"] != "test-server (key "+keyID+")" || e["subject"] != sub || data["state"] != "REVIEW_SUCCEEDED" ||
+		data["via"] != "track API" {
+		t.Errorf("the event: %v, want one by test-server (key %s) about %s, REVIEW_SUCCEEDED via the track API", e, keyID, sub)
+	}
+}

@@ -178,7 +178,7 @@ func (a *attempt) follow(resp *http.Response, err error) {
 // on reports whether the browser is on the hosted page at path.
 func (a *attempt) on(path string) bool { return a.page != nil && a.page.Request.URL.Path == path }
 
-var hiddenInput = regexp.MustCompile(`<input type="hidden" name="(flow|csrf|intent)" value="([^"]*)">`)
+var hiddenInput = regexp.MustCompile(`<input type="hidden" name="(flow|csrf|intent|token)" value="([^"]*)">`)
 
 // submit posts the form of the current page to path with fields.
 func (a *attempt) submit(path string, fields url.Values) {

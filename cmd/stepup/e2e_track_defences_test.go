@@ -5,6 +5,7 @@ package main
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -42,6 +43,17 @@ func (ts *trackServer) trackBig(user, key, redirect string) string {
 	return out["url"].(string)
 }
 
+// openChallenge opens a challenge link in the browser of a, as its user
+// does: the link's page, then its Continue.
+func (a *attempt) openChallenge(link string) {
+	a.rp.t.Helper()
+	a.follow(a.rp.browser.Get(link))
+	if !a.on("/challenge") || !strings.Contains(a.body, `<form method="post" action="/challenge">`) {
+		a.rp.t.Fatalf("the challenge link: %d on %v, want its page with Continue\n%.1500s", a.page.StatusCode, a.page.Request.URL, a.body)
+	}
+	a.submit("/challenge", nil)
+}
+
 // Whoever holds a challenge link cannot set up a factor on the user's
 // account from it (a passkey set up so would sign its holder in to stepup
 // as the user), nor sign in with the challenge's flow: the pages refuse
@@ -58,7 +70,7 @@ func TestTrackChallengeLinkSetsUpNothingAndSignsNobodyIn(t *testing.T) {
 			return nil
 		}}}
 	a := &attempt{rp: r}
-	a.follow(r.browser.Get(ts.trackBig(sub, "pay-1", rpRedirect)))
+	a.openChallenge(ts.trackBig(sub, "pay-1", rpRedirect))
 	if !a.on("/stepup") || !strings.Contains(a.body, "Set up a passkey or an authenticator app on your account page") {
 		t.Fatalf("the challenge of a user with no factor: on %v\n%.1500s", a.page.Request.URL, a.body)
 	}
@@ -89,7 +101,7 @@ func TestTrackChallengeOffersNoPassword(t *testing.T) {
 	jar, _ := cookiejar.New(nil) // a browser with no stepup session
 	r := ts.browser(jar)
 	a := &attempt{rp: r}
-	a.follow(r.browser.Get(link))
+	a.openChallenge(link)
 	if !a.on("/stepup") {
 		t.Fatalf("the link: %v", a.page.Request.URL)
 	}
@@ -139,6 +151,110 @@ func TestTrackIdempotentRetry(t *testing.T) {
 	})
 	if status != http.StatusConflict {
 		t.Errorf("the key of a 50 payment reused for 90000: %d %v, want 409", status, out)
+	}
+}
+
+// Mail and chat apps (Slack, Outlook SafeLinks, iMessage) fetch a link
+// with a GET, without the user's cookies, to preview it, often before the
+// user clicks. Such a fetch of a challenge link took the challenge: the
+// user's own browser was then refused. The link's page now binds nothing;
+// only its Continue, a form with the CSRF token of the page's cookie, does.
+func TestTrackChallengeLinkPreviewTakesNothing(t *testing.T) {
+	ts := startTrackServer(t)
+	user, uri := registerWithTOTP(t, ts.issuer, "lena")
+	link := ts.trackBig(user, "pay-1", rpRedirect)
+
+	// The preview bot: no cookie jar, redirects followed, twice over.
+	bot := &http.Client{Timeout: 10 * time.Second}
+	var page string
+	for range 2 {
+		req, _ := http.NewRequest(http.MethodGet, link, nil)
+		req.Header.Set("User-Agent", "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)")
+		resp, err := bot.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		page = string(body)
+		if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/challenge" ||
+			!strings.Contains(page, `<form method="post" action="/challenge">`) || !strings.Contains(page, "<strong>payment</strong>") ||
+			!strings.Contains(page, "a second proof of who you are") {
+			t.Errorf("the preview's GET: %d on %v, want the link's page naming the payment\n%.1500s", resp.StatusCode, resp.Request.URL, page)
+		}
+		// The page carries the token: no cache keeps it, no Referer sends
+		// it on, and no script runs but the site's own.
+		if h := resp.Header; h.Get("Cache-Control") != "no-store" || h.Get("Referrer-Policy") != "no-referrer" ||
+			!strings.Contains(h.Get("Content-Security-Policy"), "script-src 'self';") {
+			t.Errorf("the link's page: Cache-Control %q, Referrer-Policy %q, Content-Security-Policy %q",
+				h.Get("Cache-Control"), h.Get("Referrer-Policy"), h.Get("Content-Security-Policy"))
+		}
+	}
+	// A bot that posts the form, without the cookie the page came with,
+	// has no valid CSRF token.
+	form := url.Values{}
+	for _, m := range hiddenInput.FindAllStringSubmatch(page, -1) {
+		form.Set(m[1], strings.ReplaceAll(m[2], "&#43;", "+"))
+	}
+	if form.Get("token") == "" || form.Get("csrf") == "" {
+		t.Errorf("the link's page has no token and CSRF token to post: %v", form)
+	}
+	if resp, err := bot.PostForm(ts.issuer+"/challenge", form); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("Continue without the page's cookie: %d, want 403", resp.StatusCode)
+	}
+
+	// The user's browser: the page, Continue, and the app's code.
+	jar, _ := cookiejar.New(nil)
+	a := &attempt{rp: ts.browser(jar)}
+	a.openChallenge(link)
+	if !a.on("/stepup") || !strings.Contains(a.body, `name="code"`) {
+		t.Fatalf("Continue after the previews: on %v\n%.1500s", a.page.Request.URL, a.body)
+	}
+	a.submit("/stepup/verify", url.Values{"method": {"TOTP"}, "code": {totpCode(t, uri, time.Now().Add(30*time.Second))}})
+	if a.callback == nil {
+		t.Fatalf("after the code the browser is on %v\n%.1500s", a.page.Request.URL, a.body)
+	}
+	if _, v := ts.call("POST", "/v1/validate", ts.serverKey, map[string]any{"token": a.callback.Query().Get("token")}); v["state"] != "CHALLENGE_SUCCEEDED" {
+		t.Errorf("the user's answer after the previews: %v, want CHALLENGE_SUCCEEDED", v)
+	}
+}
+
+// Of two browsers that continue from the same link's page, the first owns
+// the challenge, and the second is refused, as a link forwarded or leaked
+// in a log is; its page then says so at once. The owner may come back.
+func TestTrackChallengeFirstBrowserToContinueOwnsIt(t *testing.T) {
+	ts := startTrackServer(t)
+	sub := registerLocalUser(t, ts.issuer, "olga")
+	link := ts.trackBig(sub, "pay-1", rpRedirect)
+
+	var first, second *attempt
+	for _, a := range []**attempt{&first, &second} {
+		jar, _ := cookiejar.New(nil)
+		*a = &attempt{rp: ts.browser(jar)}
+		(*a).follow((*a).rp.browser.Get(link))
+		if !(*a).on("/challenge") || !strings.Contains((*a).body, `action="/challenge"`) {
+			t.Fatalf("the link: %d on %v, want its page\n%.1500s", (*a).page.StatusCode, (*a).page.Request.URL, (*a).body)
+		}
+	}
+	first.submit("/challenge", nil)
+	if !first.on("/stepup") {
+		t.Fatalf("the first Continue: on %v, want the step-up page\n%.1500s", first.page.Request.URL, first.body)
+	}
+	const refused = "was used already, or was opened in another browser"
+	second.submit("/challenge", nil)
+	if second.page.StatusCode != http.StatusBadRequest || !strings.Contains(second.body, refused) {
+		t.Errorf("the second Continue: %d on %v, want 400, opened in another browser\n%.1500s",
+			second.page.StatusCode, second.page.Request.URL, second.body)
+	}
+	second.follow(second.rp.browser.Get(link))
+	if second.page.StatusCode != http.StatusBadRequest || !strings.Contains(second.body, refused) {
+		t.Errorf("the link again in the second browser: %d, want 400, opened in another browser\n%.1500s", second.page.StatusCode, second.body)
+	}
+	first.openChallenge(link)
+	if !first.on("/stepup") {
+		t.Errorf("the link again in its browser: on %v, want the step-up page", first.page.Request.URL)
 	}
 }
 

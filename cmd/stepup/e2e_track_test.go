@@ -155,11 +155,11 @@ func TestTrackAPIEndToEnd(t *testing.T) {
 	}
 
 	// The user's browser, signed in nowhere, opens the hosted challenge
-	// and answers with the app.
+	// (its page, then Continue) and answers with the app.
 	jar, _ := cookiejar.New(nil)
 	r := ts.browser(jar)
 	a := &attempt{rp: r}
-	a.follow(r.browser.Get(big["url"].(string)))
+	a.openChallenge(big["url"].(string))
 	if !a.on("/stepup") || !strings.Contains(a.body, `name="code"`) {
 		t.Fatalf("the challenge link: on %v\n%.1500s", a.page.Request.URL, a.body)
 	}

@@ -119,11 +119,6 @@ func (a *API) internal(w http.ResponseWriter, r *http.Request, msg string, err e
 }
 
 // author names the admin key of the request, for the rule sets it
-// publishes and the audit trail.
-func author(r *http.Request) string {
-	k, ok := apikey.FromContext(r.Context())
-	if !ok {
-		return "" // Handler puts every request behind the middleware
-	}
-	return fmt.Sprintf("%s (key %s)", k.Name, k.ID)
-}
+// publishes and the audit trail; Handler puts every request behind the
+// middleware, so there is one.
+func author(r *http.Request) string { return apikey.Author(r.Context()) }

@@ -215,6 +215,18 @@ func FromContext(ctx context.Context) (*store.APIKey, bool) {
 	return k, ok
 }
 
+// Author names the key that authenticated the request of ctx, as rule
+// sets, review decisions and the audit trail record who acted: its name
+// and its id ("backend (key 3fa2...)"), the id being what a revocation
+// names. It is "" when ctx carries no key.
+func Author(ctx context.Context) string {
+	k, ok := FromContext(ctx)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("%s (key %s)", k.Name, k.ID)
+}
+
 // NewContext returns ctx carrying key, as Middleware does: for tests of
 // the handlers behind it.
 func NewContext(ctx context.Context, key *store.APIKey) context.Context {

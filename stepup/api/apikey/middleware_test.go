@@ -239,6 +239,18 @@ func TestNewContext(t *testing.T) {
 	}
 }
 
+// Author names a key by its name and its id: the name alone may be shared
+// by several keys, or reused after a revocation.
+func TestAuthor(t *testing.T) {
+	if got := apikey.Author(context.Background()); got != "" {
+		t.Errorf("Author without a key = %q, want \"\"", got)
+	}
+	k := &store.APIKey{ID: "3fa2", Name: "backend"}
+	if got := apikey.Author(apikey.NewContext(context.Background(), k)); got != "backend (key 3fa2)" {
+		t.Errorf("Author = %q, want \"backend (key 3fa2)\"", got)
+	}
+}
+
 // Of many requests at once with a key due a LastUsedAt, one writes it.
 func TestLastUsedAtWrittenOnceUnderConcurrency(t *testing.T) {
 	f := newFixture(t)

@@ -23,12 +23,21 @@
 // CHALLENGE_FAILED. The same idempotencyKey returns the same record,
 // never a second decision, and while its challenge waits, its url and
 // token again (the first answer may have been lost); the key reused for a
-// different request is 409. The first browser to open a challenge url owns
-// it, and the challenge signs nobody in to stepup: its verifications live
-// in the action's record alone. A challenge is answered with a factor the
-// user has set up (on stepup's account page, signed in to stepup): the
-// page sets up none, since whoever holds a link is not a sign-in, and
-// takes no password, which the application's own sign-in may have been.
+// different request is 409. A challenge url's page takes nothing until
+// the user presses its Continue (mail and chat apps fetch links to preview
+// them, and must not take the challenge from the user): the first browser
+// to continue owns the challenge, and another is refused. The challenge
+// signs nobody in to stepup: its verifications live in the action's
+// record alone. A challenge is answered with a factor the user has set up
+// (on stepup's account page, signed in to stepup): the page sets up none,
+// since whoever holds a link is not a sign-in, and takes no password,
+// which the application's own sign-in may have been.
+//
+// An action held for review (REVIEW_REQUIRED, or a sign-in the rules
+// hold) is decided once with PATCH; a second decision is 409. Each
+// decision is an audit event, review.decided, as one made through the
+// admin API is: the actor is the server key's name and id, and its data
+// says "via": "track API".
 //
 // The application's userId is stepup's user id (the sub of its ID
 // tokens, for a relying party of this stepup); a userId stepup does not

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"mime"
@@ -15,15 +16,19 @@ import (
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup"
 	"github.com/stepup-auth/stepup/stepup/api"
+	"github.com/stepup-auth/stepup/stepup/api/apikey"
 	"github.com/stepup-auth/stepup/stepup/store"
 )
 
-// Options are what the API works with. Tracker, Users, Authenticators and
-// Issuer are required.
+// Options are what the API works with. Tracker, Users, Authenticators,
+// Audit and Issuer are required.
 type Options struct {
 	Tracker        *stepup.Tracker
 	Users          store.Users
 	Authenticators store.Authenticators
+	// Audit is the audit trail, the admin API's: a review decided here
+	// is an event of it, as one decided there is.
+	Audit store.Audit
 	// Issuer is the server's public URL, without a trailing slash: the
 	// hosted challenge page is Issuer+"/challenge".
 	Issuer string
@@ -31,6 +36,7 @@ type Options struct {
 	// rules' request.client; nil: none.
 	Caller func(context.Context) string
 	Log    *slog.Logger
+	Now    func() time.Time // nil: time.Now
 }
 
 // Handler serves the track API.
@@ -42,11 +48,14 @@ type Handler struct {
 // New returns the track API's handler, to mount behind the server API
 // keys' middleware.
 func New(o Options) (*Handler, error) {
-	if o.Tracker == nil || o.Users == nil || o.Authenticators == nil || o.Issuer == "" {
-		return nil, errors.New("track: Options.Tracker, Users, Authenticators and Issuer are required")
+	if o.Tracker == nil || o.Users == nil || o.Authenticators == nil || o.Audit == nil || o.Issuer == "" {
+		return nil, errors.New("track: Options.Tracker, Users, Authenticators, Audit and Issuer are required")
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	if o.Caller == nil {
 		o.Caller = func(context.Context) string { return "" }
@@ -193,11 +202,22 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request) {
 		api.WriteError(w, http.StatusBadRequest, api.CodeInvalidRequest, "state must be REVIEW_SUCCEEDED or REVIEW_FAILED")
 		return
 	}
-	out, err := h.o.Tracker.Review(r.Context(), userID, action, r.PathValue("key"),
-		body.State == stepup.StateReviewSucceeded, h.o.Caller(r.Context()))
+	key, who := r.PathValue("key"), apikey.Author(r.Context())
+	out, err := h.o.Tracker.Review(r.Context(), userID, action, key, body.State == stepup.StateReviewSucceeded, who)
 	if err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	// The event the admin API writes for its decisions, so the trail
+	// holds every decision whichever API made it; via says which. It is
+	// written after the decision, which is made once: an event written
+	// first would record decisions refused as already made.
+	data, _ := json.Marshal(map[string]any{"action": action, "key": key, "record": out.ID, "state": out.State,
+		"comment": "", "via": "track API"}) // plain strings
+	if err := h.o.Audit.Append(r.Context(), &store.AuditEvent{Time: h.o.Now(), Type: "review.decided", ActorID: who,
+		SubjectID: userID, Data: data}); err != nil {
+		// The decision stands; the trail lacks it, which the log says.
+		h.o.Log.Error("track: the review's audit event was not written", "record", out.ID, "actor", who, "err", err)
 	}
 	api.WriteJSON(w, http.StatusOK, record(out))
 }
