@@ -130,3 +130,27 @@ func TestASignInHeldForReviewIsRefusedByDefault(t *testing.T) {
 		t.Fatalf("a sign-in held for review, by default: %q, want access_denied", got)
 	}
 }
+
+// A tracked action held for review stays on the analysts' list however
+// many actions come after it: the list is of what waits, not of the
+// latest records.
+func TestAReviewStaysListedBehindNewerActions(t *testing.T) {
+	ts := startTrackServerWith(t, `action: payment
+default: ALLOW
+rules:
+  - {id: huge, priority: 1, when: 'action.custom.?amount.orValue(0) > 100000', outcome: REVIEW}
+`, "")
+	if out := ts.track("ursula", "held", 250000); out["state"] != "REVIEW_REQUIRED" {
+		t.Fatalf("the large payment: %v", out)
+	}
+	for i := range 1100 { // more than the list's 1000
+		if out := ts.track("ursula", fmt.Sprint("small-", i), 10); out["state"] != "ALLOW" {
+			t.Fatalf("a small payment: %v", out)
+		}
+	}
+	status, list := ts.call("GET", "/admin/v1/actions/payment/reviews", ts.adminKey, nil)
+	reviews, _ := list["reviews"].([]any)
+	if status != http.StatusOK || len(reviews) != 1 || reviews[0].(map[string]any)["key"] != "held" {
+		t.Fatalf("the pending reviews after 1100 newer payments: %d %v", status, list)
+	}
+}

@@ -98,6 +98,10 @@ type Challenges interface {
 	Delete(ctx context.Context, id string) error
 }
 
+// ActionReviewRequired is the State of an action record that waits for a
+// person's review (ListAwaitingReview).
+const ActionReviewRequired = "REVIEW_REQUIRED"
+
 // ActionRecord is a tracked action (a sign-in, a payment) and the decision
 // made for it. IdempotencyKey is unique per (UserID, Action) when set.
 type ActionRecord struct {
@@ -129,6 +133,11 @@ type Actions interface {
 	// newest first, at most limit (0: DefaultLimit): what a simulation of
 	// new rules replays.
 	ListByAction(ctx context.Context, action string, limit int) ([]*ActionRecord, error)
+	// ListAwaitingReview returns the records of an action whose State is
+	// ActionReviewRequired, newest first, at most limit (0:
+	// DefaultLimit): the decisions waiting for a person, however many
+	// records came after them.
+	ListAwaitingReview(ctx context.Context, action string, limit int) ([]*ActionRecord, error)
 	// Update replaces the record if a.Version matches (see
 	// Users.Update); ErrNotFound if a.UserID names a user who does not
 	// exist, as in Create.

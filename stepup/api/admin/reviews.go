@@ -26,13 +26,13 @@ type pendingReview struct {
 }
 
 // listReviews answers GET actions/{action}/reviews: the action's records
-// waiting for review, among its last maxReviews, newest first.
+// waiting for review, newest first, at most maxReviews.
 func (a *API) listReviews(w http.ResponseWriter, r *http.Request) {
 	if a.actions == nil || a.tracker == nil {
 		api.WriteError(w, http.StatusNotFound, api.CodeNotFound, "this server keeps no action records")
 		return
 	}
-	recs, err := a.actions.ListByAction(r.Context(), r.PathValue("action"), maxReviews)
+	recs, err := a.actions.ListAwaitingReview(r.Context(), r.PathValue("action"), maxReviews)
 	if err != nil {
 		a.internal(w, r, "admin: read action records", err)
 		return

@@ -180,6 +180,59 @@ func testActions(t *testing.T, nb NewBackend) {
 		checkList(t, "Actions.ListByAction(nothing, 0)", list("nothing", 0), nil, actionKey)
 	})
 
+	t.Run("KeylessRecords", func(t *testing.T) {
+		// Records without an idempotency key never conflict with one
+		// another, and are a user's records like any other.
+		e := setup(t, nb)
+		createUser(e, "u1")
+		createUser(e, "u2")
+		var want []*store.ActionRecord // newest first
+		for i, key := range []string{"", "", "idem-1", ""} {
+			a := newAction(e, fmt.Sprintf("k%d", i), "u1", "payment", key)
+			a.CreatedAt = at(e.now(), -time.Duration(i)*time.Minute)
+			want = append(want, createAction(e, a))
+		}
+		createAction(e, newAction(e, "other", "u2", "payment", ""))
+		checkList(t, "Actions.ListByUser(u1)", read(e.s.Actions().ListByUser(e.ctx, "u1", 0)).must(t, "Actions.ListByUser"), want, actionKey)
+		read(e.s.Actions().GetByIdempotencyKey(e.ctx, "u1", "payment", "")).wantErr(t, "Actions.GetByIdempotencyKey with an empty key", store.ErrNotFound)
+		wantErr(t, "Actions.Create of a keyless record with a taken ID", e.s.Actions().Create(e.ctx, newAction(e, "k0", "u1", "payment", "")), store.ErrConflict)
+	})
+
+	t.Run("ListAwaitingReviewNewestFirst", func(t *testing.T) {
+		// However many records come after a review, it stays listed until
+		// its state changes.
+		e := setup(t, nb)
+		createUser(e, "u1")
+		createUser(e, "u2")
+		var waiting []*store.ActionRecord // newest first
+		for i, user := range []string{"u2", "u1", "u2"} {
+			a := newAction(e, fmt.Sprintf("r%d", i), user, "payment", fmt.Sprintf("rev-%d", i))
+			a.State = store.ActionReviewRequired
+			a.CreatedAt = at(e.now(), -time.Duration(10+i)*time.Minute)
+			waiting = append(waiting, createAction(e, a))
+		}
+		for i := range store.DefaultLimit + 5 {
+			createAction(e, newAction(e, fmt.Sprintf("n%03d", i), "u1", "payment", fmt.Sprintf("new-%d", i)))
+		}
+		other := newAction(e, "s1", "u1", "signIn", "sign-1")
+		other.State = store.ActionReviewRequired
+		createAction(e, other)
+		list := func(action string, limit int) []*store.ActionRecord {
+			t.Helper()
+			return read(e.s.Actions().ListAwaitingReview(e.ctx, action, limit)).must(t, fmt.Sprintf("Actions.ListAwaitingReview(%s, %d)", action, limit))
+		}
+		checkList(t, "Actions.ListAwaitingReview(payment, 0)", list("payment", 0), waiting, actionKey)
+		checkList(t, "Actions.ListAwaitingReview(payment, 2)", list("payment", 2), waiting[:2], actionKey)
+		checkList(t, "Actions.ListAwaitingReview(signIn, 0)", list("signIn", 0), []*store.ActionRecord{other}, actionKey)
+		checkList(t, "Actions.ListAwaitingReview(nothing, 0)", list("nothing", 0), nil, actionKey)
+
+		decided := waiting[1].Clone()
+		decided.State = "REVIEW_SUCCEEDED"
+		must(t, "Actions.Update", e.s.Actions().Update(e.ctx, decided))
+		checkList(t, "Actions.ListAwaitingReview(payment, 0) after one was decided", list("payment", 0),
+			[]*store.ActionRecord{waiting[0], waiting[2]}, actionKey)
+	})
+
 	t.Run("ReturnsCopies", func(t *testing.T) {
 		e := setup(t, nb)
 		createUser(e, "u1")

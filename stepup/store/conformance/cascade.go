@@ -32,6 +32,7 @@ func createBelongings(e *env, uid string) []lookup {
 	must(e.t, fmt.Sprintf("Challenges.Create(%q)", challenge.ID), e.s.Challenges().Create(e.ctx, challenge.Clone()))
 	challenge.Version = 1
 	action := createAction(e, newAction(e, "x-"+uid, uid, "payment", "idem-1"))
+	keyless := createAction(e, newAction(e, "y-"+uid, uid, "payment", ""))
 	req := newAuthRequest(e, "r-"+uid)
 	req.UserID = uid
 	must(e.t, fmt.Sprintf("AuthRequests.Create(%q)", req.ID), e.s.AuthRequests().Create(e.ctx, req.Clone()))
@@ -84,6 +85,8 @@ func createBelongings(e *env, uid string) []lookup {
 		{"Actions.GetByIdempotencyKey of the user's action record", action, func(e *env) (any, error) {
 			return get(e.s.Actions().GetByIdempotencyKey(e.ctx, uid, action.Action, action.IdempotencyKey))
 		}},
+		{"Actions.Get of the user's record without an idempotency key", keyless,
+			func(e *env) (any, error) { return get(e.s.Actions().Get(e.ctx, keyless.ID)) }},
 		{"Actions.ListByUser of the user", nil, func(e *env) (any, error) {
 			rs, err := e.s.Actions().ListByUser(e.ctx, uid, 0)
 			return nil, listed(rs, err, action.ID, actionKey)

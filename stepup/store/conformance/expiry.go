@@ -85,6 +85,7 @@ var expiringAggregates = []expiring{
 		create: func(e *env, id string, exp time.Time) error {
 			a := newAction(e, id, "u1", "payment", "idem-"+id)
 			a.ExpiresAt = exp
+			a.State = store.ActionReviewRequired // so that ListAwaitingReview lists it
 			return e.s.Actions().Create(e.ctx, a)
 		},
 		reads: []expiringRead{
@@ -97,9 +98,18 @@ var expiringAggregates = []expiring{
 				rs, err := e.s.Actions().ListByUser(e.ctx, "u1", 0)
 				return listed(rs, err, id, actionKey)
 			}},
+			{"ListByAction", func(e *env, id string) error {
+				rs, err := e.s.Actions().ListByAction(e.ctx, "payment", 0)
+				return listed(rs, err, id, actionKey)
+			}},
+			{"ListAwaitingReview", func(e *env, id string) error {
+				rs, err := e.s.Actions().ListAwaitingReview(e.ctx, "payment", 0)
+				return listed(rs, err, id, actionKey)
+			}},
 		},
 		update: func(e *env, id string) error {
 			a := newAction(e, id, "u1", "payment", "idem-"+id)
+			a.State = store.ActionReviewRequired
 			a.Version = 1
 			return e.s.Actions().Update(e.ctx, a)
 		},

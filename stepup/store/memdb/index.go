@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-memdb"
 )
@@ -16,8 +17,6 @@ import (
 const (
 	indexID   = "id"
 	indexUser = "user"
-	// indexAction is an action record's action.
-	indexAction = "action"
 )
 
 // stringIndex indexes records by one or more string fields. A nil key
@@ -102,6 +101,43 @@ func (ix uintIndex[T]) FromArgs(args ...any) ([]byte, error) {
 	return binary.BigEndian.AppendUint64(nil, v), nil
 }
 
+// newestIndex indexes records by a string field and then a time, so that
+// a reverse prefix scan of the field lists its records newest first. A
+// record for which key reports false is left out of the index (go-memdb's
+// AllowMissing): a conditional index. Query it with "<index>_prefix" and
+// the field's value.
+type newestIndex[T any] struct {
+	fields string // described in the schema golden file
+	key    func(*T) (string, time.Time, bool)
+}
+
+var (
+	_ memdb.SingleIndexer = newestIndex[struct{}]{}
+	_ memdb.PrefixIndexer = newestIndex[struct{}]{}
+)
+
+func (ix newestIndex[T]) FromObject(obj any) (bool, []byte, error) {
+	field, at, ok := ix.key(obj.(*T))
+	if !ok {
+		return false, nil, nil
+	}
+	// The sign bit flipped, nanoseconds since 1970 sort as unsigned.
+	return true, binary.BigEndian.AppendUint64(joinKey([]string{field}), uint64(at.UnixNano())^(1<<63)), nil
+}
+
+func (ix newestIndex[T]) FromArgs(args ...any) ([]byte, error) {
+	if len(args) != 1 {
+		return nil, fmt.Errorf("memdb: index %s is queried by its first field alone", ix.fields)
+	}
+	field, ok := args[0].(string)
+	if !ok {
+		return nil, fmt.Errorf("memdb: index %s: argument is %T, want string", ix.fields, args[0])
+	}
+	return joinKey([]string{field}), nil
+}
+
+func (ix newestIndex[T]) PrefixFromArgs(args ...any) ([]byte, error) { return ix.FromArgs(args...) }
+
 // argsOf returns the query arguments that find obj by this index, or nil
 // when obj is not in it.
 func (ix stringIndex[T]) argsOf(obj any) []any {
@@ -130,3 +166,4 @@ func describe(ix memdb.Indexer) string {
 
 func (ix stringIndex[T]) description() string { return "string(" + ix.fields + ")" }
 func (ix uintIndex[T]) description() string   { return "uint(" + ix.fields + ")" }
+func (ix newestIndex[T]) description() string { return "newest(" + ix.fields + ")" }

@@ -113,28 +113,64 @@ func (r actions) GetByIdempotencyKey(_ context.Context, userID, action, key stri
 	return r.get(indexIdempotency, userID, action, key)
 }
 
-// ListByUser returns the newest records first. A user's records are read
-// whole and sorted: the user index orders them by id, not by time.
+// ListByUser returns the newest records first: the user's records, read
+// through the idempotency index, which holds them all, then sorted.
 func (r actions) ListByUser(_ context.Context, userID string, limit int) ([]*store.ActionRecord, error) {
-	return r.newest(indexUser, userID, limit)
+	return r.newest(limit, func(txn *memdb.Txn) (memdb.ResultIterator, error) {
+		return txn.Get(tableActions, indexIdempotency+"_prefix", userID)
+	}, nil)
 }
 
-// ListByAction returns the newest records first, read whole and sorted as
-// ListByUser's: an admin's simulation, not a request's hot path.
+// ListByAction returns the newest records first. It reads the whole
+// table: it serves an admin's simulation, and an index of actions would
+// cost every tracked action a path copied in one more tree.
 func (r actions) ListByAction(_ context.Context, action string, limit int) ([]*store.ActionRecord, error) {
-	return r.newest(indexAction, action, limit)
+	return r.newest(limit, func(txn *memdb.Txn) (memdb.ResultIterator, error) {
+		return txn.Get(tableActions, indexID)
+	}, func(a *store.ActionRecord) bool { return a.Action == action })
 }
 
-func (r actions) newest(index, value string, limit int) ([]*store.ActionRecord, error) {
-	recs, err := r.list(index, value)
-	if err != nil {
-		return nil, err
-	}
-	slices.SortStableFunc(recs, func(a, b *store.ActionRecord) int {
-		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-			return c
+// ListAwaitingReview reads the awaiting index, newest first.
+func (r actions) ListAwaitingReview(_ context.Context, action string, limit int) ([]*store.ActionRecord, error) {
+	var out []*store.ActionRecord
+	err := r.s.view(func(txn *memdb.Txn, now time.Time) error {
+		it, err := txn.GetReverse(tableActions, indexAwaiting+"_prefix", action)
+		if err != nil {
+			return fmt.Errorf("memdb: %s: %w", tableActions, err)
 		}
-		return cmp.Compare(b.ID, a.ID)
+		for obj := it.Next(); obj != nil && len(out) < (store.Page{Limit: limit}).PageLimit(); obj = it.Next() {
+			if r.s.live(tableActions, obj, now) {
+				out = append(out, obj.(*store.ActionRecord).Clone())
+			}
+		}
+		return nil
 	})
-	return recs[:min(len(recs), store.Page{Limit: limit}.PageLimit())], nil
+	return out, err
+}
+
+// newest returns copies of the limit newest live records that scan finds
+// and match accepts (nil: all), newest first, ties by id, highest first.
+func (r actions) newest(limit int, scan func(*memdb.Txn) (memdb.ResultIterator, error), match func(*store.ActionRecord) bool) ([]*store.ActionRecord, error) {
+	var out []*store.ActionRecord
+	err := r.s.view(func(txn *memdb.Txn, now time.Time) error {
+		it, err := scan(txn)
+		if err != nil {
+			return fmt.Errorf("memdb: %s: %w", tableActions, err)
+		}
+		var found []*store.ActionRecord
+		for obj := it.Next(); obj != nil; obj = it.Next() {
+			if a := obj.(*store.ActionRecord); r.s.live(tableActions, obj, now) && (match == nil || match(a)) {
+				found = append(found, a)
+			}
+		}
+		slices.SortFunc(found, func(a, b *store.ActionRecord) int {
+			if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+				return c
+			}
+			return cmp.Compare(b.ID, a.ID)
+		})
+		out = cloneAll(found[:min(len(found), store.Page{Limit: limit}.PageLimit())], (*store.ActionRecord).Clone)
+		return nil
+	})
+	return out, err
 }

@@ -64,7 +64,7 @@ func (r users) Delete(_ context.Context, id string) error {
 			{tableDevices, indexID + "_prefix"},
 			{tableSessions, indexUser},
 			{tableChallenges, indexUser},
-			{tableActions, indexUser},
+			{tableActions, indexIdempotency + "_prefix"}, // holds every record (schema_actions.go)
 			{tableAuthRequests, indexUser},
 			{tableRefreshFamilies, indexUser},
 			{tableAccessTokens, indexSubject},
