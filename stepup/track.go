@@ -407,14 +407,14 @@ func (t *Tracker) Review(ctx context.Context, userID, action, key string, approv
 	} else if err != nil {
 		return Tracked{}, fmt.Errorf("stepup: review: %w", err)
 	}
-	if rec.State != StateReviewRequired {
-		return Tracked{}, ErrActionState
-	}
 	state := StateReviewFailed
 	if approve {
 		state = StateReviewSucceeded
 	}
-	return t.update(ctx, rec, func(doc *record) (string, error) {
+	return t.update(ctx, rec, func(cur *store.ActionRecord, doc *record) (string, error) {
+		if cur.State != StateReviewRequired { // decided already, perhaps a moment ago
+			return "", ErrActionState
+		}
 		doc.Reviewer = reviewer
 		return state, nil
 	})
@@ -435,10 +435,10 @@ func (t *Tracker) Validate(ctx context.Context, token string) (Tracked, error) {
 		return Tracked{}, fmt.Errorf("stepup: validate: %w", err)
 	}
 	var used bool
-	out, err := t.update(ctx, rec, func(doc *record) (string, error) {
+	out, err := t.update(ctx, rec, func(cur *store.ActionRecord, doc *record) (string, error) {
 		used = doc.Validated
 		doc.Validated = true
-		return rec.State, nil
+		return cur.State, nil
 	})
 	if err != nil {
 		return Tracked{}, err
@@ -450,14 +450,16 @@ func (t *Tracker) Validate(ctx context.Context, token string) (Tracked, error) {
 }
 
 // update changes a record with change, which returns its new state, and
-// retries on a concurrent change.
-func (t *Tracker) update(ctx context.Context, rec *store.ActionRecord, change func(*record) (string, error)) (Tracked, error) {
+// retries on a concurrent change. change sees the record as it is at each
+// try, and must check there whatever its change depends on (the state,
+// above all): a check made before update may no longer hold on a retry.
+func (t *Tracker) update(ctx context.Context, rec *store.ActionRecord, change func(cur *store.ActionRecord, doc *record) (string, error)) (Tracked, error) {
 	for range 8 {
 		var doc record
 		if err := json.Unmarshal(rec.Decision, &doc); err != nil {
 			return Tracked{}, fmt.Errorf("stepup: action %s: %w", rec.ID, err)
 		}
-		state, err := change(&doc)
+		state, err := change(rec, &doc)
 		if err != nil {
 			return Tracked{}, err
 		}

@@ -74,14 +74,17 @@ func (t *Tracker) Open(ctx context.Context, token, binding string) (Flow, error)
 		return Flow{}, err
 	}
 	mine := bindingHash(binding)
-	tr, err := t.update(ctx, rec, func(doc *record) (string, error) {
+	tr, err := t.update(ctx, rec, func(cur *store.ActionRecord, doc *record) (string, error) {
+		if !t.isPending(cur) {
+			return "", ErrActionToken
+		}
 		switch {
 		case doc.Binding == "":
 			doc.Binding = mine
 		case subtle.ConstantTimeCompare([]byte(doc.Binding), []byte(mine)) != 1:
 			return "", ErrActionToken
 		}
-		return rec.State, nil
+		return cur.State, nil
 	})
 	if err != nil {
 		return Flow{}, err
@@ -125,11 +128,14 @@ func (t *Tracker) Verified(ctx context.Context, flow Flow, v store.Verification)
 	if err != nil {
 		return err
 	}
-	_, err = t.update(ctx, rec, func(doc *record) (string, error) {
+	_, err = t.update(ctx, rec, func(cur *store.ActionRecord, doc *record) (string, error) {
+		if !t.isPending(cur) {
+			return "", ErrActionToken
+		}
 		doc.Answers = append(doc.Answers, acr.Verification{
 			Method: v.Method, At: v.At, UserVerified: v.UserVerified, HardwareBound: v.HardwareBound, AMR: v.AMR,
 		})
-		return rec.State, nil
+		return cur.State, nil
 	})
 	return err
 }
@@ -143,7 +149,10 @@ func (t *Tracker) Finish(ctx context.Context, flow Flow) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	tr, err := t.update(ctx, rec, func(doc *record) (string, error) {
+	tr, err := t.update(ctx, rec, func(cur *store.ActionRecord, doc *record) (string, error) {
+		if !t.isPending(cur) { // finished a moment ago
+			return "", ErrActionToken
+		}
 		vs := append([]acr.Verification{appSignIn(rec.CreatedAt)}, doc.Answers...)
 		a := acr.Assess(flow.Counted(vs), doc.Challenge.Since)
 		if flow.Cancelled || len(doc.Answers) == 0 || !a.Level.Satisfies(doc.Challenge.Level) {
@@ -191,10 +200,15 @@ func (t *Tracker) pending(ctx context.Context, id string) (*store.ActionRecord, 
 		return nil, ErrActionToken
 	case err != nil:
 		return nil, fmt.Errorf("stepup: action %s: %w", id, err)
-	case rec.State != StateChallengeRequired || !t.now().Before(rec.CreatedAt.Add(t.ttl)):
+	case !t.isPending(rec):
 		return nil, ErrActionToken
 	}
 	return rec, nil
+}
+
+// isPending reports whether rec's challenge still waits for an answer.
+func (t *Tracker) isPending(rec *store.ActionRecord) bool {
+	return rec.State == StateChallengeRequired && t.now().Before(rec.CreatedAt.Add(t.ttl))
 }
 
 // originOf is the scheme and host of a URL, "" if it has none.

@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,6 +64,9 @@ func run(base, key, action string, users, workers int, duration time.Duration, m
 		}
 		callers[w] = c
 	}
+	// Keys unique to this run: a key from an earlier run against the same
+	// server would get its stored record back, not a decision.
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	var (
 		next     atomic.Int64
 		mu       sync.Mutex
@@ -85,7 +89,7 @@ func run(base, key, action string, users, workers int, duration time.Duration, m
 					break
 				}
 				t0 := time.Now()
-				state, err := c.track(fmt.Sprintf("load-%d", n%int64(users)), fmt.Sprintf("w%d-%d", w, n), n)
+				state, err := c.track(fmt.Sprintf("load-%d", n%int64(users)), fmt.Sprintf("%s-w%d-%d", run, w, n), n)
 				lat = append(lat, time.Since(t0))
 				if err != nil {
 					errs++

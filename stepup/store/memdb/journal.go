@@ -390,6 +390,20 @@ func (j *journal) flush(b *batch) error {
 		}
 	}
 	if b.rotate {
+		// The segment left behind keeps no reserved space: zeros before
+		// a later segment's frames could be frames a disk lost, and
+		// recovery refuses them there (replaySegment).
+		if j.reserved > j.off {
+			if err := j.file.Truncate(j.off); err != nil {
+				b.rotateErr = fmt.Errorf("memdb: trim journal segment before rotating: %w", err)
+				return nil // the old segment takes the writes that follow
+			}
+			j.reserved = j.off
+			if err := j.file.Sync(); err != nil {
+				b.rotateErr = fmt.Errorf("memdb: trim journal segment before rotating: %w", err)
+				return nil
+			}
+		}
 		next, salt, err := createSegment(j.dir, j.seg+1, os.O_EXCL)
 		if err != nil {
 			b.rotateErr = err // the old segment takes the writes that follow

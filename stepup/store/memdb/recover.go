@@ -141,8 +141,11 @@ func replaySegment(s *Store, loader *loader, n uint64, newest, endsJournal bool)
 		return recovered{}, fmt.Errorf("memdb: journal %s, transaction %d: %w", path, records+1, err)
 	}
 	size := int64(len(data))
-	if bad != nil && bad.Zeros {
+	if bad != nil && bad.Zeros && endsJournal {
 		// The frames end where the space reserved ahead of them begins.
+		// Zeros can also be frames a disk lost, and nothing tells the
+		// two apart here; but a rotation trims a segment's reserved
+		// space, so zeros before a later segment's frames are refused.
 		size, bad = int64(segmentHeader+bad.Offset), nil
 	}
 	if bad != nil {

@@ -105,11 +105,10 @@ func TestATornWriteIntoReservedSpaceIsDropped(t *testing.T) {
 	}
 }
 
-// A segment the journal rotated away from keeps its reserved zeros; when
-// it is replayed before a later one, they are its end, not corruption.
-func TestReservedSpaceBeforeALaterSegmentIsNotCorruption(t *testing.T) {
-	dir := t.TempDir()
-	fill(t, dir, 5)
+// rotated opens dir, writes in1 to segment 1, rotates, writes in2 to
+// segment 2 and closes the store.
+func rotated(t *testing.T, dir string) {
+	t.Helper()
 	s, _, err := reopen(t, dir)
 	if err != nil {
 		t.Fatal(err)
@@ -126,8 +125,16 @@ func TestReservedSpaceBeforeALaterSegmentIsNotCorruption(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if fi, err := os.Stat(segmentPath(dir, 1)); err != nil || fi.Size() <= int64(frameEnd(t, segmentPath(dir, 1))) {
-		t.Fatalf("segment 1 has no reserved space after its frames (%v)", err)
+}
+
+// A rotation trims the reserved zeros of the segment it leaves, so that
+// zeros are only ever the end of the journal.
+func TestRotationTrimsReservedSpace(t *testing.T) {
+	dir := t.TempDir()
+	fill(t, dir, 5)
+	rotated(t, dir)
+	if fi, err := os.Stat(segmentPath(dir, 1)); err != nil || fi.Size() != int64(frameEnd(t, segmentPath(dir, 1))) {
+		t.Fatalf("segment 1 keeps space after its frames (%v)", err)
 	}
 	s, logs, err := reopen(t, dir)
 	if err != nil {
@@ -139,6 +146,31 @@ func TestReservedSpaceBeforeALaterSegmentIsNotCorruption(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "WARN") {
 		t.Errorf("warning: %s", logs)
+	}
+}
+
+// Zeros where frames were, before a later segment's frames, are frames a
+// disk lost, not reserved space: recovery refuses to start rather than
+// replay the later segment over the gap.
+func TestZeroedFramesBeforeALaterSegmentRefuseToStart(t *testing.T) {
+	dir := t.TempDir()
+	fill(t, dir, 5)
+	rotated(t, dir)
+	seg := segmentPath(dir, 1)
+	offs := frameOffsets(t, seg)
+	data, err := os.ReadFile(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(data[offs[len(offs)-1]:])
+	if err := os.WriteFile(seg, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, _, err := reopen(t, dir); err == nil || !strings.Contains(err.Error(), "valid records follow") {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("Open = %v, want a refusal: in1 would be lost", err)
 	}
 }
 

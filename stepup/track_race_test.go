@@ -1,0 +1,99 @@
+package stepup_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stepup-auth/stepup/acr"
+	"github.com/stepup-auth/stepup/stepup"
+	"github.com/stepup-auth/stepup/stepup/store"
+)
+
+// racingActions lets a second request land between a Tracker's read of a
+// record and its compare-and-set Update, as two concurrent HTTP requests do.
+type racingActions struct {
+	store.Actions
+	fired  bool
+	during func()
+}
+
+func (r *racingActions) Update(ctx context.Context, a *store.ActionRecord) error {
+	if r.during != nil && !r.fired {
+		r.fired = true // before the call: during's own Update goes straight through
+		r.during()
+	}
+	return r.Actions.Update(ctx, a)
+}
+
+// Two reviewers decide the same held action at once (two PATCHes, or a
+// PATCH and the admin API): the second is ErrActionState (409), even when
+// its write is retried after the first's conflicting one, and the first
+// decision stands.
+func TestReviewDecidedTwiceUnderRace(t *testing.T) {
+	env := newRiskEnv(t)
+	clock := now
+	acts := &racingActions{Actions: env.st.Actions()}
+	tr, err := stepup.NewTracker(stepup.TrackerOptions{Engine: env.engine, Actions: acts, Users: env.st.Users(),
+		Key: make([]byte, 32), Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := tr.Hold(ctx, "alice", "signIn", "held-1", stepup.Decision{Outcome: stepup.Review, Action: "signIn"}); err != nil {
+		t.Fatal(err)
+	}
+	var firstErr error
+	acts.during = func() { // reviewer B rejects while reviewer A's approval is on its way
+		_, firstErr = tr.Review(ctx, "alice", "signIn", "held-1", false, "reviewer-B")
+	}
+	out, err := tr.Review(ctx, "alice", "signIn", "held-1", true, "reviewer-A")
+	if firstErr != nil {
+		t.Fatalf("reviewer B: %v", firstErr)
+	}
+	if !errors.Is(err, stepup.ErrActionState) {
+		t.Errorf("reviewer A after B decided: state %s, err %v; want ErrActionState (B's REVIEW_FAILED overwritten)", out.State, err)
+	}
+}
+
+// A challenge's owner re-opens it (Continue pressed again in another tab)
+// while its step-up page finishes it: the finished challenge stays
+// finished, and the retried Open is refused.
+func TestOpenRetryRevivesAFinishedChallenge(t *testing.T) {
+	env := newRiskEnv(t)
+	clock := now
+	acts := &racingActions{Actions: env.st.Actions()}
+	tr, err := stepup.NewTracker(stepup.TrackerOptions{Engine: env.engine, Actions: acts, Users: env.st.Users(),
+		Key: make([]byte, 32), Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	out, err := tr.Track(ctx, stepup.Track{UserID: "alice", Action: "payment", IdempotencyKey: "big",
+		Origin: stepup.Origin{IP: london, UserAgent: browser, DeviceID: env.laptop}, Custom: map[string]any{"amount": 1500}})
+	if err != nil || out.State != stepup.StateChallengeRequired {
+		t.Fatalf("track: %+v, %v", out, err)
+	}
+	flow, err := tr.Open(ctx, out.Token, "browser-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Verified(ctx, flow, store.Verification{Method: acr.TOTP, At: clock}); err != nil {
+		t.Fatal(err)
+	}
+	acts.fired = false
+	acts.during = func() {
+		if _, err := tr.Finish(ctx, flow); err != nil {
+			t.Errorf("Finish: %v", err)
+		}
+	}
+	_, openErr := tr.Open(ctx, out.Token, "browser-1")
+	got, err := tr.Get(ctx, "alice", "payment", "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != stepup.StateChallengeSucceeded || !errors.Is(openErr, stepup.ErrActionToken) {
+		t.Errorf("after Finish raced with Open: state %s, Open %v; want %s and ErrActionToken", got.State, openErr, stepup.StateChallengeSucceeded)
+	}
+}
