@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -336,7 +337,11 @@ func (j *journal) failure() error {
 func (j *journal) flushLoop() {
 	defer close(j.done)
 	defer func() { j.file.Close() }() // the file of the last segment
+	busy := false                     // the last batch was shared
 	for range j.kick {
+		if busy {
+			runtime.Gosched()
+		}
 		j.mu.Lock()
 		b := j.pending
 		j.pending = newBatch(j.spare)
@@ -346,6 +351,7 @@ func (j *journal) flushLoop() {
 		failed := j.err
 		j.mu.Unlock()
 
+		busy = b.n > 1
 		b.err = failed
 		if failed == nil {
 			if err := j.flush(b); err != nil {
