@@ -411,7 +411,7 @@ func (t *Tracker) Review(ctx context.Context, userID, action, key string, approv
 	if approve {
 		state = StateReviewSucceeded
 	}
-	return t.update(ctx, rec, func(cur *store.ActionRecord, doc *record) (string, error) {
+	return t.update(ctx, rec, ErrNoAction, func(cur *store.ActionRecord, doc *record) (string, error) {
 		if cur.State != StateReviewRequired { // decided already, perhaps a moment ago
 			return "", ErrActionState
 		}
@@ -435,7 +435,7 @@ func (t *Tracker) Validate(ctx context.Context, token string) (Tracked, error) {
 		return Tracked{}, fmt.Errorf("stepup: validate: %w", err)
 	}
 	var used bool
-	out, err := t.update(ctx, rec, func(cur *store.ActionRecord, doc *record) (string, error) {
+	out, err := t.update(ctx, rec, ErrActionToken, func(cur *store.ActionRecord, doc *record) (string, error) {
 		used = doc.Validated
 		doc.Validated = true
 		return cur.State, nil
@@ -453,7 +453,10 @@ func (t *Tracker) Validate(ctx context.Context, token string) (Tracked, error) {
 // retries on a concurrent change. change sees the record as it is at each
 // try, and must check there whatever its change depends on (the state,
 // above all): a check made before update may no longer hold on a retry.
-func (t *Tracker) update(ctx context.Context, rec *store.ActionRecord, change func(cur *store.ActionRecord, doc *record) (string, error)) (Tracked, error) {
+// A record that went away meanwhile (it expired, or its user was deleted)
+// is the caller's gone.
+func (t *Tracker) update(ctx context.Context, rec *store.ActionRecord, gone error, change func(cur *store.ActionRecord, doc *record) (string, error)) (Tracked, error) {
+	id := rec.ID
 	for range 8 {
 		var doc record
 		if err := json.Unmarshal(rec.Decision, &doc); err != nil {
@@ -468,17 +471,21 @@ func (t *Tracker) update(ctx context.Context, rec *store.ActionRecord, change fu
 		if next.Decision, err = json.Marshal(doc); err != nil {
 			return Tracked{}, fmt.Errorf("stepup: action %s: %w", rec.ID, err)
 		}
-		switch err := t.actions.Update(ctx, &next); {
-		case err == nil:
+		err = t.actions.Update(ctx, &next)
+		if err == nil {
 			return t.tracked(&next)
-		case !errors.Is(err, store.ErrConflict):
-			return Tracked{}, fmt.Errorf("stepup: action %s: %w", rec.ID, err)
 		}
-		if rec, err = t.actions.Get(ctx, rec.ID); err != nil {
-			return Tracked{}, fmt.Errorf("stepup: action %s: %w", rec.ID, err)
+		if errors.Is(err, store.ErrConflict) {
+			rec, err = t.actions.Get(ctx, id)
+		}
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return Tracked{}, gone
+		case err != nil:
+			return Tracked{}, fmt.Errorf("stepup: action %s: %w", id, err)
 		}
 	}
-	return Tracked{}, fmt.Errorf("stepup: action %s: too many concurrent changes", rec.ID)
+	return Tracked{}, fmt.Errorf("stepup: action %s: too many concurrent changes", id)
 }
 
 // tracked reads a stored record.

@@ -74,7 +74,7 @@ func (t *Tracker) Open(ctx context.Context, token, binding string) (Flow, error)
 		return Flow{}, err
 	}
 	mine := bindingHash(binding)
-	tr, err := t.update(ctx, rec, func(cur *store.ActionRecord, doc *record) (string, error) {
+	tr, err := t.update(ctx, rec, ErrActionToken, func(cur *store.ActionRecord, doc *record) (string, error) {
 		if !t.isPending(cur) {
 			return "", ErrActionToken
 		}
@@ -128,7 +128,7 @@ func (t *Tracker) Verified(ctx context.Context, flow Flow, v store.Verification)
 	if err != nil {
 		return err
 	}
-	_, err = t.update(ctx, rec, func(cur *store.ActionRecord, doc *record) (string, error) {
+	_, err = t.update(ctx, rec, ErrActionToken, func(cur *store.ActionRecord, doc *record) (string, error) {
 		if !t.isPending(cur) {
 			return "", ErrActionToken
 		}
@@ -149,7 +149,7 @@ func (t *Tracker) Finish(ctx context.Context, flow Flow) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	tr, err := t.update(ctx, rec, func(cur *store.ActionRecord, doc *record) (string, error) {
+	tr, err := t.update(ctx, rec, ErrActionToken, func(cur *store.ActionRecord, doc *record) (string, error) {
 		if !t.isPending(cur) { // finished a moment ago
 			return "", ErrActionToken
 		}

@@ -97,3 +97,86 @@ func TestOpenRetryRevivesAFinishedChallenge(t *testing.T) {
 		t.Errorf("after Finish raced with Open: state %s, Open %v; want %s and ErrActionToken", got.State, openErr, stepup.StateChallengeSucceeded)
 	}
 }
+
+// rereadActions runs beforeGet once before the Get with which
+// Tracker.update re-reads a record after a conflicting write.
+type rereadActions struct {
+	racingActions
+	beforeGet func()
+}
+
+func (r *rereadActions) Get(ctx context.Context, id string) (*store.ActionRecord, error) {
+	if f := r.beforeGet; f != nil && r.fired {
+		r.beforeGet = nil
+		f()
+	}
+	return r.Actions.Get(ctx, id)
+}
+
+// Reviewer B decides while reviewer A's write is on its way, and the user
+// is deleted before A's retry re-reads the record: A must get an error the
+// API can answer (ErrNoAction or ErrActionState), not a nil dereference.
+func TestAReviewWhoseRecordWentAwayMeanwhile(t *testing.T) {
+	env := newRiskEnv(t)
+	clock := now
+	acts := &rereadActions{racingActions: racingActions{Actions: env.st.Actions()}}
+	tr, err := stepup.NewTracker(stepup.TrackerOptions{Engine: env.engine, Actions: acts, Users: env.st.Users(),
+		Key: make([]byte, 32), Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := tr.Hold(ctx, "alice", "signIn", "held-1", stepup.Decision{Outcome: stepup.Review, Action: "signIn"}); err != nil {
+		t.Fatal(err)
+	}
+	acts.during = func() {
+		if _, err := tr.Review(ctx, "alice", "signIn", "held-1", false, "reviewer-B"); err != nil {
+			t.Errorf("reviewer B: %v", err)
+		}
+	}
+	acts.beforeGet = func() {
+		if err := env.st.Users().Delete(ctx, "alice"); err != nil {
+			t.Errorf("delete alice: %v", err)
+		}
+	}
+	var got error
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Fatalf("Review panicked: %v", p)
+			}
+		}()
+		_, got = tr.Review(ctx, "alice", "signIn", "held-1", true, "reviewer-A")
+	}()
+	if !errors.Is(got, stepup.ErrNoAction) && !errors.Is(got, stepup.ErrActionState) {
+		t.Fatalf("Review = %v, want ErrNoAction or ErrActionState", got)
+	}
+}
+
+// The user is deleted while the hosted page finishes a challenge: the
+// page should say the link expired (ErrActionToken), not fail with a 500.
+func TestAFinishWhoseRecordWentAwayMeanwhile(t *testing.T) {
+	env := newRiskEnv(t)
+	clock := now
+	acts := &racingActions{Actions: env.st.Actions()}
+	tr, err := stepup.NewTracker(stepup.TrackerOptions{Engine: env.engine, Actions: acts, Users: env.st.Users(),
+		Key: make([]byte, 32), Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	out, err := tr.Track(ctx, stepup.Track{UserID: "alice", Action: "payment", IdempotencyKey: "big",
+		Origin: stepup.Origin{IP: london, UserAgent: browser, DeviceID: env.laptop}, Custom: map[string]any{"amount": 1500}})
+	if err != nil || out.State != stepup.StateChallengeRequired {
+		t.Fatalf("track: %+v, %v", out, err)
+	}
+	flow, err := tr.Open(ctx, out.Token, "browser-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts.fired = false
+	acts.during = func() { env.st.Users().Delete(ctx, "alice") }
+	if _, err := tr.Finish(ctx, flow); !errors.Is(err, stepup.ErrActionToken) {
+		t.Fatalf("Finish of a challenge whose record went away = %v, want ErrActionToken", err)
+	}
+}

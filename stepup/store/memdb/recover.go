@@ -147,6 +147,14 @@ func replaySegment(s *Store, loader *loader, n uint64, newest, endsJournal bool)
 		// two apart here; but a rotation trims a segment's reserved
 		// space, so zeros before a later segment's frames are refused.
 		size, bad = int64(segmentHeader+bad.Offset), nil
+		if !newest {
+			// Frameless segments follow, and the journal goes on in the
+			// newest: once it holds frames, these zeros would no longer
+			// end the journal.
+			if err := cutTail(path, size); err != nil {
+				return recovered{}, err
+			}
+		}
 	}
 	if bad != nil {
 		offset := segmentHeader + bad.Offset

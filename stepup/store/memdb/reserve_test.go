@@ -185,3 +185,36 @@ func TestZerosAreNeverAFrame(t *testing.T) {
 		}
 	}
 }
+
+// A rotation whose new segment could not be made durable nor removed
+// (createSegment failed at the folder sync; discardSegment's Remove failed
+// or a crash undid it) leaves a frameless segment 2 while the journal goes
+// on, reserving zeros, in segment 1. At the next start segment 1 ends the
+// journal, so its zeros are accepted, and trimmed: the journal continues
+// in segment 2, after which they would no longer end it.
+func TestReservedSpaceBeforeAFramelessSegmentIsTrimmed(t *testing.T) {
+	dir := t.TempDir()
+	fill(t, dir, 5) // segment 1: frames, then reserved zeros
+	if fi, err := os.Stat(segmentPath(dir, 1)); err != nil || fi.Size() <= int64(frameEnd(t, segmentPath(dir, 1))) {
+		t.Fatalf("setup: segment 1 has no reserved space (%v)", err)
+	}
+	header, _ := newSegmentHeader()
+	if err := os.WriteFile(segmentPath(dir, 2), header, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := reopen(t, dir)
+	if err != nil {
+		t.Fatalf("first reopen: %v", err)
+	}
+	if err := s.Users().Create(context.Background(), &store.User{ID: "after"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, _, err = reopen(t, dir)
+	if err != nil {
+		t.Fatalf("second reopen, after a write acknowledged as durable: %v", err)
+	}
+	if ids := userIDs(t, s); !ids["after"] || !ids["u4"] {
+		t.Fatalf("users: %v", ids)
+	}
+}
