@@ -33,13 +33,8 @@ func (r *racingActions) Update(ctx context.Context, a *store.ActionRecord) error
 // decision stands.
 func TestReviewDecidedTwiceUnderRace(t *testing.T) {
 	env := newRiskEnv(t)
-	clock := now
 	acts := &racingActions{Actions: env.st.Actions()}
-	tr, err := stepup.NewTracker(stepup.TrackerOptions{Engine: env.engine, Actions: acts, Users: env.st.Users(),
-		Key: make([]byte, 32), Now: func() time.Time { return clock }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := trackerOver(t, env, acts)
 	ctx := context.Background()
 	if _, err := tr.Hold(ctx, "alice", "signIn", "held-1", stepup.Decision{Outcome: stepup.Review, Action: "signIn"}); err != nil {
 		t.Fatal(err)
@@ -62,24 +57,11 @@ func TestReviewDecidedTwiceUnderRace(t *testing.T) {
 // finished, and the retried Open is refused.
 func TestOpenRetryRevivesAFinishedChallenge(t *testing.T) {
 	env := newRiskEnv(t)
-	clock := now
 	acts := &racingActions{Actions: env.st.Actions()}
-	tr, err := stepup.NewTracker(stepup.TrackerOptions{Engine: env.engine, Actions: acts, Users: env.st.Users(),
-		Key: make([]byte, 32), Now: func() time.Time { return clock }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := trackerOver(t, env, acts)
 	ctx := context.Background()
-	out, err := tr.Track(ctx, stepup.Track{UserID: "alice", Action: "payment", IdempotencyKey: "big",
-		Origin: stepup.Origin{IP: london, UserAgent: browser, DeviceID: env.laptop}, Custom: map[string]any{"amount": 1500}})
-	if err != nil || out.State != stepup.StateChallengeRequired {
-		t.Fatalf("track: %+v, %v", out, err)
-	}
-	flow, err := tr.Open(ctx, out.Token, "browser-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tr.Verified(ctx, flow, store.Verification{Method: acr.TOTP, At: clock}); err != nil {
+	out, flow := trackAndOpen(t, env, tr)
+	if err := tr.Verified(ctx, flow, store.Verification{Method: acr.TOTP, At: now}); err != nil {
 		t.Fatal(err)
 	}
 	acts.fired = false
@@ -118,13 +100,8 @@ func (r *rereadActions) Get(ctx context.Context, id string) (*store.ActionRecord
 // API can answer (ErrNoAction or ErrActionState), not a nil dereference.
 func TestAReviewWhoseRecordWentAwayMeanwhile(t *testing.T) {
 	env := newRiskEnv(t)
-	clock := now
 	acts := &rereadActions{racingActions: racingActions{Actions: env.st.Actions()}}
-	tr, err := stepup.NewTracker(stepup.TrackerOptions{Engine: env.engine, Actions: acts, Users: env.st.Users(),
-		Key: make([]byte, 32), Now: func() time.Time { return clock }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := trackerOver(t, env, acts)
 	ctx := context.Background()
 	if _, err := tr.Hold(ctx, "alice", "signIn", "held-1", stepup.Decision{Outcome: stepup.Review, Action: "signIn"}); err != nil {
 		t.Fatal(err)
@@ -157,13 +134,32 @@ func TestAReviewWhoseRecordWentAwayMeanwhile(t *testing.T) {
 // page should say the link expired (ErrActionToken), not fail with a 500.
 func TestAFinishWhoseRecordWentAwayMeanwhile(t *testing.T) {
 	env := newRiskEnv(t)
-	clock := now
 	acts := &racingActions{Actions: env.st.Actions()}
-	tr, err := stepup.NewTracker(stepup.TrackerOptions{Engine: env.engine, Actions: acts, Users: env.st.Users(),
-		Key: make([]byte, 32), Now: func() time.Time { return clock }})
+	tr := trackerOver(t, env, acts)
+	ctx := context.Background()
+	_, flow := trackAndOpen(t, env, tr)
+	acts.fired = false
+	acts.during = func() { env.st.Users().Delete(ctx, "alice") }
+	if _, err := tr.Finish(ctx, flow); !errors.Is(err, stepup.ErrActionToken) {
+		t.Fatalf("Finish of a challenge whose record went away = %v, want ErrActionToken", err)
+	}
+}
+
+// trackerOver is a Tracker over env's engine and users, and actions.
+func trackerOver(t *testing.T, env *riskEnv, actions store.Actions) *stepup.Tracker {
+	t.Helper()
+	tr, err := stepup.NewTracker(stepup.TrackerOptions{Engine: env.engine, Actions: actions, Users: env.st.Users(),
+		Key: make([]byte, 32), Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return tr
+}
+
+// trackAndOpen tracks alice's payment of 1,500, which the rules challenge,
+// and opens its challenge in a browser.
+func trackAndOpen(t *testing.T, env *riskEnv, tr *stepup.Tracker) (stepup.Tracked, stepup.Flow) {
+	t.Helper()
 	ctx := context.Background()
 	out, err := tr.Track(ctx, stepup.Track{UserID: "alice", Action: "payment", IdempotencyKey: "big",
 		Origin: stepup.Origin{IP: london, UserAgent: browser, DeviceID: env.laptop}, Custom: map[string]any{"amount": 1500}})
@@ -174,9 +170,5 @@ func TestAFinishWhoseRecordWentAwayMeanwhile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acts.fired = false
-	acts.during = func() { env.st.Users().Delete(ctx, "alice") }
-	if _, err := tr.Finish(ctx, flow); !errors.Is(err, stepup.ErrActionToken) {
-		t.Fatalf("Finish of a challenge whose record went away = %v, want ErrActionToken", err)
-	}
+	return out, flow
 }

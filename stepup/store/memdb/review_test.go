@@ -290,19 +290,7 @@ func TestTornTailBeforeFramelessSegmentsIsDropped(t *testing.T) {
 func TestTornSegmentBeforeFramesRefusesToStart(t *testing.T) {
 	dir := t.TempDir()
 	fill(t, dir, 5)
-	s, _, err := reopen(t, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := s.db.Txn(true)
-	if _, err := s.journal.rotate(); err != nil {
-		t.Fatal(err)
-	}
-	w.Abort()
-	if err := s.Users().Create(context.Background(), &store.User{ID: "in2"}); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
+	rotated(t, dir)
 	seg := segmentPath(dir, 1)
 	offs := frameOffsets(t, seg)
 	os.Truncate(seg, int64(offs[len(offs)-1]+frameHeader+1))
