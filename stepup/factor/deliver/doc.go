@@ -1,5 +1,5 @@
-// Package deliver sends the messages of the out-of-band factors: email
-// (SMS and WhatsApp to follow). It knows nothing of codes or links; a factor renders
+// Package deliver sends the messages of the out-of-band factors: email,
+// SMS and WhatsApp. It knows nothing of codes or links; a factor renders
 // a message with the Renderer, gives it an id (NewID) and hands it to a
 // Sender.
 //
@@ -10,6 +10,7 @@
 //     InsecurePlaintext works only towards a loopback address. AUTH PLAIN
 //     is used only over TLS. The message is multipart/alternative with a
 //     plain-text and an HTML part, both quoted-printable.
+//   - TwilioSender: SMS and WhatsApp with Twilio's Messages API.
 //
 // Every error a Sender returns wraps ErrUndelivered, whose text a page may
 // show; the rest of the error is for the log. A sender tries again (at
