@@ -26,7 +26,7 @@
 // WebhookSender posts the JSON of a WebhookPayload:
 //
 //	{"id":"3f0c…","channel":"sms","to":"+4915112345678",
-//	 "text":"123456 is your Example code. …","created":"2026-11-24T14:00:00Z"}
+//	 "text":"123456 is your Example code. …","created":"2026-11-29T14:00:00Z"}
 //
 // with Content-Type application/json and two headers:
 //

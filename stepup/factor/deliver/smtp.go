@@ -85,13 +85,17 @@ func (s *SMTPSender) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return fail(Email, fmt.Errorf("smtp: address: %w", err))
 	}
-	if s.Security == InsecurePlaintext {
+	switch s.Security {
+	case StartTLS, ImplicitTLS:
+	case InsecurePlaintext:
 		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 			return fail(Email, fmt.Errorf("smtp: plain text is allowed only to a loopback IP, not %q", host))
 		}
 		if s.Username != "" {
 			return fail(Email, errors.New("smtp: no AUTH without TLS"))
 		}
+	default:
+		return fail(Email, fmt.Errorf("smtp: unknown security %d", s.Security))
 	}
 	now := time.Now
 	if s.Now != nil {
@@ -167,6 +171,8 @@ func (s *SMTPSender) attempt(ctx context.Context, host, from, to string, data []
 		}
 	}
 	if s.Username != "" {
+		// Send refuses credentials without TLS already; this guard keeps
+		// a password off the wire whatever a later change does above.
 		if _, isTLS := c.TLSConnectionState(); !isTLS {
 			return errors.New("smtp: no AUTH without TLS")
 		}

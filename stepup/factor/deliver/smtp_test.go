@@ -35,9 +35,12 @@ type mailbox struct {
 
 	mu       sync.Mutex
 	mails    []received
+	sessions int     // connections
 	froms    int     // MAIL commands seen
 	dataErrs []error // Data answers, one per DATA, then nil
 	authed   bool
+	stall    chan struct{}
+	hangUp   bool
 }
 
 type received struct {
@@ -50,14 +53,23 @@ type mailboxOptions struct {
 	noTLS    bool    // offer no STARTTLS
 	implicit bool    // TLS from the first byte (port 465 style)
 	dataErrs []error // the answers to the first DATA commands
+	// stall makes the server read a message and then not answer until
+	// the test ends.
+	stall bool
+	// hangUp makes the server read a message and close the connection
+	// without an answer.
+	hangUp bool
 }
 
 func startMailbox(t *testing.T, o mailboxOptions) *mailbox {
 	t.Helper()
 	cert, pool := selfSigned(t)
-	mb := &mailbox{client: &tls.Config{RootCAs: pool}, dataErrs: o.dataErrs}
+	mb := &mailbox{client: &tls.Config{RootCAs: pool}, dataErrs: o.dataErrs, hangUp: o.hangUp}
 	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		_, isTLS := c.TLSConnectionState()
+		mb.mu.Lock()
+		mb.sessions++
+		mb.mu.Unlock()
 		return &session{mb: mb, tls: isTLS, conn: c}, nil
 	}))
 	s.Domain = "mx.test"
@@ -80,6 +92,10 @@ func startMailbox(t *testing.T, o mailboxOptions) *mailbox {
 	mb.addr = ln.Addr().String()
 	go func() { _ = s.Serve(ln) }()
 	t.Cleanup(func() { s.Close() })
+	if o.stall {
+		mb.stall = make(chan struct{})
+		t.Cleanup(func() { close(mb.stall) }) // runs before Close
+	}
 	return mb
 }
 
@@ -126,6 +142,16 @@ func (s *session) Data(r io.Reader) error {
 		return err
 	}
 	_, isTLS := s.conn.TLSConnectionState()
+	if s.mb.stall != nil || s.mb.hangUp {
+		s.mb.mu.Lock()
+		s.mb.mails = append(s.mb.mails, received{from: s.from, to: s.to, data: b, tls: isTLS || s.tls})
+		s.mb.mu.Unlock()
+		if s.mb.hangUp {
+			return s.conn.Close()
+		}
+		<-s.mb.stall
+		return nil
+	}
 	s.mb.mu.Lock()
 	defer s.mb.mu.Unlock()
 	if len(s.mb.dataErrs) > 0 {
@@ -309,6 +335,10 @@ func TestSMTPRefusesWithoutStartTLS(t *testing.T) {
 	if mb.froms != 0 || len(mb.mails) != 0 || mb.authed {
 		t.Errorf("sent in plain text: %d MAIL, %d messages, auth %v", mb.froms, len(mb.mails), mb.authed)
 	}
+	// A server without STARTTLS will not grow it: no second try.
+	if mb.sessions != 1 {
+		t.Errorf("%d connections, want 1", mb.sessions)
+	}
 }
 
 func TestSMTPPlaintextOnlyToLoopback(t *testing.T) {
@@ -325,6 +355,10 @@ func TestSMTPPlaintextOnlyToLoopback(t *testing.T) {
 	s.Addr = net.JoinHostPort("localhost", port) // a name could resolve anywhere
 	if err := s.Send(context.Background(), otpMessage(t)); !errors.Is(err, deliver.ErrUndelivered) {
 		t.Fatalf("plain text to a host name: %v", err)
+	}
+	s.Addr, s.Security = mb.addr, deliver.SMTPSecurity(7) // not a mode: not plain text
+	if err := s.Send(context.Background(), otpMessage(t)); !errors.Is(err, deliver.ErrUndelivered) {
+		t.Fatalf("unknown security: %v", err)
 	}
 	if n := len(mb.received()); n != 1 {
 		t.Errorf("received %d messages, want 1", n)
@@ -393,5 +427,36 @@ func TestSMTPWrongPassword(t *testing.T) {
 	defer mb.mu.Unlock()
 	if mb.froms != 0 {
 		t.Error("sent without authentication")
+	}
+}
+
+// The context's deadline ends a session whose server does not answer.
+func TestSMTPHonoursContextInData(t *testing.T) {
+	mb := startMailbox(t, mailboxOptions{stall: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	err := sender(mb, deliver.StartTLS).Send(ctx, otpMessage(t))
+	if !errors.Is(err, deliver.ErrUndelivered) {
+		t.Fatalf("err = %v", err)
+	}
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	if mb.froms != 1 || len(mb.mails) != 1 {
+		t.Errorf("%d transactions, %d messages; want 1 and 1", mb.froms, len(mb.mails))
+	}
+}
+
+// A connection lost after the message was sent is ambiguous: the server
+// may have queued it. It is not sent again.
+func TestSMTPNoRetryAfterHangUpInData(t *testing.T) {
+	mb := startMailbox(t, mailboxOptions{hangUp: true})
+	err := sender(mb, deliver.StartTLS).Send(context.Background(), otpMessage(t))
+	if !errors.Is(err, deliver.ErrUndelivered) {
+		t.Fatalf("err = %v", err)
+	}
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	if mb.froms != 1 || len(mb.mails) != 1 {
+		t.Errorf("%d transactions, %d messages; want 1 and 1", mb.froms, len(mb.mails))
 	}
 }
