@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"mime"
 	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
 	"net/mail"
 	"strings"
@@ -458,5 +459,51 @@ func TestSMTPNoRetryAfterHangUpInData(t *testing.T) {
 	defer mb.mu.Unlock()
 	if mb.froms != 1 || len(mb.mails) != 1 {
 		t.Errorf("%d transactions, %d messages; want 1 and 1", mb.froms, len(mb.mails))
+	}
+}
+
+// A message without HTML is a single text/plain part.
+func TestSMTPPlainTextOnly(t *testing.T) {
+	mb := startMailbox(t, mailboxOptions{})
+	m := deliver.Message{ID: deliver.NewID(), Channel: deliver.Email, To: "anna@example.test",
+		Content: deliver.Content{Subject: "Your code", Text: "Code: 492817\n.\nBye"}}
+	if err := sender(mb, deliver.StartTLS).Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	got := mb.received()
+	if len(got) != 1 {
+		t.Fatalf("received %d messages, want 1", len(got))
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(got[0].data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := msg.Header.Get("Subject"); s != "Your code" {
+		t.Errorf("ASCII subject %q was encoded", s)
+	}
+	typ, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || typ != "text/plain" || params["charset"] != "utf-8" || msg.Header.Get("Content-Transfer-Encoding") != "quoted-printable" {
+		t.Fatalf("Content-Type %q, encoding %q: %v", msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), err)
+	}
+	body, err := io.ReadAll(quotedprintable.NewReader(msg.Body))
+	if err != nil || string(body) != "Code: 492817\r\n.\r\nBye\r\n" {
+		t.Errorf("body %q: %v", body, err)
+	}
+}
+
+func TestSMTPRefusesHeaderInjection(t *testing.T) {
+	mb := startMailbox(t, mailboxOptions{})
+	for name, m := range map[string]deliver.Message{
+		"subject": {ID: deliver.NewID(), Channel: deliver.Email, To: "anna@example.test", Content: deliver.Content{Subject: "x\r\nBcc: eve@evil.test", Text: "x"}},
+		"to":      {ID: deliver.NewID(), Channel: deliver.Email, To: "anna@example.test\r\nBcc: eve@evil.test", Content: deliver.Content{Text: "x"}},
+		"id":      {ID: "a>\r\nBcc: eve@evil.test", Channel: deliver.Email, To: "anna@example.test", Content: deliver.Content{Text: "x"}},
+		"channel": {ID: deliver.NewID(), Channel: deliver.SMS, To: "anna@example.test", Content: deliver.Content{Text: "x"}},
+	} {
+		if err := sender(mb, deliver.StartTLS).Send(context.Background(), m); !errors.Is(err, deliver.ErrUndelivered) {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+	if n := len(mb.received()); n != 0 {
+		t.Errorf("received %d messages, want none", n)
 	}
 }

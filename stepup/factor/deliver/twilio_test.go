@@ -196,3 +196,24 @@ func TestTwilioRefusesBadNumber(t *testing.T) {
 		t.Errorf("%d requests, want none", n.Load())
 	}
 }
+
+// The backoff between tries ends when the context does.
+func TestTwilioRetryHonoursContext(t *testing.T) {
+	srv, n := fakeTwilio(t, map[string]string{"user": "AC123", "To": "+4915112345678", "From": "+15005550006", "Body": "hi"}, http.StatusTooManyRequests)
+	s := twilio(srv)
+	s.Retry = deliver.Retry{Attempts: 5, Backoff: time.Hour}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	m := deliver.Message{ID: deliver.NewID(), Channel: deliver.SMS, To: "+4915112345678", Content: deliver.Content{Text: "hi"}}
+	err := s.Send(ctx, m)
+	if !errors.Is(err, deliver.ErrUndelivered) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want ErrUndelivered and DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v", d)
+	}
+	if n.Load() != 1 {
+		t.Errorf("%d requests, want 1", n.Load())
+	}
+}
