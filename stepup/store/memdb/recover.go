@@ -102,12 +102,32 @@ func lastWithFrames(dir string, segs []uint64) (int, error) {
 // holdsFrame reports whether the segment at path holds anything after its
 // header: bytes that are not all zero, which a crash can leave where the
 // journal reserved space (a frame cut short counts: it is a write).
+// It reads backwards from the end, where the reserved zeros are, and
+// stops at the first byte that is not zero: the segment is read whole
+// later, and only once.
 func holdsFrame(path string) (bool, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return false, fmt.Errorf("memdb: read journal: %w", err)
 	}
-	return lastNonZero(data) >= segmentHeader, nil
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return false, fmt.Errorf("memdb: read journal: %w", err)
+	}
+	buf := make([]byte, 64<<10)
+	for end := fi.Size(); end > int64(segmentHeader); {
+		start := max(int64(segmentHeader), end-int64(len(buf)))
+		chunk := buf[:end-start]
+		if _, err := f.ReadAt(chunk, start); err != nil {
+			return false, fmt.Errorf("memdb: read journal: %w", err)
+		}
+		if lastNonZero(chunk) >= 0 {
+			return true, nil
+		}
+		end = start
+	}
+	return false, nil
 }
 
 // replaySegment replays segment n. newest says whether it is the newest

@@ -218,3 +218,28 @@ func TestReservedSpaceBeforeAFramelessSegmentIsTrimmed(t *testing.T) {
 		t.Fatalf("users: %v", ids)
 	}
 }
+
+// holdsFrame reads a segment from its end, in chunks, to the first byte
+// that is not zero, wherever it is after the header.
+func TestHoldsFrame(t *testing.T) {
+	header, _ := newSegmentHeader()
+	zeros := func(n int) []byte { return make([]byte, n) }
+	for name, tc := range map[string]struct {
+		data []byte
+		want bool
+	}{
+		"header only":                  {header, false},
+		"header and reserved space":    {append(append([]byte{}, header...), zeros(300<<10)...), false},
+		"a byte just after the header": {append(append(append([]byte{}, header...), 1), zeros(300<<10)...), true},
+		"a byte at the end":            {append(append(append([]byte{}, header...), zeros(300<<10)...), 1), true},
+		"empty":                        {nil, false},
+	} {
+		path := t.TempDir() + "/seg"
+		if err := os.WriteFile(path, tc.data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := holdsFrame(path); err != nil || got != tc.want {
+			t.Errorf("%s: holdsFrame = %v, %v; want %v", name, got, err, tc.want)
+		}
+	}
+}
