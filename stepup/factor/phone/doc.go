@@ -1,0 +1,36 @@
+// Package phone guards the SMS and WhatsApp factors against SMS pumping
+// and message bombing: it decides which numbers may receive a code and how
+// often. It sends nothing and knows nothing of codes; a factor calls it
+// before handing a deliver.Message to a sender.
+//
+// # Numbers
+//
+// Parse turns what a user typed into a Number in E.164 form with its
+// region and type, using github.com/nyaruka/phonenumbers (Google's
+// libphonenumber metadata). It accepts mobile numbers, and numbers the
+// plan cannot tell from mobile (the whole North American plan); it
+// refuses fixed-line, toll-free, premium-rate, shared-cost, VoIP,
+// personal, pager, UAN, voicemail and unknown ranges, numbers with an
+// extension or letters, and input over MaxInputLen bytes. Premium-rate and
+// shared-cost ranges are how pumping earns its money; the others cannot
+// receive a text or, for VoIP, are a cheap supply of throwaway factors.
+//
+// # Countries
+//
+// A Policy adds a country allow-list: a number is checked by the region
+// its own digits place it in (+1 876 is Jamaica, not the United States),
+// not by what the user chose. An empty list means the deployment's default
+// region only.
+//
+// # Send limits
+//
+// A Limiter counts sends in memory with sliding windows: a cool-down
+// between two sends to one number, limits per number, per country (each
+// country may have its own) and overall. A refused send is counted
+// nowhere, and its *LimitError says which limit refused it and when to try
+// again. DefaultLimits documents the defaults and their reasons.
+//
+// Errors for the user wrap ErrInvalidNumber, ErrCannotReceiveSMS,
+// ErrCountryNotAllowed or ErrTooManyMessages, whose texts a page may show;
+// the rest of an error is for the log. No error repeats the number.
+package phone
