@@ -14,11 +14,6 @@ import (
 // refused before the parser sees it.
 const MaxInputLen = 64
 
-// maxE164Digits is the longest number E.164 allows: country code and
-// national number together have at most 15 digits. The parser's own limit
-// is 17 national digits, so it is checked here.
-const maxE164Digits = 15
-
 // ErrInvalidNumber is wrapped by every error for input that is not a valid,
 // complete phone number. Its text is safe to show to a user.
 var ErrInvalidNumber = errors.New("phone: not a valid phone number")
@@ -94,7 +89,8 @@ func (n Number) String() string { return n.E164 }
 // It refuses, wrapping ErrInvalidNumber, input over MaxInputLen bytes,
 // any character but digits (of any script), spaces and
 // + - . ( ) / (so no letters, no extension and no invalid UTF-8), numbers the numbering
-// plan does not know and numbers over 15 digits; and, wrapping
+// plan does not know (which covers numbers over E.164's 15 digits: the
+// parser checks each country's possible lengths); and, wrapping
 // ErrCannotReceiveSMS, every type but Mobile and FixedLineOrMobile. No
 // error repeats the input, so the text of any error is safe for a page.
 func Parse(raw, defaultRegion string) (Number, error) {
@@ -126,10 +122,6 @@ func Parse(raw, defaultRegion string) (Number, error) {
 	if !phonenumbers.IsValidNumber(pn) {
 		return Number{}, fmt.Errorf("%w: no such number in its country's numbering plan", ErrInvalidNumber)
 	}
-	e164 := phonenumbers.Format(pn, phonenumbers.E164)
-	if len(e164)-1 > maxE164Digits {
-		return Number{}, fmt.Errorf("%w: longer than 15 digits", ErrInvalidNumber)
-	}
 	t, ok := types[phonenumbers.GetNumberType(pn)]
 	if !ok {
 		t = Unknown
@@ -137,5 +129,5 @@ func Parse(raw, defaultRegion string) (Number, error) {
 	if !receivesSMS(t) {
 		return Number{}, fmt.Errorf("%w: %s number", ErrCannotReceiveSMS, t)
 	}
-	return Number{E164: e164, Region: phonenumbers.GetRegionCodeForNumber(pn), Type: t}, nil
+	return Number{E164: phonenumbers.Format(pn, phonenumbers.E164), Region: phonenumbers.GetRegionCodeForNumber(pn), Type: t}, nil
 }
