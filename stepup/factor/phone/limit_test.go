@@ -205,14 +205,32 @@ func TestLimiterEvictsOldest(t *testing.T) {
 			t.Fatalf("number %d, among the latest, forgotten", i)
 		}
 	}
-	// Sending to one of them makes it the newest, so it survives the
-	// next eviction while the oldest goes.
+	// The oldest were forgotten: their cool-down no longer holds them.
 	if err := lim.Allow(num(0), now); err != nil {
 		t.Fatalf("number 0, the oldest, still remembered: %v", err)
 	}
-	if err := lim.Allow(num(19*max+1), now); err == nil {
-		t.Fatal("second-oldest number forgotten before the oldest")
-	}
+}
+
+// TestLimiterEvictsLeastRecentlySent checks that a send to a number makes
+// it the newest, so the number evicted is the one sent to least recently,
+// not the one first seen: otherwise a number being bombed loses its
+// history as soon as it is the oldest entry.
+func TestLimiterEvictsLeastRecentlySent(t *testing.T) {
+	l := roomy()
+	l.Cooldown = time.Second
+	l.Destination = []phone.Window{{Max: 2, Period: time.Hour}}
+	l.MaxDestinations = 3
+	a, b, c, d := num(1), num(2), num(3), num(4)
+	runSends(t, newLimiter(t, l), []send{
+		{n: a, at: 0},
+		{n: b, at: time.Second},
+		{n: c, at: 2 * time.Second},
+		{n: a, at: 3 * time.Second}, // a is now the newest, b the oldest
+		{n: d, at: 4 * time.Second}, // evicts b
+		{n: a, at: 5 * time.Second, scope: phone.ScopeDestination, retry: time.Hour - 5*time.Second},
+		{n: b, at: 5 * time.Second},
+		{n: b, at: 6 * time.Second}, // b starts afresh: its first send was forgotten
+	})
 }
 
 func TestLimiterConcurrent(t *testing.T) {
