@@ -69,10 +69,10 @@ type Limits struct {
 // (30 per country, 100 overall). Size Region, Regions and Global to a
 // deployment's traffic; the point is a ceiling, not the exact value.
 // MaxDestinations of 65,536 costs at most about 30 MB (measured with
-// every number holding ten sends) and, at the global
-// 100 per minute, remembers every number sent to in the last 11 hours: a
-// number is forgotten, and its limits start afresh, only after 65,536
-// others were sent to since, which the global limit makes slow.
+// every number holding ten sends) and, at the global 100 per minute,
+// remembers every number sent to in the last 11 hours: a number is
+// forgotten, and its limits start afresh, only after 65,536 others were
+// sent to since, which the global limit makes slow.
 func DefaultLimits() Limits {
 	return Limits{
 		Cooldown:        30 * time.Second,
@@ -198,8 +198,15 @@ func NewLimiter(l Limits) (*Limiter, error) {
 // Allow counts a send to n at now, or refuses it with a *LimitError for
 // the first limit it would exceed (cool-down, destination, region, global,
 // in that order) without counting it anywhere. Call it right before
-// handing the message to a sender.
+// handing the message to a sender. An allowed send stays counted when the
+// sender then fails: the provider may have sent, and charged, it anyway,
+// and a failing provider must not turn into a retry storm.
+//
+// n must come from Parse; a Number without E164 or Region is refused.
 func (l *Limiter) Allow(n Number, now time.Time) error {
+	if n.E164 == "" || n.Region == "" {
+		return errors.New("phone: Allow needs a number from Parse")
+	}
 	t := now.UnixNano()
 	regionWindows := l.regions[n.Region]
 	if regionWindows == nil {

@@ -277,6 +277,12 @@ func TestNewLimiter(t *testing.T) {
 		t.Errorf("zero Limits, after 30 s: %v", err)
 	}
 
+	for _, n := range []phone.Number{{}, {E164: "+4915112345678"}, {Region: "DE"}} {
+		if err := lim.Allow(n, t0.Add(time.Hour)); err == nil || errors.Is(err, phone.ErrTooManyMessages) {
+			t.Errorf("Allow(%+v) = %v, want a refusal of an unparsed number", n, err)
+		}
+	}
+
 	_, err := phone.NewLimiter(phone.Limits{
 		Cooldown:        -time.Second,
 		Destination:     []phone.Window{{Max: 0, Period: time.Minute}},
