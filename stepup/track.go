@@ -185,10 +185,12 @@ type record struct {
 // without deciding again. A user the store does not know is created, with
 // no password: the application's users become stepup's on first sight.
 func (t *Tracker) Track(ctx context.Context, r Track) (Tracked, error) {
-	fingerprint, err := r.fingerprint()
+	// The custom data are encoded once, for the record and its fingerprint.
+	custom, err := json.Marshal(r.Custom)
 	if err != nil {
-		return Tracked{}, err
+		return Tracked{}, fmt.Errorf("stepup: track: custom data: %w", err)
 	}
+	fingerprint := fingerprintOf(r, custom)
 	if r.IdempotencyKey != "" {
 		if rec, err := t.actions.GetByIdempotencyKey(ctx, r.UserID, r.Action, r.IdempotencyKey); err == nil {
 			return t.again(rec, fingerprint)
@@ -226,10 +228,6 @@ func (t *Tracker) Track(ctx context.Context, r Track) (Tracked, error) {
 	case Challenge:
 		state = StateChallengeRequired
 		doc.Challenge = &Requirement{Level: d.Level, Since: d.Since, Methods: d.Methods, RedirectURL: r.RedirectURL}
-	}
-	custom, err := json.Marshal(r.Custom)
-	if err != nil {
-		return Tracked{}, fmt.Errorf("stepup: track: custom data: %w", err)
 	}
 	rec := &store.ActionRecord{
 		ID: newID(now), UserID: r.UserID, Action: r.Action, IdempotencyKey: r.IdempotencyKey, State: state, Data: custom,
@@ -280,18 +278,17 @@ func (t *Tracker) again(rec *store.ActionRecord, fingerprint string) (Tracked, e
 	return out, err
 }
 
-// fingerprint is a hash of what the request asks, to tell a retry from
-// another request under the same idempotency key.
-func (r Track) fingerprint() (string, error) {
-	b, err := json.Marshal(struct {
+// fingerprintOf is a hash of what the request asks, to tell a retry from
+// another request under the same idempotency key. custom is r.Custom as
+// JSON, encoded once for the record too; the bytes hashed are those of
+// records stored before, when the map was encoded here.
+func fingerprintOf(r Track, custom json.RawMessage) string {
+	b, _ := json.Marshal(struct { // strings and bytes already valid JSON: cannot fail
 		Client, Device, UserAgent, IP, Redirect string
-		Custom                                  map[string]any
-	}{r.ClientID, r.DeviceID, r.UserAgent, r.IP.String(), r.RedirectURL, r.Custom})
-	if err != nil {
-		return "", fmt.Errorf("stepup: track: custom data: %w", err)
-	}
+		Custom                                  json.RawMessage
+	}{r.ClientID, r.DeviceID, r.UserAgent, r.IP.String(), r.RedirectURL, custom})
 	sum := sha256.Sum256(b)
-	return base64.RawURLEncoding.EncodeToString(sum[:]), nil
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // appSignIn is the sign-in the calling application vouches for.
