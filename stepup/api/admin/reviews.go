@@ -39,9 +39,6 @@ func (a *API) listReviews(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []pendingReview{}
 	for _, rec := range recs {
-		if rec.State != stepup.StateReviewRequired {
-			continue
-		}
 		p := pendingReview{Record: rec.ID, UserID: rec.UserID, Key: rec.IdempotencyKey, Created: rec.CreatedAt}
 		if d, err := stepup.RecordedDecision(rec); err == nil {
 			p.Reasons = d.Reasons
