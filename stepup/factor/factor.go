@@ -23,6 +23,10 @@ var (
 	// ErrMalformed means an answer could not be read (not a code, not
 	// WebAuthn JSON). Nothing was checked.
 	ErrMalformed = errors.New("factor: the answer could not be read")
+	// ErrPending means an out-of-band challenge has no answer yet (a push
+	// not yet approved, a magic link not yet opened): nothing was
+	// checked, and the page asks again.
+	ErrPending = errors.New("factor: waiting for the answer")
 )
 
 // Target is who and what a verification is for: the user (empty for a
@@ -34,8 +38,13 @@ type Target struct {
 	FlowID string
 	// Authenticators, when set, are the ids of the only authenticators a
 	// verification's prompt may name: those that reach the level asked
-	// (a step-up to phrh names no synced passkey).
+	// (a step-up to phrh names no synced passkey), or the one address a
+	// code is to be sent to.
 	Authenticators []string
+	// Browser identifies the browser the flow runs in (a hash of its
+	// binding cookie), for factors whose answer may arrive from another
+	// one: a magic link opened on another device.
+	Browser string
 }
 
 // Prompt is what the user needs to answer: for WebAuthn, the options the
@@ -52,6 +61,10 @@ type Prompt struct {
 	// URI is an otpauth:// URI, and QRCode a PNG of it.
 	URI    string
 	QRCode []byte
+	// Display is what the page shows beside the prompt: the masked
+	// address a code was sent to, the number a push asks the user to
+	// pick on their device.
+	Display string
 }
 
 // Answer is the user's answer to a prompt.
