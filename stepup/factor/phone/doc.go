@@ -24,9 +24,10 @@
 //
 // # Send limits
 //
-// A Limiter counts sends in memory with sliding windows: a cool-down
-// between two sends to one number, limits per number, per country (each
-// country may have its own) and overall. A refused send is counted
+// A Limiter (sendlimit's, keyed by number and country) counts sends in
+// memory with sliding windows: a cool-down between two sends to one
+// number, limits per number, per country (each country may have its own)
+// and overall. A refused send is counted
 // nowhere, and its *LimitError says which limit refused it and when to try
 // again. DefaultLimits documents the defaults and their reasons.
 //
