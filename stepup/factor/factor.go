@@ -45,6 +45,9 @@ type Target struct {
 	// binding cookie), for factors whose answer may arrive from another
 	// one: a magic link opened on another device.
 	Browser string
+	// Lang is the language the user reads (an Accept-Language value), for
+	// the messages a factor sends.
+	Lang string
 }
 
 // Prompt is what the user needs to answer: for WebAuthn, the options the
