@@ -19,6 +19,7 @@ type Config struct {
 	Sessions  Sessions  `yaml:"sessions"`
 	Passwords Passwords `yaml:"passwords"`
 	Factors   Factors   `yaml:"factors"`
+	Delivery  Delivery  `yaml:"delivery"`
 	ACR       ACR       `yaml:"acr"`
 	OIDC      OIDC      `yaml:"oidc"`
 	Rules     Rules     `yaml:"rules"`
@@ -187,6 +188,7 @@ func Default() *Config {
 		Sessions:  Sessions{Idle: 30 * time.Minute, Absolute: 12 * time.Hour},
 		Passwords: defaultPasswords(),
 		Factors:   Factors{ChangeWindow: 5 * time.Minute, ChangeLevel: acr.MFA},
+		Delivery:  Delivery{CodeLifetime: 10 * time.Minute},
 		OIDC: OIDC{
 			AccessTokenLifetime:  5 * time.Minute,
 			IDTokenLifetime:      time.Hour,

@@ -50,6 +50,7 @@ func validate(c *Config, d *decoder, fromFile bool) Problems {
 	v.sessions(&c.Sessions)
 	v.passwords(&c.Passwords)
 	v.factors(&c.Factors)
+	v.delivery(&c.Delivery)
 	v.acr(&c.ACR)
 	v.oidc(&c.OIDC, c.Demo.Enabled, c.Server.PublicURL)
 	v.rules(&c.Rules)
