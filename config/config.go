@@ -188,7 +188,7 @@ func Default() *Config {
 		Sessions:  Sessions{Idle: 30 * time.Minute, Absolute: 12 * time.Hour},
 		Passwords: defaultPasswords(),
 		Factors:   Factors{ChangeWindow: 5 * time.Minute, ChangeLevel: acr.MFA},
-		Delivery:  Delivery{CodeLifetime: 10 * time.Minute},
+		Delivery:  Delivery{CodeLifetime: 10 * time.Minute, ResendCooldown: 30 * time.Second},
 		OIDC: OIDC{
 			AccessTokenLifetime:  5 * time.Minute,
 			IDTokenLifetime:      time.Hour,

@@ -21,8 +21,11 @@ type Delivery struct {
 	// CodeLifetime is how long a code is valid: 1m to 10m (NIST SP
 	// 800-63B's ceiling for an out-of-band secret).
 	CodeLifetime time.Duration `yaml:"code_lifetime"`
-	Email        Email         `yaml:"email"`
-	Text         Text          `yaml:"text"`
+	// ResendCooldown is the least time between two codes to one address
+	// or number: 1s to 10m. Default: 30s, about how late a text can be.
+	ResendCooldown time.Duration `yaml:"resend_cooldown"`
+	Email          Email         `yaml:"email"`
+	Text           Text          `yaml:"text"`
 }
 
 // Email configures the SMTP submission server.
@@ -100,7 +103,11 @@ func (v *validator) delivery(d *Delivery) {
 	if d.CodeLifetime == 0 {
 		d.CodeLifetime = 10 * time.Minute
 	}
+	if d.ResendCooldown == 0 {
+		d.ResendCooldown = 30 * time.Second
+	}
 	v.within("delivery.code_lifetime", d.CodeLifetime, time.Minute, 10*time.Minute)
+	v.within("delivery.resend_cooldown", d.ResendCooldown, time.Second, 10*time.Minute)
 	if e := d.Email; e.SMTP != "" {
 		v.hostPort("delivery.email.smtp", e.SMTP, "smtp.example.com:587")
 		if a, err := mail.ParseAddress(e.From); err != nil || !strings.Contains(a.Address, "@") {

@@ -70,6 +70,11 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		Passkeys: s.factors.Passkey != nil, TOTP: s.factors.TOTP != nil,
 		Recovery: s.factors.Recovery != nil && hasStrong(auths),
 	}
+	for _, m := range methodOrder {
+		if sendsCode(m) && s.factors.codes(m) != nil {
+			v.Adds = append(v.Adds, offer{Method: m, Label: methodLabel(m), Sends: true})
+		}
+	}
 	v.Recover = s.factors.Recovery != nil && slices.ContainsFunc(auths, func(a *store.Authenticator) bool {
 		return a.Method == acr.RecoveryCode && a.Verified && s.factors.Recovery.Remaining(a) > 0
 	})
@@ -103,6 +108,8 @@ func (s *Server) authenticatorView(a *store.Authenticator) authenticatorView {
 		} else {
 			v.Detail = "kept on one device"
 		}
+	case acr.EmailOTP, acr.SMS, acr.WhatsApp:
+		v.Detail = a.Destination
 	case acr.RecoveryCode:
 		v.Label, v.Name = "Recovery codes", ""
 		if s.factors.Recovery != nil {

@@ -36,8 +36,15 @@ func enrollURL(flowToken string, m acr.Method) string {
 
 // enrollTitle names the set-up page of method m.
 func enrollTitle(m acr.Method) string {
-	if m == acr.TOTP {
+	switch m {
+	case acr.TOTP:
 		return "Set up an authenticator app"
+	case acr.EmailOTP:
+		return "Set up codes by email"
+	case acr.SMS:
+		return "Set up codes by text message"
+	case acr.WhatsApp:
+		return "Set up codes by WhatsApp"
 	}
 	return "Set up a passkey"
 }
@@ -101,6 +108,9 @@ func (s *Server) enrollPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, status int, flow stepup.Flow, token, binding string,
 	e *enrolling, m acr.Method, message string) {
 	v := view{Title: enrollTitle(m), Flow: token, CSRF: s.csrfToken(binding), Method: m, Error: message}
+	if m == acr.EmailOTP {
+		v.Destination = e.user.Email // the address it most likely is
+	}
 	if m == acr.TOTP {
 		p, err := e.enroller.BeginEnroll(r.Context(), e.user, target(e.user.ID, binding, flow))
 		if err != nil {
@@ -198,6 +208,13 @@ func (s *Server) enrollFailed(w http.ResponseWriter, r *http.Request, flow stepu
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		s.renderEnroll(w, r, http.StatusUnprocessableEntity, flow, token, binding, e, m, msgEnrollDuplicate)
+	case sendsCode(m) && (errors.Is(err, factor.ErrWrongAnswer) || errors.Is(err, factor.ErrMalformed)):
+		s.render(w, http.StatusUnprocessableEntity, "enroll", view{
+			Title: enrollTitle(m), Flow: token, CSRF: s.csrfToken(binding), Method: m, Error: msgWrongCode,
+			Challenge: challenge, SentTo: r.PostFormValue("sent_to"),
+		})
+	case sendsCode(m) && errors.Is(err, factor.ErrExpired):
+		s.renderEnroll(w, r, http.StatusUnprocessableEntity, flow, token, binding, e, m, msgCodeExpired)
 	case m == acr.TOTP && errors.Is(err, factor.ErrWrongAnswer):
 		again(msgEnrollWrongCode)
 	case m == acr.TOTP && errors.Is(err, factor.ErrMalformed):

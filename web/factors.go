@@ -21,6 +21,9 @@ type Factors struct {
 	Passkey  Passkeys
 	TOTP     factor.Enroller
 	Recovery RecoveryCodes
+	// Codes are the factors that send a code: email, SMS, WhatsApp, by
+	// method.
+	Codes map[acr.Method]Codes
 	// Limiter bounds failed verifications; required with any factor.
 	Limiter        *factor.Limiter
 	Authenticators store.Authenticators
@@ -49,7 +52,23 @@ type RecoveryCodes interface {
 	Remaining(a *store.Authenticator) int
 }
 
-func (f Factors) enabled() bool { return f.Passkey != nil || f.TOTP != nil }
+// Codes is a factor that sends a one-time code to an address or number.
+type Codes interface {
+	factor.Enroller
+	// BeginEnrollTo sends a code to dest as the user typed it; an error
+	// about dest has a text the page may show.
+	BeginEnrollTo(ctx context.Context, u *store.User, t factor.Target, dest, name string) (factor.Prompt, error)
+	// Resend sends a new code in place of the one challengeID sent.
+	Resend(ctx context.Context, t factor.Target, challengeID string) (factor.Prompt, error)
+}
+
+func (f Factors) enabled() bool { return f.Passkey != nil || f.TOTP != nil || len(f.Codes) > 0 }
+
+// codes returns the code factor of method m, nil if it is off.
+func (f Factors) codes(m acr.Method) Codes { return f.Codes[m] }
+
+// sendsCode reports whether m is a method whose code is sent.
+func sendsCode(m acr.Method) bool { return m == acr.EmailOTP || m == acr.SMS || m == acr.WhatsApp }
 
 // byMethod returns the factor that verifies method m, nil if it is off.
 // One factor verifies passkeys and security keys alike.
@@ -61,6 +80,8 @@ func (f Factors) byMethod(m acr.Method) factor.Factor {
 		return f.TOTP
 	case m == acr.RecoveryCode && f.Recovery != nil:
 		return f.Recovery
+	case f.Codes[m] != nil:
+		return f.Codes[m]
 	}
 	return nil
 }
@@ -72,6 +93,8 @@ func (f Factors) enroller(m acr.Method) factor.Enroller {
 		return f.Passkey
 	case m == acr.TOTP && f.TOTP != nil:
 		return f.TOTP
+	case f.Codes[m] != nil:
+		return f.Codes[m]
 	}
 	return nil
 }
@@ -87,7 +110,7 @@ func counted(sess *store.Session, flow stepup.Flow) []acr.Verification {
 
 // methodOrder is how methods are listed when they reach the same level:
 // phishing-resistant first, recovery codes, the last resort, last.
-var methodOrder = []acr.Method{acr.Passkey, acr.SecurityKey, acr.TOTP, acr.RecoveryCode, acr.Password}
+var methodOrder = []acr.Method{acr.Passkey, acr.SecurityKey, acr.TOTP, acr.EmailOTP, acr.SMS, acr.WhatsApp, acr.RecoveryCode, acr.Password}
 
 // methodLabel names a method for people.
 func methodLabel(m acr.Method) string {
@@ -96,6 +119,12 @@ func methodLabel(m acr.Method) string {
 		return "Passkey or security key"
 	case acr.TOTP:
 		return "Authenticator app"
+	case acr.EmailOTP:
+		return "Code by email"
+	case acr.SMS:
+		return "Code by text message"
+	case acr.WhatsApp:
+		return "Code by WhatsApp"
 	case acr.RecoveryCode:
 		return "Recovery code"
 	case acr.Password:
@@ -137,6 +166,8 @@ type offer struct {
 	Level  acr.Level
 	// Enroll: the user has none yet and may set one up.
 	Enroll bool
+	// Sends: the method sends a code, which the user asks for first.
+	Sends bool
 }
 
 // offers returns the methods among the user's authenticators that bring
@@ -164,7 +195,7 @@ func (f Factors) offers(have []acr.Verification, auths []*store.Authenticator, f
 			out[i].Level = max(out[i].Level, level)
 			continue
 		}
-		out = append(out, offer{Method: m, Label: methodLabel(m), Level: level})
+		out = append(out, offer{Method: m, Label: methodLabel(m), Level: level, Sends: sendsCode(m)})
 	}
 	sortOffers(out)
 	return out
@@ -216,7 +247,7 @@ func (f Factors) enrollOffers(have []acr.Verification, flow stepup.Flow, now tim
 		}
 		for _, v := range vs {
 			if level := acr.Assess(append(slices.Clone(have), v), flow.Since).Level; level.Satisfies(flow.Level) {
-				out = append(out, offer{Method: m, Label: methodLabel(m), Level: level, Enroll: true})
+				out = append(out, offer{Method: m, Label: methodLabel(m), Level: level, Enroll: true, Sends: sendsCode(m)})
 				return
 			}
 		}
@@ -225,6 +256,9 @@ func (f Factors) enrollOffers(have []acr.Verification, flow stepup.Flow, now tim
 	try(acr.Passkey, acr.Verification{Method: acr.Passkey, At: now, UserVerified: true},
 		acr.Verification{Method: acr.Passkey, At: now, UserVerified: true, HardwareBound: true})
 	try(acr.TOTP, acr.Verification{Method: acr.TOTP, At: now})
+	for _, m := range []acr.Method{acr.EmailOTP, acr.SMS, acr.WhatsApp} {
+		try(m, acr.Verification{Method: m, At: now})
+	}
 	sortOffers(out)
 	return out
 }
@@ -284,7 +318,11 @@ func (f Factors) changeNeeds(auths []*store.Authenticator, have []acr.Verificati
 // browser or flow finds no challenge.
 func target(userID, binding string, flow stepup.Flow) factor.Target {
 	sum := sha256.Sum256([]byte("factor-target\x00" + binding + "\x00" + flow.AuthRequestID + "\x00" + flow.Next + "\x00" + flow.ActionID))
-	return factor.Target{UserID: userID, FlowID: base64.RawURLEncoding.EncodeToString(sum[:])}
+	browser := sha256.Sum256([]byte("factor-browser\x00" + binding))
+	return factor.Target{
+		UserID: userID, FlowID: base64.RawURLEncoding.EncodeToString(sum[:]),
+		Browser: base64.RawURLEncoding.EncodeToString(browser[:]),
+	}
 }
 
 // listAuthenticators returns the user's authenticators.

@@ -170,6 +170,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /stepup", s.stepUp)
 	if s.factors.enabled() {
 		s.mux.HandleFunc("POST /stepup/verify", s.verify)
+		s.mux.HandleFunc("POST /stepup/send", s.sendCode)
+		s.mux.HandleFunc("POST /enroll/send", s.sendEnrollCode)
 		s.mux.HandleFunc("POST /webauthn/options", s.webauthnOptions)
 		s.mux.HandleFunc("POST /signin/passkey", s.passkeySignIn)
 		s.mux.HandleFunc("GET /enroll", s.enrollPage)
@@ -235,6 +237,10 @@ type view struct {
 	// its QR code and otpauth URI.
 	Method    acr.Method
 	Challenge string
+	// SentTo is where a code went, masked; Destination what the user
+	// typed to set up an address or a number.
+	SentTo      string
+	Destination string
 	QRCode    template.URL
 	URI       template.URL // an otpauth: link, which html/template would refuse as a string
 	Secret    string
@@ -246,6 +252,7 @@ type view struct {
 	Authenticators []authenticatorView
 	Notice         string
 	Passkeys, TOTP bool // the factors that may be added (on the sign-in page: used)
+	Adds           []offer // the code factors that may be added
 	NoPassword     bool // the sign-in page takes no password
 	Recovery       bool
 	Recover        bool // recovery codes are left: a lost factor can be replaced

@@ -46,16 +46,20 @@ func (s *Server) stepUpPage(w http.ResponseWriter, r *http.Request) {
 	if method == acr.SecurityKey {
 		method = acr.Passkey // one ceremony for both
 	}
-	s.renderStepUp(w, r, http.StatusOK, flow, token, binding, sess, u, method, "")
+	s.renderStepUp(w, r, http.StatusOK, flow, token, binding, sess, u, method, nil, "")
 }
 
 // renderStepUp shows the step-up page with method chosen (the strongest
-// on offer if it is not), and message, if any, about the last answer.
+// on offer if it is not), the code it sent if any, and message, if any,
+// about the last answer.
 func (s *Server) renderStepUp(w http.ResponseWriter, r *http.Request, status int, flow stepup.Flow, token, binding string,
-	sess *store.Session, u *store.User, method acr.Method, message string) {
+	sess *store.Session, u *store.User, method acr.Method, sent *factor.Prompt, message string) {
 	v := view{
 		Title: "Confirm it's you", Flow: token, CSRF: s.csrfToken(binding), Level: levelWords(flow.Level),
 		Error: message, Reason: flow.Reason,
+	}
+	if sent != nil {
+		v.Challenge, v.SentTo = sent.ChallengeID, sent.Display
 	}
 	if s.factors.enabled() {
 		auths, err := s.listAuthenticators(r.Context(), sess.UserID)
@@ -119,6 +123,7 @@ const (
 	msgExpired      = "That took too long, or the page was used twice. Try again."
 	msgMalformed    = "That answer could not be read. Try again."
 	msgFactorLocked = "This account is locked after too many failed attempts. Ask your administrator to unlock it."
+	msgCodeExpired  = "That code has expired or was wrong too often. Send a new one."
 )
 
 // verify checks an answer to the step-up page, records the verification
@@ -152,7 +157,12 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		if s.risk != nil {
 			s.risk.Failed(sess.UserID)
 		}
-		s.renderStepUp(w, r, status, flow, token, binding, sess, u, method, message)
+		var sent *factor.Prompt
+		if sendsCode(method) && !errors.Is(err, factor.ErrExpired) {
+			// The code is still good for another try.
+			sent = &factor.Prompt{ChallengeID: answer.ChallengeID, Display: r.PostFormValue("sent_to")}
+		}
+		s.renderStepUp(w, r, status, flow, token, binding, sess, u, method, sent, message)
 		return
 	}
 	next, err := s.record(w, r, flow, sess, res.Verification)
@@ -201,6 +211,8 @@ func (s *Server) verifyFailure(w http.ResponseWriter, err error, m acr.Method) (
 		return http.StatusUnprocessableEntity, msgWrongPasskey, false
 	case errors.Is(err, factor.ErrWrongAnswer):
 		return http.StatusUnprocessableEntity, msgWrongCode, false
+	case errors.Is(err, factor.ErrExpired) && sendsCode(m):
+		return http.StatusUnprocessableEntity, msgCodeExpired, false
 	case errors.Is(err, factor.ErrExpired):
 		return http.StatusUnprocessableEntity, msgExpired, false
 	case errors.Is(err, factor.ErrMalformed):

@@ -57,6 +57,9 @@ func newFactors(cfg *config.Config, st store.Store, m master, log *slog.Logger, 
 		Authenticators: st.Authenticators(),
 		ChangeWindow:   cfg.Factors.ChangeWindow, ChangeLevel: cfg.Factors.ChangeLevel,
 	}
+	if f.Codes, err = newCodeFactors(cfg, st, m, now); err != nil {
+		return web.Factors{}, err
+	}
 	if config.PasskeysOff(pub) {
 		return f, nil // config validation warned
 	}
