@@ -18,6 +18,7 @@ func FuzzToken(f *testing.F) {
 	_, tok := e.begin(f)
 	id, sum, _ := strings.Cut(tok, ".")
 	for _, s := range []string{tok, id, id + ".", "." + sum, tok + "A", tok[1:], strings.ToUpper(tok),
+		id + "." + flip(sum, 0), id + "." + sum[:len(sum)-1] + spare(sum[len(sum)-1]),
 		strings.Repeat("A", 22) + "." + strings.Repeat("A", 43), "", ".", "\x00", "☃"} {
 		f.Add(s)
 	}

@@ -47,6 +47,9 @@ func (f *Factor) Peek(ctx context.Context, token string) (LinkInfo, error) {
 	if err != nil {
 		return LinkInfo{}, err
 	}
+	// The address only reminds the user where the link came; an
+	// authenticator removed since is refused where it matters, when the
+	// waiting tab finishes.
 	addr := "•••"
 	if a, err := f.auths.Get(ctx, d.Authenticator); err == nil {
 		addr = mask(a.Destination)

@@ -6,12 +6,14 @@ import (
 	"regexp"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup/factor"
 	"github.com/stepup-auth/stepup/stepup/factor/factortest"
 	"github.com/stepup-auth/stepup/stepup/factor/magiclink"
+	"github.com/stepup-auth/stepup/stepup/store"
 )
 
 var sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
@@ -161,12 +163,36 @@ func TestLinkOpensOnce(t *testing.T) {
 	}
 }
 
-// Of many Opens racing (a double click, a scanner and the user), one
-// opens the link.
+// readBarrier holds each of the first n Gets until all n are done: until
+// every Open of a race has read the challenge, still pending, before any
+// writes.
+type readBarrier struct {
+	store.Challenges
+	n    int32
+	seen atomic.Int32
+	wg   sync.WaitGroup
+}
+
+func (r *readBarrier) Get(ctx context.Context, id string) (*store.Challenge, error) {
+	c, err := r.Challenges.Get(ctx, id)
+	if r.seen.Add(1) <= r.n {
+		r.wg.Done()
+		r.wg.Wait()
+	}
+	return c, err
+}
+
+// Of many Opens racing (a double click, a scanner and the user), each
+// having read the link as unopened, one opens it.
 func TestConcurrentOpensOpenOnce(t *testing.T) {
 	e := newEnv(t)
 	_, tok := e.begin(t)
 	const n = 16
+	barrier := &readBarrier{Challenges: e.st.Challenges(), n: n}
+	barrier.wg.Add(n)
+	o := e.o
+	o.Challenges = barrier
+	f := e.factor(t, o)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
@@ -175,7 +201,7 @@ func TestConcurrentOpensOpenOnce(t *testing.T) {
 			if i%2 == 0 {
 				browser = browserA
 			}
-			_, errs[i] = e.f.Open(context.Background(), tok, browser)
+			_, errs[i] = f.Open(context.Background(), tok, browser)
 		})
 	}
 	wg.Wait()
