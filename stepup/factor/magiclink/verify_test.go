@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup/factor"
@@ -240,7 +241,56 @@ func TestChallengeOfAnotherTarget(t *testing.T) {
 	}
 	_, err := e.f.FinishVerify(context.Background(), e.target(), factor.Answer{})
 	expectErr(t, "no challenge id", err, factor.ErrMalformed)
+	// A challenge of another factor, of the same user and flow, even
+	// one whose data read as a confirmed link.
+	mine, err := e.st.Challenges().Get(context.Background(), p.ChallengeID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otp := &store.Challenge{ID: "otp-1", Method: acr.EmailOTP, UserID: e.user.ID, FlowID: "flow-1",
+		Data: mine.Data, MaxAttempts: 5, ExpiresAt: e.clock.Now().Add(time.Minute)}
+	if err := e.st.Challenges().Create(context.Background(), otp); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.f.FinishVerify(context.Background(), e.target(), factor.Answer{ChallengeID: otp.ID})
+	expectErr(t, "a challenge of another method", err, factor.ErrExpired)
 	if _, err := e.poll(p, ""); err != nil {
 		t.Fatalf("the challenge's own target after the refused ones: %v", err)
+	}
+}
+
+// Of many polls racing once the link is confirmed (two tabs of the one
+// browser, a retried request), each having read it, one verifies.
+func TestConcurrentPollsVerifyOnce(t *testing.T) {
+	e := newEnv(t)
+	p, tok := e.begin(t)
+	if _, err := e.f.Open(context.Background(), tok, browserA); err != nil {
+		t.Fatal(err)
+	}
+	const n = 16
+	barrier := &readBarrier{Challenges: e.st.Challenges(), n: n}
+	barrier.wg.Add(n)
+	o := e.o
+	o.Challenges = barrier
+	f := e.factor(t, o)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, errs[i] = f.FinishVerify(context.Background(), e.target(), factor.Answer{ChallengeID: p.ChallengeID})
+		})
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, factor.ErrExpired):
+			t.Errorf("a losing poll: %v, want ErrExpired", err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d of %d concurrent polls verified, want 1", ok, n)
 	}
 }
