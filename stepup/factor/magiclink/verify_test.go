@@ -106,6 +106,8 @@ func TestOtherBrowserNeedsTheCode(t *testing.T) {
 			if res.Verification.Method != acr.EmailMagicLink {
 				t.Errorf("verification %+v", res.Verification)
 			}
+			_, err = e.poll(p, op.Code)
+			expectErr(t, "the code typed again", err, factor.ErrExpired)
 		})
 	}
 }
