@@ -1,0 +1,121 @@
+package magiclink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/stepup-auth/stepup/acr"
+	"github.com/stepup-auth/stepup/stepup/factor"
+	"github.com/stepup-auth/stepup/stepup/factor/deliver"
+	"github.com/stepup-auth/stepup/stepup/store"
+)
+
+// BeginVerify sends a link to one of t.UserID's verified email addresses
+// (t.Authenticators[0] when set, else the first) and returns the prompt
+// of the tab that waits for it: the challenge id and the masked address.
+// The challenge is bound to t.FlowID and t.Browser, which must be set. A
+// failed send leaves no challenge and wraps deliver.ErrUndelivered.
+func (f *Factor) BeginVerify(ctx context.Context, t factor.Target) (factor.Prompt, error) {
+	if t.UserID == "" || t.FlowID == "" || t.Browser == "" {
+		return factor.Prompt{}, errors.New("magiclink: a link is bound to a user, a flow and a browser: the target lacks one")
+	}
+	auth, err := f.address(ctx, t)
+	if err != nil {
+		return factor.Prompt{}, err
+	}
+	now := f.now()
+	if f.throttle != nil {
+		if err := f.throttle.Allow(auth.Destination, now); err != nil {
+			return factor.Prompt{}, fmt.Errorf("magiclink: sending to %s: %w", mask(auth.Destination), err)
+		}
+	}
+	id, err := f.newID()
+	if err != nil {
+		return factor.Prompt{}, err
+	}
+	d, err := data{Authenticator: auth.ID, Browser: f.browserHash(t.Browser), State: pending}.encode()
+	if err != nil {
+		return factor.Prompt{}, err
+	}
+	c := &store.Challenge{
+		ID: id, Method: acr.EmailMagicLink, UserID: t.UserID, FlowID: t.FlowID,
+		Data: d, MaxAttempts: MaxAttempts, CreatedAt: now, ExpiresAt: now.Add(f.lifetime),
+	}
+	if err := f.challenges.Create(ctx, c); err != nil {
+		return factor.Prompt{}, fmt.Errorf("magiclink: challenge: %w", err)
+	}
+	if err := f.send(ctx, t.UserID, auth.Destination, id); err != nil {
+		// A link that never arrived must not stay valid: were it
+		// delivered late after all, it would open a challenge the page
+		// already gave up on. The delete outlives a cancelled request.
+		if derr := f.challenges.Delete(context.WithoutCancel(ctx), id); derr != nil && !errors.Is(derr, store.ErrNotFound) {
+			err = errors.Join(err, fmt.Errorf("magiclink: challenge %s of an unsent link: %w", id, derr))
+		}
+		return factor.Prompt{}, err
+	}
+	return factor.Prompt{ChallengeID: id, Display: mask(auth.Destination)}, nil
+}
+
+// address returns the verified email authenticator the link goes to.
+func (f *Factor) address(ctx context.Context, t factor.Target) (*store.Authenticator, error) {
+	auths, err := factor.Enrolled(ctx, f.auths, t.UserID, acr.EmailOTP)
+	if err != nil {
+		return nil, fmt.Errorf("magiclink: %w", err)
+	}
+	auths = slices.DeleteFunc(auths, func(a *store.Authenticator) bool { return a.Destination == "" })
+	if len(t.Authenticators) > 0 {
+		i := slices.IndexFunc(auths, func(a *store.Authenticator) bool { return a.ID == t.Authenticators[0] })
+		if i < 0 {
+			return nil, fmt.Errorf("magiclink: authenticator %s is no verified email address of user %s: %w", t.Authenticators[0], t.UserID, factor.ErrNotEnrolled)
+		}
+		return auths[i], nil
+	}
+	if len(auths) == 0 {
+		return nil, fmt.Errorf("magiclink: user %s has no verified email address: %w", t.UserID, factor.ErrNotEnrolled)
+	}
+	return auths[0], nil
+}
+
+// send renders and sends the link of challenge id to addr.
+func (f *Factor) send(ctx context.Context, userID, addr, id string) error {
+	lang := ""
+	if f.lang != nil {
+		lang = f.lang(ctx, userID)
+	}
+	content, err := f.renderer.Render(deliver.KindMagicLink, deliver.Email, lang,
+		deliver.Data{Site: f.site, URL: f.link + f.token(id), Lifetime: f.lifetime})
+	if err != nil {
+		return fmt.Errorf("magiclink: %w: %w", deliver.ErrUndelivered, err)
+	}
+	m := deliver.Message{ID: deliver.NewID(), Channel: deliver.Email, To: addr, Created: f.now(), Content: content}
+	if err := f.sender.Send(ctx, m); err != nil {
+		if !errors.Is(err, deliver.ErrUndelivered) {
+			// Every Sender of package deliver wraps it; another may not,
+			// and the page relies on it for a message it may show.
+			err = fmt.Errorf("%w: %w", deliver.ErrUndelivered, err)
+		}
+		return fmt.Errorf("magiclink: the link to %s: %w", mask(addr), err)
+	}
+	return nil
+}
+
+// mask returns what a page may show of an address: the first character
+// of the local part (none when it has only one) and the domain, as in
+// "j•••@example.com". Enough for the user to recognise their address,
+// too little for someone at their screen to learn it.
+func mask(addr string) string {
+	i := strings.LastIndexByte(addr, '@')
+	if i < 0 {
+		return "•••"
+	}
+	local, domain := addr[:i], addr[i+1:]
+	first := ""
+	if r, n := utf8.DecodeRuneInString(local); r != utf8.RuneError && n < len(local) {
+		first = string(r)
+	}
+	return first + "•••@" + domain
+}
