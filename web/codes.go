@@ -13,8 +13,8 @@ import (
 	"github.com/stepup-auth/stepup/stepup/factor/sendlimit"
 )
 
-// Codes sent by email, SMS or WhatsApp: the step-up page sends one only
-// when the user asks (a POST: a page load or a link preview sends
+// Codes sent by email, SMS or WhatsApp, and links by email: the step-up
+// page sends one only when the user asks (a POST: a page load or a link preview sends
 // nothing), then shows where it went, a field for it, and a way to send
 // another once the cool-down has passed.
 
@@ -31,8 +31,8 @@ func (s *Server) sendCode(w http.ResponseWriter, r *http.Request) {
 	}
 	token := r.PostFormValue("flow")
 	method, _ := acr.ParseMethod(r.PostFormValue("method"))
-	codes := s.factors.codes(method)
-	if codes == nil || !allowed(flow, method) {
+	f := s.factors.byMethod(method)
+	if f == nil || !sends(method) || !allowed(flow, method) {
 		s.errorPage(w, http.StatusBadRequest, "This form could not be read",
 			"This form could not be read. Go back to the application and start again.")
 		return
@@ -41,10 +41,12 @@ func (s *Server) sendCode(w http.ResponseWriter, r *http.Request) {
 	t.Lang = r.Header.Get("Accept-Language")
 	var p factor.Prompt
 	var err error
-	if old := r.PostFormValue("challenge"); old != "" {
-		p, err = codes.Resend(r.Context(), t, old)
+	if old := r.PostFormValue("challenge"); old != "" && sendsCode(method) {
+		p, err = s.factors.codes(method).Resend(r.Context(), t, old)
 	} else {
-		p, err = codes.BeginVerify(r.Context(), t)
+		// A new link replaces none: the one sent before still works
+		// until it expires, and the send limits bound how many go out.
+		p, err = f.BeginVerify(r.Context(), t)
 	}
 	if err != nil {
 		status, message, fault := sendFailure(w, err)

@@ -24,6 +24,8 @@ type Factors struct {
 	// Codes are the factors that send a code: email, SMS, WhatsApp, by
 	// method.
 	Codes map[acr.Method]Codes
+	// MagicLink sends links to the addresses of the email code factor.
+	MagicLink MagicLinks
 	// Limiter bounds failed verifications; required with any factor.
 	Limiter        *factor.Limiter
 	Authenticators store.Authenticators
@@ -70,6 +72,10 @@ func (f Factors) codes(m acr.Method) Codes { return f.Codes[m] }
 // sendsCode reports whether m is a method whose code is sent.
 func sendsCode(m acr.Method) bool { return m == acr.EmailOTP || m == acr.SMS || m == acr.WhatsApp }
 
+// sends reports whether m sends something (a code, a link) the user asks
+// for first.
+func sends(m acr.Method) bool { return sendsCode(m) || m == acr.EmailMagicLink }
+
 // byMethod returns the factor that verifies method m, nil if it is off.
 // One factor verifies passkeys and security keys alike.
 func (f Factors) byMethod(m acr.Method) factor.Factor {
@@ -80,6 +86,8 @@ func (f Factors) byMethod(m acr.Method) factor.Factor {
 		return f.TOTP
 	case m == acr.RecoveryCode && f.Recovery != nil:
 		return f.Recovery
+	case m == acr.EmailMagicLink && f.MagicLink != nil:
+		return f.MagicLink
 	case f.Codes[m] != nil:
 		return f.Codes[m]
 	}
@@ -110,7 +118,7 @@ func counted(sess *store.Session, flow stepup.Flow) []acr.Verification {
 
 // methodOrder is how methods are listed when they reach the same level:
 // phishing-resistant first, recovery codes, the last resort, last.
-var methodOrder = []acr.Method{acr.Passkey, acr.SecurityKey, acr.TOTP, acr.EmailOTP, acr.SMS, acr.WhatsApp, acr.RecoveryCode, acr.Password}
+var methodOrder = []acr.Method{acr.Passkey, acr.SecurityKey, acr.TOTP, acr.EmailOTP, acr.EmailMagicLink, acr.SMS, acr.WhatsApp, acr.RecoveryCode, acr.Password}
 
 // methodLabel names a method for people.
 func methodLabel(m acr.Method) string {
@@ -121,6 +129,8 @@ func methodLabel(m acr.Method) string {
 		return "Authenticator app"
 	case acr.EmailOTP:
 		return "Code by email"
+	case acr.EmailMagicLink:
+		return "Link by email"
 	case acr.SMS:
 		return "Code by text message"
 	case acr.WhatsApp:
@@ -175,7 +185,7 @@ type offer struct {
 // first. A method that cannot reach the level is never offered.
 func (f Factors) offers(have []acr.Verification, auths []*store.Authenticator, flow stepup.Flow, now time.Time) []offer {
 	var out []offer
-	for _, a := range auths {
+	for _, a := range withLinks(auths, f.MagicLink != nil) {
 		if !allowed(flow, a.Method) {
 			continue
 		}
@@ -195,7 +205,7 @@ func (f Factors) offers(have []acr.Verification, auths []*store.Authenticator, f
 			out[i].Level = max(out[i].Level, level)
 			continue
 		}
-		out = append(out, offer{Method: m, Label: methodLabel(m), Level: level, Sends: sendsCode(m)})
+		out = append(out, offer{Method: m, Label: methodLabel(m), Level: level, Sends: sends(m)})
 	}
 	sortOffers(out)
 	return out
@@ -332,4 +342,21 @@ func (s *Server) listAuthenticators(ctx context.Context, userID string) ([]*stor
 		return nil, fmt.Errorf("web: authenticators of user %s: %w", userID, err)
 	}
 	return auths, nil
+}
+
+// withLinks adds to auths, when links are on, a magic link for each
+// verified email address: the same address, another way to prove it.
+func withLinks(auths []*store.Authenticator, on bool) []*store.Authenticator {
+	if !on {
+		return auths
+	}
+	out := slices.Clone(auths)
+	for _, a := range auths {
+		if a.Method == acr.EmailOTP && a.Verified {
+			link := a.Clone()
+			link.Method = acr.EmailMagicLink
+			out = append(out, link)
+		}
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"embed"
+	"github.com/stepup-auth/stepup/stepup/factor/magiclink"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -149,7 +150,7 @@ func New(o Options) *Server {
 		now:        o.Now,
 		log:        o.Log,
 		origins:    http.NewCrossOriginProtection(),
-		pages:      NewPages(assets, o.Log, nil, "signin", "register", "stepup", "enroll", "codes", "account", "review", "challenge", "error"),
+		pages:      NewPages(assets, o.Log, nil, "signin", "register", "stepup", "enroll", "codes", "account", "review", "challenge", "magic", "magic-opened", "error"),
 		mux:        http.NewServeMux(),
 	}
 	s.routes()
@@ -171,6 +172,11 @@ func (s *Server) routes() {
 	if s.factors.enabled() {
 		s.mux.HandleFunc("POST /stepup/verify", s.verify)
 		s.mux.HandleFunc("POST /stepup/send", s.sendCode)
+		if s.factors.MagicLink != nil {
+			s.mux.HandleFunc("GET /stepup/link", s.linkStatus)
+			s.mux.HandleFunc("GET "+magiclink.Path, s.magicPage)
+			s.mux.HandleFunc("POST "+magiclink.Path, s.openMagic)
+		}
 		s.mux.HandleFunc("POST /enroll/send", s.sendEnrollCode)
 		s.mux.HandleFunc("POST /webauthn/options", s.webauthnOptions)
 		s.mux.HandleFunc("POST /signin/passkey", s.passkeySignIn)
@@ -241,9 +247,9 @@ type view struct {
 	// typed to set up an address or a number.
 	SentTo      string
 	Destination string
-	QRCode    template.URL
-	URI       template.URL // an otpauth: link, which html/template would refuse as a string
-	Secret    string
+	QRCode   template.URL
+	URI      template.URL // an otpauth: link, which html/template would refuse as a string
+	Secret   string
 	// Codes are new recovery codes, shown once; Next is where the
 	// codes page goes on to.
 	Codes []string
@@ -251,9 +257,9 @@ type view struct {
 	// The account page.
 	Authenticators []authenticatorView
 	Notice         string
-	Passkeys, TOTP bool // the factors that may be added (on the sign-in page: used)
+	Passkeys, TOTP bool    // the factors that may be added (on the sign-in page: used)
 	Adds           []offer // the code factors that may be added
-	NoPassword     bool // the sign-in page takes no password
+	NoPassword     bool    // the sign-in page takes no password
 	Recovery       bool
 	Recover        bool // recovery codes are left: a lost factor can be replaced
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup"
 	"github.com/stepup-auth/stepup/stepup/factor"
+	"github.com/stepup-auth/stepup/stepup/factor/magiclink"
 	"github.com/stepup-auth/stepup/stepup/store"
 )
 
@@ -148,6 +149,10 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	answer := factor.Answer{ChallengeID: r.PostFormValue("challenge"), Response: []byte(answerOf(r))}
 	res, err := s.factors.Limiter.Verify(r.Context(), f, target(sess.UserID, binding, flow), answer)
 	if err != nil {
+		if method == acr.EmailMagicLink && errors.Is(err, factor.ErrPending) {
+			s.stillWaiting(w, r, flow, token, binding, sess, u, answer, err)
+			return
+		}
 		status, message, fault := s.verifyFailure(w, err, method)
 		if fault {
 			s.fail(w, r, err)
@@ -158,7 +163,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 			s.risk.Failed(sess.UserID)
 		}
 		var sent *factor.Prompt
-		if sendsCode(method) && !errors.Is(err, factor.ErrExpired) {
+		if sends(method) && !errors.Is(err, factor.ErrExpired) {
 			// The code is still good for another try.
 			sent = &factor.Prompt{ChallengeID: answer.ChallengeID, Display: r.PostFormValue("sent_to")}
 		}
@@ -211,7 +216,7 @@ func (s *Server) verifyFailure(w http.ResponseWriter, err error, m acr.Method) (
 		return http.StatusUnprocessableEntity, msgWrongPasskey, false
 	case errors.Is(err, factor.ErrWrongAnswer):
 		return http.StatusUnprocessableEntity, msgWrongCode, false
-	case errors.Is(err, factor.ErrExpired) && sendsCode(m):
+	case errors.Is(err, factor.ErrExpired) && sends(m):
 		return http.StatusUnprocessableEntity, msgCodeExpired, false
 	case errors.Is(err, factor.ErrExpired):
 		return http.StatusUnprocessableEntity, msgExpired, false
@@ -221,4 +226,17 @@ func (s *Server) verifyFailure(w http.ResponseWriter, err error, m acr.Method) (
 		return http.StatusUnprocessableEntity, msgExpired, false
 	}
 	return 0, "", true
+}
+
+// stillWaiting answers a magic link's step-up posted before its link was
+// opened: the same page again, asking for the code the other browser
+// shows when it was opened there.
+func (s *Server) stillWaiting(w http.ResponseWriter, r *http.Request, flow stepup.Flow, token, binding string,
+	sess *store.Session, u *store.User, a factor.Answer, err error) {
+	sent := &factor.Prompt{ChallengeID: a.ChallengeID, Display: r.PostFormValue("sent_to")}
+	message := "The link has not been opened yet. Open it from your email, then come back here."
+	if errors.Is(err, magiclink.ErrOpenedElsewhere) {
+		message = "The link was opened in another browser or on another device. Type the code it shows there."
+	}
+	s.renderStepUp(w, r, http.StatusAccepted, flow, token, binding, sess, u, acr.EmailMagicLink, sent, message)
 }

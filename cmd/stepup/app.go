@@ -141,7 +141,7 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	mux := http.NewServeMux()
 	hosted := pages.Handler()
 	for _, path := range []string{"/signin", "/signin/", "/register", "/stepup", "/stepup/", "/enroll", "/enroll/",
-		"/webauthn/", "/account", "/account/", "/challenge", "/review", "/review/", "/static/"} {
+		"/webauthn/", "/account", "/account/", "/challenge", "/magic", "/review", "/review/", "/static/"} {
 		mux.Handle(path, hosted)
 	}
 	if demoApp != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/config"
 	"github.com/stepup-auth/stepup/stepup/factor/deliver"
+	"github.com/stepup-auth/stepup/stepup/factor/magiclink"
 	"github.com/stepup-auth/stepup/stepup/factor/otp"
 	"github.com/stepup-auth/stepup/stepup/factor/phone"
 	"github.com/stepup-auth/stepup/stepup/factor/sendlimit"
@@ -19,17 +20,18 @@ import (
 // sendTimeout bounds one send, retries included: the user waits on it.
 const sendTimeout = 15 * time.Second
 
-// newCodeFactors builds the factors that send a code, for each channel
+// newCodeFactors builds the factors that send a code, and with email
+// magic links, for each channel
 // the delivery section sets up. Email and text messages are limited apart;
 // SMS and WhatsApp share their limits, since both reach the same number.
-func newCodeFactors(cfg *config.Config, st store.Store, m master, now func() time.Time) (map[acr.Method]web.Codes, error) {
+func newCodeFactors(cfg *config.Config, st store.Store, m master, now func() time.Time) (codes map[acr.Method]web.Codes, links *magiclink.Factor, err error) {
 	d := cfg.Delivery
 	if !d.EmailOn() && d.Text.Provider == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	renderer, err := deliver.NewRenderer()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	site := d.SiteName
 	if site == "" {
@@ -54,22 +56,29 @@ func newCodeFactors(cfg *config.Config, st store.Store, m master, now func() tim
 	if d.EmailOn() {
 		o := base
 		if o.Limits, err = sendlimit.NewLimiter(limits); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		o.Sender = smtpSender(d.Email)
 		if err := add(acr.EmailOTP, o); err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if links, err = magiclink.New(magiclink.Options{
+			Authenticators: st.Authenticators(), Challenges: st.Challenges(), Sender: o.Sender, Renderer: renderer,
+			Key: m.derive("magic-links"), BaseURL: cfg.Server.PublicURL.String(), Site: site, Lifetime: d.CodeLifetime,
+			Throttle: emailThrottle{o.Limits}, Now: now,
+		}); err != nil {
+			return nil, nil, err
 		}
 	}
 	if d.Text.Provider == "" {
-		return out, nil
+		return out, links, nil
 	}
 	o := base
 	if o.Phones, err = phone.NewPolicy(d.Text.DefaultRegion, d.Text.AllowedRegions); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if o.Limits, err = sendlimit.NewLimiter(limits); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	o.Sender = textSender(d.Text)
 	for _, ch := range []struct {
@@ -78,11 +87,11 @@ func newCodeFactors(cfg *config.Config, st store.Store, m master, now func() tim
 	}{{"sms", acr.SMS}, {"whatsapp", acr.WhatsApp}} {
 		if d.TextOn(ch.name) {
 			if err := add(ch.method, o); err != nil {
-				return nil, fmt.Errorf("delivery.text: %w", err)
+				return nil, nil, fmt.Errorf("delivery.text: %w", err)
 			}
 		}
 	}
-	return out, nil
+	return out, links, nil
 }
 
 func smtpSender(e config.Email) deliver.Sender {
@@ -121,3 +130,9 @@ func (t timed) Send(ctx context.Context, m deliver.Message) error {
 	defer cancel()
 	return t.Sender.Send(ctx, m)
 }
+
+// emailThrottle counts links on the limiter of email codes: both reach
+// the same inbox.
+type emailThrottle struct{ *sendlimit.Limiter }
+
+func (t emailThrottle) Allow(dest string, now time.Time) error { return t.Limiter.Allow(dest, "", now) }

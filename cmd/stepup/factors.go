@@ -57,8 +57,13 @@ func newFactors(cfg *config.Config, st store.Store, m master, log *slog.Logger, 
 		Authenticators: st.Authenticators(),
 		ChangeWindow:   cfg.Factors.ChangeWindow, ChangeLevel: cfg.Factors.ChangeLevel,
 	}
-	if f.Codes, err = newCodeFactors(cfg, st, m, now); err != nil {
+	sent, links, err := newCodeFactors(cfg, st, m, now)
+	if err != nil {
 		return web.Factors{}, err
+	}
+	f.Codes = sent
+	if links != nil { // a nil *magiclink.Factor in the interface would not be nil
+		f.MagicLink = links
 	}
 	if config.PasskeysOff(pub) {
 		return f, nil // config validation warned

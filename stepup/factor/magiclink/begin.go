@@ -48,7 +48,7 @@ func (f *Factor) BeginVerify(ctx context.Context, t factor.Target) (factor.Promp
 	if err := f.challenges.Create(ctx, c); err != nil {
 		return factor.Prompt{}, fmt.Errorf("magiclink: challenge: %w", err)
 	}
-	if err := f.send(ctx, t.UserID, auth.Destination, id); err != nil {
+	if err := f.send(ctx, t, auth.Destination, id); err != nil {
 		// A link that never arrived must not stay valid: were it
 		// delivered late after all, it would open a challenge the page
 		// already gave up on. The delete outlives a cancelled request.
@@ -80,11 +80,12 @@ func (f *Factor) address(ctx context.Context, t factor.Target) (*store.Authentic
 	return auths[0], nil
 }
 
-// send renders and sends the link of challenge id to addr.
-func (f *Factor) send(ctx context.Context, userID, addr, id string) error {
-	lang := ""
-	if f.lang != nil {
-		lang = f.lang(ctx, userID)
+// send renders and sends the link of challenge id to addr, in t.Lang or
+// else the language Options.Lang gives.
+func (f *Factor) send(ctx context.Context, t factor.Target, addr, id string) error {
+	lang := t.Lang
+	if lang == "" && f.lang != nil {
+		lang = f.lang(ctx, t.UserID)
 	}
 	content, err := f.renderer.Render(deliver.KindMagicLink, deliver.Email, lang,
 		deliver.Data{Site: f.site, URL: f.link + f.token(id), Lifetime: f.lifetime})

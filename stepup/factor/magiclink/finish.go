@@ -141,3 +141,16 @@ func parseCode(b []byte) (string, bool) {
 	}
 	return string(out), len(out) == 6
 }
+
+// Opened reports, without changing anything, whether the link of
+// challenge id, which must be t's, has been opened: the tab that waits
+// for it polls this and then posts its answer to FinishVerify. inAnother
+// says it was opened in another browser, so the answer needs the code
+// that browser shows.
+func (f *Factor) Opened(ctx context.Context, t factor.Target, id string) (opened, inAnother bool, err error) {
+	_, d, err := f.bound(ctx, t, id)
+	if err != nil {
+		return false, false, err
+	}
+	return d.State != pending, d.State == elsewhere, nil
+}

@@ -296,3 +296,25 @@ func TestConcurrentPollsVerifyOnce(t *testing.T) {
 		t.Fatalf("%d of %d concurrent polls verified, want 1", ok, n)
 	}
 }
+
+func TestOpenedChangesNothing(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	p, tok := e.begin(t)
+	for range 3 {
+		if opened, _, err := e.f.Opened(ctx, e.target(), p.ChallengeID); err != nil || opened {
+			t.Fatalf("Opened before the link was: %v, %v", opened, err)
+		}
+	}
+	other := e.target()
+	other.Browser = "another browser"
+	if _, _, err := e.f.Opened(ctx, other, p.ChallengeID); !errors.Is(err, factor.ErrExpired) {
+		t.Fatalf("Opened for another browser: %v, want ErrExpired", err)
+	}
+	if _, err := e.f.Open(ctx, tok, "a phone"); err != nil {
+		t.Fatal(err)
+	}
+	if opened, inAnother, err := e.f.Opened(ctx, e.target(), p.ChallengeID); err != nil || !opened || !inAnother {
+		t.Fatalf("Opened after the link opened on a phone: %v %v %v", opened, inAnother, err)
+	}
+}
