@@ -15,18 +15,24 @@ import (
 var magicLinkIn = regexp.MustCompile(`http://localhost:\d+/magic\?token=[A-Za-z0-9_.-]+`)
 
 // setUpEmail registers user in a new browser and sets up their address
-// for codes on the step-up page mfa asks for.
-func setUpEmail(t *testing.T, op runningOP, mb *delivertest.Mailbox, user, addr string) {
+// for codes on the step-up page mfa asks for; it returns their sub.
+func setUpEmail(t *testing.T, op runningOP, mb *delivertest.Mailbox, user, addr string) string {
 	t.Helper()
-	r := newRP(t, op.issuer, "app", "")
+	return setUpEmailAt(t, op.issuer, mb, user, addr)
+}
+
+func setUpEmailAt(t *testing.T, issuer string, mb *delivertest.Mailbox, user, addr string) string {
+	t.Helper()
+	r := newRP(t, issuer, "app", "")
 	a := r.authorize(url.Values{"acr_values": {"urn:stepup:acr:mfa"}})
 	a.register(user, password)
-	a.follow(r.browser.Get(op.issuer + "/enroll?" + a.page.Request.URL.RawQuery + "&method=EMAIL_OTP"))
+	a.follow(r.browser.Get(issuer + "/enroll?" + a.page.Request.URL.RawQuery + "&method=EMAIL_OTP"))
 	a.submit("/enroll/send", url.Values{"method": {"EMAIL_OTP"}, "destination": {addr}})
 	code := codeFrom(t, mb.Wait(t, addr, 1).Text)
 	a.submit("/enroll", url.Values{"method": {"EMAIL_OTP"}, "challenge": {challengeOf(t, a.body)}, "code": {code}})
 	a.submit("/enroll/done", nil)
-	a.tokens()
+	_, claims := a.tokens()
+	return claims.Subject
 }
 
 // askForLink signs user in to a new browser, asks for mfa, and has a link

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stepup-auth/stepup/stepup/factor/deliver/delivertest"
+)
+
+// A rule that asks a big payment for a code by email or text (no
+// authenticator app) gets one through the track API: the challenge page
+// offers the email code and no other method, and validate says so.
+func TestTrackChallengeWithAnEmailCode(t *testing.T) {
+	mb := delivertest.StartMailbox(t)
+	rules := strings.Replace(paymentRules, "    level: mfa\n", "    level: mfa\n    methods: [EMAIL_OTP, SMS]\n", 1)
+	delivery := fmt.Sprintf("delivery:\n  resend_cooldown: 1s\n  email: {smtp: %q, from: \"Bank <no-reply@bank.test>\", security: plaintext}\n", mb.Addr)
+	ts := startTrackServerWith(t, rules, delivery)
+	user := setUpEmailAt(t, ts.issuer, mb, "olga", "olga@example.com")
+
+	big := ts.track(user, "big-1", 1500)
+	if big["state"] != "CHALLENGE_REQUIRED" || !sameStrings(big["allowedMethods"], "EMAIL_OTP", "SMS") {
+		t.Fatalf("a big payment: %v", big)
+	}
+	jar, _ := cookiejar.New(nil)
+	a := &attempt{rp: ts.browser(jar)}
+	a.openChallenge(big["url"].(string))
+	if !a.on("/stepup") || !strings.Contains(a.body, `action="/stepup/send"`) || strings.Contains(a.body, "method=EMAIL_MAGIC_LINK") {
+		t.Fatalf("the challenge page: want an email code and no link, which the rule does not allow\n%.1500s", a.body)
+	}
+	time.Sleep(time.Second) // the address's cool-down since it was set up
+	a.submit("/stepup/send", url.Values{"method": {"EMAIL_OTP"}})
+	code := codeFrom(t, mb.Wait(t, "olga@example.com", 2).Text)
+	a.submit("/stepup/verify", url.Values{"method": {"EMAIL_OTP"}, "challenge": {challengeOf(t, a.body)}, "code": {code}})
+	if a.callback == nil || a.callback.Query().Get("token") == "" {
+		t.Fatalf("after the code the browser is at %v\n%.1500s", a.page, a.body)
+	}
+	status, v := ts.call("POST", "/v1/validate", ts.serverKey, map[string]any{"token": a.callback.Query().Get("token")})
+	if status != http.StatusOK || v["state"] != "CHALLENGE_SUCCEEDED" || v["verificationMethod"] != "EMAIL_OTP" ||
+		v["acr"] != "urn:stepup:acr:mfa" || !sameStrings(v["amr"], "otp", "mfa") {
+		t.Fatalf("validate: %d %v", status, v)
+	}
+	if _, usr := ts.call("GET", "/v1/users/"+user, ts.serverKey, nil); !sameStrings(usr["enrolledMethods"], "EMAIL_OTP", "RECOVERY_CODE") {
+		t.Fatalf("the user: %v", usr)
+	}
+}
