@@ -247,9 +247,9 @@ type view struct {
 	// typed to set up an address or a number.
 	SentTo      string
 	Destination string
-	QRCode   template.URL
-	URI      template.URL // an otpauth: link, which html/template would refuse as a string
-	Secret   string
+	QRCode      template.URL
+	URI         template.URL // an otpauth: link, which html/template would refuse as a string
+	Secret      string
 	// Codes are new recovery codes, shown once; Next is where the
 	// codes page goes on to.
 	Codes []string
