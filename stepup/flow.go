@@ -57,7 +57,10 @@ type Flow struct {
 	Reason string `json:"why,omitempty"`
 	// Held marks a sign-in the rules hold for review: it opens on the
 	// review pages alone, never to sign in, step up or set up a factor.
-	Held      bool      `json:"held,omitempty"`
+	Held bool `json:"held,omitempty"`
+	// Vouched is where a tracked action's application says its user
+	// reads messages (Track.Vouched).
+	Vouched   Vouched   `json:"v,omitzero"`
 	ExpiresAt time.Time `json:"exp"`
 }
 

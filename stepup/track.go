@@ -117,6 +117,20 @@ type Track struct {
 	// when it is done, with the validation token as the token parameter.
 	RedirectURL string
 	Custom      map[string]any
+	// Vouched is where the application says its user reads messages, for
+	// a challenge the user has no factor to answer: see Vouched.
+	Vouched Vouched
+}
+
+// Vouched are an email address and a phone number the calling application
+// vouches for as its user's. A challenge of a user with no factor it
+// allows may send a code there, and the first right code sets the address
+// or number up as the user's factor: proof that whoever answers reads
+// that inbox or phone. Someone holding the challenge link cannot change
+// them; they travel in the record and the signed flow.
+type Vouched struct {
+	Email string `json:"email,omitempty"`
+	Phone string `json:"phone,omitempty"`
 }
 
 // Tracked is an action record as the track API shows it.
@@ -146,6 +160,7 @@ type Requirement struct {
 	Since       time.Time    `json:"since,omitzero"`
 	Methods     []acr.Method `json:"methods,omitempty"`
 	RedirectURL string       `json:"redirect_url,omitempty"`
+	Vouched     Vouched      `json:"vouched,omitzero"`
 }
 
 // Verified is how a challenge was answered: the method of the last
@@ -227,7 +242,7 @@ func (t *Tracker) Track(ctx context.Context, r Track) (Tracked, error) {
 		state = StateReviewRequired
 	case Challenge:
 		state = StateChallengeRequired
-		doc.Challenge = &Requirement{Level: d.Level, Since: d.Since, Methods: d.Methods, RedirectURL: r.RedirectURL}
+		doc.Challenge = &Requirement{Level: d.Level, Since: d.Since, Methods: d.Methods, RedirectURL: r.RedirectURL, Vouched: r.Vouched}
 	}
 	rec := &store.ActionRecord{
 		ID: newID(now), UserID: r.UserID, Action: r.Action, IdempotencyKey: r.IdempotencyKey, State: state, Data: custom,
@@ -281,14 +296,23 @@ func (t *Tracker) again(rec *store.ActionRecord, fingerprint string) (Tracked, e
 // fingerprintOf is a hash of what the request asks, to tell a retry from
 // another request under the same idempotency key. custom is r.Custom as
 // JSON, encoded once for the record too; the bytes hashed are those of
-// records stored before, when the map was encoded here.
+// records stored before, when the map was encoded here, and the vouched
+// destinations, left out when empty, keep those bytes too.
 func fingerprintOf(r Track, custom json.RawMessage) string {
 	b, _ := json.Marshal(struct { // strings and bytes already valid JSON: cannot fail
 		Client, Device, UserAgent, IP, Redirect string
 		Custom                                  json.RawMessage
-	}{r.ClientID, r.DeviceID, r.UserAgent, r.IP.String(), r.RedirectURL, custom})
+		Vouched                                 *Vouched `json:",omitempty"`
+	}{r.ClientID, r.DeviceID, r.UserAgent, r.IP.String(), r.RedirectURL, custom, vouchedOrNil(r.Vouched)})
 	sum := sha256.Sum256(b)
 	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+func vouchedOrNil(v Vouched) *Vouched {
+	if v == (Vouched{}) {
+		return nil
+	}
+	return &v
 }
 
 // appSignIn is the sign-in the calling application vouches for.

@@ -97,7 +97,7 @@ func (t *Tracker) flow(tr Tracked) Flow {
 	c := tr.Challenge
 	return Flow{
 		ActionID: tr.ID, UserID: tr.UserID, Level: c.Level, Since: c.Since, Methods: c.Methods,
-		ExpiresAt: tr.CreatedAt.Add(t.ttl), ReturnTo: originOf(c.RedirectURL),
+		ExpiresAt: tr.CreatedAt.Add(t.ttl), ReturnTo: originOf(c.RedirectURL), Vouched: c.Vouched,
 	}
 }
 

@@ -41,9 +41,12 @@ func (s *Server) sendCode(w http.ResponseWriter, r *http.Request) {
 	t.Lang = r.Header.Get("Accept-Language")
 	var p factor.Prompt
 	var err error
-	if old := r.PostFormValue("challenge"); old != "" && sendsCode(method) {
+	switch old := r.PostFormValue("challenge"); {
+	case old != "" && sendsCode(method):
 		p, err = s.factors.codes(method).Resend(r.Context(), t, old)
-	} else {
+	case r.PostFormValue("vouched") == "1" && flow.ActionID != "" && sendsCode(method) && vouchedTo(flow, method) != "":
+		p, err = s.factors.codes(method).BeginEnrollTo(r.Context(), u, t, vouchedTo(flow, method), "")
+	default:
 		// A new link replaces none: the one sent before still works
 		// until it expires, and the send limits bound how many go out.
 		p, err = f.BeginVerify(r.Context(), t)

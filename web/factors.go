@@ -178,6 +178,9 @@ type offer struct {
 	Enroll bool
 	// Sends: the method sends a code, which the user asks for first.
 	Sends bool
+	// Vouched: the code goes to where the application vouches the user
+	// reads messages, and sets that up as the user's factor.
+	Vouched bool
 }
 
 // offers returns the methods among the user's authenticators that bring
@@ -271,6 +274,34 @@ func (f Factors) enrollOffers(have []acr.Verification, flow stepup.Flow, now tim
 	}
 	sortOffers(out)
 	return out
+}
+
+// vouchedOffers returns the codes a tracked action's challenge may send to
+// where its application vouches the user reads messages (Flow.Vouched),
+// for a user with no factor the challenge allows.
+func (f Factors) vouchedOffers(have []acr.Verification, flow stepup.Flow, now time.Time) []offer {
+	var out []offer
+	for _, c := range []struct {
+		m    acr.Method
+		dest string
+	}{{acr.EmailOTP, flow.Vouched.Email}, {acr.SMS, flow.Vouched.Phone}, {acr.WhatsApp, flow.Vouched.Phone}} {
+		if c.dest == "" || f.codes(c.m) == nil || !allowed(flow, c.m) {
+			continue
+		}
+		if level := acr.Assess(append(slices.Clone(have), acr.Verification{Method: c.m, At: now}), flow.Since).Level; level.Satisfies(flow.Level) {
+			out = append(out, offer{Method: c.m, Label: methodLabel(c.m), Level: level, Sends: true, Vouched: true})
+		}
+	}
+	sortOffers(out)
+	return out
+}
+
+// vouchedTo is where flow's application vouches a code of method m goes.
+func vouchedTo(flow stepup.Flow, m acr.Method) string {
+	if m == acr.EmailOTP {
+		return flow.Vouched.Email
+	}
+	return flow.Vouched.Phone
 }
 
 func sortOffers(out []offer) {

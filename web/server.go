@@ -247,6 +247,9 @@ type view struct {
 	// typed to set up an address or a number.
 	SentTo      string
 	Destination string
+	// Vouched: the code sent goes where a tracked action's application
+	// vouches the user reads messages (web.vouchedOffers).
+	Vouched bool
 	QRCode      template.URL
 	URI         template.URL // an otpauth: link, which html/template would refuse as a string
 	Secret      string

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -61,6 +62,7 @@ func (s *Server) renderStepUp(w http.ResponseWriter, r *http.Request, status int
 	}
 	if sent != nil {
 		v.Challenge, v.SentTo = sent.ChallengeID, sent.Display
+		v.Vouched = r.PostFormValue("vouched") == "1"
 	}
 	if s.factors.enabled() {
 		auths, err := s.listAuthenticators(r.Context(), sess.UserID)
@@ -75,6 +77,9 @@ func (s *Server) renderStepUp(w http.ResponseWriter, r *http.Request, status int
 		if o, ok := passwordOffer(u, have, flow, now); ok && flow.ActionID == "" {
 			offers = append(offers, o)
 			sortOffers(offers)
+		}
+		if len(offers) == 0 && flow.ActionID != "" {
+			offers = s.factors.vouchedOffers(have, flow, now)
 		}
 		if len(offers) > 0 {
 			i := max(0, slices.IndexFunc(offers, func(o offer) bool { return o.Method == method }))
@@ -147,6 +152,11 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	token := r.PostFormValue("flow")
 	answer := factor.Answer{ChallengeID: r.PostFormValue("challenge"), Response: []byte(answerOf(r))}
+	if r.PostFormValue("vouched") == "1" && flow.ActionID != "" && sendsCode(method) {
+		// A code sent to where the application vouches the user reads:
+		// the right one sets that up as their factor, and verifies them.
+		f = enrollAsVerify{s.factors.codes(method), u}
+	}
 	res, err := s.factors.Limiter.Verify(r.Context(), f, target(sess.UserID, binding, flow), answer)
 	if err != nil {
 		if method == acr.EmailMagicLink && errors.Is(err, factor.ErrPending) {
@@ -239,4 +249,15 @@ func (s *Server) stillWaiting(w http.ResponseWriter, r *http.Request, flow stepu
 		message = "The link was opened in another browser or on another device. Type the code it shows there."
 	}
 	s.renderStepUp(w, r, http.StatusAccepted, flow, token, binding, sess, u, acr.EmailMagicLink, sent, message)
+}
+
+// enrollAsVerify verifies with the code of an enrollment: the code that
+// proves an address or a number the application vouches for.
+type enrollAsVerify struct {
+	Codes
+	user *store.User
+}
+
+func (e enrollAsVerify) FinishVerify(ctx context.Context, t factor.Target, a factor.Answer) (factor.Result, error) {
+	return e.FinishEnroll(ctx, e.user, t, a)
 }

@@ -48,3 +48,53 @@ func TestTrackChallengeWithAnEmailCode(t *testing.T) {
 		t.Fatalf("the user: %v", usr)
 	}
 }
+
+// A user the track API knows only by id has no factor; the application
+// vouches for their email address in the call, and the challenge sends a
+// code there: the right code answers the challenge and sets the address
+// up as their factor. Whoever holds the link cannot send the code
+// elsewhere: the destination is in the signed flow, not the form.
+func TestTrackChallengeToAVouchedAddress(t *testing.T) {
+	mb := delivertest.StartMailbox(t)
+	delivery := fmt.Sprintf("delivery:\n  email: {smtp: %q, from: \"Bank <no-reply@bank.test>\", security: plaintext}\n", mb.Addr)
+	ts := startTrackServerWith(t, paymentRules, delivery)
+
+	status, big := ts.call("POST", "/v1/users/app-user-7/actions/payment", ts.serverKey, map[string]any{
+		"idempotencyKey": "big-1", "redirectUrl": rpRedirect, "custom": map[string]any{"amount": 1500},
+		"email": "pat@example.com",
+	})
+	if status != http.StatusOK || big["state"] != "CHALLENGE_REQUIRED" {
+		t.Fatalf("a big payment: %d %v", status, big)
+	}
+	if status, out := ts.call("POST", "/v1/users/app-user-7/actions/payment", ts.serverKey, map[string]any{
+		"idempotencyKey": "big-1", "redirectUrl": rpRedirect, "custom": map[string]any{"amount": 1500},
+		"email": "mallory@example.com",
+	}); status != http.StatusConflict {
+		t.Fatalf("the same key with another address: %d %v, want 409", status, out)
+	}
+	jar, _ := cookiejar.New(nil)
+	a := &attempt{rp: ts.browser(jar)}
+	a.openChallenge(big["url"].(string))
+	if !strings.Contains(a.body, `name="vouched" value="1"`) || !strings.Contains(a.body, "the application has for you") {
+		t.Fatalf("the challenge page offers no code to the vouched address:\n%.1500s", a.body)
+	}
+	// A form naming another destination changes nothing: there is no
+	// such field, and the code goes to the vouched address.
+	a.submit("/stepup/send", url.Values{"method": {"EMAIL_OTP"}, "vouched": {"1"}, "destination": {"mallory@example.com"}})
+	mail := mb.Wait(t, "pat@example.com", 1)
+	if n := len(mb.Mails()); n != 1 {
+		t.Fatalf("%d mails sent, want the one to pat", n)
+	}
+	a.submit("/stepup/verify", url.Values{"method": {"EMAIL_OTP"}, "vouched": {"1"}, "challenge": {challengeOf(t, a.body)},
+		"code": {codeFrom(t, mail.Text)}})
+	if a.callback == nil {
+		t.Fatalf("after the code: %v\n%.1500s", a.page, a.body)
+	}
+	status, v := ts.call("POST", "/v1/validate", ts.serverKey, map[string]any{"token": a.callback.Query().Get("token")})
+	if status != http.StatusOK || v["state"] != "CHALLENGE_SUCCEEDED" || v["verificationMethod"] != "EMAIL_OTP" {
+		t.Fatalf("validate: %d %v", status, v)
+	}
+	if _, usr := ts.call("GET", "/v1/users/app-user-7", ts.serverKey, nil); !sameStrings(usr["enrolledMethods"], "EMAIL_OTP") {
+		t.Fatalf("the user after the code: %v, want the address set up", usr)
+	}
+}

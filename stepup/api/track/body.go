@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
 
+	"github.com/stepup-auth/stepup/stepup"
 	"github.com/stepup-auth/stepup/stepup/api"
 	"github.com/stepup-auth/stepup/stepup/signals"
 )
@@ -24,6 +26,8 @@ type trackBody struct {
 	RedirectURL    string         `json:"redirectUrl"`
 	IdempotencyKey string         `json:"idempotencyKey"`
 	Custom         map[string]any `json:"custom"`
+	Email          string         `json:"email"`
+	PhoneNumber    string         `json:"phoneNumber"`
 }
 
 // parsed is a track call's body, checked.
@@ -34,6 +38,7 @@ type parsed struct {
 	redirectURL string
 	key         string
 	custom      map[string]any
+	vouched     stepup.Vouched
 }
 
 // errBody is a body the API refuses; its message says why, for the
@@ -53,6 +58,9 @@ var (
 	idPattern = regexp.MustCompile(`^[A-Za-z0-9._~:@+=-]{1,128}$`)
 	// actionPattern is an action name, as the rules name it.
 	actionPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
+	// e164 is a phone number's form; whether it can take a text, and
+	// whether its country may, is checked when a code is sent.
+	e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 )
 
 // decode reads one JSON value of at most maxBody bytes into v, as the
@@ -104,6 +112,16 @@ func parseTrack(r io.Reader) (parsed, error) {
 			return parsed{}, err
 		}
 	}
+	if b.Email != "" {
+		a, err := mail.ParseAddress(b.Email)
+		if err != nil || a.Address != b.Email || len(b.Email) > 254 {
+			return parsed{}, badBody("email must be an address alone, such as name@example.com, of at most 254 bytes")
+		}
+	}
+	if b.PhoneNumber != "" && !e164.MatchString(b.PhoneNumber) {
+		return parsed{}, badBody("phoneNumber must be in E.164 form, such as +4915112345678")
+	}
+	p.vouched = stepup.Vouched{Email: b.Email, Phone: b.PhoneNumber}
 	return p, nil
 }
 

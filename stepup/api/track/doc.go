@@ -42,7 +42,13 @@
 // The application's userId is stepup's user id (the sub of its ID
 // tokens, for a relying party of this stepup); a userId stepup does not
 // know becomes a user with no password and no factor, whose challenges
-// cannot be met until factors can be set up for such users. A disabled
+// cannot be met with a factor of their own. For them, and for any user
+// with no factor the challenge allows, a track call may carry the user's
+// "email" and "phoneNumber" (E.164), which the application vouches for:
+// the challenge page then offers a code sent there (when stepup has email
+// or text delivery set up and the rules allow the method), and the first
+// right code sets the address or number up as the user's factor. The
+// link's holder cannot change where the code goes. A disabled
 // user's actions are blocked. Any server key may act for any user: keys
 // are per deployment.
 package track

@@ -113,7 +113,7 @@ func (h *Handler) track(w http.ResponseWriter, r *http.Request) {
 	out, err := h.o.Tracker.Track(r.Context(), stepup.Track{
 		UserID: userID, Action: action, IdempotencyKey: body.key, ClientID: h.o.Caller(r.Context()),
 		Origin:      stepup.Origin{IP: body.ip, UserAgent: body.userAgent, DeviceID: body.deviceID},
-		RedirectURL: body.redirectURL, Custom: body.custom,
+		RedirectURL: body.redirectURL, Custom: body.custom, Vouched: body.vouched,
 	})
 	if err != nil {
 		h.fail(w, r, err)
