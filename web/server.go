@@ -250,9 +250,9 @@ type view struct {
 	// Vouched: the code sent goes where a tracked action's application
 	// vouches the user reads messages (web.vouchedOffers).
 	Vouched bool
-	QRCode      template.URL
-	URI         template.URL // an otpauth: link, which html/template would refuse as a string
-	Secret      string
+	QRCode  template.URL
+	URI     template.URL // an otpauth: link, which html/template would refuse as a string
+	Secret  string
 	// Codes are new recovery codes, shown once; Next is where the
 	// codes page goes on to.
 	Codes []string
