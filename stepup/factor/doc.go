@@ -10,6 +10,8 @@
 // to hardware). It never says which level that reaches: the session's
 // level follows from all its verifications, by acr.Assess.
 //
-// The factors themselves live in sub-packages: passkey (WebAuthn), totp
-// and recovery.
+// The factors themselves live in sub-packages: passkey (WebAuthn), totp,
+// recovery, otp (codes by email, SMS and WhatsApp) and magiclink. What the
+// out-of-band ones share is in deliver (sending), phone (numbers and
+// countries) and sendlimit (how often).
 package factor
