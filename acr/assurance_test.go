@@ -74,6 +74,29 @@ func TestAssessCountsOnlyFreshVerifications(t *testing.T) {
 	}
 }
 
+// TestOutOfBandNeverPhishingResistant: a code or link sent by email or
+// text, or a push, with a password or with each other, reaches mfa and
+// never phr: each can be relayed by a phishing page.
+func TestOutOfBandNeverPhishingResistant(t *testing.T) {
+	oob := []Method{EmailOTP, EmailMagicLink, SMS, WhatsApp, Push}
+	pwd := Verification{Method: Password, At: at(0)}
+	for _, m := range oob {
+		if got := Assess([]Verification{pwd, {Method: m, At: at(1)}}, at(0)).Level; got != MFA {
+			t.Errorf("password and %s: %s, want mfa", m, got)
+		}
+		if got := Assess([]Verification{{Method: m, At: at(1)}}, at(0)).Level; got != OneFactor {
+			t.Errorf("%s alone: %s, want 1fa", m, got)
+		}
+	}
+	var all []Verification
+	for i, m := range oob {
+		all = append(all, Verification{Method: m, At: at(i + 1)})
+	}
+	if got := Assess(append(all, pwd), at(0)).Level; got != MFA {
+		t.Errorf("every out-of-band factor together with a password: %s, want mfa", got)
+	}
+}
+
 func TestAMRTable(t *testing.T) {
 	tests := []struct {
 		v    Verification
@@ -83,6 +106,9 @@ func TestAMRTable(t *testing.T) {
 		{Verification{Method: TOTP}, []string{"otp"}},
 		{Verification{Method: SMS}, []string{"otp", "sms"}},
 		{Verification{Method: Push}, []string{"swk", "user"}},
+		{Verification{Method: EmailOTP}, []string{"otp"}},
+		{Verification{Method: EmailMagicLink}, []string{"otp"}},
+		{Verification{Method: WhatsApp}, []string{"otp"}},
 		{Verification{Method: Passkey}, []string{"pop", "user", "swk"}},
 		{Verification{Method: Passkey, UserVerified: true}, []string{"pop", "user", "swk", "mfa"}},
 		{Verification{Method: Passkey, HardwareBound: true}, []string{"pop", "user", "hwk"}},
