@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup/factor"
@@ -30,7 +28,7 @@ func (f *Factor) BeginVerify(ctx context.Context, t factor.Target) (factor.Promp
 	now := f.now()
 	if f.throttle != nil {
 		if err := f.throttle.Allow(auth.Destination, now); err != nil {
-			return factor.Prompt{}, fmt.Errorf("magiclink: sending to %s: %w", mask(auth.Destination), err)
+			return factor.Prompt{}, fmt.Errorf("magiclink: sending to %s: %w", deliver.Mask(auth.Destination), err)
 		}
 	}
 	id, err := f.newID()
@@ -57,7 +55,7 @@ func (f *Factor) BeginVerify(ctx context.Context, t factor.Target) (factor.Promp
 		}
 		return factor.Prompt{}, err
 	}
-	return factor.Prompt{ChallengeID: id, Display: mask(auth.Destination)}, nil
+	return factor.Prompt{ChallengeID: id, Display: deliver.Mask(auth.Destination)}, nil
 }
 
 // address returns the verified email authenticator the link goes to.
@@ -99,24 +97,7 @@ func (f *Factor) send(ctx context.Context, t factor.Target, addr, id string) err
 			// and the page relies on it for a message it may show.
 			err = fmt.Errorf("%w: %w", deliver.ErrUndelivered, err)
 		}
-		return fmt.Errorf("magiclink: the link to %s: %w", mask(addr), err)
+		return fmt.Errorf("magiclink: the link to %s: %w", deliver.Mask(addr), err)
 	}
 	return nil
-}
-
-// mask returns what a page may show of an address: the first character
-// of the local part (none when it has only one) and the domain, as in
-// "j•••@example.com". Enough for the user to recognise their address,
-// too little for someone at their screen to learn it.
-func mask(addr string) string {
-	i := strings.LastIndexByte(addr, '@')
-	if i < 0 {
-		return "•••"
-	}
-	local, domain := addr[:i], addr[i+1:]
-	first := ""
-	if r, n := utf8.DecodeRuneInString(local); r != utf8.RuneError && n < len(local) {
-		first = string(r)
-	}
-	return first + "•••@" + domain
 }

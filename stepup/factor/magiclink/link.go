@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stepup-auth/stepup/stepup/factor"
+	"github.com/stepup-auth/stepup/stepup/factor/deliver"
 	"github.com/stepup-auth/stepup/stepup/store"
 )
 
@@ -52,7 +53,7 @@ func (f *Factor) Peek(ctx context.Context, token string) (LinkInfo, error) {
 	// waiting tab finishes.
 	addr := "•••"
 	if a, err := f.auths.Get(ctx, d.Authenticator); err == nil {
-		addr = mask(a.Destination)
+		addr = deliver.Mask(a.Destination)
 	}
 	return LinkInfo{Site: f.site, Address: addr, ExpiresAt: c.ExpiresAt}, nil
 }

@@ -60,19 +60,6 @@ func (f *Factor) region(dest string) (string, error) {
 	return n.Region, nil
 }
 
-// Mask shows enough of a destination for its owner to know it, and little
-// to anyone looking over their shoulder: "a•••@example.com", "+49•••••••78".
-func Mask(dest string) string {
-	if local, domain, ok := strings.Cut(dest, "@"); ok {
-		r, _ := utf8.DecodeRuneInString(local)
-		return string(r) + "•••@" + domain
-	}
-	if len(dest) < 6 {
-		return "•••"
-	}
-	return dest[:3] + strings.Repeat("•", len(dest)-5) + dest[len(dest)-2:]
-}
-
 // equalAddress compares two addresses as mail does: the domain without
 // regard to case.
 func equalAddress(a, b string) bool {

@@ -130,5 +130,5 @@ func (f *Factor) send(ctx context.Context, t factor.Target, p pending) (factor.P
 		}
 		return factor.Prompt{}, errors.Join(fmt.Errorf("otp: %w", err), derr)
 	}
-	return factor.Prompt{ChallengeID: c.ID, Display: Mask(p.Destination)}, nil
+	return factor.Prompt{ChallengeID: c.ID, Display: deliver.Mask(p.Destination)}, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup/factor"
+	"github.com/stepup-auth/stepup/stepup/factor/deliver"
 	"github.com/stepup-auth/stepup/stepup/store"
 )
 
@@ -59,7 +60,7 @@ func (f *Factor) FinishEnroll(ctx context.Context, u *store.User, t factor.Targe
 			name = p.Name
 		}
 		if name == "" {
-			name = Mask(p.Destination)
+			name = deliver.Mask(p.Destination)
 		}
 		auth = &store.Authenticator{
 			ID: uuid.NewString(), UserID: u.ID, Method: f.o.Method, Name: name, Destination: p.Destination,

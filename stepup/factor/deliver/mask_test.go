@@ -1,9 +1,13 @@
-package magiclink
+package deliver_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stepup-auth/stepup/stepup/factor/deliver"
+)
 
 func TestMask(t *testing.T) {
-	for addr, want := range map[string]string{
+	for dest, want := range map[string]string{
 		"jane@example.com":       "j•••@example.com",
 		"j@example.com":          "•••@example.com",
 		"élodie@example.fr":      "é•••@example.fr",
@@ -11,9 +15,12 @@ func TestMask(t *testing.T) {
 		"no-at-sign":             "•••",
 		"":                       "•••",
 		"\xffbroken@example.com": "•••@example.com",
+		"+4915112345678":         "+49•••••••••78",
+		"+123456":                "•••",
+		"+12345678":              "+12••••78",
 	} {
-		if got := mask(addr); got != want {
-			t.Errorf("mask(%q) = %q, want %q", addr, got, want)
+		if got := deliver.Mask(dest); got != want {
+			t.Errorf("Mask(%q) = %q, want %q", dest, got, want)
 		}
 	}
 }
