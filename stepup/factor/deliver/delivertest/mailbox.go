@@ -2,7 +2,6 @@ package delivertest
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"mime"
@@ -11,7 +10,6 @@ import (
 	"net"
 	"net/mail"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,16 +32,14 @@ type Mail struct {
 type Mailbox struct {
 	Addr string
 
-	mu      sync.Mutex
-	mails   []Mail
-	arrived chan struct{} // closed and replaced at each arrival
+	mails *inbox[Mail]
 }
 
 // StartMailbox starts a Mailbox, stopped when t ends. It speaks plain
 // SMTP: deliver.SMTPSender allows that towards a loopback address only.
 func StartMailbox(t testing.TB) *Mailbox {
 	t.Helper()
-	mb := &Mailbox{arrived: make(chan struct{})}
+	mb := &Mailbox{mails: newInbox[Mail]()}
 	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{mb: mb}, nil }))
 	s.Domain = "mx.test"
 	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
@@ -64,37 +60,13 @@ func (mb *Mailbox) Sender() *deliver.SMTPSender {
 }
 
 // Mails returns every message received so far.
-func (mb *Mailbox) Mails() []Mail {
-	mb.mu.Lock()
-	defer mb.mu.Unlock()
-	return append([]Mail(nil), mb.mails...)
-}
+func (mb *Mailbox) Mails() []Mail { return mb.mails.all() }
 
 // Wait returns the n-th message (from 1) received for to, waiting for it
 // at most 10 s.
 func (mb *Mailbox) Wait(t testing.TB, to string, n int) Mail {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for {
-		mb.mu.Lock()
-		seen := 0
-		for _, m := range mb.mails {
-			if m.To == to {
-				if seen++; seen == n {
-					mb.mu.Unlock()
-					return m
-				}
-			}
-		}
-		arrived := mb.arrived
-		mb.mu.Unlock()
-		select {
-		case <-arrived:
-		case <-ctx.Done():
-			t.Fatalf("delivertest: no message %d for %s within 10 s (%d messages in all)", n, to, len(mb.Mails()))
-		}
-	}
+	return mb.mails.wait(t, func(m Mail) bool { return m.To == to }, n, "message for "+to)
 }
 
 type session struct {
@@ -117,11 +89,7 @@ func (s *session) Data(r io.Reader) error {
 		return fmt.Errorf("delivertest: an unreadable message: %w", err)
 	}
 	m.From, m.To = s.from, s.to
-	s.mb.mu.Lock()
-	defer s.mb.mu.Unlock()
-	s.mb.mails = append(s.mb.mails, m)
-	close(s.mb.arrived)
-	s.mb.arrived = make(chan struct{})
+	s.mb.mails.add(m)
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package delivertest
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stepup-auth/stepup/stepup/factor/deliver"
 )
@@ -27,11 +25,10 @@ type Text struct {
 type Twilio struct {
 	URL string
 
-	t       testing.TB
-	mu      sync.Mutex
-	fail    int
-	texts   []Text
-	arrived chan struct{}
+	t     testing.TB
+	texts *inbox[Text]
+	mu    sync.Mutex
+	fail  int
 }
 
 // The credentials the stand-in accepts.
@@ -43,7 +40,7 @@ const (
 
 // StartTwilio starts the stand-in, stopped when t ends.
 func StartTwilio(t testing.TB) *Twilio {
-	tw := &Twilio{t: t, arrived: make(chan struct{})}
+	tw := &Twilio{t: t, texts: newInbox[Text]()}
 	srv := httptest.NewServer(http.HandlerFunc(tw.serve))
 	t.Cleanup(srv.Close)
 	tw.URL = srv.URL
@@ -94,12 +91,6 @@ func (tw *Twilio) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	tw.mu.Lock()
 	fail := tw.fail
-	if fail == 0 {
-		tw.texts = append(tw.texts, Text{To: to, From: f.Get("From"), Body: f.Get("Body")})
-		close(tw.arrived)
-		tw.arrived = make(chan struct{})
-	}
-	n := len(tw.texts)
 	tw.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	if fail != 0 {
@@ -107,8 +98,9 @@ func (tw *Twilio) serve(w http.ResponseWriter, r *http.Request) {
 		_, _ = fmt.Fprintf(w, `{"code": 30001, "message": "Queue overflow", "status": %d}`, fail)
 		return
 	}
+	tw.texts.add(Text{To: to, From: f.Get("From"), Body: f.Get("Body")})
 	w.WriteHeader(http.StatusCreated)
-	_, _ = fmt.Fprintf(w, `{"sid": "SM%032d", "status": "queued", "to": %q}`, n, to)
+	_, _ = fmt.Fprintf(w, `{"sid": "SM%s", "status": "queued", "to": %q}`, deliver.NewID(), to)
 }
 
 // FailWith makes the stand-in answer every request with status (a 5xx,
@@ -120,35 +112,11 @@ func (tw *Twilio) FailWith(status int) {
 }
 
 // Texts returns every message accepted so far.
-func (tw *Twilio) Texts() []Text {
-	tw.mu.Lock()
-	defer tw.mu.Unlock()
-	return append([]Text(nil), tw.texts...)
-}
+func (tw *Twilio) Texts() []Text { return tw.texts.all() }
 
-// Wait returns the n-th message (from 1) accepted for to, waiting for it
-// at most 10 s.
+// Wait returns the n-th message (from 1) accepted for to (an E.164
+// number, or whatsapp: and one), waiting for it at most 10 s.
 func (tw *Twilio) Wait(t testing.TB, to string, n int) Text {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for {
-		tw.mu.Lock()
-		seen := 0
-		for _, m := range tw.texts {
-			if m.To == to {
-				if seen++; seen == n {
-					tw.mu.Unlock()
-					return m
-				}
-			}
-		}
-		arrived := tw.arrived
-		tw.mu.Unlock()
-		select {
-		case <-arrived:
-		case <-ctx.Done():
-			t.Fatalf("delivertest: no text %d for %s within 10 s", n, to)
-		}
-	}
+	return tw.texts.wait(t, func(m Text) bool { return m.To == to }, n, "text for "+to)
 }
