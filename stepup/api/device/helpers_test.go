@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -56,7 +57,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.url = "http://" + e.srv.Listener.Addr().String()
 	e.f = e.factor(o)
-	h, err := device.New(device.Options{Push: e.f, Now: e.clock.Now, Recheck: o.recheck})
+	h, err := device.New(device.Options{Push: e.f, Now: e.clock.Now, Recheck: o.recheck, Log: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,12 +80,25 @@ func (e *env) factor(o envOptions) *push.Factor {
 	}
 	f, err := push.New(push.Options{
 		Authenticators: e.st.Authenticators(), Challenges: ch, PublicURL: e.url,
-		Limits: o.limits, Notifier: o.notifier, Now: e.clock.Now,
+		Limits: o.limits, Notifier: o.notifier, Now: e.clock.Now, Log: quiet,
 	})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	return f
+}
+
+// replica starts another server over e's store, with its own factor and
+// handler, and so its own memory of requests seen, and returns its URL.
+func (e *env) replica(o envOptions) string {
+	e.t.Helper()
+	h, err := device.New(device.Options{Push: e.factor(o), Now: e.clock.Now, Recheck: o.recheck, Log: quiet})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	e.t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // phone returns a device enrolled for user through the device API, by
@@ -229,3 +243,6 @@ func other(t *testing.T, c pushdevice.Challenge, n int) int {
 	t.Fatalf("the choices %v hold nothing but %d", c.Choices, n)
 	return 0
 }
+
+// quiet is the tests' logger: what is refused is checked, not read.
+var quiet = slog.New(slog.DiscardHandler)
