@@ -11,6 +11,7 @@ import (
 	"image/png"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,5 +151,19 @@ func TestEnrollmentRefused(t *testing.T) {
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("an enrollment after ten minutes: HTTP %d, want 401", resp.StatusCode)
+	}
+}
+
+func TestBodiesAreJSON(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	for ct, want := range map[string]int{"text/plain": http.StatusUnsupportedMediaType, "application/jsonx": http.StatusUnsupportedMediaType, "application/json; charset=utf-8": http.StatusBadRequest} {
+		resp, err := http.Post(e.url+"/v1/device/enroll", ct, strings.NewReader(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("an enrollment as %s: HTTP %d, want %d", ct, resp.StatusCode, want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package device
 import (
 	"errors"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -70,9 +71,13 @@ func New(o Options) (*Handler, error) {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if ct := r.Header.Get("Content-Type"); ct != "" && r.ContentLength != 0 && !strings.HasPrefix(ct, "application/json") {
-		api.WriteError(w, http.StatusUnsupportedMediaType, api.CodeUnsupportedMedia, "the body must be application/json")
-		return
+	// A body is JSON, as the APIs' conventions say: a form or plain text
+	// is refused before it is read.
+	if ct := r.Header.Get("Content-Type"); ct != "" && r.ContentLength != 0 {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			api.WriteError(w, http.StatusUnsupportedMediaType, api.CodeUnsupportedMedia, "the body must be application/json")
+			return
+		}
 	}
 	h.mux.ServeHTTP(w, r)
 }

@@ -57,3 +57,15 @@ func TestBrokenRandomSourceIsAnErrorNotALoop(t *testing.T) {
 		}
 	}
 }
+
+func FuzzSplitToken(f *testing.F) {
+	f.Add("AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+	f.Add(".")
+	f.Add("a.b.c")
+	f.Fuzz(func(t *testing.T, s string) {
+		id, secret, ok := splitToken(s)
+		if ok && (len(id) != 22 || len(secret) != 32) {
+			t.Fatalf("splitToken(%q) = %q, %d bytes", s, id, len(secret))
+		}
+	})
+}
