@@ -205,3 +205,23 @@ func do(t *testing.T, e *env, req *http.Request) int {
 	_ = resp.Body.Close()
 	return resp.StatusCode
 }
+
+// A request stamped five minutes ahead, replayed at the last second its
+// stamp is good, ten minutes after it was first taken, is still refused.
+func TestReplayAtTheEdgeOfTheWindowIsRefused(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	phone := e.phone(e.alice, "phone")
+	req := signed(t, phone, e, "GET", "/v1/device/challenges?wait=0", nil, e.clock.Now().Add(push.MaxSkew))
+	captured := recorded{method: req.Method, url: req.URL.String(), header: req.Header.Clone()}
+	if status := do(t, e, req); status != http.StatusOK {
+		t.Fatalf("the first request: HTTP %d", status)
+	}
+	e.clock.Advance(2 * push.MaxSkew)
+	if status := send(t, captured, ""); status != http.StatusUnauthorized {
+		t.Fatalf("the replay ten minutes on: HTTP %d, want 401", status)
+	}
+	e.clock.Advance(time.Second)
+	if status := send(t, captured, ""); status != http.StatusUnauthorized {
+		t.Fatalf("the replay ten minutes and a second on: HTTP %d, want 401", status)
+	}
+}

@@ -58,9 +58,8 @@ func (s *seen) add(msg []byte, now time.Time) (fresh, full bool) {
 		return false, true
 	}
 	s.keys[key] = struct{}{}
-	// A request stamped ts is taken while now is within MaxSkew of ts, so
-	// it can come back at most 2*MaxSkew after it was first taken.
-	forget := now.Add(s.keep)
+	forget := now.Add(s.keep) // replayWindow
+
 	if n := len(s.queue); n > s.head && forget.Before(s.queue[n-1].forget) {
 		forget = s.queue[n-1].forget // a clock set back: keep the order
 	}
