@@ -82,6 +82,10 @@ type Challenge struct {
 type Challenges interface {
 	Create(ctx context.Context, c *Challenge) error
 	Get(ctx context.Context, id string) (*Challenge, error)
+	// ListByUser returns the user's live challenges, in no particular
+	// order: what a push device fetches, and what bounds the pushes a
+	// user is sent. Challenges without a UserID are never listed.
+	ListByUser(ctx context.Context, userID string) ([]*Challenge, error)
 	// Update replaces the challenge if c.Version matches (see Users.Update).
 	Update(ctx context.Context, c *Challenge) error
 	// Attempt spends one attempt before the caller checks a guess: it

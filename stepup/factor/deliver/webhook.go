@@ -85,10 +85,8 @@ func (s *WebhookSender) Send(ctx context.Context, m Message) error {
 		if err != nil {
 			return fmt.Errorf("webhook: %w", err)
 		}
-		ts := strconv.FormatInt(now().Unix(), 10)
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(HeaderTimestamp, ts)
-		req.Header.Set(HeaderSignature, "v1="+hex.EncodeToString(signWebhook(s.Secret, ts, body)))
+		SignWebhook(req.Header, s.Secret, body, now())
 		return postOnce(s.Client, req, "webhook", func(status int, b []byte) error {
 			return fmt.Errorf("webhook: HTTP %d: %s", status, printable(string(b), 200))
 		})
@@ -97,6 +95,16 @@ func (s *WebhookSender) Send(ctx context.Context, m Message) error {
 		return fail(ch, err)
 	}
 	return nil
+}
+
+// SignWebhook sets the Stepup-Timestamp and Stepup-Signature headers of a
+// webhook request with body, signed with secret at now, so that other
+// senders of signed JSON (push notifications) share one scheme and
+// receivers one VerifyWebhook.
+func SignWebhook(h http.Header, secret, body []byte, now time.Time) {
+	ts := strconv.FormatInt(now.Unix(), 10)
+	h.Set(HeaderTimestamp, ts)
+	h.Set(HeaderSignature, "v1="+hex.EncodeToString(signWebhook(secret, ts, body)))
 }
 
 func signWebhook(secret []byte, ts string, body []byte) []byte {

@@ -155,3 +155,26 @@ func TestVerifyWebhook(t *testing.T) {
 		})
 	}
 }
+
+func TestSignWebhookIsWhatVerifyWebhookChecks(t *testing.T) {
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	body := []byte(`{"id":"p1"}`)
+	now := time.Unix(1_700_000_000, 0)
+	h := http.Header{}
+	deliver.SignWebhook(h, secret, body, now)
+	if got := h.Get(deliver.HeaderTimestamp); got != "1700000000" {
+		t.Fatalf("Stepup-Timestamp = %q, want 1700000000", got)
+	}
+	// The scheme, by hand: HMAC-SHA256 over "<ts>.<body>".
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte("1700000000." + string(body)))
+	if got, want := h.Get(deliver.HeaderSignature), "v1="+hex.EncodeToString(mac.Sum(nil)); got != want {
+		t.Fatalf("Stepup-Signature = %q, want %q", got, want)
+	}
+	if err := deliver.VerifyWebhook(secret, h, body, now); err != nil {
+		t.Fatalf("VerifyWebhook of a signed request: %v", err)
+	}
+	if err := deliver.VerifyWebhook(secret, h, []byte(`{"id":"p2"}`), now); !errors.Is(err, deliver.ErrWebhookSignature) {
+		t.Fatalf("VerifyWebhook of another body: %v, want ErrWebhookSignature", err)
+	}
+}

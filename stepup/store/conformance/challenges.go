@@ -36,6 +36,8 @@ func createChallenge(e *env, id string) *store.Challenge {
 	return c
 }
 
+func challengeKey(c *store.Challenge) string { return c.ID }
+
 func testChallenges(t *testing.T, nb NewBackend) {
 	t.Run("CreateGet", func(t *testing.T) {
 		e := setup(t, nb)
@@ -197,6 +199,35 @@ func testChallenges(t *testing.T, nb NewBackend) {
 		read(e.s.Challenges().Attempt(e.ctx, "c1")).wantErr(t, "Challenges.Attempt of a consumed challenge", store.ErrNotFound)
 		wantErr(t, "Challenges.Update of a consumed challenge", e.s.Challenges().Update(e.ctx, c), store.ErrNotFound)
 		checkRecord(t, "Challenges.Get of another challenge", read(e.s.Challenges().Get(e.ctx, "c2")).must(t, "Challenges.Get"), other)
+	})
+
+	t.Run("ListByUser", func(t *testing.T) {
+		e := setup(t, nb)
+		createUser(e, "u1")
+		createUser(e, "u2")
+		want := []*store.Challenge{createChallenge(e, "c3"), createChallenge(e, "c1"), createChallenge(e, "c2")}
+		other := newChallenge(e, "d1")
+		other.UserID = "u2"
+		must(t, "Challenges.Create for u2", e.s.Challenges().Create(e.ctx, other))
+		anonymous := newChallenge(e, "a1")
+		anonymous.UserID = ""
+		must(t, "Challenges.Create without a UserID", e.s.Challenges().Create(e.ctx, anonymous))
+		soon := newChallenge(e, "x1")
+		soon.ExpiresAt = at(e.now(), time.Minute)
+		must(t, "Challenges.Create of one expiring sooner", e.s.Challenges().Create(e.ctx, soon))
+		soon.Version = 1
+		checkSet(t, "Challenges.ListByUser(u1)", read(e.s.Challenges().ListByUser(e.ctx, "u1")).must(t, "Challenges.ListByUser"), append(want, soon), challengeKey)
+		checkList(t, "Challenges.ListByUser of a missing user", read(e.s.Challenges().ListByUser(e.ctx, "nobody")).must(t, "Challenges.ListByUser"), nil, challengeKey)
+		checkList(t, "Challenges.ListByUser(\"\")", read(e.s.Challenges().ListByUser(e.ctx, "")).must(t, "Challenges.ListByUser"), nil, challengeKey)
+		// What is consumed, deleted or expired is not listed.
+		read(e.s.Challenges().Consume(e.ctx, "c1")).must(t, "Challenges.Consume")
+		must(t, "Challenges.Delete", e.s.Challenges().Delete(e.ctx, "c2"))
+		e.clock.Advance(2 * time.Minute)
+		checkSet(t, "Challenges.ListByUser(u1) after Consume, Delete and an expiry", read(e.s.Challenges().ListByUser(e.ctx, "u1")).must(t, "Challenges.ListByUser"), want[:1], challengeKey)
+		// The records listed are copies.
+		got := read(e.s.Challenges().ListByUser(e.ctx, "u1")).must(t, "Challenges.ListByUser")
+		got[0].Data[0] = 'X'
+		checkSet(t, "Challenges.ListByUser(u1) after the caller changed a record it listed", read(e.s.Challenges().ListByUser(e.ctx, "u1")).must(t, "Challenges.ListByUser"), want[:1], challengeKey)
 	})
 
 	t.Run("Missing", func(t *testing.T) {
