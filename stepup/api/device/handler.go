@@ -60,7 +60,7 @@ func New(o Options) (*Handler, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	h := &Handler{o: o, mux: http.NewServeMux(), seen: newSeen(o.Replays, 2*push.MaxSkew)}
+	h := &Handler{o: o, mux: http.NewServeMux(), seen: newSeen(o.Replays, replayWindow)}
 	h.mux.HandleFunc("POST /v1/device/enroll", h.enroll)
 	h.mux.HandleFunc("GET /v1/device/challenges", h.challenges)
 	h.mux.HandleFunc("POST /v1/device/challenges/{id}", h.answer)

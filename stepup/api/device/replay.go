@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"sync"
 	"time"
+
+	"github.com/stepup-auth/stepup/stepup/factor/push"
 )
 
 // seen remembers the requests accepted lately, by the SHA-256 of what
@@ -26,6 +28,12 @@ type seen struct {
 	cap   int
 	keep  time.Duration
 }
+
+// replayWindow is how long an accepted request is remembered. A request
+// stamped ts is taken while now is within push.MaxSkew of ts, so it can
+// come back up to 2*MaxSkew after it was first taken, and at that very
+// second too: Skewed works in whole seconds.
+const replayWindow = 2*push.MaxSkew + time.Second
 
 type seenEntry struct {
 	key    [sha256.Size]byte
@@ -58,8 +66,7 @@ func (s *seen) add(msg []byte, now time.Time) (fresh, full bool) {
 		return false, true
 	}
 	s.keys[key] = struct{}{}
-	forget := now.Add(s.keep) // replayWindow
-
+	forget := now.Add(s.keep)
 	if n := len(s.queue); n > s.head && forget.Before(s.queue[n-1].forget) {
 		forget = s.queue[n-1].forget // a clock set back: keep the order
 	}
