@@ -26,6 +26,17 @@ type Delivery struct {
 	ResendCooldown time.Duration `yaml:"resend_cooldown"`
 	Email          Email         `yaml:"email"`
 	Text           Text          `yaml:"text"`
+	Push           Push          `yaml:"push"`
+}
+
+// Push configures push approvals: devices that enroll a key and answer
+// with number matching, through the device API at /v1/device/.
+type Push struct {
+	Enabled bool `yaml:"enabled"`
+	// Webhook, if its url is set, is told of each push created, so that
+	// the operator can wake their app (APNs, FCM); devices find pushes by
+	// polling anyway.
+	Webhook Webhook `yaml:"webhook"`
 }
 
 // Email configures the SMTP submission server.
@@ -125,6 +136,14 @@ func (v *validator) delivery(d *Delivery) {
 		}
 		if e.Username != "" && e.Password == "" {
 			v.errorf("delivery.email.password", "must be set with username (e.g. ${SMTP_PASSWORD})")
+		}
+	}
+	if w := d.Push.Webhook; d.Push.Enabled && w.URL.URL != nil {
+		if w.URL.Scheme != "https" && !loopbackURL(w.URL) {
+			v.errorf("delivery.push.webhook.url", "must be an https:// URL (http:// only on a loopback address)")
+		}
+		if len(w.Secret) < 32 {
+			v.errorf("delivery.push.webhook.secret", "must have at least 32 characters (e.g. ${STEPUP_PUSH_WEBHOOK_SECRET})")
 		}
 	}
 	t := &d.Text

@@ -71,7 +71,7 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		Recovery: s.factors.Recovery != nil && hasStrong(auths),
 	}
 	for _, m := range methodOrder {
-		if sendsCode(m) && s.factors.codes(m) != nil {
+		if sendsCode(m) && s.factors.codes(m) != nil || m == acr.Push && s.factors.Push != nil {
 			v.Adds = append(v.Adds, offer{Method: m, Label: methodLabel(m), Sends: true})
 		}
 	}

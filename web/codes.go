@@ -82,7 +82,12 @@ const (
 // is ours, not theirs.
 func sendFailure(w http.ResponseWriter, err error) (status int, message string, fault bool) {
 	var limit *sendlimit.LimitError
+	var wait *factor.WaitError
 	switch {
+	case errors.As(err, &wait):
+		// The push limits: how many a user is sent, against fatigue.
+		w.Header().Set("Retry-After", strconv.Itoa(seconds(wait.RetryAfter)))
+		return http.StatusTooManyRequests, "Too many requests were sent to your phone lately. Try again in " + inWords(wait.RetryAfter) + ", or choose another method.", false
 	case errors.As(err, &limit):
 		w.Header().Set("Retry-After", strconv.Itoa(seconds(limit.RetryAfter)))
 		if limit.Scope == sendlimit.ScopeCooldown {

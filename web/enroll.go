@@ -45,6 +45,8 @@ func enrollTitle(m acr.Method) string {
 		return "Set up codes by text message"
 	case acr.WhatsApp:
 		return "Set up codes by WhatsApp"
+	case acr.Push:
+		return "Set up approvals on your phone"
 	}
 	return "Set up a passkey"
 }
@@ -111,13 +113,16 @@ func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, status int
 	if m == acr.EmailOTP {
 		v.Destination = e.user.Email // the address it most likely is
 	}
-	if m == acr.TOTP {
+	if m == acr.TOTP || m == acr.Push {
 		p, err := e.enroller.BeginEnroll(r.Context(), e.user, target(e.user.ID, binding, flow))
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		v.Challenge, v.URI, v.Secret = p.ChallengeID, template.URL(p.URI), typedSecret(p.URI)
+		v.Challenge, v.URI = p.ChallengeID, template.URL(p.URI)
+		if m == acr.TOTP {
+			v.Secret = typedSecret(p.URI)
+		}
 		// A data: URL of our own PNG, which the policy's img-src allows.
 		v.QRCode = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(p.QRCode))
 	}
@@ -213,6 +218,13 @@ func (s *Server) enrollFailed(w http.ResponseWriter, r *http.Request, flow stepu
 			Title: enrollTitle(m), Flow: token, CSRF: s.csrfToken(binding), Method: m, Error: msgWrongCode,
 			Challenge: challenge, SentTo: r.PostFormValue("sent_to"),
 		})
+	case m == acr.Push && errors.Is(err, factor.ErrPending):
+		s.render(w, http.StatusAccepted, "enroll", view{
+			Title: enrollTitle(m), Flow: token, CSRF: s.csrfToken(binding), Method: m, Challenge: challenge,
+			Error: "Your phone has not finished setting up yet. Scan the code with the app, then come back here.",
+		})
+	case m == acr.Push && errors.Is(err, factor.ErrExpired):
+		s.renderEnroll(w, r, http.StatusUnprocessableEntity, flow, token, binding, e, m, "That took too long. Scan this new code.")
 	case sendsCode(m) && errors.Is(err, factor.ErrExpired):
 		s.renderEnroll(w, r, http.StatusUnprocessableEntity, flow, token, binding, e, m, msgCodeExpired)
 	case m == acr.TOTP && errors.Is(err, factor.ErrWrongAnswer):

@@ -26,6 +26,9 @@ type Factors struct {
 	Codes map[acr.Method]Codes
 	// MagicLink sends links to the addresses of the email code factor.
 	MagicLink MagicLinks
+	// Push asks the user's enrolled devices to approve, with number
+	// matching.
+	Push Pushes
 	// Limiter bounds failed verifications; required with any factor.
 	Limiter        *factor.Limiter
 	Authenticators store.Authenticators
@@ -64,7 +67,17 @@ type Codes interface {
 	Resend(ctx context.Context, t factor.Target, challengeID string) (factor.Prompt, error)
 }
 
-func (f Factors) enabled() bool { return f.Passkey != nil || f.TOTP != nil || len(f.Codes) > 0 }
+// Pushes is the push factor as the pages use it.
+type Pushes interface {
+	factor.Enroller
+	// Answered reports whether a device answered push (or enrolled with
+	// the enrollment) id of t, changing nothing.
+	Answered(ctx context.Context, t factor.Target, id string) (bool, error)
+}
+
+func (f Factors) enabled() bool {
+	return f.Passkey != nil || f.TOTP != nil || len(f.Codes) > 0 || f.Push != nil
+}
 
 // codes returns the code factor of method m, nil if it is off.
 func (f Factors) codes(m acr.Method) Codes { return f.Codes[m] }
@@ -74,7 +87,11 @@ func sendsCode(m acr.Method) bool { return m == acr.EmailOTP || m == acr.SMS || 
 
 // sends reports whether m sends something (a code, a link) the user asks
 // for first.
-func sends(m acr.Method) bool { return sendsCode(m) || m == acr.EmailMagicLink }
+func sends(m acr.Method) bool { return sendsCode(m) || m == acr.EmailMagicLink || m == acr.Push }
+
+// waits reports whether m's answer comes from elsewhere (a link opened, a
+// device's approval), which the page waits for.
+func waits(m acr.Method) bool { return m == acr.EmailMagicLink || m == acr.Push }
 
 // byMethod returns the factor that verifies method m, nil if it is off.
 // One factor verifies passkeys and security keys alike.
@@ -88,6 +105,8 @@ func (f Factors) byMethod(m acr.Method) factor.Factor {
 		return f.Recovery
 	case m == acr.EmailMagicLink && f.MagicLink != nil:
 		return f.MagicLink
+	case m == acr.Push && f.Push != nil:
+		return f.Push
 	case f.Codes[m] != nil:
 		return f.Codes[m]
 	}
@@ -101,6 +120,8 @@ func (f Factors) enroller(m acr.Method) factor.Enroller {
 		return f.Passkey
 	case m == acr.TOTP && f.TOTP != nil:
 		return f.TOTP
+	case m == acr.Push && f.Push != nil:
+		return f.Push
 	case f.Codes[m] != nil:
 		return f.Codes[m]
 	}
@@ -118,7 +139,7 @@ func counted(sess *store.Session, flow stepup.Flow) []acr.Verification {
 
 // methodOrder is how methods are listed when they reach the same level:
 // phishing-resistant first, recovery codes, the last resort, last.
-var methodOrder = []acr.Method{acr.Passkey, acr.SecurityKey, acr.TOTP, acr.EmailOTP, acr.EmailMagicLink, acr.SMS, acr.WhatsApp, acr.RecoveryCode, acr.Password}
+var methodOrder = []acr.Method{acr.Passkey, acr.SecurityKey, acr.Push, acr.TOTP, acr.EmailOTP, acr.EmailMagicLink, acr.SMS, acr.WhatsApp, acr.RecoveryCode, acr.Password}
 
 // methodLabel names a method for people.
 func methodLabel(m acr.Method) string {
@@ -131,6 +152,8 @@ func methodLabel(m acr.Method) string {
 		return "Code by email"
 	case acr.EmailMagicLink:
 		return "Link by email"
+	case acr.Push:
+		return "Approve on your phone"
 	case acr.SMS:
 		return "Code by text message"
 	case acr.WhatsApp:
@@ -269,6 +292,7 @@ func (f Factors) enrollOffers(have []acr.Verification, flow stepup.Flow, now tim
 	try(acr.Passkey, acr.Verification{Method: acr.Passkey, At: now, UserVerified: true},
 		acr.Verification{Method: acr.Passkey, At: now, UserVerified: true, HardwareBound: true})
 	try(acr.TOTP, acr.Verification{Method: acr.TOTP, At: now})
+	try(acr.Push, acr.Verification{Method: acr.Push, At: now})
 	for _, m := range []acr.Method{acr.EmailOTP, acr.SMS, acr.WhatsApp} {
 		try(m, acr.Verification{Method: m, At: now})
 	}

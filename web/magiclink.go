@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -21,8 +20,7 @@ type MagicLinks interface {
 }
 
 // A magic link comes back to the browser that asked for it. The step-up
-// page that sent it waits (its script asks /stepup/link whether the link
-// was opened, then posts the form; without the script, a button does),
+// page that sent it waits (waitStatus),
 // and the link's own page (GET /magic) only shows what it is for with a
 // Continue button: mail scanners fetch links, and a GET takes nothing.
 // Continue (POST /magic) opens the link for this browser: the same
@@ -34,24 +32,6 @@ type MagicLinks interface {
 func browserOf(binding string) string {
 	sum := sha256.Sum256([]byte("factor-browser\x00" + binding))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
-// linkStatus answers the waiting page's script: {"ready": true} once the
-// link was opened, in this browser or another.
-func (s *Server) linkStatus(w http.ResponseWriter, r *http.Request) {
-	flow, _, binding, ok := s.openFlow(w, r)
-	if !ok {
-		return
-	}
-	// Without a session, or with a challenge expired or foreign, the
-	// answer is "ready" too: posting the form shows the user why.
-	ready := true
-	if sess, _, err := s.flowSession(r, flow); err == nil && sess != nil {
-		opened, _, err := s.factors.MagicLink.Opened(r.Context(), target(sess.UserID, binding, flow), r.URL.Query().Get("challenge"))
-		ready = opened || err != nil
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]bool{"ready": ready})
 }
 
 // magicPage shows a magic link's page: what it is for, and Continue.

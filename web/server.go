@@ -172,8 +172,10 @@ func (s *Server) routes() {
 	if s.factors.enabled() {
 		s.mux.HandleFunc("POST /stepup/verify", s.verify)
 		s.mux.HandleFunc("POST /stepup/send", s.sendCode)
+		if s.factors.MagicLink != nil || s.factors.Push != nil {
+			s.mux.HandleFunc("GET /stepup/wait", s.waitStatus)
+		}
 		if s.factors.MagicLink != nil {
-			s.mux.HandleFunc("GET /stepup/link", s.linkStatus)
 			s.mux.HandleFunc("GET "+magiclink.Path, s.magicPage)
 			s.mux.HandleFunc("POST "+magiclink.Path, s.openMagic)
 		}

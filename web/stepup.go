@@ -130,6 +130,7 @@ const (
 	msgMalformed    = "That answer could not be read. Try again."
 	msgFactorLocked = "This account is locked after too many failed attempts. Ask your administrator to unlock it."
 	msgCodeExpired  = "That code has expired or was wrong too often. Send a new one."
+	msgPushRefused  = "The request was denied on your phone, or another number was picked there. Send a new one if it was you."
 )
 
 // verify checks an answer to the step-up page, records the verification
@@ -159,7 +160,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.factors.Limiter.Verify(r.Context(), f, target(sess.UserID, binding, flow), answer)
 	if err != nil {
-		if method == acr.EmailMagicLink && errors.Is(err, factor.ErrPending) {
+		if waits(method) && errors.Is(err, factor.ErrPending) {
 			s.stillWaiting(w, r, flow, token, binding, sess, u, answer, err)
 			return
 		}
@@ -222,6 +223,8 @@ func (s *Server) verifyFailure(w http.ResponseWriter, err error, m acr.Method) (
 		return http.StatusTooManyRequests, "Too many failed attempts. Try again in " + inWords(wait.RetryAfter) + ".", false
 	case errors.Is(err, factor.ErrLocked):
 		return http.StatusForbidden, msgFactorLocked, false
+	case errors.Is(err, factor.ErrWrongAnswer) && m == acr.Push:
+		return http.StatusUnprocessableEntity, msgPushRefused, false
 	case errors.Is(err, factor.ErrWrongAnswer) && (m == acr.Passkey || m == acr.SecurityKey):
 		return http.StatusUnprocessableEntity, msgWrongPasskey, false
 	case errors.Is(err, factor.ErrWrongAnswer):
@@ -238,17 +241,21 @@ func (s *Server) verifyFailure(w http.ResponseWriter, err error, m acr.Method) (
 	return 0, "", true
 }
 
-// stillWaiting answers a magic link's step-up posted before its link was
-// opened: the same page again, asking for the code the other browser
-// shows when it was opened there.
+// stillWaiting answers a waiting step-up posted before its answer came:
+// the same page again, asking, for a magic link opened in another
+// browser, for the code that browser shows.
 func (s *Server) stillWaiting(w http.ResponseWriter, r *http.Request, flow stepup.Flow, token, binding string,
 	sess *store.Session, u *store.User, a factor.Answer, err error) {
+	method, _ := acr.ParseMethod(r.PostFormValue("method"))
 	sent := &factor.Prompt{ChallengeID: a.ChallengeID, Display: r.PostFormValue("sent_to")}
 	message := "The link has not been opened yet. Open it from your email, then come back here."
+	if method == acr.Push {
+		message = "Your phone has not answered yet. Approve the request there, picking the number shown here."
+	}
 	if errors.Is(err, magiclink.ErrOpenedElsewhere) {
 		message = "The link was opened in another browser or on another device. Type the code it shows there."
 	}
-	s.renderStepUp(w, r, http.StatusAccepted, flow, token, binding, sess, u, acr.EmailMagicLink, sent, message)
+	s.renderStepUp(w, r, http.StatusAccepted, flow, token, binding, sess, u, method, sent, message)
 }
 
 // enrollAsVerify verifies with the code of an enrollment: the code that

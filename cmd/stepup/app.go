@@ -132,6 +132,13 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	if err != nil {
 		return nil, err
 	}
+	pushes, deviceAPI, err := newPush(cfg, st, log, now)
+	if err != nil {
+		return nil, err
+	}
+	if pushes != nil { // a nil *push.Factor in the interface would not be nil
+		factors.Push = pushes
+	}
 	pages = web.New(web.Options{
 		Flows: flows, Sessions: sessions, Accounts: accounts, HandBack: provider.Continue, Pending: provider.Pending,
 		Factors: factors, Users: st.Users(),
@@ -174,6 +181,10 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 		return nil, err
 	}
 	mux.Handle("/v1/", keyCheck.Middleware(apikey.Server)(trackAPI))
+	if deviceAPI != nil {
+		// Devices sign each request with their own key: no API key.
+		mux.Handle("/v1/device/", deviceAPI)
+	}
 	mux.Handle("/", provider.Handler())
 	return mux, nil
 }

@@ -3,8 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/stepup-auth/stepup/stepup/api/device"
+	"github.com/stepup-auth/stepup/stepup/factor/push"
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/config"
@@ -136,3 +141,28 @@ func (t timed) Send(ctx context.Context, m deliver.Message) error {
 type emailThrottle struct{ *sendlimit.Limiter }
 
 func (t emailThrottle) Allow(dest string, now time.Time) error { return t.Limiter.Allow(dest, "", now) }
+
+// newPush builds push approvals and the device API that serves the
+// devices, when delivery.push turns them on; nil, nil when it does not.
+func newPush(cfg *config.Config, st store.Store, log *slog.Logger, now func() time.Time) (*push.Factor, http.Handler, error) {
+	p := cfg.Delivery.Push
+	if !p.Enabled {
+		return nil, nil, nil
+	}
+	o := push.Options{
+		Authenticators: st.Authenticators(), Challenges: st.Challenges(),
+		PublicURL: strings.TrimSuffix(cfg.Server.PublicURL.String(), "/"), Log: log, Now: now,
+	}
+	if p.Webhook.URL.URL != nil {
+		o.Notifier = &push.WebhookNotifier{URL: p.Webhook.URL.String(), Secret: []byte(p.Webhook.Secret), Client: &http.Client{Timeout: sendTimeout}}
+	}
+	f, err := push.New(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	api, err := device.New(device.Options{Push: f, Log: log, Now: now})
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, api, nil
+}

@@ -207,3 +207,32 @@ func TestNothingEnrolled(t *testing.T) {
 		t.Fatalf("BeginVerify with no device: %v, want ErrNotEnrolled", err)
 	}
 }
+
+// Answered, which the waiting page polls, changes nothing and says when
+// the phone has answered; for another flow it is ErrExpired.
+func TestAnsweredChangesNothing(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	phone := e.phone(e.alice, "Alice's Pixel")
+	p := e.begin(e.flow)
+	for range 3 {
+		if done, err := e.f.Answered(e.ctx, e.flow, p.ChallengeID); err != nil || done {
+			t.Fatalf("Answered before the phone did: %v, %v", done, err)
+		}
+	}
+	other := e.flow
+	other.FlowID = "another flow"
+	if _, err := e.f.Answered(e.ctx, other, p.ChallengeID); !errors.Is(err, factor.ErrExpired) {
+		t.Fatalf("Answered for another flow: %v, want ErrExpired", err)
+	}
+	if _, err := phone.Approve(e.ctx, e.only(phone), number(t, p)); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if done, err := e.f.Answered(e.ctx, e.flow, p.ChallengeID); err != nil || !done {
+			t.Fatalf("Answered after the approval: %v, %v", done, err)
+		}
+	}
+	if _, err := e.f.FinishVerify(e.ctx, e.flow, factor.Answer{ChallengeID: p.ChallengeID}); err != nil {
+		t.Fatalf("FinishVerify after Answered: %v", err)
+	}
+}

@@ -25,7 +25,9 @@
 // It proves the app holds the private key. The answer, 201
 // {"device_id": "<id>"}, names the device in its requests from then on.
 // The page meanwhile polls FinishEnroll, which says ErrPending until the
-// device has enrolled. A token enrolls one device.
+// device has enrolled, and then confirms the device: until that moment
+// the device is not yet the user's factor, and its requests are refused
+// as an unknown device's. A token enrolls one device.
 //
 // # Signatures and requests
 //

@@ -134,6 +134,12 @@ func (f *Factor) FinishEnroll(ctx context.Context, u *store.User, t factor.Targe
 	if auth.UserID != u.ID || auth.Method != acr.Push {
 		return factor.Result{}, fmt.Errorf("push: enrollment %q names another user's device: %w", c.ID, factor.ErrExpired)
 	}
+	if !auth.Verified {
+		auth.Verified = true
+		if err := f.auths.Update(ctx, auth); err != nil {
+			return factor.Result{}, fmt.Errorf("push: enrollment %q: confirming device %s: %w", c.ID, auth.ID, err)
+		}
+	}
 	return factor.Result{Authenticator: auth, Verification: factor.Verification(auth, acr.Verification{At: f.now()})}, nil
 }
 
@@ -216,9 +222,12 @@ func (f *Factor) EnrollDevice(ctx context.Context, e Enrollment) (*store.Authent
 	if err != nil {
 		return nil, fmt.Errorf("push: enrollment %q: %w", id, err)
 	}
+	// Not Verified until the page that asked confirms it (FinishEnroll):
+	// until then it is no factor of the user's, so that the page's own
+	// rules for a user's first factor still see none, and it gets no push.
 	auth := &store.Authenticator{
 		ID: authID, UserID: c.UserID, Method: acr.Push, Name: name, PublicKey: der,
-		Data: data, Verified: true, CreatedAt: now, LastUsedAt: now,
+		Data: data, CreatedAt: now, LastUsedAt: now,
 	}
 	if err := f.auths.Create(ctx, auth); err != nil {
 		return nil, fmt.Errorf("push: enrollment %q: %w", id, err)

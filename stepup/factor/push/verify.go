@@ -182,3 +182,25 @@ func (f *Factor) touch(ctx context.Context, auth *store.Authenticator, now time.
 		*auth = *next
 	}
 }
+
+// Answered reports, changing nothing, whether push or enrollment id of t
+// has what FinishVerify or FinishEnroll acts on: a device answered the
+// push, or enrolled with the token. The waiting page polls it, then posts
+// its answer. ErrExpired, wrapped, when id is no push or enrollment of t.
+func (f *Factor) Answered(ctx context.Context, t factor.Target, id string) (bool, error) {
+	c, err := f.challenges.Get(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, fmt.Errorf("push: %q: %w", id, factor.ErrExpired)
+	case err != nil:
+		return false, fmt.Errorf("push: %q: %w", id, err)
+	}
+	if c.Method == acr.Push && c.UserID == t.UserID && c.FlowID == t.FlowID {
+		for _, kind := range []string{kindPush, kindEnroll} {
+			if r, ok := decode(c, kind); ok {
+				return r.State != StatePending, nil
+			}
+		}
+	}
+	return false, fmt.Errorf("push: %q is no push or enrollment of user %s in this flow: %w", id, t.UserID, factor.ErrExpired)
+}
