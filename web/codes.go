@@ -39,12 +39,25 @@ func (s *Server) sendCode(w http.ResponseWriter, r *http.Request) {
 	}
 	t := target(sess.UserID, binding, flow)
 	t.Lang = r.Header.Get("Accept-Language")
+	vouched := false
+	if r.PostFormValue("vouched") == "1" {
+		var err error
+		if vouched, err = s.vouchedOffered(r.Context(), sess, u, flow, method); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if !vouched {
+			s.errorPage(w, http.StatusBadRequest, "This form could not be read",
+				"This form could not be read. Go back to the application and start again.")
+			return
+		}
+	}
 	var p factor.Prompt
 	var err error
 	switch old := r.PostFormValue("challenge"); {
 	case old != "" && sendsCode(method):
 		p, err = s.factors.codes(method).Resend(r.Context(), t, old)
-	case r.PostFormValue("vouched") == "1" && flow.ActionID != "" && sendsCode(method) && vouchedTo(flow, method) != "":
+	case vouched:
 		p, err = s.factors.codes(method).BeginEnrollTo(r.Context(), u, t, vouchedTo(flow, method), "")
 	default:
 		// A new link replaces none: the one sent before still works

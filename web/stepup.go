@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup"
@@ -71,16 +72,7 @@ func (s *Server) renderStepUp(w http.ResponseWriter, r *http.Request, status int
 			return
 		}
 		have, now := counted(sess, flow), s.now()
-		offers := s.factors.offers(have, auths, flow, now)
-		// A challenge of a tracked action is answered with a factor: a
-		// password would be a sign-in, which it never makes.
-		if o, ok := passwordOffer(u, have, flow, now); ok && flow.ActionID == "" {
-			offers = append(offers, o)
-			sortOffers(offers)
-		}
-		if len(offers) == 0 && flow.ActionID != "" {
-			offers = s.factors.vouchedOffers(have, flow, now)
-		}
+		offers := s.stepUpOffers(have, auths, u, flow, now)
 		if len(offers) > 0 {
 			i := max(0, slices.IndexFunc(offers, func(o offer) bool { return o.Method == method }))
 			v.Offer = &offers[i]
@@ -97,6 +89,41 @@ func (s *Server) renderStepUp(w http.ResponseWriter, r *http.Request, status int
 		v.Title = "More proof needed"
 	}
 	s.render(w, status, "stepup", v)
+}
+
+// stepUpOffers returns what the step-up page offers: the user's factors
+// that reach the flow's level, a password where that counts, and, for a
+// tracked action's user with none of those, codes to the addresses its
+// application vouches for.
+func (s *Server) stepUpOffers(have []acr.Verification, auths []*store.Authenticator, u *store.User, flow stepup.Flow, now time.Time) []offer {
+	offers := s.factors.offers(have, auths, flow, now)
+	// A challenge of a tracked action is answered with a factor: a
+	// password would be a sign-in, which it never makes.
+	if o, ok := passwordOffer(u, have, flow, now); ok && flow.ActionID == "" {
+		offers = append(offers, o)
+		sortOffers(offers)
+	}
+	if len(offers) == 0 && flow.ActionID != "" {
+		offers = s.factors.vouchedOffers(have, flow, now)
+	}
+	return offers
+}
+
+// vouchedOffered reports whether the step-up page offers a code of method
+// to the address the application vouches for: only to a user with no
+// factor the challenge allows, and only for a method the rules allow that
+// reaches the level. The form's vouched field asks; this decides.
+func (s *Server) vouchedOffered(ctx context.Context, sess *store.Session, u *store.User, flow stepup.Flow, method acr.Method) (bool, error) {
+	if flow.ActionID == "" || !sendsCode(method) || vouchedTo(flow, method) == "" {
+		return false, nil
+	}
+	auths, err := s.listAuthenticators(ctx, sess.UserID)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(s.stepUpOffers(counted(sess, flow), auths, u, flow, s.now()), func(o offer) bool {
+		return o.Vouched && o.Method == method
+	}), nil
 }
 
 // hasStrong reports whether the user has a factor of their own.
@@ -153,9 +180,19 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	token := r.PostFormValue("flow")
 	answer := factor.Answer{ChallengeID: r.PostFormValue("challenge"), Response: []byte(answerOf(r))}
-	if r.PostFormValue("vouched") == "1" && flow.ActionID != "" && sendsCode(method) {
+	if r.PostFormValue("vouched") == "1" {
 		// A code sent to where the application vouches the user reads:
-		// the right one sets that up as their factor, and verifies them.
+		// the right one sets that up as their factor, and verifies them;
+		// only while the page would offer it.
+		switch ok, err := s.vouchedOffered(r.Context(), sess, u, flow, method); {
+		case err != nil:
+			s.fail(w, r, err)
+			return
+		case !ok:
+			s.errorPage(w, http.StatusBadRequest, "This form could not be read",
+				"This form could not be read. Go back to the application and start again.")
+			return
+		}
 		f = enrollAsVerify{s.factors.codes(method), u}
 	}
 	res, err := s.factors.Limiter.Verify(r.Context(), f, target(sess.UserID, binding, flow), answer)

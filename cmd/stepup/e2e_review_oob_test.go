@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stepup-auth/stepup/stepup/factor/deliver/delivertest"
+)
+
+// A user who has an email code of their own is asked for it: the
+// application's vouched address is for users with no factor the
+// challenge allows (stepup.Vouched, the track API's doc). A form that
+// says vouched=1 anyway must neither send a code to the vouched address
+// nor have its code answer the challenge and become the user's factor:
+// else whoever holds the link answers with an inbox the application was
+// told (say by an attacker who changed the address there) instead of
+// the user's own.
+func TestReviewVouchedAddressIgnoredForAUserWithAFactor(t *testing.T) {
+	mb := delivertest.StartMailbox(t)
+	rules := strings.Replace(paymentRules, "    level: mfa\n", "    level: mfa\n    methods: [EMAIL_OTP, SMS]\n", 1)
+	delivery := fmt.Sprintf("delivery:\n  resend_cooldown: 1s\n  email: {smtp: %q, from: \"Bank <no-reply@bank.test>\", security: plaintext}\n", mb.Addr)
+	ts := startTrackServerWith(t, rules, delivery)
+	user := setUpEmailAt(t, ts.issuer, mb, "olga", "olga@example.com")
+
+	status, big := ts.call("POST", "/v1/users/"+user+"/actions/payment", ts.serverKey, map[string]any{
+		"idempotencyKey": "big-1", "redirectUrl": rpRedirect, "custom": map[string]any{"amount": 1500},
+		"email": "mallory@example.com",
+	})
+	if status != 200 || big["state"] != "CHALLENGE_REQUIRED" {
+		t.Fatalf("a big payment: %d %v", status, big)
+	}
+	jar, _ := cookiejar.New(nil)
+	a := &attempt{rp: ts.browser(jar)}
+	a.openChallenge(big["url"].(string))
+	if strings.Contains(a.body, `name="vouched"`) {
+		t.Fatalf("the page offers the vouched address to a user with an address of her own:\n%.1500s", a.body)
+	}
+	time.Sleep(time.Second) // olga's cool-down does not matter: the code would go to mallory
+	a.submit("/stepup/send", url.Values{"method": {"EMAIL_OTP"}, "vouched": {"1"}})
+	for _, m := range mb.Mails() {
+		if m.To == "mallory@example.com" {
+			code := codeFrom(t, m.Text)
+			a.submit("/stepup/verify", url.Values{"method": {"EMAIL_OTP"}, "vouched": {"1"},
+				"challenge": {challengeOf(t, a.body)}, "code": {code}})
+			_, usr := ts.call("GET", "/v1/users/"+user, ts.serverKey, nil)
+			t.Fatalf("a code went to the vouched address although olga has her own; answering it: callback %v, user now %v",
+				a.callback, usr)
+		}
+	}
+}
