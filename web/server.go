@@ -252,9 +252,12 @@ type view struct {
 	// Vouched: the code sent goes where a tracked action's application
 	// vouches the user reads messages (web.vouchedOffers).
 	Vouched bool
-	QRCode  template.URL
-	URI     template.URL // an otpauth: link, which html/template would refuse as a string
-	Secret  string
+	// Elsewhere: the magic link sent was opened in another browser, and
+	// the page waits for the code typed, not for the link.
+	Elsewhere bool
+	QRCode    template.URL
+	URI       template.URL // an otpauth: link, which html/template would refuse as a string
+	Secret    string
 	// Codes are new recovery codes, shown once; Next is where the
 	// codes page goes on to.
 	Codes []string

@@ -64,6 +64,11 @@ func (s *Server) renderStepUp(w http.ResponseWriter, r *http.Request, status int
 	if sent != nil {
 		v.Challenge, v.SentTo = sent.ChallengeID, sent.Display
 		v.Vouched = r.PostFormValue("vouched") == "1"
+		if method == acr.EmailMagicLink && s.factors.MagicLink != nil {
+			// Its status would say ready at once, and the script would
+			// post the form again and again while the user types.
+			_, v.Elsewhere, _ = s.factors.MagicLink.Opened(r.Context(), target(sess.UserID, binding, flow), sent.ChallengeID)
+		}
 	}
 	if s.factors.enabled() {
 		auths, err := s.listAuthenticators(r.Context(), sess.UserID)

@@ -52,3 +52,29 @@ func TestReviewVouchedAddressIgnoredForAUserWithAFactor(t *testing.T) {
 		}
 	}
 }
+
+// A link opened on another device leaves the first tab asking for the
+// code that device shows. That page must not poll itself into a reload:
+// its script posts the form as soon as /stepup/link says ready, which it
+// says for a link opened anywhere, so the page came back every two
+// seconds, with the code field empty, while the user typed the code.
+func TestReviewMagicLinkElsewhereStopsWaiting(t *testing.T) {
+	op, mb, _ := startOPWithDelivery(t, time.Second)
+	setUpEmail(t, op, mb, "lena", "lena@example.com")
+	a, link := askForLink(t, op, mb, "lena", "lena@example.com", 2)
+	phone := newRP(t, op.issuer, "app", "")
+	openLink(t, phone, link)
+	challenge := challengeOf(t, a.body)
+	// The first tab's script sees the link opened and posts its form,
+	// with no code yet.
+	if !linkReady(t, a) {
+		t.Fatal("the waiting tab does not learn the link was opened")
+	}
+	a.submit("/stepup/verify", url.Values{"method": {"EMAIL_MAGIC_LINK"}, "challenge": {challenge}})
+	if !strings.Contains(a.body, "Type the code it shows") {
+		t.Fatalf("the first tab without the code:\n%.1000s", a.body)
+	}
+	if strings.Contains(a.body, "data-wait=") && linkReady(t, a) {
+		t.Fatalf("the page asking for the code polls and is told ready: its script posts it again at once, every 2s, emptying the code field:\n%.1500s", a.body)
+	}
+}
