@@ -140,7 +140,9 @@ func (t timed) Send(ctx context.Context, m deliver.Message) error {
 // the same inbox.
 type emailThrottle struct{ *sendlimit.Limiter }
 
-func (t emailThrottle) Allow(dest string, now time.Time) error { return t.Limiter.Allow(dest, "", now) }
+func (t emailThrottle) Allow(dest string, now time.Time) error {
+	return t.Limiter.Allow(otp.LimitKey(dest), "", now)
+}
 
 // newPush builds push approvals and the device API that serves the
 // devices, when delivery.push turns them on; nil, nil when it does not.

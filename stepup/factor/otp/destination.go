@@ -67,3 +67,13 @@ func equalAddress(a, b string) bool {
 	lb, db, _ := strings.Cut(b, "@")
 	return la == lb && strings.EqualFold(da, db)
 }
+
+// LimitKey is what the send limits count dest under: an address in
+// lower case, since mail servers deliver every spelling of a local part
+// to one mailbox, and a number as it is.
+func LimitKey(dest string) string {
+	if strings.Contains(dest, "@") {
+		return strings.ToLower(dest)
+	}
+	return dest
+}

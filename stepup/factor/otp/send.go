@@ -97,7 +97,7 @@ func (f *Factor) send(ctx context.Context, t factor.Target, p pending) (factor.P
 	if err != nil {
 		return factor.Prompt{}, err
 	}
-	if err := f.o.Limits.Allow(p.Destination, region, now); err != nil {
+	if err := f.o.Limits.Allow(LimitKey(p.Destination), region, now); err != nil {
 		return factor.Prompt{}, fmt.Errorf("otp: %w", err)
 	}
 	code, err := newCode(f.o.Rand)
