@@ -59,8 +59,10 @@ type Flow struct {
 	// review pages alone, never to sign in, step up or set up a factor.
 	Held bool `json:"held,omitempty"`
 	// Vouched is where a tracked action's application says its user
-	// reads messages (Track.Vouched).
-	Vouched   Vouched   `json:"v,omitzero"`
+	// reads messages (Track.Vouched). It is never in the token, which is
+	// signed, not encrypted, and travels in URLs: the pages read it from
+	// the action's record (Tracker.Vouched).
+	Vouched   Vouched   `json:"-"`
 	ExpiresAt time.Time `json:"exp"`
 }
 

@@ -127,7 +127,8 @@ type Track struct {
 // allows may send a code there, and the first right code sets the address
 // or number up as the user's factor: proof that whoever answers reads
 // that inbox or phone. Someone holding the challenge link cannot change
-// them; they travel in the record and the signed flow.
+// them; they stay in the record, which the pages read (never in the
+// flow token, which travels in URLs).
 type Vouched struct {
 	Email string `json:"email,omitempty"`
 	Phone string `json:"phone,omitempty"`

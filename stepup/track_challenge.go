@@ -97,8 +97,25 @@ func (t *Tracker) flow(tr Tracked) Flow {
 	c := tr.Challenge
 	return Flow{
 		ActionID: tr.ID, UserID: tr.UserID, Level: c.Level, Since: c.Since, Methods: c.Methods,
-		ExpiresAt: tr.CreatedAt.Add(t.ttl), ReturnTo: originOf(c.RedirectURL), Vouched: c.Vouched,
+		ExpiresAt: tr.CreatedAt.Add(t.ttl), ReturnTo: originOf(c.RedirectURL),
 	}
+}
+
+// Vouched returns where the application of flow's action vouches its user
+// reads messages, for the pages: the flow's token does not carry it.
+func (t *Tracker) Vouched(ctx context.Context, flow Flow) (Vouched, error) {
+	rec, err := t.pending(ctx, flow.ActionID)
+	if err != nil {
+		return Vouched{}, err
+	}
+	var doc record
+	if err := json.Unmarshal(rec.Decision, &doc); err != nil {
+		return Vouched{}, fmt.Errorf("stepup: action %s: %w", rec.ID, err)
+	}
+	if doc.Challenge == nil {
+		return Vouched{}, nil
+	}
+	return doc.Challenge.Vouched, nil
 }
 
 // Session returns what a challenge has proved so far as a session the

@@ -30,6 +30,9 @@ type Actions interface {
 	// Finish ends the challenge and returns where the browser goes, ""
 	// when the caller gave no redirect URL.
 	Finish(ctx context.Context, flow stepup.Flow) (string, error)
+	// Vouched is where the action's application vouches its user reads
+	// messages; the flow token does not carry it.
+	Vouched(ctx context.Context, flow stepup.Flow) (stepup.Vouched, error)
 }
 
 var _ Actions = (*stepup.Tracker)(nil)

@@ -312,6 +312,11 @@ func (s *Server) openFlow(w http.ResponseWriter, r *http.Request) (flow stepup.F
 				"Go back to the application and start again.")
 		return stepup.Flow{}, "", "", false
 	}
+	if flow.ActionID != "" && s.actions != nil {
+		// A challenge that is over has nowhere to send a code; the
+		// page that acts on it says why.
+		flow.Vouched, _ = s.actions.Vouched(r.Context(), flow)
+	}
 	// The page's forms may end at the relying party: a sign-in that
 	// completes the flow is answered with a redirect there.
 	w.Header().Set("Content-Security-Policy", ContentSecurityPolicy(flow.ReturnTo))

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -76,5 +78,46 @@ func TestReviewMagicLinkElsewhereStopsWaiting(t *testing.T) {
 	}
 	if strings.Contains(a.body, "data-wait=") && linkReady(t, a) {
 		t.Fatalf("the page asking for the code polls and is told ready: its script posts it again at once, every 2s, emptying the code field:\n%.1500s", a.body)
+	}
+}
+
+// The challenge page shows the vouched address masked (p•••@example.com),
+// yet the flow token, which is signed and not encrypted, carried it in
+// full in every URL of the challenge (/stepup?flow=…, the poll's
+// /stepup/link?flow=…): in the address bar and history of whoever holds
+// the link, and in the access logs of every proxy on the way.
+func TestReviewVouchedAddressNotInTheFlowToken(t *testing.T) {
+	mb := delivertest.StartMailbox(t)
+	delivery := fmt.Sprintf("delivery:\n  email: {smtp: %q, from: \"Bank <no-reply@bank.test>\", security: plaintext}\n", mb.Addr)
+	ts := startTrackServerWith(t, paymentRules, delivery)
+	status, big := ts.call("POST", "/v1/users/app-user-7/actions/payment", ts.serverKey, map[string]any{
+		"idempotencyKey": "big-1", "redirectUrl": rpRedirect, "custom": map[string]any{"amount": 1500},
+		"email": "pat.secret@example.com", "phoneNumber": "+4915112345678",
+	})
+	if status != 200 || big["state"] != "CHALLENGE_REQUIRED" {
+		t.Fatalf("a big payment: %d %v", status, big)
+	}
+	jar, _ := cookiejar.New(nil)
+	a := &attempt{rp: ts.browser(jar)}
+	a.openChallenge(big["url"].(string))
+	if !strings.Contains(a.body, `name="vouched" value="1"`) {
+		t.Fatalf("no vouched offer:\n%.1500s", a.body)
+	}
+	a.submit("/stepup/send", url.Values{"method": {"EMAIL_OTP"}, "vouched": {"1"}})
+	if !strings.Contains(a.body, "p•••@example.com") {
+		t.Fatalf("the page after sending does not show the masked address:\n%.1500s", a.body)
+	}
+	flow := regexp.MustCompile(`name="flow" value="([^".]+)\.`).FindStringSubmatch(a.body)
+	if flow == nil {
+		t.Fatalf("no flow token:\n%.1500s", a.body)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(flow[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"pat.secret@example.com", "+4915112345678"} {
+		if strings.Contains(string(payload), secret) {
+			t.Errorf("the flow token in every URL of the challenge holds %s in clear: %s", secret, payload)
+		}
 	}
 }
