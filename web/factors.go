@@ -65,6 +65,8 @@ type Codes interface {
 	BeginEnrollTo(ctx context.Context, u *store.User, t factor.Target, dest, name string) (factor.Prompt, error)
 	// Resend sends a new code in place of the one challengeID sent.
 	Resend(ctx context.Context, t factor.Target, challengeID string) (factor.Prompt, error)
+	// CanSendTo reports whether a code may go to dest.
+	CanSendTo(dest string) bool
 }
 
 // Pushes is the push factor as the pages use it.
@@ -309,7 +311,7 @@ func (f Factors) vouchedOffers(have []acr.Verification, flow stepup.Flow, now ti
 		m    acr.Method
 		dest string
 	}{{acr.EmailOTP, flow.Vouched.Email}, {acr.SMS, flow.Vouched.Phone}, {acr.WhatsApp, flow.Vouched.Phone}} {
-		if c.dest == "" || f.codes(c.m) == nil || !allowed(flow, c.m) {
+		if c.dest == "" || f.codes(c.m) == nil || !allowed(flow, c.m) || !f.codes(c.m).CanSendTo(c.dest) {
 			continue
 		}
 		if level := acr.Assess(append(slices.Clone(have), acr.Verification{Method: c.m, At: now}), flow.Since).Level; level.Satisfies(flow.Level) {

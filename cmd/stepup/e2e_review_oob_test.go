@@ -121,3 +121,31 @@ func TestReviewVouchedAddressNotInTheFlowToken(t *testing.T) {
 		}
 	}
 }
+
+// The track API takes any address net/mail parses ("pat@localhost") and
+// any E.164 string, but the code factors send only to an address with a
+// dotted domain and to a mobile number of an allowed country. The page
+// must not offer a code it cannot send: the user, who has no field to
+// fix the address, was told "Enter an email address such as
+// name@example.com".
+func TestReviewVouchedOfferThatCannotBeSent(t *testing.T) {
+	mb := delivertest.StartMailbox(t)
+	delivery := fmt.Sprintf("delivery:\n  email: {smtp: %q, from: \"Bank <no-reply@bank.test>\", security: plaintext}\n", mb.Addr)
+	ts := startTrackServerWith(t, paymentRules, delivery)
+	status, big := ts.call("POST", "/v1/users/app-user-8/actions/payment", ts.serverKey, map[string]any{
+		"idempotencyKey": "big-1", "redirectUrl": rpRedirect, "custom": map[string]any{"amount": 1500},
+		"email": "pat@localhost",
+	})
+	if status != 200 || big["state"] != "CHALLENGE_REQUIRED" {
+		// Refusing it in the API is a fix too.
+		return
+	}
+	jar, _ := cookiejar.New(nil)
+	a := &attempt{rp: ts.browser(jar)}
+	a.openChallenge(big["url"].(string))
+	if !strings.Contains(a.body, `name="vouched" value="1"`) {
+		return
+	}
+	a.submit("/stepup/send", url.Values{"method": {"EMAIL_OTP"}, "vouched": {"1"}})
+	t.Fatalf("the page offered a code to pat@localhost; sending it: %d\n%.1500s", a.page.StatusCode, a.body)
+}

@@ -77,3 +77,12 @@ func LimitKey(dest string) string {
 	}
 	return dest
 }
+
+// CanSendTo reports whether a code may go to dest: an address with a
+// dotted domain, or a mobile number of an allowed country. A page asks it
+// before offering a code to a destination the user cannot correct, such
+// as one an application vouches for.
+func (f *Factor) CanSendTo(dest string) bool {
+	_, err := f.normalize(dest)
+	return err == nil
+}
