@@ -170,6 +170,9 @@ func (v *validator) delivery(d *Delivery) {
 		if d.TextOn("whatsapp") && tw.WhatsAppFrom == "" {
 			v.errorf("delivery.text.twilio.whatsapp_from", "is needed for the whatsapp channel")
 		}
+		if u := tw.BaseURL; u.URL != nil && u.Scheme != "https" && !(u.Scheme == "http" && loopbackURL(u)) {
+			v.errorf("delivery.text.twilio.base_url", "must be an https:// URL (http:// only on a loopback address): it carries the auth token and the codes")
+		}
 	case "webhook":
 		if t.Webhook.URL.URL == nil || t.Webhook.URL.Scheme != "https" && !loopbackURL(t.Webhook.URL) {
 			v.errorf("delivery.text.webhook.url", "must be an https:// URL (http:// only on a loopback address)")
