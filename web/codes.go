@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -75,12 +76,32 @@ func (s *Server) sendCode(w http.ResponseWriter, r *http.Request) {
 		if old := r.PostFormValue("challenge"); old != "" && !errors.Is(err, factor.ErrExpired) {
 			// The code sent before still works.
 			sent = &factor.Prompt{ChallengeID: old, Display: r.PostFormValue("sent_to")}
+		} else if sent, err = s.codeOnItsWay(r.Context(), t, method, err); err != nil {
+			s.fail(w, r, err)
+			return
 		}
 		s.renderStepUp(w, r, status, flow, token, binding, sess, u, method, sent, message)
 		return
 	}
 	s.log.Info("web: code sent", "user", sess.UserID, "method", method)
 	s.renderStepUp(w, r, http.StatusOK, flow, token, binding, sess, u, method, &p, "")
+}
+
+// codeOnItsWay returns, when a send was refused for the cool-down, the
+// code of the flow sent a moment before, whose page the user left (a
+// double click, the Back button): the page asks for that code rather
+// than for a new one they cannot have yet.
+func (s *Server) codeOnItsWay(ctx context.Context, t factor.Target, m acr.Method, refused error) (*factor.Prompt, error) {
+	var limit *sendlimit.LimitError
+	codes := s.factors.codes(m)
+	if codes == nil || !errors.As(refused, &limit) || limit.Scope != sendlimit.ScopeCooldown {
+		return nil, nil
+	}
+	p, ok, err := codes.Sent(ctx, t)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &p, nil
 }
 
 // Messages about sending a code.
@@ -115,7 +136,9 @@ func sendFailure(w http.ResponseWriter, err error) (status int, message string, 
 		return http.StatusUnprocessableEntity, msgNotThisNumber, false
 	case errors.Is(err, otp.ErrInvalidAddress):
 		return http.StatusUnprocessableEntity, msgNotAnAddress, false
-	case errors.Is(err, factor.ErrNotEnrolled), errors.Is(err, factor.ErrExpired):
+	case errors.Is(err, factor.ErrNotEnrolled):
+		return http.StatusUnprocessableEntity, "Nothing is set up for this method yet. Choose another one.", false
+	case errors.Is(err, factor.ErrExpired):
 		return http.StatusUnprocessableEntity, msgCodeExpired, false
 	}
 	return 0, "", true

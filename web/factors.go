@@ -65,6 +65,8 @@ type Codes interface {
 	BeginEnrollTo(ctx context.Context, u *store.User, t factor.Target, dest, name string) (factor.Prompt, error)
 	// Resend sends a new code in place of the one challengeID sent.
 	Resend(ctx context.Context, t factor.Target, challengeID string) (factor.Prompt, error)
+	// Sent returns the code of t's flow still waiting for its answer.
+	Sent(ctx context.Context, t factor.Target) (factor.Prompt, bool, error)
 	// CanSendTo reports whether a code may go to dest.
 	CanSendTo(dest string) bool
 }

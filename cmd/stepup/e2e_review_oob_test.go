@@ -57,7 +57,7 @@ func TestReviewVouchedAddressIgnoredForAUserWithAFactor(t *testing.T) {
 
 // A link opened on another device leaves the first tab asking for the
 // code that device shows. That page must not poll itself into a reload:
-// its script posts the form as soon as /stepup/link says ready, which it
+// its script posts the form as soon as /stepup/wait says ready, which it
 // says for a link opened anywhere, so the page came back every two
 // seconds, with the code field empty, while the user typed the code.
 func TestReviewMagicLinkElsewhereStopsWaiting(t *testing.T) {
@@ -84,7 +84,7 @@ func TestReviewMagicLinkElsewhereStopsWaiting(t *testing.T) {
 // The challenge page shows the vouched address masked (p•••@example.com),
 // yet the flow token, which is signed and not encrypted, carried it in
 // full in every URL of the challenge (/stepup?flow=…, the poll's
-// /stepup/link?flow=…): in the address bar and history of whoever holds
+// /stepup/wait?flow=…): in the address bar and history of whoever holds
 // the link, and in the access logs of every proxy on the way.
 func TestReviewVouchedAddressNotInTheFlowToken(t *testing.T) {
 	mb := delivertest.StartMailbox(t)

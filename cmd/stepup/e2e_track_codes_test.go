@@ -98,3 +98,32 @@ func TestTrackChallengeToAVouchedAddress(t *testing.T) {
 		t.Fatalf("the user after the code: %v, want the address set up", usr)
 	}
 }
+
+// Sending again within the cool-down (a double click, the Back button)
+// is refused, and the page asks for the code already on its way, which
+// then answers the challenge.
+func TestSendingTwiceAsksForTheCodeOnItsWay(t *testing.T) {
+	mb := delivertest.StartMailbox(t)
+	delivery := fmt.Sprintf("delivery:\n  email: {smtp: %q, from: \"Bank <no-reply@bank.test>\", security: plaintext}\n", mb.Addr)
+	ts := startTrackServerWith(t, paymentRules, delivery)
+	status, big := ts.call("POST", "/v1/users/app-user-8/actions/payment", ts.serverKey, map[string]any{
+		"idempotencyKey": "big-1", "redirectUrl": rpRedirect, "custom": map[string]any{"amount": 1500}, "email": "quinn@example.com",
+	})
+	if status != http.StatusOK {
+		t.Fatalf("track: %d %v", status, big)
+	}
+	jar, _ := cookiejar.New(nil)
+	a := &attempt{rp: ts.browser(jar)}
+	a.openChallenge(big["url"].(string))
+	a.submit("/stepup/send", url.Values{"method": {"EMAIL_OTP"}, "vouched": {"1"}})
+	first := challengeOf(t, a.body)
+	a.submit("/stepup/send", url.Values{"method": {"EMAIL_OTP"}, "vouched": {"1"}})
+	if a.page.StatusCode != http.StatusTooManyRequests || !strings.Contains(a.body, "a moment ago") || challengeOf(t, a.body) != first {
+		t.Fatalf("a second send at once: %d, want 429 asking for the first code\n%.1500s", a.page.StatusCode, a.body)
+	}
+	a.submit("/stepup/verify", url.Values{"method": {"EMAIL_OTP"}, "vouched": {"1"}, "challenge": {first},
+		"code": {codeFrom(t, mb.Wait(t, "quinn@example.com", 1).Text)}})
+	if a.callback == nil {
+		t.Fatalf("the code on its way: %v\n%.1500s", a.page, a.body)
+	}
+}

@@ -330,3 +330,32 @@ func TestInvalidDestinations(t *testing.T) {
 		t.Errorf("%d messages sent to invalid addresses", n)
 	}
 }
+
+// Sent finds the code of this flow waiting for its answer: not another
+// flow's, nor one spent or expired.
+func TestSentFindsTheFlowsCode(t *testing.T) {
+	r := newRig(t, rigOptions{limits: roomy()})
+	u := factortest.NewUser(t, r.st, "ann")
+	r.enroll(t, u, "ann@example.com")
+	target := factor.Target{UserID: u.ID, FlowID: "flow"}
+	if _, ok, err := r.f.Sent(ctx, target); err != nil || ok {
+		t.Fatalf("Sent before any code: %v %v", ok, err)
+	}
+	_, first := r.begin(t, u)
+	r.clock.Advance(time.Second)
+	_, second := r.begin(t, u)
+	if _, err := r.f.BeginVerify(ctx, factor.Target{UserID: u.ID, FlowID: "other"}); err != nil {
+		t.Fatal(err)
+	}
+	p, ok, err := r.f.Sent(ctx, target)
+	if err != nil || !ok || p.ChallengeID != second.ChallengeID || p.Display != "a•••@example.com" || p.ChallengeID == first.ChallengeID {
+		t.Fatalf("Sent = %+v %v %v, want the newest code of this flow, %s", p, ok, err, second.ChallengeID)
+	}
+	if _, err := r.f.FinishVerify(ctx, target, answer(second, r.lastCode(t, "ann@example.com"))); err == nil {
+		t.Fatal("another flow's code verified this one")
+	}
+	r.clock.Advance(10 * time.Minute)
+	if _, ok, _ := r.f.Sent(ctx, target); ok {
+		t.Fatal("Sent found an expired code")
+	}
+}

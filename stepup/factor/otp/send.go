@@ -132,3 +132,33 @@ func (f *Factor) send(ctx context.Context, t factor.Target, p pending) (factor.P
 	}
 	return factor.Prompt{ChallengeID: c.ID, Display: deliver.Mask(p.Destination)}, nil
 }
+
+// Sent returns the prompt of the code of t's flow still waiting for its
+// answer, the newest if several, so that a page asked to send again
+// within the cool-down (a double click, the Back button) can ask for the
+// code already on its way instead. false when there is none.
+func (f *Factor) Sent(ctx context.Context, t factor.Target) (factor.Prompt, bool, error) {
+	all, err := f.o.Challenges.ListByUser(ctx, t.UserID)
+	if err != nil {
+		return factor.Prompt{}, false, fmt.Errorf("otp: challenges of user %s: %w", t.UserID, err)
+	}
+	now := f.o.Now()
+	var newest *store.Challenge
+	var dest string
+	for _, c := range all {
+		if c.Method != f.o.Method || c.FlowID != t.FlowID || c.Attempts >= c.MaxAttempts || !now.Before(c.ExpiresAt) {
+			continue
+		}
+		var p pending
+		if json.Unmarshal(c.Data, &p) != nil || p.Destination == "" {
+			continue
+		}
+		if newest == nil || c.CreatedAt.After(newest.CreatedAt) {
+			newest, dest = c, p.Destination
+		}
+	}
+	if newest == nil {
+		return factor.Prompt{}, false, nil
+	}
+	return factor.Prompt{ChallengeID: newest.ID, Display: deliver.Mask(dest)}, true, nil
+}
