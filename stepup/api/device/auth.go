@@ -9,6 +9,10 @@ import (
 	"github.com/stepup-auth/stepup/stepup/factor/push"
 )
 
+// codeRateLimited is the error code of a device that sent more requests
+// than its share of the memory of requests seen.
+const codeRateLimited = "rate_limited"
+
 // maxBody bounds a device's request body: an answer or an enrollment is
 // a few hundred bytes.
 const maxBody = 4 << 10
@@ -46,13 +50,18 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (*push.De
 		h.unauthenticated(w, r, "the signature does not verify", nil)
 		return nil, nil, false
 	}
-	switch fresh, full := h.seen.add(msg, now); {
-	case full:
+	switch h.seen.add(dev.ID(), msg, now) {
+	case seenDeviceFull:
+		h.o.Log.WarnContext(r.Context(), "device: a device sends too many requests; refusing its new ones", "device", dev.ID(), "share", h.o.ReplaysPerDevice)
+		w.Header().Set("Retry-After", "60")
+		api.WriteError(w, http.StatusTooManyRequests, codeRateLimited, "this device sent too many requests lately; wait, and long-poll rather than poll")
+		return nil, nil, false
+	case seenFull:
 		h.o.Log.ErrorContext(r.Context(), "device: too many recent requests to remember; refusing new ones", "capacity", h.o.Replays)
 		w.Header().Set("Retry-After", "5")
 		api.WriteError(w, http.StatusServiceUnavailable, api.CodeUnavailable, "the server is busy; try again shortly")
 		return nil, nil, false
-	case !fresh:
+	case seenReplay:
 		h.unauthenticated(w, r, "the request was sent before: sign each request with a new nonce", nil)
 		return nil, nil, false
 	}

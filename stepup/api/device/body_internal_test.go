@@ -93,33 +93,57 @@ func FuzzParseWait(f *testing.F) {
 
 func TestSeenRefusesRepeatsAndForgetsOnlyWhenSafe(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	s := newSeen(2, 10*time.Minute)
-	if fresh, _ := s.add([]byte("a"), now); !fresh {
+	s := newSeen(2, 2, 10*time.Minute)
+	if got := s.add("d", []byte("a"), now); got != seenFresh {
 		t.Fatal("a first request is not fresh")
 	}
-	if fresh, full := s.add([]byte("a"), now.Add(9*time.Minute)); fresh || full {
-		t.Fatalf("a repeat within the window: fresh %v, full %v", fresh, full)
+	if got := s.add("d", []byte("a"), now.Add(9*time.Minute)); got != seenReplay {
+		t.Fatalf("a repeat within the window: %v", got)
 	}
-	if fresh, _ := s.add([]byte("b"), now.Add(time.Minute)); !fresh {
+	if got := s.add("e", []byte("b"), now.Add(time.Minute)); got != seenFresh {
 		t.Fatal("another request is not fresh")
 	}
 	// Full of requests still in their window: refuse, do not forget.
-	if fresh, full := s.add([]byte("c"), now.Add(2*time.Minute)); fresh || !full {
-		t.Fatalf("a third request in a set of two: fresh %v, full %v; want refused as full", fresh, full)
+	if got := s.add("f", []byte("c"), now.Add(2*time.Minute)); got != seenFull {
+		t.Fatalf("a third request in a set of two: %v; want refused as full", got)
 	}
-	if fresh, _ := s.add([]byte("a"), now.Add(5*time.Minute)); fresh {
+	if got := s.add("d", []byte("a"), now.Add(5*time.Minute)); got != seenReplay {
 		t.Fatal("the first request was forgotten to make room")
 	}
 	// Once a request's window is over it can be forgotten: its timestamp
 	// would be refused anyway.
-	if fresh, full := s.add([]byte("c"), now.Add(10*time.Minute)); !fresh || full {
-		t.Fatalf("a request after the first's window: fresh %v, full %v", fresh, full)
+	if got := s.add("f", []byte("c"), now.Add(10*time.Minute)); got != seenFresh {
+		t.Fatalf("a request after the first's window: %v", got)
 	}
 	for i := range 1000 {
-		s.add([]byte{byte(i), byte(i >> 8)}, now.Add(time.Duration(i)*10*time.Minute))
+		s.add("d", []byte{byte(i), byte(i >> 8)}, now.Add(time.Duration(i)*10*time.Minute))
 	}
 	if len(s.queue) > 4 {
 		t.Fatalf("the queue holds %d entries for a set of 2: it is not compacted", len(s.queue))
+	}
+}
+
+// A device's share: past it only that device is refused, until its
+// requests are forgotten.
+func TestSeenBoundsEachDevicesShare(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	s := newSeen(10, 2, 10*time.Minute)
+	s.add("d", []byte("1"), now)
+	s.add("d", []byte("2"), now)
+	if got := s.add("d", []byte("3"), now); got != seenDeviceFull {
+		t.Fatalf("a device's third request with a share of two: %v", got)
+	}
+	if got := s.add("d", []byte("1"), now); got != seenReplay {
+		t.Fatalf("a replay of a device past its share: %v, want seen as a replay", got)
+	}
+	if got := s.add("e", []byte("3"), now); got != seenFresh {
+		t.Fatalf("another device's request: %v", got)
+	}
+	if got := s.add("d", []byte("3"), now.Add(10*time.Minute)); got != seenFresh {
+		t.Fatalf("the device once its requests are forgotten: %v", got)
+	}
+	if len(s.count) != 1 || s.count["d"] != 1 {
+		t.Fatalf("the counts after forgetting: %v", s.count)
 	}
 }
 

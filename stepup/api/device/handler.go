@@ -27,8 +27,14 @@ type Options struct {
 	// 100000: a device polls about twice a minute, so a hundred thousand
 	// devices polling at once).
 	Replays int
-	Log     *slog.Logger
-	Now     func() time.Time // nil: time.Now
+	// ReplaysPerDevice bounds the requests remembered of one device
+	// (default 600, one a second for the ten minutes a request is
+	// remembered; at most Replays): a device past it is refused with 429
+	// until its oldest are forgotten, so that one device cannot fill the
+	// memory and have everyone's requests refused.
+	ReplaysPerDevice int
+	Log              *slog.Logger
+	Now              func() time.Time // nil: time.Now
 }
 
 // Handler serves the device API.
@@ -54,13 +60,17 @@ func New(o Options) (*Handler, error) {
 	if o.Replays <= 0 {
 		o.Replays = 100_000
 	}
+	if o.ReplaysPerDevice <= 0 {
+		o.ReplaysPerDevice = 600
+	}
+	o.ReplaysPerDevice = min(o.ReplaysPerDevice, o.Replays)
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	h := &Handler{o: o, mux: http.NewServeMux(), seen: newSeen(o.Replays, replayWindow)}
+	h := &Handler{o: o, mux: http.NewServeMux(), seen: newSeen(o.Replays, o.ReplaysPerDevice, replayWindow)}
 	h.mux.HandleFunc("POST /v1/device/enroll", h.enroll)
 	h.mux.HandleFunc("GET /v1/device/challenges", h.challenges)
 	h.mux.HandleFunc("POST /v1/device/challenges/{id}", h.answer)

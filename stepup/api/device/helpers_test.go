@@ -44,6 +44,8 @@ type envOptions struct {
 	limits   push.Limits
 	notifier push.Notifier
 	recheck  time.Duration
+	// replays bounds the requests the handler remembers (0: the default).
+	replays int
 	// challenges wraps the store's challenges, for the factor only.
 	challenges func(store.Challenges) store.Challenges
 }
@@ -57,7 +59,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.url = "http://" + e.srv.Listener.Addr().String()
 	e.f = e.factor(o)
-	h, err := device.New(device.Options{Push: e.f, Now: e.clock.Now, Recheck: o.recheck, Log: quiet})
+	h, err := device.New(device.Options{Push: e.f, Now: e.clock.Now, Recheck: o.recheck, Replays: o.replays, Log: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

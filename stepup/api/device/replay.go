@@ -17,10 +17,15 @@ import (
 // It is bounded: when full of requests still in their window it refuses
 // new ones rather than forget old ones, which would let those be
 // replayed. Only requests whose signature verified are remembered, so
-// only enrolled devices can fill it.
+// only enrolled devices can fill it, and each device only its share
+// (perDevice): one device sending as fast as it can is refused on its
+// own, not the server's other devices with it.
 type seen struct {
 	mu   sync.Mutex
 	keys map[[sha256.Size]byte]struct{}
+	// count is how many requests of each device are remembered.
+	count     map[string]int
+	perDevice int
 	// queue holds the keys in the order they were added, with the time
 	// each may be forgotten; that time only grows along the queue.
 	queue []seenEntry
@@ -37,21 +42,36 @@ const replayWindow = 2*push.MaxSkew + time.Second
 
 type seenEntry struct {
 	key    [sha256.Size]byte
+	device string
 	forget time.Time
 }
 
-func newSeen(capacity int, keep time.Duration) *seen {
-	return &seen{keys: map[[sha256.Size]byte]struct{}{}, cap: capacity, keep: keep}
+func newSeen(capacity, perDevice int, keep time.Duration) *seen {
+	return &seen{keys: map[[sha256.Size]byte]struct{}{}, count: map[string]int{}, cap: capacity, perDevice: perDevice, keep: keep}
 }
 
-// add records msg at now. It returns false, false for a message seen
-// before, and false, true when the set is full.
-func (s *seen) add(msg []byte, now time.Time) (fresh, full bool) {
+// The outcomes of seen.add.
+type seenResult int
+
+const (
+	seenFresh      seenResult = iota // new, and now remembered
+	seenReplay                       // seen before
+	seenDeviceFull                   // the device has its share remembered already
+	seenFull                         // the memory is full
+)
+
+// add records msg of device at now.
+func (s *seen) add(device string, msg []byte, now time.Time) seenResult {
 	key := sha256.Sum256(msg)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for s.head < len(s.queue) && !now.Before(s.queue[s.head].forget) {
-		delete(s.keys, s.queue[s.head].key)
+		e := s.queue[s.head]
+		delete(s.keys, e.key)
+		if s.count[e.device]--; s.count[e.device] <= 0 {
+			delete(s.count, e.device)
+		}
+		s.queue[s.head] = seenEntry{}
 		s.head++
 	}
 	if s.head > len(s.queue)/2 {
@@ -60,16 +80,20 @@ func (s *seen) add(msg []byte, now time.Time) (fresh, full bool) {
 		s.head = 0
 	}
 	if _, ok := s.keys[key]; ok {
-		return false, false
+		return seenReplay
+	}
+	if s.count[device] >= s.perDevice {
+		return seenDeviceFull
 	}
 	if len(s.keys) >= s.cap {
-		return false, true
+		return seenFull
 	}
 	s.keys[key] = struct{}{}
+	s.count[device]++
 	forget := now.Add(s.keep)
 	if n := len(s.queue); n > s.head && forget.Before(s.queue[n-1].forget) {
 		forget = s.queue[n-1].forget // a clock set back: keep the order
 	}
-	s.queue = append(s.queue, seenEntry{key, forget})
-	return true, false
+	s.queue = append(s.queue, seenEntry{key, device, forget})
+	return seenFresh
 }
