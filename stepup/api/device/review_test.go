@@ -1,7 +1,12 @@
 package device_test
 
 import (
+	"context"
 	"errors"
+	"github.com/stepup-auth/stepup/stepup/factor"
+	"github.com/stepup-auth/stepup/stepup/store"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stepup-auth/stepup/stepup/factor/push/pushdevice"
@@ -26,5 +31,48 @@ func TestOneDeviceCannotFillTheReplayMemoryForEveryone(t *testing.T) {
 	}
 	if _, err := alice.Next(e.ctx, 0); err != nil {
 		t.Fatalf("another user's phone, after one device flooded the API: %v", err)
+	}
+}
+
+// hookedChallenges calls after once, after the first Update of a record
+// whose id has prefix.
+type hookedChallenges struct {
+	store.Challenges
+	prefix string
+	once   sync.Once
+	after  func()
+}
+
+func (h *hookedChallenges) Update(ctx context.Context, c *store.Challenge) error {
+	err := h.Challenges.Update(ctx, c)
+	if strings.HasPrefix(c.ID, h.prefix) {
+		h.once.Do(h.after)
+	}
+	return err
+}
+
+// A deny must hold off the next push from its very instant: the
+// attacker's page asking again and again must not slip a push in between
+// the deny freeing the pending push and the cool-off starting.
+func TestNoPushSlipsInBetweenADenyAndItsCoolOff(t *testing.T) {
+	var e *env
+	var slipped error
+	hook := &hookedChallenges{prefix: "push-pending:"}
+	hook.after = func() {
+		_, slipped = e.f.BeginVerify(e.ctx, factor.Target{UserID: "alice", FlowID: "attacker"})
+		if slipped == nil {
+			slipped = errors.New("a push was sent")
+		} else {
+			slipped = nil
+		}
+	}
+	e = newEnv(t, envOptions{challenges: func(c store.Challenges) store.Challenges { hook.Challenges = c; return hook }})
+	phone := e.phone(e.alice, "phone")
+	e.begin(e.flow)
+	if _, err := phone.Deny(e.ctx, e.only(phone)); err != nil {
+		t.Fatal(err)
+	}
+	if slipped != nil {
+		t.Fatalf("a push asked for while the deny was recorded: %v, want refused by the cool-off", slipped)
 	}
 }

@@ -139,12 +139,14 @@ func (f *Factor) Answer(ctx context.Context, d *Device, id string, dec Decision)
 	case err != nil:
 		return "", fmt.Errorf("push: %q: %w", id, err)
 	}
-	f.release(ctx, c.UserID, c.ID)
+	// The cool-off starts before the pending push is freed: the other way
+	// round, a push asked for in between would pass both.
 	if r.State != StateApproved {
 		if err := f.coolOff(ctx, c.UserID, c.FlowID, now); err != nil {
 			// The answer stands; the page's next poll starts the cool-off.
 			f.log.WarnContext(ctx, "push: the cool-off after a refused push could not be started", "push", id, "err", err)
 		}
 	}
+	f.release(ctx, c.UserID, c.ID)
 	return r.State, nil
 }
