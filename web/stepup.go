@@ -163,6 +163,7 @@ const (
 	msgFactorLocked = "This account is locked after too many failed attempts. Ask your administrator to unlock it."
 	msgCodeExpired  = "That code has expired or was wrong too often. Send a new one."
 	msgPushRefused  = "The request was denied on your phone, or another number was picked there. Send a new one if it was you."
+	msgPushExpired  = "That request to your phone has expired or was answered already. Send a new one."
 )
 
 // verify checks an answer to the step-up page, records the verification
@@ -216,8 +217,9 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 			s.risk.Failed(sess.UserID)
 		}
 		var sent *factor.Prompt
-		if sends(method) && !errors.Is(err, factor.ErrExpired) {
-			// The code is still good for another try.
+		if sends(method) && !errors.Is(err, factor.ErrExpired) && method != acr.Push {
+			// The code is still good for another try. (A refused push
+			// is spent: waiting for it again would post it at once.)
 			sent = &factor.Prompt{ChallengeID: answer.ChallengeID, Display: r.PostFormValue("sent_to")}
 		}
 		s.renderStepUp(w, r, status, flow, token, binding, sess, u, method, sent, message)
@@ -271,6 +273,8 @@ func (s *Server) verifyFailure(w http.ResponseWriter, err error, m acr.Method) (
 		return http.StatusUnprocessableEntity, msgWrongPasskey, false
 	case errors.Is(err, factor.ErrWrongAnswer):
 		return http.StatusUnprocessableEntity, msgWrongCode, false
+	case errors.Is(err, factor.ErrExpired) && m == acr.Push:
+		return http.StatusUnprocessableEntity, msgPushExpired, false
 	case errors.Is(err, factor.ErrExpired) && sends(m):
 		return http.StatusUnprocessableEntity, msgCodeExpired, false
 	case errors.Is(err, factor.ErrExpired):
