@@ -35,17 +35,17 @@ func TestOneDeviceCannotFillTheReplayMemoryForEveryone(t *testing.T) {
 }
 
 // hookedChallenges calls after once, after the first Update of a record
-// whose id has prefix.
+// whose id has prefix and whose data holds data.
 type hookedChallenges struct {
 	store.Challenges
-	prefix string
-	once   sync.Once
-	after  func()
+	prefix, data string
+	once         sync.Once
+	after        func()
 }
 
 func (h *hookedChallenges) Update(ctx context.Context, c *store.Challenge) error {
 	err := h.Challenges.Update(ctx, c)
-	if strings.HasPrefix(c.ID, h.prefix) {
+	if strings.HasPrefix(c.ID, h.prefix) && strings.Contains(string(c.Data), h.data) {
 		h.once.Do(h.after)
 	}
 	return err
@@ -74,5 +74,37 @@ func TestNoPushSlipsInBetweenADenyAndItsCoolOff(t *testing.T) {
 	}
 	if slipped != nil {
 		t.Fatalf("a push asked for while the deny was recorded: %v, want refused by the cool-off", slipped)
+	}
+}
+
+// The page's poll of an enrollment that lands between the device taking
+// the token and its device being stored must say "not yet", not spend
+// the enrollment and leave the device stored but never confirmed.
+func TestEnrollmentPolledWhileTheDeviceIsStored(t *testing.T) {
+	var e *env
+	var p factor.Prompt
+	target := factor.Target{UserID: "alice", FlowID: "enroll"}
+	var polled error
+	hook := &hookedChallenges{data: `"kind":"enroll"`}
+	hook.after = func() {
+		_, polled = e.f.FinishEnroll(e.ctx, e.alice, target, factor.Answer{ChallengeID: p.ChallengeID})
+	}
+	e = newEnv(t, envOptions{challenges: func(c store.Challenges) store.Challenges { hook.Challenges = c; return hook }})
+	var err error
+	if p, err = e.f.BeginEnroll(e.ctx, e.alice, target); err != nil {
+		t.Fatal(err)
+	}
+	phone, err := pushdevice.New(pushdevice.Options{Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := phone.Enroll(e.ctx, p.URI, "phone", "ios"); err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(polled, factor.ErrPending) {
+		t.Errorf("the page's poll while the device was being stored: %v, want ErrPending", polled)
+	}
+	if _, err := e.f.FinishEnroll(e.ctx, e.alice, target, factor.Answer{ChallengeID: p.ChallengeID}); err != nil {
+		t.Fatalf("the page's poll once the device is stored: %v", err)
 	}
 }

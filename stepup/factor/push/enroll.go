@@ -116,23 +116,25 @@ func (f *Factor) FinishEnroll(ctx context.Context, u *store.User, t factor.Targe
 	if r.State == StatePending {
 		return factor.Result{}, fmt.Errorf("push: enrollment %q: %w", c.ID, factor.ErrPending)
 	}
-	if _, err := f.challenges.Consume(ctx, c.ID); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return factor.Result{}, fmt.Errorf("push: enrollment %q: %w", c.ID, factor.ErrExpired)
-		}
-		return factor.Result{}, fmt.Errorf("push: enrollment %q: %w", c.ID, err)
-	}
 	auth, err := f.auths.Get(ctx, r.Authenticator)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		// The device's enrollment took the token but failed to store the
-		// device: the user starts again.
-		return factor.Result{}, fmt.Errorf("push: enrollment %q stored no device: %w", c.ID, factor.ErrExpired)
+		// The device took the token and is storing its device now (or
+		// failed to: then the enrollment expires, and the user starts
+		// again). Spending the enrollment here would leave that device
+		// stored and never confirmed.
+		return factor.Result{}, fmt.Errorf("push: enrollment %q: its device is not stored yet: %w", c.ID, factor.ErrPending)
 	case err != nil:
 		return factor.Result{}, fmt.Errorf("push: enrollment %q: %w", c.ID, err)
 	}
 	if auth.UserID != u.ID || auth.Method != acr.Push {
 		return factor.Result{}, fmt.Errorf("push: enrollment %q names another user's device: %w", c.ID, factor.ErrExpired)
+	}
+	if _, err := f.challenges.Consume(ctx, c.ID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return factor.Result{}, fmt.Errorf("push: enrollment %q: %w", c.ID, factor.ErrExpired)
+		}
+		return factor.Result{}, fmt.Errorf("push: enrollment %q: %w", c.ID, err)
 	}
 	if !auth.Verified {
 		auth.Verified = true
