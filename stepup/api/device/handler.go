@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stepup-auth/stepup/stepup/api"
@@ -27,6 +28,9 @@ type Options struct {
 	// 100000: a device polls about twice a minute, so a hundred thousand
 	// devices polling at once).
 	Replays int
+	// MaxPolls bounds the long polls one device holds at once (default
+	// DefaultMaxPolls); one more is refused with 429.
+	MaxPolls int
 	// ReplaysPerDevice bounds the requests remembered of one device
 	// (default 600, one a second for the ten minutes a request is
 	// remembered; at most Replays): a device past it is refused with 429
@@ -37,11 +41,19 @@ type Options struct {
 	Now              func() time.Time // nil: time.Now
 }
 
+// DefaultMaxPolls is the default of Options.MaxPolls: an app needs one
+// long poll, and a few for one cut off and retried before the server saw
+// it end.
+const DefaultMaxPolls = 4
+
 // Handler serves the device API.
 type Handler struct {
 	o    Options
 	mux  *http.ServeMux
 	seen *seen
+	// polls counts the long polls each device holds.
+	mu    sync.Mutex
+	polls map[string]int
 }
 
 // New returns the device API's handler. It authenticates its requests
@@ -60,6 +72,9 @@ func New(o Options) (*Handler, error) {
 	if o.Replays <= 0 {
 		o.Replays = 100_000
 	}
+	if o.MaxPolls <= 0 {
+		o.MaxPolls = DefaultMaxPolls
+	}
 	if o.ReplaysPerDevice <= 0 {
 		o.ReplaysPerDevice = 600
 	}
@@ -70,7 +85,7 @@ func New(o Options) (*Handler, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	h := &Handler{o: o, mux: http.NewServeMux(), seen: newSeen(o.Replays, o.ReplaysPerDevice, replayWindow)}
+	h := &Handler{o: o, mux: http.NewServeMux(), seen: newSeen(o.Replays, o.ReplaysPerDevice, replayWindow), polls: map[string]int{}}
 	h.mux.HandleFunc("POST /v1/device/enroll", h.enroll)
 	h.mux.HandleFunc("GET /v1/device/challenges", h.challenges)
 	h.mux.HandleFunc("POST /v1/device/challenges/{id}", h.answer)

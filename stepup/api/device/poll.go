@@ -23,6 +23,12 @@ func (h *Handler) challenges(w http.ResponseWriter, r *http.Request) {
 		api.WriteError(w, http.StatusBadRequest, api.CodeInvalidRequest, strings.TrimPrefix(err.Error(), "device: "))
 		return
 	}
+	if !h.startPoll(dev.ID()) {
+		w.Header().Set("Retry-After", "5")
+		api.WriteError(w, http.StatusTooManyRequests, codeRateLimited, "this device holds too many long polls already: one at a time")
+		return
+	}
+	defer h.endPoll(dev.ID())
 	// Subscribe before the first read, so that a push created between the
 	// read and the wait still wakes us.
 	wake, cancel := h.o.Push.Subscribe(dev.UserID())
@@ -58,4 +64,23 @@ func (h *Handler) writeChallenges(w http.ResponseWriter, pending []push.Push) {
 		out.Challenges = append(out.Challenges, challenge{ID: p.ID, Choices: p.Choices, Created: p.Created.UTC(), Expires: p.Expires.UTC()})
 	}
 	api.WriteJSON(w, http.StatusOK, out)
+}
+
+// startPoll counts a long poll of device, unless it holds MaxPolls.
+func (h *Handler) startPoll(device string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.polls[device] >= h.o.MaxPolls {
+		return false
+	}
+	h.polls[device]++
+	return true
+}
+
+func (h *Handler) endPoll(device string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.polls[device]--; h.polls[device] <= 0 {
+		delete(h.polls, device)
+	}
 }

@@ -3,11 +3,13 @@ package device_test
 import (
 	"context"
 	"errors"
+	"github.com/stepup-auth/stepup/stepup/api/device"
 	"github.com/stepup-auth/stepup/stepup/factor"
 	"github.com/stepup-auth/stepup/stepup/store"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stepup-auth/stepup/stepup/factor/push/pushdevice"
 )
@@ -106,5 +108,33 @@ func TestEnrollmentPolledWhileTheDeviceIsStored(t *testing.T) {
 	}
 	if _, err := e.f.FinishEnroll(e.ctx, e.alice, target, factor.Answer{ChallengeID: p.ChallengeID}); err != nil {
 		t.Fatalf("the page's poll once the device is stored: %v", err)
+	}
+}
+
+// One device holds a few long polls at a time, not as many as it can
+// sign: each is a goroutine reading the store every Recheck.
+func TestOneDeviceHoldsFewLongPolls(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	phone := e.phone(e.alice, "phone")
+	const n = 12
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	refused := 0
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := phone.Next(e.ctx, 2*time.Second)
+			var pe *pushdevice.Error
+			if errors.As(err, &pe) && pe.Status == 429 {
+				mu.Lock()
+				refused++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if refused < n-device.DefaultMaxPolls {
+		t.Fatalf("%d long polls of one device at once: %d refused, want all but %d", n, refused, device.DefaultMaxPolls)
 	}
 }
