@@ -27,6 +27,12 @@
 // webhook (push.WebhookNotifier) lets their backend wake a sleeping app
 // through APNs or FCM, so it need not poll while in the background.
 //
+// A device holds a few long polls at once (Options.MaxPolls, 4) and sends
+// at most its share of requests in ten minutes (Options.ReplaysPerDevice,
+// 600): past either it is answered 429 rate_limited with Retry-After, and
+// its other requests go on. An app that long-polls, one poll at a time,
+// stays far below both.
+//
 // Errors are JSON, {"error":{"code","message"}}, as in every stepup API
 // (package api). Bodies are at most 4 KiB.
 package device
