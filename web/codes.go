@@ -71,6 +71,9 @@ func (s *Server) sendCode(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
+		if method == acr.Push && errors.Is(err, factor.ErrNotEnrolled) {
+			message = msgNoPhone
+		}
 		s.log.Info("web: code not sent", "user", sess.UserID, "method", method, "err", err)
 		var sent *factor.Prompt
 		if old := r.PostFormValue("challenge"); old != "" && !errors.Is(err, factor.ErrExpired) {
@@ -110,6 +113,7 @@ const (
 	msgNotThisNumber = "Codes cannot be sent to this number. Enter a mobile number."
 	msgNotThisRegion = "Codes cannot be sent to numbers of this country."
 	msgNotAnAddress  = "Enter an email address such as name@example.com."
+	msgNoPhone       = "No phone is set up for approvals on this account. Choose another method."
 )
 
 // sendFailure turns a failed send into what the user sees; fault says it

@@ -64,3 +64,16 @@ func TestPushDeniedIsNotShownAsWaiting(t *testing.T) {
 		t.Errorf("a spent push posted again: %v\n%.3000s", b.callback, b.body)
 	}
 }
+
+// A push asked for on an account with no phone set up (removed in another
+// tab, or a form posted by hand) says so, not that a code expired.
+func TestPushWithNoPhoneSaysSo(t *testing.T) {
+	op := startOPWithServerKeys(t, filepath.Join(t.TempDir(), "data"), testClients, "delivery:\n  push:\n    enabled: true\n")
+	r := newRP(t, op.issuer, "app", "")
+	a := r.authorize(url.Values{"acr_values": {"urn:stepup:acr:mfa"}})
+	a.register("sam", password)
+	a.submit("/stepup/send", url.Values{"method": {"PUSH"}})
+	if a.page == nil || a.page.StatusCode != http.StatusUnprocessableEntity || strings.Contains(a.body, "code has expired") {
+		t.Fatalf("a push with no phone set up: %v\n%.3000s", a.callback, a.body)
+	}
+}
