@@ -10,6 +10,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/stepup-auth/stepup/stepup/factor/push"
+
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup"
 	"github.com/stepup-auth/stepup/stepup/factor"
@@ -169,6 +171,20 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	answer := factor.Answer{
 		ChallengeID: r.PostFormValue("challenge"), Response: []byte(answerOf(r)),
 		Name: authenticatorName(r.PostFormValue("name")),
+	}
+	if m == acr.Push && r.PostFormValue("confirm") != "1" {
+		// Whoever photographed the QR code could have enrolled first: the
+		// user sees which device did, and confirms it is theirs.
+		d, err := s.factors.Push.EnrolledDevice(ctx, u, target(u.ID, binding, flow), answer.ChallengeID)
+		if err != nil {
+			s.enrollFailed(w, r, flow, token, binding, e, m, answer.ChallengeID, err)
+			return
+		}
+		s.render(w, http.StatusOK, "enroll", view{
+			Title: enrollTitle(m), Flow: token, CSRF: s.csrfToken(binding), Method: m, Challenge: answer.ChallengeID,
+			DeviceName: d.Name, DevicePlatform: push.Platform(d),
+		})
+		return
 	}
 	res, err := e.enroller.FinishEnroll(ctx, u, target(u.ID, binding, flow), answer)
 	if err != nil {

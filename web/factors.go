@@ -77,6 +77,9 @@ type Pushes interface {
 	// Answered reports whether a device answered push (or enrolled with
 	// the enrollment) id of t, changing nothing.
 	Answered(ctx context.Context, t factor.Target, id string) (bool, error)
+	// EnrolledDevice returns the device that enrolled with enrollment id,
+	// for the user to recognise before FinishEnroll makes it theirs.
+	EnrolledDevice(ctx context.Context, u *store.User, t factor.Target, id string) (*store.Authenticator, error)
 }
 
 func (f Factors) enabled() bool {

@@ -249,6 +249,9 @@ type view struct {
 	// typed to set up an address or a number.
 	SentTo      string
 	Destination string
+	// DeviceName and DevicePlatform name the device that enrolled for
+	// push, for the user to confirm.
+	DeviceName, DevicePlatform string
 	// Vouched: the code sent goes where a tracked action's application
 	// vouches the user reads messages (web.vouchedOffers).
 	Vouched bool

@@ -32,7 +32,9 @@ func enrollPhone(t *testing.T, issuer, user string) *pushdevice.Device {
 	if err := phone.Enroll(context.Background(), html.UnescapeString(m[1]), user+"'s phone", "android"); err != nil {
 		t.Fatal(err)
 	}
-	a.submit("/enroll", url.Values{"method": {"PUSH"}, "challenge": {challengeOf(t, a.body)}})
+	challenge := challengeOf(t, a.body)
+	a.submit("/enroll", url.Values{"method": {"PUSH"}, "challenge": {challenge}})
+	a.submit("/enroll", url.Values{"method": {"PUSH"}, "challenge": {challenge}, "confirm": {"1"}})
 	if !strings.Contains(a.body, "Save your recovery codes") {
 		t.Fatalf("after the phone enrolled:\n%.1500s", a.body)
 	}

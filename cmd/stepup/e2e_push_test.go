@@ -70,6 +70,14 @@ func TestPushStepUpWithNumberMatching(t *testing.T) {
 		t.Fatalf("the phone enrolling: %v", err)
 	}
 	a.submit("/enroll", url.Values{"method": {"PUSH"}, "challenge": {challenge}})
+	if !strings.Contains(a.body, "Pia&#39;s phone</strong> (android)") || !strings.Contains(a.body, "Is this your phone?") {
+		t.Fatalf("after the phone enrolled, the page does not name it for the user to confirm:\n%.1500s", a.body)
+	}
+	// Until the user confirms it, the device is nobody's factor.
+	if _, err := phone.Next(ctx, 0); err == nil {
+		t.Fatal("an unconfirmed device polled for pushes")
+	}
+	a.submit("/enroll", url.Values{"method": {"PUSH"}, "challenge": {challenge}, "confirm": {"1"}})
 	if !strings.Contains(a.body, "Save your recovery codes") {
 		t.Fatalf("after the phone enrolled:\n%.1500s", a.body)
 	}

@@ -100,35 +100,13 @@ func qrPNG(s string) ([]byte, error) {
 // FinishEnroll tells the page how enrollment a.ChallengeID stands:
 // ErrPending until a device enrolled with its token, then the device and
 // the verification its enrollment made, once. ErrExpired when it is gone
-// or not u's in this flow.
+// or not u's in this flow. The page should first show the user which
+// device enrolled (EnrolledDevice) and call this once they confirm it:
+// whoever photographed the QR code could have enrolled first.
 func (f *Factor) FinishEnroll(ctx context.Context, u *store.User, t factor.Target, a factor.Answer) (factor.Result, error) {
-	c, err := f.challenges.Get(ctx, a.ChallengeID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return factor.Result{}, fmt.Errorf("push: enrollment %q: %w", a.ChallengeID, factor.ErrExpired)
-	case err != nil:
-		return factor.Result{}, fmt.Errorf("push: enrollment %q: %w", a.ChallengeID, err)
-	}
-	r, ok := decode(c, kindEnroll)
-	if !ok || c.Method != acr.Push || c.UserID != u.ID || c.FlowID != t.FlowID {
-		return factor.Result{}, fmt.Errorf("push: enrollment %q is not for user %s in this flow: %w", a.ChallengeID, u.ID, factor.ErrExpired)
-	}
-	if r.State == StatePending {
-		return factor.Result{}, fmt.Errorf("push: enrollment %q: %w", c.ID, factor.ErrPending)
-	}
-	auth, err := f.auths.Get(ctx, r.Authenticator)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		// The device took the token and is storing its device now (or
-		// failed to: then the enrollment expires, and the user starts
-		// again). Spending the enrollment here would leave that device
-		// stored and never confirmed.
-		return factor.Result{}, fmt.Errorf("push: enrollment %q: its device is not stored yet: %w", c.ID, factor.ErrPending)
-	case err != nil:
-		return factor.Result{}, fmt.Errorf("push: enrollment %q: %w", c.ID, err)
-	}
-	if auth.UserID != u.ID || auth.Method != acr.Push {
-		return factor.Result{}, fmt.Errorf("push: enrollment %q names another user's device: %w", c.ID, factor.ErrExpired)
+	c, auth, err := f.enrolledWith(ctx, u, t, a.ChallengeID)
+	if err != nil {
+		return factor.Result{}, err
 	}
 	if _, err := f.challenges.Consume(ctx, c.ID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -143,6 +121,48 @@ func (f *Factor) FinishEnroll(ctx context.Context, u *store.User, t factor.Targe
 		}
 	}
 	return factor.Result{Authenticator: auth, Verification: factor.Verification(auth, acr.Verification{At: f.now()})}, nil
+}
+
+// EnrolledDevice returns, changing nothing, the device that enrolled with
+// enrollment id of u in t's flow, for the page to show before the user
+// confirms it: ErrPending until one did, ErrExpired as FinishEnroll.
+func (f *Factor) EnrolledDevice(ctx context.Context, u *store.User, t factor.Target, id string) (*store.Authenticator, error) {
+	_, auth, err := f.enrolledWith(ctx, u, t, id)
+	return auth, err
+}
+
+// enrolledWith returns enrollment id of u in t's flow and the device that
+// enrolled with it.
+func (f *Factor) enrolledWith(ctx context.Context, u *store.User, t factor.Target, id string) (*store.Challenge, *store.Authenticator, error) {
+	c, err := f.challenges.Get(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, nil, fmt.Errorf("push: enrollment %q: %w", id, factor.ErrExpired)
+	case err != nil:
+		return nil, nil, fmt.Errorf("push: enrollment %q: %w", id, err)
+	}
+	r, ok := decode(c, kindEnroll)
+	if !ok || c.Method != acr.Push || c.UserID != u.ID || c.FlowID != t.FlowID {
+		return nil, nil, fmt.Errorf("push: enrollment %q is not for user %s in this flow: %w", id, u.ID, factor.ErrExpired)
+	}
+	if r.State == StatePending {
+		return nil, nil, fmt.Errorf("push: enrollment %q: %w", c.ID, factor.ErrPending)
+	}
+	auth, err := f.auths.Get(ctx, r.Authenticator)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// The device took the token and is storing its device now (or
+		// failed to: then the enrollment expires, and the user starts
+		// again). Spending the enrollment here would leave that device
+		// stored and never confirmed.
+		return nil, nil, fmt.Errorf("push: enrollment %q: its device is not stored yet: %w", c.ID, factor.ErrPending)
+	case err != nil:
+		return nil, nil, fmt.Errorf("push: enrollment %q: %w", c.ID, err)
+	}
+	if auth.UserID != u.ID || auth.Method != acr.Push {
+		return nil, nil, fmt.Errorf("push: enrollment %q names another user's device: %w", c.ID, factor.ErrExpired)
+	}
+	return c, auth, nil
 }
 
 // Enrollment is what a device sends to enroll.
