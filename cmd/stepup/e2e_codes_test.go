@@ -1,13 +1,20 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stepup-auth/stepup/stepup/factor/deliver"
 
 	"github.com/stepup-auth/stepup/stepup/factor/deliver/delivertest"
 )
@@ -167,5 +174,61 @@ func TestSMSCodeStepUp(t *testing.T) {
 	a = r.authorize(url.Values{"acr_values": {"urn:stepup:acr:phr"}})
 	if strings.Contains(a.body, `action="/stepup/send"`) || strings.Contains(a.body, "method=SMS") {
 		t.Fatalf("a step-up to phr offers a text message:\n%.1500s", a.body)
+	}
+}
+
+// Texts through the operator's own webhook: each request is a signed JSON
+// POST of exactly the documented fields, which a receiver checks with
+// deliver.VerifyWebhook, and its text holds the code that sets the number
+// up.
+func TestSMSCodeThroughTheWebhook(t *testing.T) {
+	const secret = "an-sms-webhook-secret-of-32-chars!"
+	got := make(chan deliver.WebhookPayload, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("the webhook got %s with %q", r.Method, r.Header.Get("Content-Type"))
+		}
+		if err := deliver.VerifyWebhook([]byte(secret), r.Header, body, time.Now()); err != nil {
+			t.Errorf("the webhook's signature: %v", err)
+		}
+		var fields map[string]any
+		if err := json.Unmarshal(body, &fields); err != nil {
+			t.Errorf("the webhook's body: %v", err)
+		}
+		for k := range fields {
+			if !slices.Contains([]string{"id", "channel", "to", "text", "created"}, k) {
+				t.Errorf("the webhook's body has %q: %s", k, body)
+			}
+		}
+		var p deliver.WebhookPayload
+		_ = json.Unmarshal(body, &p)
+		got <- p
+	}))
+	t.Cleanup(hook.Close)
+	op := startOPWithServerKeys(t, filepath.Join(t.TempDir(), "data"), testClients, fmt.Sprintf(`delivery:
+  text:
+    provider: webhook
+    default_region: DE
+    webhook: {url: %q, secret: %q}
+`, hook.URL, secret))
+	r := newRP(t, op.issuer, "app", "")
+	a := r.authorize(url.Values{"acr_values": {"urn:stepup:acr:mfa"}})
+	a.register("uma", password)
+	a.follow(r.browser.Get(op.issuer + "/enroll?" + a.page.Request.URL.RawQuery + "&method=SMS"))
+	a.submit("/enroll/send", url.Values{"method": {"SMS"}, "destination": {"+49 151 1234 5678"}})
+	var p deliver.WebhookPayload
+	select {
+	case p = <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the webhook got nothing")
+	}
+	if p.Channel != deliver.SMS || p.To != "+4915112345678" || p.ID == "" || p.Created.IsZero() {
+		t.Fatalf("the webhook got %+v", p)
+	}
+	a.submit("/enroll", url.Values{"method": {"SMS"}, "challenge": {challengeOf(t, a.body)}, "code": {codeFrom(t, p.Text)}})
+	a.submit("/enroll/done", nil)
+	if _, claims := a.tokens(); strings.Join(claims.AMR, " ") != "pwd otp sms mfa" {
+		t.Errorf("after a code through the webhook: amr %v", claims.AMR)
 	}
 }
