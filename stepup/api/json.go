@@ -114,3 +114,18 @@ func ReadJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	}
 	return true
 }
+
+// JSONBodies refuses, with 415, a request whose body is not JSON, before
+// next reads it: a form or plain text never reaches a handler, so a
+// cross-site form cannot post to an API.
+func JSONBodies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ct := r.Header.Get("Content-Type"); ct != "" && r.ContentLength != 0 {
+			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+				WriteError(w, http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "the body must be application/json")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}

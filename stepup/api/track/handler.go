@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -74,15 +73,8 @@ func New(o Options) (*Handler, error) {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// A body is JSON, as the APIs' conventions say: a form or plain text
-	// is refused before it is read.
-	if ct := r.Header.Get("Content-Type"); ct != "" && r.ContentLength != 0 {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			api.WriteError(w, http.StatusUnsupportedMediaType, api.CodeUnsupportedMedia, "the body must be application/json")
-			return
-		}
-	}
-	h.mux.ServeHTTP(w, r)
+	// A body is JSON, as the APIs' conventions say.
+	api.JSONBodies(h.mux).ServeHTTP(w, r)
 }
 
 // trackResponse is the answer to a track call.
