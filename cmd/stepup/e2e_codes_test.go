@@ -232,3 +232,26 @@ func TestSMSCodeThroughTheWebhook(t *testing.T) {
 		t.Errorf("after a code through the webhook: amr %v", claims.AMR)
 	}
 }
+
+// A provider that fails fails the send with a clear message and keeps
+// nothing: once it works again, the code then sent is the one that counts.
+func TestProviderFailureIsClear(t *testing.T) {
+	op, _, tw := startOPWithDelivery(t, time.Second)
+	r := newRP(t, op.issuer, "app", "")
+	a := r.authorize(url.Values{"acr_values": {"urn:stepup:acr:mfa"}})
+	a.register("vic", password)
+	a.follow(r.browser.Get(op.issuer + "/enroll?" + a.page.Request.URL.RawQuery + "&method=SMS"))
+	tw.FailWith(http.StatusServiceUnavailable)
+	a.submit("/enroll/send", url.Values{"method": {"SMS"}, "destination": {"+4915112345678"}})
+	if a.page.StatusCode != http.StatusBadGateway || !strings.Contains(a.body, "could not be sent") || strings.Contains(a.body, `name="code"`) {
+		t.Fatalf("a send Twilio refused: %d\n%.1000s", a.page.StatusCode, a.body)
+	}
+	tw.FailWith(0)
+	time.Sleep(time.Second) // the cool-down: the failed send counted, as the provider may have sent it
+	a.submit("/enroll/send", url.Values{"method": {"SMS"}, "destination": {"+4915112345678"}})
+	code := codeFrom(t, tw.Wait(t, "+4915112345678", 1).Body)
+	a.submit("/enroll", url.Values{"method": {"SMS"}, "challenge": {challengeOf(t, a.body)}, "code": {code}})
+	if !strings.Contains(a.body, "Save your recovery codes") {
+		t.Fatalf("after the provider recovered:\n%.1000s", a.body)
+	}
+}
