@@ -11,7 +11,8 @@
 // level follows from all its verifications, by acr.Assess.
 //
 // The factors themselves live in sub-packages: passkey (WebAuthn), totp,
-// recovery, otp (codes by email, SMS and WhatsApp) and magiclink. What the
+// recovery, otp (codes by email, SMS and WhatsApp), magiclink and push
+// (approvals on an enrolled device, with number matching). What the
 // out-of-band ones share is in deliver (sending), phone (numbers and
 // countries) and sendlimit (how often).
 package factor
