@@ -149,17 +149,30 @@ func (f *Factor) enrolled(ctx context.Context, userID, dest string) (*store.Auth
 }
 
 // verifyEmail marks the user's email verified when the code came back
-// from it. It is best effort: the factor is set up either way.
+// from it, and makes the address the user's email when they have none
+// and no other account holds it: the code proves the user reads it, and
+// relying parties (brokers such as Keycloak and Cognito above all) read
+// the account's address from the email and email_verified claims. It is
+// best effort: the factor is set up either way.
 func (f *Factor) verifyEmail(ctx context.Context, userID, dest string) {
 	if f.o.Users == nil || f.o.Method != acr.EmailOTP {
 		return
 	}
 	for range 4 {
 		u, err := f.o.Users.Get(ctx, userID)
-		if err != nil || u.EmailVerified || !equalAddress(u.Email, dest) {
+		if err != nil || u.EmailVerified {
 			return
 		}
 		next := u.Clone()
+		switch {
+		case u.Email == "":
+			if other, err := f.o.Users.GetByEmail(ctx, dest); !errors.Is(err, store.ErrNotFound) || other != nil {
+				return // another account's address, or the store could not say
+			}
+			next.Email = dest
+		case !equalAddress(u.Email, dest):
+			return
+		}
 		next.EmailVerified = true
 		if err := f.o.Users.Update(ctx, next); !errors.Is(err, store.ErrConflict) {
 			return
