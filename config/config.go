@@ -163,6 +163,12 @@ type Client struct {
 	// make an authorization link for a client, and a reason in it would
 	// put their words on this site's page.
 	StepUpReasons bool `yaml:"step_up_reasons"`
+	// PKCEOptional lets this confidential client leave PKCE out of an
+	// authorization request that carries a nonce, for a broker that
+	// sends none (a Cognito user pool's OIDC identity provider). RFC 9700
+	// §2.1.1 allows it of OpenID Connect clients: the nonce, bound to the
+	// ID token, is what stops an injected code.
+	PKCEOptional bool `yaml:"pkce_optional"`
 }
 
 // Default returns the configuration used when the file omits a key, or when

@@ -415,6 +415,9 @@ func (v *validator) oidc(o *OIDC, demoOn bool, publicURL URL) {
 		if c.Secret != "" && len(c.Secret) < minSecretLen {
 			v.warnf(base+".secret", "is shorter than %d characters; use a long random secret", minSecretLen)
 		}
+		if c.PKCEOptional && c.Secret == "" {
+			v.errorf(base+".pkce_optional", "is for a confidential client only: a public client (no secret) must use PKCE")
+		}
 		if len(c.RedirectURIs) == 0 {
 			v.errorf(base+".redirect_uris", "at least one redirect URI is required")
 		}

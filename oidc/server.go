@@ -30,10 +30,17 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 	if r.Data.ResponseType != oidc.ResponseTypeCode {
 		return nil, (&oidc.Error{ErrorType: "unsupported_response_type"}).WithDescription("only response_type=code is supported")
 	}
-	if r.Data.CodeChallenge == "" || r.Data.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
+	switch {
+	case r.Data.CodeChallenge == "" && r.Data.CodeChallengeMethod == "" && pkceOptional(r.Client):
+		// RFC 9700 §2.1.1: an OpenID Connect client may rely on the
+		// nonce instead, which the ID token carries back. The code of a
+		// request without a challenge takes no code_verifier (tokens.go).
+		if r.Data.Nonce == "" {
+			return nil, oidc.ErrInvalidRequest().WithDescription("a request without PKCE must carry a nonce")
+		}
+	case r.Data.CodeChallenge == "" || r.Data.CodeChallengeMethod != oidc.CodeChallengeMethodS256:
 		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method=S256 is required")
-	}
-	if !s256ChallengeSyntax.MatchString(r.Data.CodeChallenge) { // RFC 7636 §4.2
+	case !s256ChallengeSyntax.MatchString(r.Data.CodeChallenge): // RFC 7636 §4.2
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge must be the unpadded base64url SHA-256 of the code_verifier")
 	}
 	// The code goes back by redirect (query, or fragment if asked): the
@@ -101,6 +108,13 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 		redirect.URL = next.page
 	}
 	return s.bindFresh(redirect, fresh, binding), nil
+}
+
+// pkceOptional reports whether c is a confidential client configured to
+// leave PKCE out (store.Client.PKCEOptional).
+func pkceOptional(c op.Client) bool {
+	cl, ok := c.(client)
+	return ok && cl.rec.PKCEOptional && cl.rec.SecretHash != ""
 }
 
 // bindFresh sets a new flow binding cookie on the redirect, if fresh.

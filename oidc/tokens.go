@@ -37,10 +37,12 @@ type grant struct {
 // them in one store step, so that a replay finds them and revokes them
 // (RFC 6749 §4.1.2), and a code is never spent on tokens that were not
 // stored. A code_verifier outside RFC 7636's syntax is refused before the
-// code is even read.
+// code is even read; none at all is refused for a request that had a
+// challenge, and one is refused for a request that had none (RFC 9700
+// §4.8.2), which only a client with PKCE optional can make.
 func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.AccessTokenRequest]) (*op.Response, error) {
 	p := s.p
-	if !codeVerifierSyntax.MatchString(r.Data.CodeVerifier) {
+	if r.Data.CodeVerifier != "" && !codeVerifierSyntax.MatchString(r.Data.CodeVerifier) {
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_verifier must be 43 to 128 unreserved characters (RFC 7636 §4.1)")
 	}
 	invalid := oidc.ErrInvalidGrant().WithDescription("the code is invalid or expired")

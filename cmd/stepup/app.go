@@ -221,7 +221,7 @@ func syncClients(ctx context.Context, st store.Clients, clients []config.Client)
 			ID: c.ID, Name: c.Name, RedirectURIs: urls(c.RedirectURIs), PostLogoutRedirectURIs: urls(c.PostLogoutRedirectURIs),
 			GrantTypes: []string{"authorization_code", "refresh_token"}, ResponseTypes: []string{"code"},
 			MinimumACR: c.MinimumACR.String(), Methods: c.Methods, AccessTokenFormat: string(c.AccessTokenFormat),
-			SigningAlgorithm: string(c.SigningAlg), ShowsReasons: c.StepUpReasons, Source: "config", CreatedAt: now, UpdatedAt: now,
+			SigningAlgorithm: string(c.SigningAlg), ShowsReasons: c.StepUpReasons, PKCEOptional: c.PKCEOptional, Source: "config", CreatedAt: now, UpdatedAt: now,
 		}
 		if c.Secret != "" {
 			rec.SecretHash = oidc.HashClientSecret(c.Secret)

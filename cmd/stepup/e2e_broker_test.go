@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
+	"golang.org/x/oauth2"
 
 	"github.com/stepup-auth/stepup/stepup/factor/deliver/delivertest"
 )
@@ -39,6 +41,7 @@ var brokerClients = fmt.Sprintf(`    - id: keycloak
       secret: %[3]s
       redirect_uris: [%[1]s]
       signing_alg: RS256
+      pkce_optional: true
 `, rpRedirect, keycloakSecret, cognitoSecret)
 
 // startBrokerOP runs stepup with brokerClients, sending email to a real
@@ -106,6 +109,24 @@ func decodeOK(t *testing.T, req *http.Request, v any) {
 	if err := json.Unmarshal(body, v); err != nil {
 		t.Fatalf("%s %s: %v\n%s", req.Method, req.URL, err, body)
 	}
+}
+
+// authorizeWithoutPKCE starts an authorization request as a broker that
+// sends no PKCE does: state, a nonce unless noNonce, and extra.
+func (b *broker) authorizeWithoutPKCE(extra url.Values, noNonce bool) *attempt {
+	b.t.Helper()
+	r := b.rp
+	a := &attempt{rp: r, state: randomString()}
+	var opts []oauth2.AuthCodeOption
+	if !noNonce {
+		a.nonce = randomString()
+		opts = append(opts, gooidc.Nonce(a.nonce))
+	}
+	for k := range extra {
+		opts = append(opts, oauth2.SetAuthURLParam(k, extra.Get(k)))
+	}
+	a.follow(r.browser.Get(r.oauth.AuthCodeURL(a.state, opts...)))
+	return a
 }
 
 // brokerTokens is the token response a broker reads.
@@ -338,8 +359,10 @@ func cognitoAttributes(claims map[string]any, mapping map[string]string) map[str
 }
 
 // A Cognito user pool's OIDC identity provider: scope openid email
-// profile, client_secret_post (the only client authentication Cognito
-// supports), an RS256 client, and "attributes_request_method" GET, by
+// profile, a nonce but no PKCE (its documentation has no PKCE setting for
+// an OIDC IdP, so the client has pkce_optional), client_secret_post (the
+// only client authentication Cognito supports), an RS256 client, and
+// "attributes_request_method" GET, by
 // which Cognito asks userinfo for the attributes it maps, with the access
 // token as a bearer token. The user proves an email address at the step-up
 // and Cognito maps email, email_verified, acr and amr (into custom:acr and
@@ -349,7 +372,7 @@ func TestCognitoFederatesToStepup(t *testing.T) {
 	b := newBroker(t, op.issuer, "cognito", cognitoSecret)
 	b.checkDiscovery()
 
-	a := b.rp.authorize(url.Values{"acr_values": {"urn:stepup:acr:mfa"}})
+	a := b.authorizeWithoutPKCE(url.Values{"acr_values": {"urn:stepup:acr:mfa"}}, false)
 	a.register("erin", password)
 	if !a.on("/stepup") {
 		t.Fatalf("asking for mfa: not on the step-up page but %v", a.page)
@@ -360,7 +383,7 @@ func TestCognitoFederatesToStepup(t *testing.T) {
 	a.submit("/enroll", url.Values{"method": {"EMAIL_OTP"}, "challenge": {challengeOf(t, a.body)}, "code": {codeFrom(t, mail.Text)}})
 	a.submit("/enroll/done", nil)
 
-	tok := b.exchange(a, false, true)
+	tok := b.exchange(a, false, false)
 	id, _ := b.verifyIDToken(tok.IDToken, a.nonce)
 	if id.Email != "erin@example.com" || id.EmailVerified == nil || !*id.EmailVerified {
 		t.Errorf("ID token: email %q verified %v, want the proved address, verified", id.Email, id.EmailVerified)
@@ -382,5 +405,53 @@ func TestCognitoFederatesToStepup(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("Cognito would map %s = %q, want %q (all: %v)", k, got[k], v, got)
 		}
+	}
+}
+
+// PKCE is optional only for a confidential client configured so, and
+// only with a nonce; a code issued without a challenge takes no
+// code_verifier (RFC 9700 §4.8.2), and one issued with a challenge is not
+// redeemed without its verifier.
+func TestPKCEOptionalOnlyWhereConfigured(t *testing.T) {
+	op, _ := startBrokerOP(t)
+	kc := newBroker(t, op.issuer, "keycloak", keycloakSecret)
+	if a := kc.authorizeWithoutPKCE(nil, false); a.oauthError() != "invalid_request" {
+		t.Errorf("keycloak (PKCE required) without PKCE: %q", a.oauthError())
+	}
+	cg := newBroker(t, op.issuer, "cognito", cognitoSecret)
+	if a := cg.authorizeWithoutPKCE(nil, true); a.oauthError() != "invalid_request" ||
+		!strings.Contains(a.callback.Query().Get("error_description"), "nonce") {
+		t.Errorf("cognito without PKCE nor nonce: %v", a.callback)
+	}
+	a := cg.authorizeWithoutPKCE(nil, false)
+	a.register("fay", password)
+	code := a.code()
+	post := func(form url.Values) int {
+		form.Set("grant_type", "authorization_code")
+		form.Set("code", code)
+		form.Set("redirect_uri", rpRedirect)
+		form.Set("client_id", "cognito")
+		form.Set("client_secret", cognitoSecret)
+		resp, err := http.PostForm(cg.disco.TokenEndpoint, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post(url.Values{"code_verifier": {oauth2.GenerateVerifier()}}); got != http.StatusBadRequest {
+		t.Errorf("a code_verifier for a request without a challenge: %d", got)
+	}
+	if got := post(url.Values{}); got != http.StatusOK {
+		t.Errorf("the code without a verifier, after a refused try: %d", got)
+	}
+	// The same client's request with PKCE must still prove it.
+	b := cg.rp.authorize(nil)
+	code = b.code()
+	if got := post(url.Values{}); got != http.StatusBadRequest {
+		t.Errorf("a code of a request with a challenge, without its verifier: %d", got)
+	}
+	if got := post(url.Values{"code_verifier": {b.verifier}}); got != http.StatusOK {
+		t.Errorf("the code with its verifier: %d", got)
 	}
 }

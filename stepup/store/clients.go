@@ -24,6 +24,9 @@ type Client struct {
 	// sends; others' are ignored, so that a link anyone can make does not
 	// put its words on the page.
 	ShowsReasons bool
+	// PKCEOptional: an authorization request of this confidential client
+	// may leave PKCE out if it carries a nonce (RFC 9700 §2.1.1).
+	PKCEOptional bool
 	Source       string // "config" or "admin": who manages it
 	CreatedAt    time.Time
 	UpdatedAt    time.Time

@@ -25,6 +25,7 @@ func newClient(e *env, id string) *store.Client {
 		AccessTokenFormat:      "jwt",
 		SigningAlgorithm:       "ES256",
 		ShowsReasons:           true,
+		PKCEOptional:           true,
 		Source:                 "admin",
 		CreatedAt:              at(now, -time.Hour),
 		UpdatedAt:              at(now, -time.Minute),
