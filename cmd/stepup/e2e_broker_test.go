@@ -223,11 +223,18 @@ func (b *broker) verifyIDToken(raw, nonce string) (brokerClaims, map[string]any)
 }
 
 // userinfo asks the userinfo endpoint with the access token as a bearer
-// token, by GET or by POST with an empty body.
+// token, by GET or by POST with an empty body; with method "POST form",
+// by POST with the token in the body (RFC 6750 §2.2).
 func (b *broker) userinfo(accessToken, method string) (brokerClaims, map[string]any) {
 	b.t.Helper()
-	req, _ := http.NewRequest(method, b.disco.UserinfoEndpoint, nil)
-	req.Header.Set("Authorization", "Bearer "+accessToken)
+	var req *http.Request
+	if method == "POST form" {
+		req, _ = http.NewRequest(http.MethodPost, b.disco.UserinfoEndpoint, strings.NewReader(url.Values{"access_token": {accessToken}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else {
+		req, _ = http.NewRequest(method, b.disco.UserinfoEndpoint, nil)
+		req.Header.Set("Authorization", "Bearer "+accessToken)
+	}
 	var all map[string]any
 	decodeOK(b.t, req, &all)
 	raw, _ := json.Marshal(all)
@@ -300,7 +307,7 @@ func TestKeycloakBrokersThroughStepup(t *testing.T) {
 		t.Errorf("ID token: preferred_username %q", id.Username)
 	}
 	// Keycloak's user info request is a GET with the bearer token.
-	for _, method := range []string{http.MethodGet, http.MethodPost} {
+	for _, method := range []string{http.MethodGet, http.MethodPost, "POST form"} {
 		info, _ := b.userinfo(tok.AccessToken, method)
 		if info.Subject != id.Subject || info.ACR != id.ACR || !slices.Equal(info.AMR, id.AMR) || info.AuthTime != id.AuthTime {
 			t.Errorf("userinfo by %s: %+v, want the ID token's sub, acr, amr and auth_time", method, info)
