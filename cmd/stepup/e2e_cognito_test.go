@@ -305,6 +305,11 @@ func TestCognitoCustomAuthAllowAndBlock(t *testing.T) {
 	if r := allowed.define(srpAndPassword); !r.IssueTokens || r.FailAuthentication || r.ChallengeName != "" {
 		t.Errorf("an allowed sign-in: %+v", r)
 	}
+	// The app sending the same attempt id again gets no second look at
+	// the ALLOW: a new attempt is a new decision, a reused id none.
+	if r := allowed.define(srpAndPassword); r.IssueTokens || !r.FailAuthentication {
+		t.Errorf("an allowed attempt's id again: %+v, want the sign-in failed", r)
+	}
 	blocked := signIn{p: p, user: user, client: "banned-client", attemptID: "9d1c7f52-6a2e-4b8e-8c11-000000000002"}
 	if r := blocked.define(srpAndPassword); r.IssueTokens || !r.FailAuthentication {
 		t.Errorf("a blocked sign-in: %+v", r)

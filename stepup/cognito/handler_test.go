@@ -373,3 +373,21 @@ func TestNewRefuses(t *testing.T) {
 		}
 	}
 }
+
+// An address Cognito has not verified is not vouched for: whoever signed
+// up with it may not own it.
+func TestUnverifiedAddressesAreNotVouched(t *testing.T) {
+	fake := &fakeStepup{decision: map[string]any{"state": "ALLOW"}}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	h := newHandler(t, srv.URL, func(c *Config) { c.VouchEmail, c.VouchPhone = true, true })
+	ev := defineEvent("SRP_A:ok", "PASSWORD_VERIFIER:ok")
+	ev.Request.UserAttributes = map[string]string{"sub": "user-42", "email": "carl@example.com", "email_verified": "false",
+		"phone_number": "+4915112345678"}
+	if out, _ := h.Define(context.Background(), ev); !out.Response.IssueTokens {
+		t.Fatalf("define: %+v", out.Response)
+	}
+	if body := fake.bodies[1]; body["email"] != nil || body["phoneNumber"] != nil {
+		t.Errorf("the track body vouches for unverified addresses: %v", body)
+	}
+}
