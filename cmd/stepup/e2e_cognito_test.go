@@ -367,3 +367,35 @@ func TestCognitoCustomAuthWithAVouchedEmail(t *testing.T) {
 		t.Errorf("the user after the code: %v", usr)
 	}
 }
+
+// A user who cancels the hosted challenge comes back to the app with a
+// validation token of this very challenge, of CHALLENGE_FAILED: Verify
+// refuses it, and the sign-in has no challenge left to present.
+func TestCognitoCancelledChallenge(t *testing.T) {
+	ts := startTrackServerWith(t, cognitoSignInRules, "")
+	user := registerLocalUser(t, ts.issuer, "erik") // a password, no factor
+	s := signIn{p: newCognitoPool(t, ts, false), user: user, client: "risky-client", attemptID: "7a6b5c4d-3e2f-4a1b-8c9d-000000000001"}
+	if r := s.define(srpAndPassword); r.ChallengeName != "CUSTOM_CHALLENGE" {
+		t.Fatalf("define: %+v", r)
+	}
+	c, err := s.create(srpAndPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	a := &attempt{rp: ts.browser(jar)}
+	a.openChallenge(c.PublicChallengeParameters["url"])
+	a.submit("/stepup", url.Values{"action": {"cancel"}})
+	if a.callback == nil || a.callback.Query().Get("token") == "" {
+		t.Fatalf("after cancelling: %v\n%.1500s", a.page, a.body)
+	}
+	if s.verify(c.PrivateChallengeParameters, a.callback.Query().Get("token")) {
+		t.Error("the token of a cancelled challenge was accepted")
+	}
+	if r := s.define(history(customFailed)); r.ChallengeName != "CUSTOM_CHALLENGE" {
+		t.Fatalf("define after the wrong answer: %+v", r)
+	}
+	if _, err := s.create(history(customFailed)); err == nil {
+		t.Error("create presented the cancelled challenge again")
+	}
+}
