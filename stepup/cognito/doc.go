@@ -29,7 +29,8 @@
 // first factor here), a failed password, a challenge that is not stepup's
 // (SMS_MFA, device SRP, another custom challenge), a missing entry, a met
 // challenge followed by more. A user Cognito did not find
-// (userNotFound) fails. Define never returns an error to Cognito: a
+// (userNotFound) goes on to the password verifier like any other, so the
+// answer does not tell whether the user exists, and fails after it. Define never returns an error to Cognito: a
 // sign-in it cannot decide fails, and stepup out of reach is such a
 // sign-in (fail closed).
 //

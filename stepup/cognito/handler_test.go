@@ -199,6 +199,19 @@ func TestDefineWithoutStepup(t *testing.T) {
 			t.Errorf("%v: %+v %v", tc.session, r, err)
 		}
 	}
+	// A user Cognito did not find goes on to the password verifier like
+	// any other, so the sign-in does not tell that the user does not
+	// exist, and fails after it.
+	ev := defineEvent("SRP_A:ok")
+	ev.Request.UserNotFound = true
+	if out, _ := h.Define(context.Background(), ev); out.Response.ChallengeName != "PASSWORD_VERIFIER" || out.Response.FailAuthentication {
+		t.Errorf("SRP_A of a user not found: %+v", out.Response)
+	}
+	ev = defineEvent("SRP_A:ok", "PASSWORD_VERIFIER:ok", "CUSTOM_CHALLENGE:ok")
+	ev.Request.UserNotFound = true
+	if out, _ := h.Define(context.Background(), ev); !out.Response.FailAuthentication || out.Response.IssueTokens {
+		t.Errorf("a met challenge of a user not found: %+v", out.Response)
+	}
 	if calls := fake.Calls(); len(calls) != 0 {
 		t.Errorf("calls to stepup: %v", calls)
 	}
