@@ -180,6 +180,7 @@ func TestTrackAPIEndToEnd(t *testing.T) {
 	token := a.callback.Query().Get("token")
 	status, v := ts.call("POST", "/v1/validate", ts.serverKey, map[string]any{"token": token})
 	if status != http.StatusOK || v["isValid"] != true || v["state"] != "CHALLENGE_SUCCEEDED" || v["userId"] != user ||
+		v["actionId"] != big["actionId"] || v["action"] != "payment" || v["idempotencyKey"] != "big-1" ||
 		v["verificationMethod"] != "TOTP" || v["acr"] != "urn:stepup:acr:mfa" || !sameStrings(v["amr"], "otp", "mfa") {
 		t.Fatalf("validate: %d %v", status, v)
 	}

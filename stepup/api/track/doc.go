@@ -20,7 +20,9 @@
 // user's browser and then sends the browser to the call's redirectUrl with
 // a token parameter; the backend posts that token to /v1/validate, once,
 // and gets CHALLENGE_SUCCEEDED with the method, acr and amr, or
-// CHALLENGE_FAILED. The same idempotencyKey returns the same record,
+// CHALLENGE_FAILED, naming the record (actionId, userId, action,
+// idempotencyKey) so the caller can check the token is of the challenge
+// it asked for. The same idempotencyKey returns the same record,
 // never a second decision, and while its challenge waits, its url and
 // token again (the first answer may have been lost); the key reused for a
 // different request is 409. A challenge url's page takes nothing until

@@ -218,6 +218,7 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request) {
 type validateResponse struct {
 	IsValid        bool     `json:"isValid"`
 	State          string   `json:"state,omitempty"`
+	ActionID       string   `json:"actionId,omitempty"`
 	UserID         string   `json:"userId,omitempty"`
 	Action         string   `json:"action,omitempty"`
 	IdempotencyKey string   `json:"idempotencyKey,omitempty"`
@@ -245,7 +246,7 @@ func (h *Handler) validate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := validateResponse{
-		IsValid: out.State == stepup.StateChallengeSucceeded, State: out.State,
+		IsValid: out.State == stepup.StateChallengeSucceeded, State: out.State, ActionID: out.ID,
 		UserID: out.UserID, Action: out.Action, IdempotencyKey: out.IdempotencyKey,
 	}
 	if v := out.Verified; v != nil {
