@@ -126,21 +126,22 @@ func (h *Handler) Define(ctx context.Context, ev events.CognitoEventUserPoolsDef
 		ev.Response = events.CognitoEventUserPoolsDefineAuthChallengeResponse{FailAuthentication: true}
 		return ev, nil
 	}
-	if ev.Request.UserNotFound {
-		return fail("no such user")
-	}
 	ev.Response = events.CognitoEventUserPoolsDefineAuthChallengeResponse{}
-	switch s := next(ev.Request.Session, h.c.MaxChallenges); s {
-	case stepPassword:
+	switch s := next(ev.Request.Session, h.c.MaxChallenges); {
+	case s == stepPassword:
+		// Also for a user Cognito did not find: the same answer as for
+		// anyone, so that it does not tell the user does not exist.
 		ev.Response.ChallengeName = challengePasswordVerifier
 		return ev, nil
-	case stepChallengeMore:
+	case ev.Request.UserNotFound:
+		return fail("no such user")
+	case s == stepChallengeMore:
 		ev.Response.ChallengeName = challengeCustom
 		return ev, nil
-	case stepIssueTokens:
+	case s == stepIssueTokens:
 		ev.Response.IssueTokens = true
 		return ev, nil
-	case stepDecide:
+	case s == stepDecide:
 		// below
 	default:
 		return fail("the session history is not one this trigger continues", "history", history(ev.Request.Session))
