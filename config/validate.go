@@ -53,6 +53,7 @@ func validate(c *Config, d *decoder, fromFile bool) Problems {
 	v.delivery(&c.Delivery)
 	v.acr(&c.ACR)
 	v.oidc(&c.OIDC, c.Demo.Enabled, c.Server.PublicURL)
+	v.upstreams(c.Upstreams)
 	v.rules(&c.Rules)
 	v.signals(&c.Signals)
 	v.demo(&c.Demo, c.Server.PublicURL)
