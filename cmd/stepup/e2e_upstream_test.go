@@ -286,4 +286,3 @@ func TestUpstreamACRForwarding(t *testing.T) {
 		})
 	}
 }
-
