@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/stepup-auth/stepup/acr"
@@ -215,7 +214,3 @@ func (v *validator) forwardACR(base string, u *Upstream) {
 		}
 	}
 }
-
-// UpstreamFreshness bounds how far in the future an upstream's auth_time
-// may be: clocks drift, and a later time is taken as now.
-const UpstreamFreshness = 5 * time.Minute

@@ -47,6 +47,7 @@ func TestUpstreams(t *testing.T) {
 			[]string{"stepup.yaml:2:5: upstreams[0].acr_map: is required with forward_acr: map"}},
 		{"map of a non-level", upstream + "    forward_acr: map\n    acr_map: {gold: \"3\"}\n",
 			[]string{`stepup.yaml:6:21: upstreams[0].acr_map["gold"]: "gold" is not a level: the keys are stepup's levels (1fa, mfa, phr, phrh)`}},
+		{"a client that signs in upstream only", upstream + client + "      methods: [UPSTREAM, TOTP]\n", nil},
 		{"table without map", upstream + "    acr_map: {mfa: \"2\"}\n",
 			[]string{"stepup.yaml:5:14: warning: upstreams[0].acr_map: is used only with forward_acr: map, and forward_acr is never"}},
 	}
@@ -55,7 +56,7 @@ func TestUpstreams(t *testing.T) {
 			_, ps := LoadBytes("stepup.yaml", []byte(tt.yaml), fakeEnv(map[string]string{"KC_SECRET": "x"}))
 			var got []string
 			for _, p := range ps {
-				if strings.HasPrefix(p.Path, "upstreams") {
+				if strings.HasPrefix(p.Path, "upstreams") || strings.HasPrefix(p.Path, "oidc") {
 					got = append(got, p.String())
 				}
 			}

@@ -154,18 +154,30 @@ func TestUpstreamUntrustedACRStepsUp(t *testing.T) {
 	// entry: it is one factor, and stepup asks for its own second one.
 	f := startFederated(t, "")
 	f.up.set(func(u *upstreamOP) { u.acr, u.amr = "2", []string{"pwd", "otp"} })
+
+	// Asked for one factor, the relying party gets it, and none of the
+	// amr the upstream claimed without being trusted.
+	r1 := newRP(t, f.op.issuer, "app", "")
+	a1 := r1.authorize(url.Values{"acr_values": {"urn:stepup:acr:1fa"}})
+	viaUpstream(t, a1)
+	if _, id := a1.tokens(); id.ACR != "urn:stepup:acr:1fa" || len(id.AMR) != 0 {
+		t.Errorf("ID token acr %q amr %v, want urn:stepup:acr:1fa and no amr", id.ACR, id.AMR)
+	}
+
 	r := newRP(t, f.op.issuer, "app", "")
 	a := r.authorize(url.Values{"acr_values": {mfaLevel}})
 	viaUpstream(t, a)
 	if a.callback != nil || !a.on("/stepup") {
 		t.Fatalf("an untrusted upstream acr 2 went on to %v (page %v), want stepup's step-up page", a.callback, a.page)
 	}
-	// Asked for one factor, the relying party gets it, and no amr the
-	// upstream claimed without being trusted.
-	b := r.authorize(url.Values{"acr_values": {"urn:stepup:acr:1fa"}})
-	_, id := b.tokens()
-	if id.ACR != "urn:stepup:acr:1fa" || len(id.AMR) != 0 {
-		t.Errorf("ID token acr %q amr %v, want urn:stepup:acr:1fa and no amr", id.ACR, id.AMR)
+	// stepup's own factor on top of the upstream's one makes mfa.
+	a.follow(r.browser.Get(f.op.issuer + "/enroll?" + a.page.Request.URL.RawQuery + "&method=TOTP"))
+	uri := strings.ReplaceAll(otpauthURI.FindString(a.body), "&amp;", "&")
+	a.submit("/enroll", url.Values{"method": {"TOTP"}, "challenge": {challengeOf(t, a.body)}, "code": {totpCode(t, uri, time.Now())}})
+	a.submit("/enroll/done", nil)
+	_, id := a.tokens()
+	if id.ACR != mfaLevel || !slices.Contains(id.AMR, "otp") || !slices.Contains(id.AMR, "mfa") {
+		t.Errorf("upstream sign-in and TOTP: ID token acr %q amr %v, want %s with otp and mfa", id.ACR, id.AMR, mfaLevel)
 	}
 }
 
