@@ -31,7 +31,9 @@ type Upstream interface {
 	// ACRValues are the acr_values to ask the upstream for, for a flow
 	// that needs level, whose relying party sent requested.
 	ACRValues(level acr.Level, requested []string) []string
-	AuthURL(ctx context.Context, state, nonce, verifier string, acrValues []string) (string, error)
+	// AuthURL is where the browser signs in upstream; maxAge, when not
+	// negative, is the max_age to ask for.
+	AuthURL(ctx context.Context, state, nonce, verifier string, acrValues []string, maxAge time.Duration) (string, error)
 	// Exchange redeems a code and verifies the ID token, nonce included.
 	Exchange(ctx context.Context, code, verifier, nonce string) (stepup.UpstreamIdentity, store.Verification, error)
 }
@@ -172,7 +174,15 @@ func (s *Server) upstreamStart(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	to, err := u.AuthURL(r.Context(), a.State, a.Nonce, a.Verifier, u.ACRValues(flow.Level, flow.ACRValues))
+	// A flow that counts only verifications since a time (max_age,
+	// prompt=login) asks the upstream for a sign-in that recent, rather
+	// than take an older one of the upstream's own session that would
+	// count for nothing.
+	maxAge := time.Duration(-1)
+	if !flow.Since.IsZero() {
+		maxAge = max(0, s.now().Sub(flow.Since))
+	}
+	to, err := u.AuthURL(r.Context(), a.State, a.Nonce, a.Verifier, u.ACRValues(flow.Level, flow.ACRValues), maxAge)
 	if err != nil {
 		s.log.Error("web: upstream unreachable", "upstream", u.ID(), "err", err)
 		s.errorPage(w, http.StatusBadGateway, "Sign-in unavailable",
@@ -232,6 +242,16 @@ func (s *Server) upstreamCallback(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("web: upstream sign-in refused", "upstream", u.ID(), "err", err)
 		s.errorPage(w, http.StatusBadGateway, "This sign-in was refused",
 			"The sign-in at "+u.Name()+" could not be verified. Go back to the application and start again.")
+		return
+	}
+	if !flow.Since.IsZero() && v.At.Before(flow.Since) {
+		// The upstream ignored max_age: its sign-in would count for
+		// nothing, and the user would be back on the sign-in page with
+		// no word of why.
+		s.log.Info("web: upstream sign-in older than the flow allows", "upstream", u.ID(), "auth_time", v.At, "since", flow.Since)
+		s.render(w, http.StatusForbidden, "error", view{Title: "Sign-in not recent enough",
+			Error: "This application needs a recent sign-in, and the one at " + u.Name() + " is older. Sign out there and try again.",
+			Link:  pageURL("/signin", a.Flow), LinkText: "Back to sign-in"})
 		return
 	}
 	user, err := s.federation.Link(r.Context(), id, u.LinkByEmail())

@@ -143,6 +143,13 @@ func TestUpstreamTrustedACRNeedsNoStepUp(t *testing.T) {
 	if id.AuthTime < before || id.AuthTime > time.Now().Unix() {
 		t.Errorf("auth_time %d is not the upstream's sign-in just now", id.AuthTime)
 	}
+	// stepup asked the upstream with PKCE S256 and a nonce, and no
+	// max_age: the relying party sent none.
+	req := f.up.lastRequest(t)
+	if req.CodeChallengeMethod != "S256" || len(req.CodeChallenge) != 43 || len(req.Nonce) < 32 || req.State == "" || req.MaxAge != nil {
+		t.Errorf("the upstream's authorization request: challenge %q (%s), nonce %q, state %q, max_age %v",
+			req.CodeChallenge, req.CodeChallengeMethod, req.Nonce, req.State, req.MaxAge)
+	}
 	links, _ := f.links(t)
 	if len(links) != 1 || links[0].Issuer != f.up.issuer || links[0].Subject != "up-alice" || links[0].UserID != id.Subject {
 		t.Errorf("links %+v, want one of (%s, up-alice) to %s", links, f.up.issuer, id.Subject)
@@ -297,4 +304,30 @@ func TestUpstreamACRForwarding(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestUpstreamSignInMustBeRecentEnough(t *testing.T) {
+	f := startFederated(t, "    trust:\n      acr: {\"2\": mfa}\n")
+	r := newRP(t, f.op.issuer, "app", "")
+
+	// The relying party's max_age goes upstream, and a sign-in that recent
+	// is taken.
+	f.up.set(func(u *upstreamOP) { u.acr = "2" })
+	a := r.authorize(url.Values{"max_age": {"60"}})
+	viaUpstream(t, a)
+	if req := f.up.lastRequest(t); req.MaxAge == nil || *req.MaxAge > 60 {
+		t.Errorf("the upstream was asked for max_age %v, want at most 60", req.MaxAge)
+	}
+	a.tokens()
+
+	// An upstream that ignores max_age and answers with its sign-in of an
+	// hour ago is refused with a reason, not sent round the sign-in page.
+	r2 := newRP(t, f.op.issuer, "app", "")
+	f.up.set(func(u *upstreamOP) { u.authTime = time.Now().Add(-time.Hour) })
+	b := r2.authorize(url.Values{"max_age": {"60"}})
+	viaUpstream(t, b)
+	if b.callback != nil || b.page.StatusCode != http.StatusForbidden || !strings.Contains(b.body, "needs a recent sign-in") {
+		t.Fatalf("an upstream sign-in older than max_age: callback %v, page %v:\n%.600s", b.callback, b.page, b.body)
+	}
+	signedOut(t, r2)
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/zitadel/oidc/v3/example/server/storage"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -25,13 +26,14 @@ import (
 type upstreamOP struct {
 	issuer string
 
-	mu         sync.Mutex
-	signInAs   string   // the username the login page signs in
-	acr        string   // the ID tokens' acr
-	amr        []string // the ID tokens' amr
-	nonce      string   // non-empty: the ID tokens carry this nonce instead of the request's
-	acrValues  [][]string
-	authorizes int
+	mu        sync.Mutex
+	signInAs  string   // the username the login page signs in
+	acr       string   // the ID tokens' acr
+	amr       []string // the ID tokens' amr
+	nonce     string   // non-empty: the ID tokens carry this nonce instead of the request's
+	authTime  time.Time
+	acrValues [][]string
+	requests  []*oidc.AuthRequest // every authorization request, as received
 }
 
 const (
@@ -115,6 +117,17 @@ func (u *upstreamOP) set(f func(u *upstreamOP)) {
 	f(u)
 }
 
+// lastRequest returns the latest authorization request.
+func (u *upstreamOP) lastRequest(t *testing.T) *oidc.AuthRequest {
+	t.Helper()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.requests) == 0 {
+		t.Fatal("the upstream received no authorization request")
+	}
+	return u.requests[len(u.requests)-1]
+}
+
 // received returns the acr_values of each authorization request so far.
 func (u *upstreamOP) received() [][]string {
 	u.mu.Lock()
@@ -134,7 +147,8 @@ type recordingStorage struct {
 func (s *recordingStorage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, userID string) (op.AuthRequest, error) {
 	s.op.mu.Lock()
 	s.op.acrValues = append(s.op.acrValues, slices.Clone(r.ACRValues))
-	s.op.authorizes++
+	c := *r
+	s.op.requests = append(s.op.requests, &c)
 	s.op.mu.Unlock()
 	return s.Storage.CreateAuthRequest(ctx, r, userID)
 }
@@ -146,7 +160,7 @@ func (s *recordingStorage) AuthRequestByCode(ctx context.Context, code string) (
 	}
 	s.op.mu.Lock()
 	defer s.op.mu.Unlock()
-	return &upstreamAuthRequest{AuthRequest: r, acr: s.op.acr, amr: slices.Clone(s.op.amr), nonce: s.op.nonce}, nil
+	return &upstreamAuthRequest{AuthRequest: r, acr: s.op.acr, amr: slices.Clone(s.op.amr), nonce: s.op.nonce, authTime: s.op.authTime}, nil
 }
 
 func (s *recordingStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
@@ -168,9 +182,17 @@ func (c userinfoInIDToken) PostLogoutRedirectURIGlobs() []string { return nil }
 
 type upstreamAuthRequest struct {
 	op.AuthRequest
-	acr   string
-	amr   []string
-	nonce string
+	acr      string
+	amr      []string
+	nonce    string
+	authTime time.Time
+}
+
+func (r *upstreamAuthRequest) GetAuthTime() time.Time {
+	if !r.authTime.IsZero() {
+		return r.authTime
+	}
+	return r.AuthRequest.GetAuthTime()
 }
 
 func (r *upstreamAuthRequest) GetACR() string   { return r.acr }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -143,9 +144,10 @@ func (p *Provider) ACRValues(level acr.Level, requested []string) []string {
 }
 
 // AuthURL is the upstream's authorization URL for one attempt: the code
-// flow with state, nonce and PKCE S256 of verifier, and acr_values (none
-// when empty).
-func (p *Provider) AuthURL(ctx context.Context, state, nonce, verifier string, acrValues []string) (string, error) {
+// flow with state, nonce and PKCE S256 of verifier, acr_values (none when
+// empty), and max_age when maxAge is not negative: the upstream must not
+// answer with an older sign-in of its own than the flow can count.
+func (p *Provider) AuthURL(ctx context.Context, state, nonce, verifier string, acrValues []string, maxAge time.Duration) (string, error) {
 	party, err := p.relyingParty(ctx)
 	if err != nil {
 		return "", err
@@ -156,6 +158,14 @@ func (p *Provider) AuthURL(ctx context.Context, state, nonce, verifier string, a
 	}
 	if len(acrValues) > 0 {
 		opts = append(opts, rp.AuthURLOpt(rp.WithURLParam("acr_values", strings.Join(acrValues, " "))))
+	}
+	if maxAge >= 0 {
+		opts = append(opts, rp.AuthURLOpt(rp.WithURLParam("max_age", strconv.FormatInt(int64(maxAge/time.Second), 10))))
+		if maxAge < time.Second {
+			// Some providers (Cognito) ignore max_age but honour
+			// prompt=login.
+			opts = append(opts, rp.WithPrompt(oidc.PromptLogin))
+		}
 	}
 	return rp.AuthURL(state, party, opts...), nil
 }
