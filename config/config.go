@@ -12,19 +12,20 @@ import (
 
 // Config is the whole configuration. Its yaml tags are the keys of the file.
 type Config struct {
-	Server    Server    `yaml:"server"`
-	Log       Log       `yaml:"log"`
-	Store     Store     `yaml:"store"`
-	Secrets   Secrets   `yaml:"secrets"`
-	Sessions  Sessions  `yaml:"sessions"`
-	Passwords Passwords `yaml:"passwords"`
-	Factors   Factors   `yaml:"factors"`
-	Delivery  Delivery  `yaml:"delivery"`
-	ACR       ACR       `yaml:"acr"`
-	OIDC      OIDC      `yaml:"oidc"`
-	Rules     Rules     `yaml:"rules"`
-	Signals   Signals   `yaml:"signals"`
-	Demo      Demo      `yaml:"demo"`
+	Server    Server     `yaml:"server"`
+	Log       Log        `yaml:"log"`
+	Store     Store      `yaml:"store"`
+	Secrets   Secrets    `yaml:"secrets"`
+	Sessions  Sessions   `yaml:"sessions"`
+	Passwords Passwords  `yaml:"passwords"`
+	Factors   Factors    `yaml:"factors"`
+	Delivery  Delivery   `yaml:"delivery"`
+	ACR       ACR        `yaml:"acr"`
+	OIDC      OIDC       `yaml:"oidc"`
+	Upstreams []Upstream `yaml:"upstreams"`
+	Rules     Rules      `yaml:"rules"`
+	Signals   Signals    `yaml:"signals"`
+	Demo      Demo       `yaml:"demo"`
 }
 
 // Server configures the HTTP listener.
@@ -237,6 +238,11 @@ func (c *Config) fillDerived() {
 	for i := range c.OIDC.Clients {
 		if cl := &c.OIDC.Clients[i]; cl.Name == "" {
 			cl.Name = cl.ID
+		}
+	}
+	for i := range c.Upstreams {
+		if u := &c.Upstreams[i]; u.Name == "" {
+			u.Name = u.ID
 		}
 	}
 }

@@ -249,7 +249,7 @@ func TestTypeErrors(t *testing.T) {
 		{"boolean list", "demo:\n  enabled: [true]\n",
 			`stepup.yaml:2:12: demo.enabled: must be a single value, not a list`},
 		{"top level", "- server\n",
-			`stepup.yaml:1:1: must be a mapping of sections (server, log, store, secrets, sessions, passwords, factors, delivery, acr, oidc, rules, signals, demo)`},
+			`stepup.yaml:1:1: must be a mapping of sections (server, log, store, secrets, sessions, passwords, factors, delivery, acr, oidc, upstreams, rules, signals, demo)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

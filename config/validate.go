@@ -35,14 +35,17 @@ func (c *Config) Validate() Problems {
 type validator struct {
 	d        *decoder
 	fromFile bool // the Config was read from a file, not built in code
-	problems Problems
+	// upstreams says the file lists upstream providers, through which
+	// UPSTREAM is a way to sign in.
+	hasUpstreams bool
+	problems     Problems
 }
 
 // validate checks c, normalising the values that have one canonical form.
 // fromFile says c was read from a file: only then is a default that suits
 // development but not production worth a warning.
 func validate(c *Config, d *decoder, fromFile bool) Problems {
-	v := &validator{d: d, fromFile: fromFile}
+	v := &validator{d: d, fromFile: fromFile, hasUpstreams: len(c.Upstreams) > 0}
 	v.server(&c.Server)
 	v.log(&c.Log)
 	v.store(&c.Store)
@@ -53,6 +56,7 @@ func validate(c *Config, d *decoder, fromFile bool) Problems {
 	v.delivery(&c.Delivery)
 	v.acr(&c.ACR)
 	v.oidc(&c.OIDC, c.Demo.Enabled, c.Server.PublicURL)
+	v.upstreams(c.Upstreams)
 	v.rules(&c.Rules)
 	v.signals(&c.Signals)
 	v.demo(&c.Demo, c.Server.PublicURL)
@@ -446,8 +450,8 @@ func (v *validator) oidc(o *OIDC, demoOn bool, publicURL URL) {
 	}
 }
 
-// firstFactors are the methods a sign-in can begin with today.
-// (UPSTREAM comes with federation.)
+// firstFactors are the methods a sign-in can begin with, besides UPSTREAM
+// when upstreams are configured.
 var firstFactors = []acr.Method{acr.Password, acr.Passkey, acr.SecurityKey}
 
 // clientMethods checks that a client's methods can sign a user in and
@@ -463,11 +467,15 @@ func (v *validator) clientMethods(base string, c *Client, passkeysOff bool) {
 			return // the decoder said what is wrong; the list is not what was meant
 		}
 	}
-	if !slices.ContainsFunc(c.Methods, func(m acr.Method) bool { return slices.Contains(firstFactors, m) }) {
-		v.errorf(base+".methods", "must include a way to sign in: %s", orList(firstFactors))
+	firsts := firstFactors
+	if v.hasUpstreams {
+		firsts = append(slices.Clone(firsts), acr.Upstream)
+	}
+	if !slices.ContainsFunc(c.Methods, func(m acr.Method) bool { return slices.Contains(firsts, m) }) {
+		v.errorf(base+".methods", "must include a way to sign in: %s", orList(firsts))
 		return
 	}
-	if !slices.Contains(c.Methods, acr.Password) {
+	if !slices.Contains(c.Methods, acr.Password) && !slices.Contains(c.Methods, acr.Upstream) {
 		if passkeysOff {
 			v.errorf(base+".methods", "has no PASSWORD, and passkeys are off (server.public_url is an IP address): no one could sign in")
 			return

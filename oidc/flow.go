@@ -424,7 +424,7 @@ func (p *Provider) toHostedPage(rec *store.AuthRequest, binding string, sess *st
 	flow := stepup.Flow{
 		AuthRequestID: rec.ID, UserID: userID, LoginHint: rec.LoginHint,
 		Level: d.Level, Since: d.Since, Methods: d.Methods, FreshSignIn: fresh, ExpiresAt: rec.ExpiresAt,
-		ReturnTo: origin(rec.RedirectURI), Reason: rec.Reason,
+		ReturnTo: origin(rec.RedirectURI), Reason: rec.Reason, ACRValues: rec.ACRValues,
 	}
 	token, err := p.opts.Flows.Seal(flow, binding)
 	if err != nil {

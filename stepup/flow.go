@@ -39,6 +39,9 @@ type Flow struct {
 	Level   acr.Level    `json:"lvl"`
 	Since   time.Time    `json:"since,omitzero"`
 	Methods []acr.Method `json:"m,omitempty"`
+	// ACRValues are the relying party's acr_values as it sent them, for an
+	// upstream that is to see them (forward_acr: forward).
+	ACRValues []string `json:"acrv,omitempty"`
 	// FreshSignIn asks for a new first-factor sign-in even with a session
 	// (max_age exceeded, prompt=login, another user's session).
 	FreshSignIn bool `json:"fresh,omitempty"`

@@ -75,8 +75,12 @@ type Options struct {
 	// Devices signs the device cookie each browser gets (DeviceCookie),
 	// which names it to the engine's device signals. Nil: none.
 	Devices *signals.DeviceCookie
-	Now     func() time.Time // default time.Now
-	Log     *slog.Logger     // default slog.Default()
+	// Upstreams are the OpenID Providers the sign-in page offers, with
+	// Federation to link their users; none without Federation.
+	Upstreams  []Upstream
+	Federation *stepup.Federation
+	Now        func() time.Time // default time.Now
+	Log        *slog.Logger     // default slog.Default()
 }
 
 // Risk is what the pages tell the engine's signals.
@@ -103,6 +107,8 @@ type Server struct {
 	actions    Actions
 	risk       Risk
 	decide     func(context.Context, stepup.Request) (stepup.Decision, error)
+	upstreams  []Upstream
+	federation *stepup.Federation
 	now        func() time.Time
 	log        *slog.Logger
 	origins    *http.CrossOriginProtection
@@ -147,6 +153,8 @@ func New(o Options) *Server {
 		actions:    o.Actions,
 		risk:       o.Risk,
 		decide:     o.Decide,
+		upstreams:  slices.Clone(o.Upstreams),
+		federation: o.Federation,
 		now:        o.Now,
 		log:        o.Log,
 		origins:    http.NewCrossOriginProtection(),
@@ -169,6 +177,10 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /review/check", s.reviewCheck)
 	s.mux.HandleFunc("POST /review/cancel", s.stepUp)
 	s.mux.HandleFunc("POST /stepup", s.stepUp)
+	if s.federation != nil && len(s.upstreams) > 0 {
+		s.mux.HandleFunc("POST /upstream/{id}/start", s.upstreamStart)
+		s.mux.HandleFunc("GET /upstream/{id}/callback", s.upstreamCallback)
+	}
 	if s.factors.enabled() {
 		s.mux.HandleFunc("POST /stepup/verify", s.verify)
 		s.mux.HandleFunc("POST /stepup/send", s.sendCode)
@@ -271,6 +283,7 @@ type view struct {
 	Passkeys, TOTP bool    // the factors that may be added (on the sign-in page: used)
 	Adds           []offer // the code factors that may be added
 	NoPassword     bool    // the sign-in page takes no password
+	Upstreams      []upstreamButton
 	Recovery       bool
 	Recover        bool // recovery codes are left: a lost factor can be replaced
 }
@@ -296,6 +309,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 // its token and the browser binding, or answers 400 and returns false.
 func (s *Server) openFlow(w http.ResponseWriter, r *http.Request) (flow stepup.Flow, token, binding string, ok bool) {
 	token, binding = r.FormValue("flow"), FlowBinding(r, s.secure)
+	flow, binding, ok = s.openFlowToken(w, r, token, binding)
+	return flow, token, binding, ok
+}
+
+// openFlowToken is openFlow for a flow token from elsewhere than the
+// request's flow parameter.
+func (s *Server) openFlowToken(w http.ResponseWriter, r *http.Request, token, binding string) (stepup.Flow, string, bool) {
 	flow, err := s.flows.Open(token, binding)
 	pending := err == nil
 	// A flow of the pages' own has no request to wait for it: it is
@@ -303,7 +323,7 @@ func (s *Server) openFlow(w http.ResponseWriter, r *http.Request) (flow stepup.F
 	if pending && s.pending != nil && flow.AuthRequestID != "" {
 		if pending, err = s.pending(r.Context(), flow); err != nil {
 			s.fail(w, r, err)
-			return stepup.Flow{}, "", "", false
+			return stepup.Flow{}, "", false
 		}
 	}
 	if pending && flow.Held && !strings.HasPrefix(r.URL.Path, "/review") {
@@ -313,7 +333,7 @@ func (s *Server) openFlow(w http.ResponseWriter, r *http.Request) (flow stepup.F
 		s.errorPage(w, http.StatusBadRequest, "This link has expired",
 			"This sign-in link has expired, was used already, or was opened in another browser. "+
 				"Go back to the application and start again.")
-		return stepup.Flow{}, "", "", false
+		return stepup.Flow{}, "", false
 	}
 	if flow.ActionID != "" && s.actions != nil {
 		// A challenge that is over has nowhere to send a code; the
@@ -323,7 +343,7 @@ func (s *Server) openFlow(w http.ResponseWriter, r *http.Request) (flow stepup.F
 	// The page's forms may end at the relying party: a sign-in that
 	// completes the flow is answered with a redirect there.
 	w.Header().Set("Content-Security-Policy", ContentSecurityPolicy(flow.ReturnTo))
-	return flow, token, binding, true
+	return flow, binding, true
 }
 
 // openPost reads a posted form and checks, in order, that it came from

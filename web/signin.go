@@ -31,6 +31,7 @@ func (s *Server) signInView(flow stepup.Flow, token, binding, username, message 
 		Title: "Sign in", Flow: token, CSRF: s.csrfToken(binding), Username: username, Error: message,
 		Passkeys:   s.factors.Passkey != nil && allowed(flow, acr.Passkey),
 		NoPassword: !allowed(flow, acr.Password),
+		Upstreams:  s.upstreamButtons(flow),
 	}
 }
 

@@ -139,16 +139,25 @@ func newApp(ctx context.Context, cfg *config.Config, st store.Store, log *slog.L
 	if pushes != nil { // a nil *push.Factor in the interface would not be nil
 		factors.Push = pushes
 	}
+	upstreams, err := newUpstreams(cfg, now)
+	if err != nil {
+		return nil, err
+	}
+	var federation *stepup.Federation
+	if len(upstreams) > 0 {
+		federation = stepup.NewFederation(st.Users(), st.UpstreamLinks(), now, nil)
+	}
 	pages = web.New(web.Options{
 		Flows: flows, Sessions: sessions, Accounts: accounts, HandBack: provider.Continue, Pending: provider.Pending,
 		Factors: factors, Users: st.Users(),
 		CSRFKey: derive("csrf"), SecureCookies: secure, Log: log, Now: now,
 		TrustedProxies: config.Prefixes(cfg.Server.TrustedProxies), Devices: devices, Actions: tracker, Risk: engine, Decide: engine.Decide,
+		Upstreams: upstreams, Federation: federation,
 	})
 	mux := http.NewServeMux()
 	hosted := pages.Handler()
 	for _, path := range []string{"/signin", "/signin/", "/register", "/stepup", "/stepup/", "/enroll", "/enroll/",
-		"/webauthn/", "/account", "/account/", "/challenge", "/magic", "/review", "/review/", "/static/"} {
+		"/webauthn/", "/account", "/account/", "/challenge", "/magic", "/review", "/review/", "/static/", "/upstream/"} {
 		mux.Handle(path, hosted)
 	}
 	if demoApp != nil {

@@ -32,6 +32,9 @@ func (a *Authenticator) Clone() *Authenticator {
 // Clone returns a copy of d.
 func (d *Device) Clone() *Device { c := *d; return &c }
 
+// Clone returns a copy of l.
+func (l *UpstreamLink) Clone() *UpstreamLink { c := *l; return &c }
+
 // Clone returns a deep copy of s.
 func (s *Session) Clone() *Session {
 	c := *s

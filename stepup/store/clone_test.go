@@ -86,7 +86,7 @@ func shares(a, b reflect.Value, path string) string {
 
 func TestCloneIsDeep(t *testing.T) {
 	records := []any{
-		&User{}, &Authenticator{}, &Device{}, &Session{}, &Challenge{},
+		&User{}, &Authenticator{}, &Device{}, &UpstreamLink{}, &Session{}, &Challenge{},
 		&ActionRecord{}, &AuthRequest{}, &AccessToken{},
 		&RefreshFamily{}, &Client{}, &APIKey{}, &RuleSet{}, &SigningKey{},
 		&AuditEvent{},

@@ -21,6 +21,7 @@ type Store interface {
 	Users() Users
 	Authenticators() Authenticators
 	Devices() Devices
+	UpstreamLinks() UpstreamLinks
 	Sessions() Sessions
 	Challenges() Challenges
 	Actions() Actions

@@ -26,6 +26,7 @@ func createBelongings(e *env, uid string) []lookup {
 	e.t.Helper()
 	auth := createAuthenticator(e, "a-"+uid, uid)
 	device := createDevice(e, uid, "d1")
+	link := createUpstreamLink(e, keycloak, "sub-"+uid, uid)
 	session := createSession(e, "s-"+uid, uid)
 	challenge := newChallenge(e, "c-"+uid)
 	challenge.UserID = uid
@@ -71,6 +72,12 @@ func createBelongings(e *env, uid string) []lookup {
 		{"Devices.ListByUser of the user", nil, func(e *env) (any, error) {
 			rs, err := e.s.Devices().ListByUser(e.ctx, uid)
 			return nil, listed(rs, err, deviceKey(device), deviceKey)
+		}},
+		{"UpstreamLinks.Get of the user's upstream identity", link,
+			func(e *env) (any, error) { return get(e.s.UpstreamLinks().Get(e.ctx, link.Issuer, link.Subject)) }},
+		{"UpstreamLinks.ListByUser of the user", nil, func(e *env) (any, error) {
+			rs, err := e.s.UpstreamLinks().ListByUser(e.ctx, uid)
+			return nil, listed(rs, err, upstreamLinkKey(link), upstreamLinkKey)
 		}},
 		{"Sessions.Get of the user's session", session,
 			func(e *env) (any, error) { return get(e.s.Sessions().Get(e.ctx, session.ID)) }},

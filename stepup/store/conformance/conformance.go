@@ -27,6 +27,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"Users", testUsers},
 		{"Authenticators", testAuthenticators},
 		{"Devices", testDevices},
+		{"UpstreamLinks", testUpstreamLinks},
 		{"Sessions", testSessions},
 		{"Challenges", testChallenges},
 		{"Actions", testActions},

@@ -21,7 +21,7 @@ type table struct {
 // tables lists every table; each is defined in its own schema_*.go file.
 func tables() []table {
 	return []table{
-		usersTable(), authenticatorsTable(), devicesTable(), sessionsTable(),
+		usersTable(), authenticatorsTable(), devicesTable(), upstreamLinksTable(), sessionsTable(),
 		challengesTable(), actionsTable(), authRequestsTable(),
 		accessTokensTable(), refreshFamiliesTable(), clientsTable(), apiKeysTable(),
 		ruleSetsTable(), signingKeysTable(), auditTable(),

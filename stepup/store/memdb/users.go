@@ -62,6 +62,7 @@ func (r users) Delete(_ context.Context, id string) error {
 		for _, owned := range []struct{ table, index string }{
 			{tableAuthenticators, indexUser},
 			{tableDevices, indexID + "_prefix"},
+			{tableUpstreamLinks, indexUser},
 			{tableSessions, indexUser},
 			{tableChallenges, indexUser},
 			{tableActions, indexIdempotency + "_prefix"}, // holds every record (schema_actions.go)
