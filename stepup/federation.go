@@ -23,6 +23,9 @@ type UpstreamIdentity struct {
 	EmailVerified bool
 	Username      string
 	Name          string
+	// AuthTime is the upstream's auth_time; zero when it sent none, and
+	// then how old its sign-in is cannot be known.
+	AuthTime time.Time
 }
 
 // ErrUpstreamUser means an upstream identity is linked to a stepup user

@@ -244,10 +244,12 @@ func (s *Server) upstreamCallback(w http.ResponseWriter, r *http.Request) {
 			"The sign-in at "+u.Name()+" could not be verified. Go back to the application and start again.")
 		return
 	}
-	if !flow.Since.IsZero() && v.At.Before(flow.Since) {
+	if !flow.Since.IsZero() && (id.AuthTime.IsZero() || v.At.Before(flow.Since)) {
 		// The upstream ignored max_age: its sign-in would count for
 		// nothing, and the user would be back on the sign-in page with
-		// no word of why.
+		// no word of why. Without an auth_time (which max_age makes
+		// required) its age is unknown: the token's iat is when the
+		// token was minted, perhaps from a days-old upstream session.
 		s.log.Info("web: upstream sign-in older than the flow allows", "upstream", u.ID(), "auth_time", v.At, "since", flow.Since)
 		s.render(w, http.StatusForbidden, "error", view{Title: "Sign-in not recent enough",
 			Error: "This application needs a recent sign-in, and the one at " + u.Name() + " is older. Sign out there and try again.",

@@ -331,3 +331,30 @@ func TestUpstreamSignInMustBeRecentEnough(t *testing.T) {
 	}
 	signedOut(t, r2)
 }
+
+// An upstream that ignores max_age and sends no auth_time (OpenID Connect
+// Core §3.1.2.1 requires it when max_age is asked for) gives stepup no way
+// to tell how old its sign-in is: its SSO session may be days old, and the
+// ID token's iat is only when the token was minted. stepup must refuse it
+// for a flow that needs a recent sign-in, not take iat as the sign-in time.
+func TestUpstreamWithoutAuthTimeIsNotFresh(t *testing.T) {
+	f := startFederated(t, "    trust:\n      acr: {\"2\": mfa}\n")
+	f.up.set(func(u *upstreamOP) { u.acr, u.noAuthTime = "2", true })
+	r := newRP(t, f.op.issuer, "app", "")
+	a := r.authorize(url.Values{"max_age": {"60"}, "acr_values": {mfaLevel}})
+	viaUpstream(t, a)
+	if a.callback != nil {
+		_, id := a.tokens()
+		t.Fatalf("an upstream sign-in without auth_time satisfied max_age=60: ID token acr %q auth_time %d (the upstream token's iat)", id.ACR, id.AuthTime)
+	}
+	if a.page.StatusCode != http.StatusForbidden || !strings.Contains(a.body, "needs a recent sign-in") {
+		t.Fatalf("an upstream sign-in without auth_time under max_age: page %v:\n%.600s", a.page, a.body)
+	}
+	signedOut(t, r)
+
+	// Without max_age the same sign-in is taken.
+	r2 := newRP(t, f.op.issuer, "app", "")
+	b := r2.authorize(nil)
+	viaUpstream(t, b)
+	b.tokens()
+}

@@ -26,14 +26,17 @@ import (
 type upstreamOP struct {
 	issuer string
 
-	mu        sync.Mutex
-	signInAs  string   // the username the login page signs in
-	acr       string   // the ID tokens' acr
-	amr       []string // the ID tokens' amr
-	nonce     string   // non-empty: the ID tokens carry this nonce instead of the request's
-	authTime  time.Time
-	acrValues [][]string
-	requests  []*oidc.AuthRequest // every authorization request, as received
+	mu       sync.Mutex
+	signInAs string   // the username the login page signs in
+	acr      string   // the ID tokens' acr
+	amr      []string // the ID tokens' amr
+	nonce    string   // non-empty: the ID tokens carry this nonce instead of the request's
+	authTime time.Time
+	// noAuthTime: the ID tokens carry no auth_time, as some providers
+	// send them when they ignore max_age.
+	noAuthTime bool
+	acrValues  [][]string
+	requests   []*oidc.AuthRequest // every authorization request, as received
 }
 
 const (
@@ -160,7 +163,7 @@ func (s *recordingStorage) AuthRequestByCode(ctx context.Context, code string) (
 	}
 	s.op.mu.Lock()
 	defer s.op.mu.Unlock()
-	return &upstreamAuthRequest{AuthRequest: r, acr: s.op.acr, amr: slices.Clone(s.op.amr), nonce: s.op.nonce, authTime: s.op.authTime}, nil
+	return &upstreamAuthRequest{AuthRequest: r, acr: s.op.acr, amr: slices.Clone(s.op.amr), nonce: s.op.nonce, authTime: s.op.authTime, noAuthTime: s.op.noAuthTime}, nil
 }
 
 func (s *recordingStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
@@ -182,13 +185,17 @@ func (c userinfoInIDToken) PostLogoutRedirectURIGlobs() []string { return nil }
 
 type upstreamAuthRequest struct {
 	op.AuthRequest
-	acr      string
-	amr      []string
-	nonce    string
-	authTime time.Time
+	acr        string
+	amr        []string
+	nonce      string
+	authTime   time.Time
+	noAuthTime bool
 }
 
 func (r *upstreamAuthRequest) GetAuthTime() time.Time {
+	if r.noAuthTime {
+		return time.Time{} // zitadel's op leaves a zero auth_time out
+	}
 	if !r.authTime.IsZero() {
 		return r.authTime
 	}

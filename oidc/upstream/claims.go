@@ -142,5 +142,6 @@ func (c Claims) Identity(id string) stepup.UpstreamIdentity {
 	return stepup.UpstreamIdentity{
 		Upstream: id, Issuer: c.Issuer, Subject: c.Subject,
 		Email: c.Email, EmailVerified: c.EmailVerified, Username: c.Username, Name: c.Name,
+		AuthTime: c.AuthTime,
 	}
 }
