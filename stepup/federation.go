@@ -118,7 +118,7 @@ func (f *Federation) linked(ctx context.Context, id UpstreamIdentity) (*store.Us
 // target is the user a new identity is to be linked to, and whether it
 // was made for it.
 func (f *Federation) target(ctx context.Context, id UpstreamIdentity, byEmail bool) (*store.User, bool, error) {
-	email := strings.ToLower(strings.TrimSpace(id.Email))
+	email := canonicalEmail(id.Email)
 	if byEmail && id.EmailVerified && email != "" {
 		u, err := f.users.GetByEmail(ctx, email)
 		switch {
@@ -166,4 +166,17 @@ func (f *Federation) create(ctx context.Context, id UpstreamIdentity, email stri
 		return nil, fmt.Errorf("stepup: create upstream user: %w", err)
 	}
 	return u, nil
+}
+
+// canonicalEmail is an address as stepup stores it, the way the email OTP
+// factor does: the local part as sent, the domain in lower case. Lower-
+// casing the local part too would miss the account of "Alice@x.example"
+// and give its mailbox a second account under "alice@x.example".
+func canonicalEmail(raw string) string {
+	raw = strings.TrimSpace(raw)
+	local, domain, ok := strings.Cut(raw, "@")
+	if !ok {
+		return raw
+	}
+	return local + "@" + strings.ToLower(domain)
 }
