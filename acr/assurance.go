@@ -48,7 +48,8 @@ type Assurance struct {
 //
 // and an upstream sign-in counts at the level its trust mapping gives it;
 // trusted at 1fa or more, it is also a factor kind of its own, so that one
-// of stepup's factors on top of it makes mfa.
+// of stepup's possession factors on top of it makes mfa (not a password:
+// the upstream's sign-in may have been one).
 func Assess(vs []Verification, since time.Time) Assurance {
 	var (
 		out       Assurance
@@ -102,7 +103,13 @@ func Assess(vs []Verification, since time.Time) Assurance {
 	if out.AuthTime.IsZero() {
 		return Assurance{}
 	}
-	mfa := uvKey || len(kinds) >= 2
+	n := len(kinds)
+	if kinds[kindUpstream] && kinds[kindKnowledge] {
+		// Another party's sign-in may well have been a password, the
+		// same one even: with stepup's password it is one kind, not two.
+		n--
+	}
+	mfa := uvKey || n >= 2
 	switch {
 	case mfa && (hwUVKey || phrh && kinds[kindKnowledge]):
 		out.Level = PhishingResistantHardware

@@ -46,6 +46,8 @@ func TestAssessLevels(t *testing.T) {
 		{"an untrusted upstream proves nothing", []Verification{{Method: Upstream, At: at(0)}}, OneFactor},
 		{"an upstream 1fa sign-in and a TOTP are mfa", []Verification{{Method: Upstream, At: at(0), Level: OneFactor}, totp}, MFA},
 		{"an untrusted upstream and a TOTP are 1fa", []Verification{{Method: Upstream, At: at(0)}, totp}, OneFactor},
+		{"an upstream 1fa sign-in and a password are 1fa", []Verification{{Method: Upstream, At: at(0), Level: OneFactor}, pwd}, OneFactor},
+		{"an upstream 1fa sign-in, a password and a TOTP are mfa", []Verification{{Method: Upstream, At: at(0), Level: OneFactor}, pwd, totp}, MFA},
 		{"an upstream 1fa sign-in and a synced passkey are phr", []Verification{{Method: Upstream, At: at(0), Level: OneFactor}, syncedUP}, PhishingResistant},
 	}
 	for _, tt := range tests {

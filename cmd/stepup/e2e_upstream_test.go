@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	passwordhash "github.com/stepup-auth/stepup/stepup/password"
 	"github.com/stepup-auth/stepup/stepup/store"
 	"github.com/stepup-auth/stepup/stepup/store/memdb"
 )
@@ -357,4 +358,44 @@ func TestUpstreamWithoutAuthTimeIsNotFresh(t *testing.T) {
 	b := r2.authorize(nil)
 	viaUpstream(t, b)
 	b.tokens()
+}
+
+// An upstream sign-in stepup does not trust is one factor of unknown kind:
+// the upstream's own sign-in may well have been a password, the same one
+// even. The tracked-action path says so (stepup.Flow.Counted never lets a
+// password answer on top of the application's sign-in), but a sign-in flow
+// counted an untrusted upstream sign-in and stepup's password as two
+// factor kinds: two passwords made mfa.
+func TestUpstreamUntrustedAndPasswordAreNotMFA(t *testing.T) {
+	now := time.Now()
+	hash, err := passwordhash.Hash("correct horse battery", passwordhash.Params{Memory: 8, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := &store.User{ID: "alice", Username: "alice", Email: "alice@example.com", EmailVerified: true, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+	f := startFederated(t, "    link_by_email: true\n", alice)
+	r := newRP(t, f.op.issuer, "app", "")
+
+	a := r.authorize(nil)
+	viaUpstream(t, a)
+	if _, id := a.tokens(); id.Subject != alice.ID || id.ACR != "urn:stepup:acr:1fa" {
+		t.Fatalf("upstream sign-in: sub %q acr %q, want alice at 1fa", id.Subject, id.ACR)
+	}
+
+	// Asked for mfa, the browser is sent to step up; it goes to the
+	// sign-in page of the same flow instead and types alice's password.
+	b := r.authorize(url.Values{"acr_values": {mfaLevel}})
+	if !b.on("/stepup") {
+		t.Fatalf("asked for mfa after an untrusted upstream sign-in: %v (callback %v), want the step-up page", b.page, b.callback)
+	}
+	b.follow(r.browser.Get(f.op.issuer + "/signin?" + b.page.Request.URL.RawQuery))
+	b.signIn("alice", "correct horse battery")
+	if b.callback != nil {
+		if q := b.callback.Query(); q.Get("error") == "" {
+			_, id := b.tokens()
+			if id.ACR == mfaLevel {
+				t.Fatalf("an untrusted upstream sign-in and a password made acr %q amr %v", id.ACR, id.AMR)
+			}
+		}
+	}
 }
