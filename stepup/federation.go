@@ -123,13 +123,36 @@ func (f *Federation) target(ctx context.Context, id UpstreamIdentity, byEmail bo
 		u, err := f.users.GetByEmail(ctx, email)
 		switch {
 		case err == nil && u.EmailVerified && !u.Disabled:
-			return u, false, nil
+			// Not to an account already linked to another subject of
+			// this issuer: the address has passed from that upstream
+			// account to this one, and the account is the first's.
+			taken, err := f.linkedAt(ctx, u.ID, id.Issuer)
+			if err != nil {
+				return nil, false, err
+			}
+			if !taken {
+				return u, false, nil
+			}
 		case err != nil && !errors.Is(err, store.ErrNotFound):
 			return nil, false, fmt.Errorf("stepup: find user by email: %w", err)
 		}
 	}
 	u, err := f.create(ctx, id, email)
 	return u, err == nil, err
+}
+
+// linkedAt reports whether the user has an identity at issuer linked.
+func (f *Federation) linkedAt(ctx context.Context, userID, issuer string) (bool, error) {
+	links, err := f.links.ListByUser(ctx, userID)
+	if err != nil {
+		return false, fmt.Errorf("stepup: list upstream links: %w", err)
+	}
+	for _, l := range links {
+		if l.Issuer == issuer {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // create makes a user for a new upstream identity. It takes the email

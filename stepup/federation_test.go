@@ -127,3 +127,37 @@ func TestFederationLinkByEmailCase(t *testing.T) {
 			id.Email, "Alice@x.example", u.ID, u.Email)
 	}
 }
+
+// An upstream account's address can pass to someone else (a deleted
+// account's address reissued, a renamed mailbox): a second subject of the
+// same issuer with the verified address of a stepup account that is
+// already linked to another subject there must not be linked to it by
+// email. Only a new identity at another upstream may join an account by
+// its address.
+func TestFederationLinkByEmailNotASecondSubjectOfTheSameIssuer(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	f, st := newFederation(t)
+	if err := st.Users().Create(ctx, &store.User{ID: "existing", Username: "a", Email: "a@x.example", EmailVerified: true, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	first := stepup.UpstreamIdentity{Upstream: "kc", Issuer: "https://kc", Subject: "s1", Email: "a@x.example", EmailVerified: true}
+	if u, err := f.Link(ctx, first, true); err != nil || u.ID != "existing" {
+		t.Fatalf("first identity: %+v, %v; want existing", u, err)
+	}
+	second := first
+	second.Subject = "s2"
+	u, err := f.Link(ctx, second, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.ID == "existing" {
+		t.Error("a second subject of the same issuer with the same address was linked to the account of the first")
+	}
+	// Another upstream's identity with the address still joins it.
+	other := first
+	other.Issuer, other.Upstream = "https://other", "other"
+	if u, err := f.Link(ctx, other, true); err != nil || u.ID != "existing" {
+		t.Errorf("another upstream's identity: %+v, %v; want existing", u, err)
+	}
+}
