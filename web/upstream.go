@@ -244,6 +244,11 @@ func (s *Server) upstreamCallback(w http.ResponseWriter, r *http.Request) {
 			"The sign-in at "+u.Name()+" could not be verified. Go back to the application and start again.")
 		return
 	}
+	if !flow.Since.IsZero() && v.At.Before(flow.Since) && !v.At.Before(flow.Since.Truncate(time.Second)) {
+		// auth_time counts whole seconds: a sign-in in the very second
+		// the flow's Since falls in is not known to be older than it.
+		v.At = flow.Since
+	}
 	if !flow.Since.IsZero() && (id.AuthTime.IsZero() || v.At.Before(flow.Since)) {
 		// The upstream ignored max_age: its sign-in would count for
 		// nothing, and the user would be back on the sign-in page with
