@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -19,5 +20,20 @@ func TestUpstreamPromptLoginSameSecond(t *testing.T) {
 			t.Fatalf("attempt %d: a fresh upstream sign-in for prompt=login was refused: page %v:\n%.400s", i, a.page, a.body)
 		}
 		a.tokens()
+	}
+}
+
+// The attempt cookie seals the whole flow token, which carries the relying
+// party's acr_values, login_hint and the like as they came: a long one
+// makes a cookie past the 4096 bytes openAttempt (and browsers) take, and
+// the upstream sign-in of that flow can never finish.
+func TestUpstreamLongFlowStillFinishes(t *testing.T) {
+	f := startFederated(t, "")
+	r := newRP(t, f.op.issuer, "app", "")
+	hint := strings.Repeat("x", 2500) + "@example.com"
+	a := r.authorize(url.Values{"login_hint": {hint}})
+	viaUpstream(t, a)
+	if a.callback == nil {
+		t.Fatalf("an upstream sign-in of a flow with a %d-character login_hint: page %v:\n%.300s", len(hint), a.page, a.body)
 	}
 }
