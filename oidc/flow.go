@@ -422,9 +422,9 @@ func (p *Provider) toHostedPage(rec *store.AuthRequest, binding string, sess *st
 		userID = wantUser
 	}
 	flow := stepup.Flow{
-		AuthRequestID: rec.ID, UserID: userID, LoginHint: rec.LoginHint,
+		AuthRequestID: rec.ID, UserID: userID, LoginHint: hint(rec.LoginHint),
 		Level: d.Level, Since: d.Since, Methods: d.Methods, FreshSignIn: fresh, ExpiresAt: rec.ExpiresAt,
-		ReturnTo: origin(rec.RedirectURI), Reason: rec.Reason, ACRValues: rec.ACRValues,
+		ReturnTo: origin(rec.RedirectURI), Reason: rec.Reason, ACRValues: forwardable(rec.ACRValues),
 	}
 	token, err := p.opts.Flows.Seal(flow, binding)
 	if err != nil {
@@ -536,4 +536,39 @@ func badRequest(w http.ResponseWriter, page *template.Template) {
 	w.Header().Set("Content-Security-Policy", "default-src 'none'")
 	w.WriteHeader(http.StatusBadRequest)
 	_ = page.Execute(w, nil)
+}
+
+// The flow travels in URLs and, through an upstream sign-in, in a cookie
+// of at most 4096 bytes: what it carries of the request's free text is
+// bounded, so that a long login_hint or acr_values cannot make a flow
+// that never finishes.
+const (
+	maxHintLen      = 256 // longer than any username or address
+	maxForwarded    = 8   // acr_values forwarded upstream
+	maxForwardedLen = 128 // each
+)
+
+// hint is the login_hint a flow carries: none when it is longer than
+// any username could be, as an OP may ignore a hint (Core §3.1.2.1).
+func hint(h string) string {
+	if len(h) > maxHintLen {
+		return ""
+	}
+	return h
+}
+
+// forwardable is what of the relying party's acr_values a flow keeps to
+// forward upstream: the first few, each of a sane length. The level
+// stepup asks for was decided from them all before.
+func forwardable(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		if len(out) == maxForwarded {
+			break
+		}
+		if len(v) <= maxForwardedLen {
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -35,5 +36,14 @@ func TestUpstreamLongFlowStillFinishes(t *testing.T) {
 	viaUpstream(t, a)
 	if a.callback == nil {
 		t.Fatalf("an upstream sign-in of a flow with a %d-character login_hint: page %v:\n%.300s", len(hint), a.page, a.body)
+	}
+	var values []string
+	for i := range 40 {
+		values = append(values, fmt.Sprintf("urn:example:acr:%03d:%s", i, strings.Repeat("y", 80)))
+	}
+	b := newRP(t, f.op.issuer, "app", "").authorize(url.Values{"acr_values": {strings.Join(append(values, "urn:stepup:acr:1fa"), " ")}})
+	viaUpstream(t, b)
+	if b.callback == nil {
+		t.Fatalf("an upstream sign-in of a flow with 41 acr_values: page %v:\n%.300s", b.page, b.body)
 	}
 }
