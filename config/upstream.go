@@ -161,6 +161,11 @@ func (v *validator) upstreams(us []Upstream) {
 				v.errorf(base+".claims."+key, "must be a claim name (1 to 64 printable characters, no spaces), got %q", c)
 			}
 		}
+		if u.Claims.Email != "email" && claimPattern.MatchString(u.Claims.Email) {
+			// email_verified speaks of the standard claim only: another
+			// claim (Entra's preferred_username) is not what it verified.
+			v.warnf(base+".claims.email", "is %q, but email_verified speaks of the email claim: stepup never takes this address as verified", u.Claims.Email)
+		}
 		v.trust(base+".trust", &u.Trust)
 		v.forwardACR(base, u)
 	}

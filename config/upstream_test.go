@@ -48,6 +48,8 @@ func TestUpstreams(t *testing.T) {
 		{"map of a non-level", upstream + "    forward_acr: map\n    acr_map: {gold: \"3\"}\n",
 			[]string{`stepup.yaml:6:21: upstreams[0].acr_map["gold"]: "gold" is not a level: the keys are stepup's levels (1fa, mfa, phr, phrh)`}},
 		{"a client that signs in upstream only", upstream + client + "      methods: [UPSTREAM, TOTP]\n", nil},
+		{"an email from another claim", upstream + "    claims: {email: preferred_username}\n",
+			[]string{`stepup.yaml:5:21: warning: upstreams[0].claims.email: is "preferred_username", but email_verified speaks of the email claim: stepup never takes this address as verified`}},
 		{"table without map", upstream + "    acr_map: {mfa: \"2\"}\n",
 			[]string{"stepup.yaml:5:14: warning: upstreams[0].acr_map: is used only with forward_acr: map, and forward_acr is never"}},
 	}

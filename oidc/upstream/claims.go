@@ -92,8 +92,10 @@ func ParseClaims(payload []byte, names ClaimNames) (Claims, error) {
 	c.Username = profile(raw, names.Username)
 	c.Name = profile(raw, names.Name)
 	// A JSON true says verified, and so does the string "true", which
-	// Cognito sends for its attributes; anything else is no promise.
-	if msg, ok := raw["email_verified"]; ok {
+	// Cognito sends for its attributes; anything else is no promise. It
+	// speaks of the email claim alone: an address read from another
+	// (Entra's preferred_username) is never verified by it.
+	if msg, ok := raw["email_verified"]; ok && (names.Email == "email" || names.Email == "") {
 		var b bool
 		c.EmailVerified = json.Unmarshal(msg, &b) == nil && b
 		if !c.EmailVerified && strings.TrimSpace(string(msg)) == `"true"` {

@@ -161,3 +161,17 @@ func TestACRValues(t *testing.T) {
 		}
 	}
 }
+
+// email_verified speaks of the email claim alone: an address read from
+// another claim is never verified by it.
+func TestEmailVerifiedOnlyOfTheEmailClaim(t *testing.T) {
+	other := names
+	other.Email = "preferred_username"
+	got, err := ParseClaims([]byte(`{"iss":"i","sub":"s","preferred_username":"boss@corp.example","email_verified":true}`), other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Email != "boss@corp.example" || got.EmailVerified {
+		t.Fatalf("an address from preferred_username: %+v, want it unverified", got)
+	}
+}
