@@ -52,3 +52,30 @@ func TestEnrolledAddressBecomesTheUsersEmail(t *testing.T) {
 		t.Fatalf("a code from another address changed cy's email: %+v, %v", got, err)
 	}
 }
+
+// An address another account holds stays theirs in every spelling: mail
+// delivers Ann@example.com and ann@example.com to one mailbox, and brokers
+// (Keycloak lowercases every email) take them for one address, so a second
+// account with it, verified, is a second account a broker may link to the
+// first one's.
+func TestEnrolledAddressOfAnotherAccountInAnotherCase(t *testing.T) {
+	r := newRig(t, rigOptions{limits: roomy()})
+	ann := factortest.NewUser(t, r.st, "ann").ID
+	u, _ := r.st.Users().Get(ctx, ann)
+	u.Email, u.EmailVerified = "ann@example.com", true // as federation stores it: lower case
+	if err := r.st.Users().Update(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	bob := factortest.NewUser(t, r.st, "bob")
+	target := factor.Target{UserID: bob.ID, FlowID: "enroll-bob"}
+	p, err := r.f.BeginEnrollTo(ctx, bob, target, "Ann@example.com", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.f.FinishEnroll(ctx, bob, target, answer(p, r.lastCode(t, "Ann@example.com"))); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.st.Users().Get(ctx, bob.ID); err != nil || got.Email != "" || got.EmailVerified {
+		t.Fatalf("ann's address, spelt Ann@example.com, became bob's verified email: %+v, %v", got, err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -166,10 +167,15 @@ func (f *Factor) verifyEmail(ctx context.Context, userID, dest string) {
 		next := u.Clone()
 		switch {
 		case u.Email == "":
-			if other, err := f.o.Users.GetByEmail(ctx, dest); !errors.Is(err, store.ErrNotFound) || other != nil {
+			// The store compares addresses exactly and holds them in
+			// lower case (store.User; federation stores them so): the
+			// canonical form finds another account's address in any
+			// spelling, and is what this one stores.
+			addr := strings.ToLower(dest)
+			if other, err := f.o.Users.GetByEmail(ctx, addr); !errors.Is(err, store.ErrNotFound) || other != nil {
 				return // another account's address, or the store could not say
 			}
-			next.Email = dest
+			next.Email = addr
 		case !equalAddress(u.Email, dest):
 			return
 		}
