@@ -90,9 +90,13 @@ const (
 const (
 	srpAndPassword = `[{"challengeName": "SRP_A", "challengeResult": true, "challengeMetadata": ""},
       {"challengeName": "PASSWORD_VERIFIER", "challengeResult": true, "challengeMetadata": ""}]`
-	customFailed = `{"challengeName": "CUSTOM_CHALLENGE", "challengeResult": false, "challengeMetadata": "STEPUP_CHALLENGE"}`
-	customMet    = `{"challengeName": "CUSTOM_CHALLENGE", "challengeResult": true, "challengeMetadata": "STEPUP_CHALLENGE"}`
 )
+
+// custom is a session entry of stepup's custom challenge with the metadata
+// Create gave it (stepup's name and the attempt's key), met or not.
+func custom(metadata string, met bool) string {
+	return fmt.Sprintf(`{"challengeName": "CUSTOM_CHALLENGE", "challengeResult": %t, "challengeMetadata": %q}`, met, metadata)
+}
 
 // cognitoPool plays a Cognito user pool calling the triggers of one
 // Lambda function (the handler of cmd/stepup-cognito) with the
@@ -209,7 +213,7 @@ func TestCognitoCustomAuthEndToEnd(t *testing.T) {
 	}
 	link, token := c.PublicChallengeParameters["url"], c.PublicChallengeParameters["token"]
 	if !strings.HasPrefix(link, ts.issuer+"/challenge?token=") || token == "" || !strings.Contains(link, url.QueryEscape(token)) ||
-		len(c.PublicChallengeParameters) != 2 || c.ChallengeMetadata != "STEPUP_CHALLENGE" {
+		len(c.PublicChallengeParameters) != 2 || c.ChallengeMetadata != "STEPUP_CHALLENGE:"+c.PrivateChallengeParameters["idempotencyKey"] {
 		t.Fatalf("create: %+v", c)
 	}
 	for k := range c.PublicChallengeParameters {
@@ -234,10 +238,10 @@ func TestCognitoCustomAuthEndToEnd(t *testing.T) {
 		t.Error("the challenge's own token was accepted as the answer: whoever holds the password would pass")
 	}
 	// A wrong answer presents the same challenge again.
-	if r := s.define(history(customFailed)); r.ChallengeName != "CUSTOM_CHALLENGE" || r.FailAuthentication {
+	if r := s.define(history(custom(c.ChallengeMetadata, false))); r.ChallengeName != "CUSTOM_CHALLENGE" || r.FailAuthentication {
 		t.Fatalf("define after a wrong answer: %+v", r)
 	}
-	again, err := s.create(history(customFailed))
+	again, err := s.create(history(custom(c.ChallengeMetadata, false)))
 	if err != nil || again.PublicChallengeParameters["url"] != link || again.PrivateChallengeParameters["actionId"] != c.PrivateChallengeParameters["actionId"] {
 		t.Fatalf("create again: %+v %v, want the same challenge", again, err)
 	}
@@ -277,7 +281,7 @@ func TestCognitoCustomAuthEndToEnd(t *testing.T) {
 	if s.verify(c.PrivateChallengeParameters, valid) {
 		t.Error("the valid answer was accepted a second time (replayed)")
 	}
-	if r := s.define(history(customFailed, customMet)); !r.IssueTokens || r.FailAuthentication || r.ChallengeName != "" {
+	if r := s.define(history(custom(c.ChallengeMetadata, false), custom(c.ChallengeMetadata, true))); !r.IssueTokens || r.FailAuthentication || r.ChallengeName != "" {
 		t.Fatalf("define after the challenge met: %+v", r)
 	}
 
@@ -286,11 +290,11 @@ func TestCognitoCustomAuthEndToEnd(t *testing.T) {
 		t.Errorf("define with a used attempt id: %+v, want the sign-in failed", r)
 	}
 	// Its challenge no longer waits: Create has none to present.
-	if _, err := s.create(history(customFailed)); err == nil {
+	if _, err := s.create(history(custom(c.ChallengeMetadata, false))); err == nil {
 		t.Error("create for a met challenge presented one")
 	}
 	// A challenge presented three times in all ends the sign-in.
-	if r := s.define(history(customFailed, customFailed, customFailed)); !r.FailAuthentication {
+	if r := s.define(history(custom(c.ChallengeMetadata, false), custom(c.ChallengeMetadata, false), custom(c.ChallengeMetadata, false))); !r.FailAuthentication {
 		t.Errorf("define after three wrong answers: %+v", r)
 	}
 }
@@ -360,7 +364,7 @@ func TestCognitoCustomAuthWithAVouchedEmail(t *testing.T) {
 	if !s.verify(c.PrivateChallengeParameters, a.callback.Query().Get("token")) {
 		t.Fatal("the valid answer was refused")
 	}
-	if r := s.define(history(customMet)); !r.IssueTokens {
+	if r := s.define(history(custom(c.ChallengeMetadata, true))); !r.IssueTokens {
 		t.Fatalf("define after the challenge: %+v", r)
 	}
 	if _, usr := ts.call("GET", "/v1/users/"+s.user, ts.serverKey, nil); !sameStrings(usr["enrolledMethods"], "EMAIL_OTP") {
@@ -392,10 +396,10 @@ func TestCognitoCancelledChallenge(t *testing.T) {
 	if s.verify(c.PrivateChallengeParameters, a.callback.Query().Get("token")) {
 		t.Error("the token of a cancelled challenge was accepted")
 	}
-	if r := s.define(history(customFailed)); r.ChallengeName != "CUSTOM_CHALLENGE" {
+	if r := s.define(history(custom(c.ChallengeMetadata, false))); r.ChallengeName != "CUSTOM_CHALLENGE" {
 		t.Fatalf("define after the wrong answer: %+v", r)
 	}
-	if _, err := s.create(history(customFailed)); err == nil {
+	if _, err := s.create(history(custom(c.ChallengeMetadata, false))); err == nil {
 		t.Error("create presented the cancelled challenge again")
 	}
 }

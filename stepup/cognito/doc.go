@@ -39,7 +39,8 @@
 // url's own, which lets its holder answer with the user's factor, never
 // pass without it); the private parameters, which Cognito hands to Verify
 // alone, are the userId, action, idempotencyKey and actionId of the
-// record; challengeMetadata is [ChallengeMetadata]. The hosted page ends by
+// record; challengeMetadata is [ChallengeMetadata], ":" and the attempt's
+// idempotency key. The hosted page ends by
 // sending the browser to Config.RedirectURL with a token parameter, a
 // validation token, which the app sends as the challenge answer. Verify
 // posts it to /v1/validate and says the answer is correct only when stepup
@@ -49,8 +50,10 @@
 // use, so a replayed answer is wrong. An answer that is wrong lets the app
 // try again up to MaxChallenges presentations in all (for an app that
 // sent the answer before the page ended); the challenge is the same
-// record each time, and once it failed or expired there is none to
-// present, so the sign-in fails.
+// record each time (Create presents it again only for the attempt id
+// whose key its metadata names, whatever id a later answer sends), and
+// once it failed or expired there is none to present, so the sign-in
+// fails.
 //
 // # One decision for Define and Create
 //

@@ -197,6 +197,14 @@ func (h *Handler) Create(ctx context.Context, ev events.CognitoEventUserPoolsCre
 	if err != nil {
 		return fail(err.Error())
 	}
+	// Presented again, the challenge is the one of the attempt Define
+	// decided: the clientMetadata of a later answer may name another
+	// attempt id, whose record Define never looked at.
+	for _, c := range ev.Request.Session[2:] {
+		if c.ChallengeMetadata != challengeMetadata(a.key) {
+			return fail("the attempt id is not the one of the challenge presented before", "key", a.key)
+		}
+	}
 	d, err := h.track(ctx, ev.CognitoEventUserPoolsHeader, ev.Request.UserAttributes, a)
 	if err != nil {
 		return fail("stepup did not answer", "err", err)
@@ -211,7 +219,7 @@ func (h *Handler) Create(ctx context.Context, ev events.CognitoEventUserPoolsCre
 		PrivateChallengeParameters: map[string]string{
 			"userId": a.userID, "action": h.c.Action, "idempotencyKey": a.key, "actionId": d.ActionID,
 		},
-		ChallengeMetadata: ChallengeMetadata,
+		ChallengeMetadata: challengeMetadata(a.key),
 	}
 	return ev, nil
 }

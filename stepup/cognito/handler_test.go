@@ -238,7 +238,7 @@ func TestDefineAndCreateShareOneTrackCall(t *testing.T) {
 	r := out.Response
 	if r.PublicChallengeParameters["url"] != challenge["url"] || r.PublicChallengeParameters["token"] != "ct" || len(r.PublicChallengeParameters) != 2 ||
 		r.PrivateChallengeParameters["idempotencyKey"] != key || r.PrivateChallengeParameters["userId"] != "user-42" ||
-		r.PrivateChallengeParameters["action"] != "signIn" || r.PrivateChallengeParameters["actionId"] != "act-1" || r.ChallengeMetadata != ChallengeMetadata {
+		r.PrivateChallengeParameters["action"] != "signIn" || r.PrivateChallengeParameters["actionId"] != "act-1" || r.ChallengeMetadata != challengeMetadata(key) {
 		t.Fatalf("create: %+v", r)
 	}
 	calls := fake.Calls()
@@ -402,5 +402,40 @@ func TestUnverifiedAddressesAreNotVouched(t *testing.T) {
 	}
 	if body := fake.bodies[1]; body["email"] != nil || body["phoneNumber"] != nil {
 		t.Errorf("the track body vouches for unverified addresses: %v", body)
+	}
+}
+
+// A challenge presented again is the attempt's own record: an app that
+// answers wrong and then sends another attempt id (one of an earlier
+// sign-in, whose challenge still waits, perhaps at a lower level) gets no
+// other record's challenge, which Define never looked at for this
+// attempt.
+func TestCreateAgainKeepsTheAttempt(t *testing.T) {
+	fake := &fakeStepup{decision: challenge}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	h := newHandler(t, srv.URL, nil)
+	ev := events.CognitoEventUserPoolsCreateAuthChallenge{CognitoEventUserPoolsHeader: header(TriggerCreate),
+		Request: events.CognitoEventUserPoolsCreateAuthChallengeRequest{UserAttributes: testAttrs, ChallengeName: "CUSTOM_CHALLENGE",
+			Session: hist("SRP_A:ok", "PASSWORD_VERIFIER:ok"), ClientMetadata: map[string]string{AttemptKey: testAttempt}}}
+	first, err := h.Create(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The answer was wrong; Define presents the challenge again.
+	again := ev
+	again.Request.Session = append(hist("SRP_A:ok", "PASSWORD_VERIFIER:ok"),
+		&events.CognitoEventUserPoolsChallengeResult{ChallengeName: challengeCustom, ChallengeMetadata: first.Response.ChallengeMetadata})
+	if d, _ := h.Define(context.Background(), events.CognitoEventUserPoolsDefineAuthChallenge{CognitoEventUserPoolsHeader: header(TriggerDefine),
+		Request: events.CognitoEventUserPoolsDefineAuthChallengeRequest{UserAttributes: testAttrs, Session: again.Request.Session}}); d.Response.ChallengeName != challengeCustom {
+		t.Fatalf("define after a wrong answer: %+v", d.Response)
+	}
+	if _, err := h.Create(context.Background(), again); err != nil {
+		t.Fatalf("the same attempt's challenge again: %v", err)
+	}
+	other := again
+	other.Request.ClientMetadata = map[string]string{AttemptKey: "an-earlier-attempt-0001"}
+	if out, err := h.Create(context.Background(), other); err == nil {
+		t.Fatalf("another attempt id's challenge was presented: %+v", out.Response)
 	}
 }

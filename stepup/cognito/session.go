@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -17,8 +18,20 @@ const (
 )
 
 // ChallengeMetadata names stepup's custom challenge in the session
-// history: Define counts only custom challenges that carry it.
+// history: Define counts only custom challenges that carry it. Create
+// writes it followed by ":" and the attempt's idempotency key, so that a
+// challenge presented again is of the same attempt whatever attempt id
+// the app sends with its later answers.
 const ChallengeMetadata = "STEPUP_CHALLENGE"
+
+// challengeMetadata is the metadata of the challenge of the attempt whose
+// idempotency key is key.
+func challengeMetadata(key string) string { return ChallengeMetadata + ":" + key }
+
+// stepupMetadata reports whether m is the metadata of stepup's challenge.
+func stepupMetadata(m string) bool {
+	return m == ChallengeMetadata || strings.HasPrefix(m, ChallengeMetadata+":")
+}
 
 // step is what a session history calls for next.
 type step int
@@ -64,7 +77,7 @@ func next(session []*events.CognitoEventUserPoolsChallengeResult, max int) step 
 		return stepFail
 	}
 	for i, c := range custom {
-		if c.ChallengeName != challengeCustom || c.ChallengeMetadata != ChallengeMetadata {
+		if c.ChallengeName != challengeCustom || !stepupMetadata(c.ChallengeMetadata) {
 			return stepFail
 		}
 		if c.ChallengeResult {
