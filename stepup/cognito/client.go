@@ -37,6 +37,7 @@ type Client struct {
 // https, or http on a loopback host for development) with the server API
 // key key. hc nil is an http.Client with a 3-second timeout: a trigger
 // that waits long on stepup makes the user wait.
+// The client follows no redirect, with hc or without.
 func NewClient(baseURL, key string, hc *http.Client) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
@@ -51,7 +52,13 @@ func NewClient(baseURL, key string, hc *http.Client) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 3 * time.Second}
 	}
-	return &Client{base: strings.TrimSuffix(u.String(), "/"), key: key, http: hc}, nil
+	// No redirect is followed: the track API answers where it is asked,
+	// and Go would send the API key after a redirect to the same host
+	// over plain http, and take a decision from there. A redirect is an
+	// answer other than success (APIError).
+	own := *hc
+	own.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &Client{base: strings.TrimSuffix(u.String(), "/"), key: key, http: &own}, nil
 }
 
 func loopback(host string) bool {

@@ -57,3 +57,30 @@ func TestClientEscapesPaths(t *testing.T) {
 		t.Errorf("path %s", got)
 	}
 }
+
+// The client follows no redirect: the API key goes to stepup's URL alone,
+// never after a redirect to plain http on the same host (Go keeps the
+// Authorization header for the same host, whatever the scheme or port).
+func TestClientFollowsNoRedirect(t *testing.T) {
+	var leaked string
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked = r.Header.Get("Authorization")
+		_, _ = io.WriteString(w, `{"state":"ALLOW"}`)
+	}))
+	defer plain.Close()
+	tls := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer tls.Close()
+	c, err := NewClient(tls.URL, testKey, tls.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.Track(context.Background(), "u", "signIn", Track{IdempotencyKey: "k"})
+	if leaked != "" {
+		t.Errorf("the API key went over plain http after a redirect: %q", leaked)
+	}
+	if err == nil || d.State == StateAllow {
+		t.Errorf("a redirect answered %+v, %v; want an error", d, err)
+	}
+}
