@@ -55,7 +55,15 @@ type Provider struct {
 
 	mu    sync.Mutex
 	party rp.RelyingParty // built on first use, after discovery
+	// failed and failure are the last failed discovery: for
+	// retryDiscovery after it, every sign-in gets that error at once,
+	// rather than each waiting on the lock for its own timeout.
+	failed  time.Time
+	failure error
 }
+
+// retryDiscovery is how long a failed discovery is answered from memory.
+const retryDiscovery = 5 * time.Second
 
 // New returns the upstream of cfg. It does not contact the upstream: its
 // discovery document is fetched on first use, and again after a failure,
@@ -102,13 +110,17 @@ func (p *Provider) relyingParty(ctx context.Context) (rp.RelyingParty, error) {
 	if p.party != nil {
 		return p.party, nil
 	}
+	if now := p.cfg.Now(); p.failure != nil && now.Before(p.failed.Add(retryDiscovery)) && !now.Before(p.failed) {
+		return nil, p.failure
+	}
 	party, err := rp.NewRelyingPartyOIDC(ctx, p.cfg.Issuer, p.cfg.ClientID, p.cfg.ClientSecret, p.cfg.RedirectURI, p.cfg.Scopes,
 		rp.WithHTTPClient(p.cfg.HTTPClient),
 		rp.WithVerifierOpts(rp.WithNonce(nonceFrom), rp.WithIssuedAtOffset(time.Minute)),
 		rp.WithSigningAlgsFromDiscovery(),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("upstream: %s: discovery: %w", p.cfg.ID, err)
+		p.failed, p.failure = p.cfg.Now(), fmt.Errorf("upstream: %s: discovery: %w", p.cfg.ID, err)
+		return nil, p.failure
 	}
 	p.party = party
 	return party, nil
