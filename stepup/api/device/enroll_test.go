@@ -19,6 +19,7 @@ import (
 	"github.com/stepup-auth/stepup/stepup/factor"
 	"github.com/stepup-auth/stepup/stepup/factor/push"
 	"github.com/stepup-auth/stepup/stepup/factor/push/pushdevice"
+	"github.com/stepup-auth/stepup/stepup/store"
 )
 
 func TestEnrollment(t *testing.T) {
@@ -166,4 +167,58 @@ func TestBodiesAreJSON(t *testing.T) {
 			t.Errorf("an enrollment as %s: HTTP %d, want %d", ct, resp.StatusCode, want)
 		}
 	}
+}
+
+// A device that enrolled but was never confirmed on the page is dropped
+// by a later enrollment, once its own could no longer be confirmed; a
+// confirmed one, or one still within its enrollment's time, stays.
+func TestUnconfirmedDeviceIsDroppedLater(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	target := factor.Target{UserID: "alice", FlowID: "settings"}
+	enroll := func(name string) *pushdevice.Device {
+		t.Helper()
+		p, err := e.f.BeginEnroll(e.ctx, e.alice, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _ := pushdevice.New(pushdevice.Options{Now: e.clock.Now})
+		if err := d.Enroll(e.ctx, p.URI, name, "android"); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	kept := e.phone(e.alice, "mine")
+	unconfirmed := enroll("not mine")
+	e.clock.Advance(5 * time.Minute)
+	if _, err := e.f.BeginEnroll(e.ctx, e.alice, target); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.Authenticators().Get(e.ctx, unconfirmed.ID()); err != nil {
+		t.Fatalf("a device within its enrollment's time was dropped: %v", err)
+	}
+	e.clock.Advance(6 * time.Minute)
+	if _, err := e.f.BeginEnroll(e.ctx, e.alice, target); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.Authenticators().Get(e.ctx, unconfirmed.ID()); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("an unconfirmed device 11 minutes on: %v, want it dropped", err)
+	}
+	if left := e.phoneList(t); len(left) != 1 || left[0].ID != kept.ID() || !left[0].Verified {
+		t.Fatalf("push devices left: %+v, want the confirmed one alone", left)
+	}
+}
+
+func (e *env) phoneList(t *testing.T) []*store.Authenticator {
+	t.Helper()
+	all, err := e.st.Authenticators().ListByUser(e.ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*store.Authenticator
+	for _, a := range all {
+		if a.Method == "PUSH" {
+			out = append(out, a)
+		}
+	}
+	return out
 }

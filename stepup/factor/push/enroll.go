@@ -63,6 +63,7 @@ func (f *Factor) BeginEnroll(ctx context.Context, u *store.User, t factor.Target
 	}
 	hash := sha256.Sum256(secret[:])
 	now := f.now()
+	f.dropUnconfirmed(ctx, u.ID, now)
 	c := &store.Challenge{
 		ID: id, Method: acr.Push, UserID: u.ID, FlowID: t.FlowID, SecretHash: hash[:],
 		Data:        (&record{Kind: kindEnroll, State: StatePending}).encode(),
@@ -80,6 +81,25 @@ func (f *Factor) BeginEnroll(ctx context.Context, u *store.User, t factor.Target
 		return factor.Prompt{}, fmt.Errorf("push: enroll user %s: %w", u.ID, err)
 	}
 	return factor.Prompt{ChallengeID: id, URI: uri, QRCode: code}, nil
+}
+
+// dropUnconfirmed deletes u's devices that enrolled but were never
+// confirmed on the page (the user started again, or it was not their
+// phone) once their enrollment can no longer be confirmed. They are no
+// factor, but they should not pile up. Best effort: a device left now is
+// dropped at the next enrollment.
+func (f *Factor) dropUnconfirmed(ctx context.Context, userID string, now time.Time) {
+	auths, err := f.auths.ListByUser(ctx, userID)
+	if err != nil {
+		return
+	}
+	for _, a := range auths {
+		if a.Method == acr.Push && !a.Verified && now.Sub(a.CreatedAt) > enrollTTL {
+			if err := f.auths.Delete(ctx, a.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				f.log.WarnContext(ctx, "push: an unconfirmed device could not be dropped", "device", a.ID, "err", err)
+			}
+		}
+	}
 }
 
 func qrPNG(s string) ([]byte, error) {
