@@ -139,7 +139,7 @@ func (v *validator) delivery(d *Delivery) {
 		}
 	}
 	if w := d.Push.Webhook; d.Push.Enabled && w.URL.URL != nil {
-		if w.URL.Scheme != "https" && !loopbackURL(w.URL) {
+		if !webURL(w.URL) {
 			v.errorf("delivery.push.webhook.url", "must be an https:// URL (http:// only on a loopback address)")
 		}
 		if len(w.Secret) < 32 {
@@ -170,11 +170,11 @@ func (v *validator) delivery(d *Delivery) {
 		if d.TextOn("whatsapp") && tw.WhatsAppFrom == "" {
 			v.errorf("delivery.text.twilio.whatsapp_from", "is needed for the whatsapp channel")
 		}
-		if u := tw.BaseURL; u.URL != nil && u.Scheme != "https" && !(u.Scheme == "http" && loopbackURL(u)) {
+		if u := tw.BaseURL; u.URL != nil && !webURL(u) {
 			v.errorf("delivery.text.twilio.base_url", "must be an https:// URL (http:// only on a loopback address): it carries the auth token and the codes")
 		}
 	case "webhook":
-		if t.Webhook.URL.URL == nil || t.Webhook.URL.Scheme != "https" && !loopbackURL(t.Webhook.URL) {
+		if !webURL(t.Webhook.URL) {
 			v.errorf("delivery.text.webhook.url", "must be an https:// URL (http:// only on a loopback address)")
 		}
 		if len(t.Webhook.Secret) < 32 {
@@ -183,11 +183,4 @@ func (v *validator) delivery(d *Delivery) {
 	default:
 		v.errorf("delivery.text.provider", "must be twilio or webhook, got %q", t.Provider)
 	}
-}
-
-// loopbackURL reports whether u's host is a loopback address or localhost.
-func loopbackURL(u URL) bool {
-	h := u.Hostname()
-	ip := net.ParseIP(h)
-	return h == "localhost" || ip != nil && ip.IsLoopback()
 }
