@@ -390,11 +390,7 @@ func (f Factors) changeNeeds(auths []*store.Authenticator, have []acr.Verificati
 // browser or flow finds no challenge.
 func target(userID, binding string, flow stepup.Flow) factor.Target {
 	sum := sha256.Sum256([]byte("factor-target\x00" + binding + "\x00" + flow.AuthRequestID + "\x00" + flow.Next + "\x00" + flow.ActionID))
-	browser := sha256.Sum256([]byte("factor-browser\x00" + binding))
-	return factor.Target{
-		UserID: userID, FlowID: base64.RawURLEncoding.EncodeToString(sum[:]),
-		Browser: base64.RawURLEncoding.EncodeToString(browser[:]),
-	}
+	return factor.Target{UserID: userID, FlowID: base64.RawURLEncoding.EncodeToString(sum[:]), Browser: browserOf(binding)}
 }
 
 // listAuthenticators returns the user's authenticators.
