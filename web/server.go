@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"embed"
-	"github.com/stepup-auth/stepup/stepup/factor/magiclink"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -15,6 +14,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/stepup-auth/stepup/stepup/factor/magiclink"
+	"github.com/stepup-auth/stepup/stepup/seal"
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup"
@@ -101,6 +103,7 @@ type Server struct {
 	users      store.Users
 	pending    func(context.Context, stepup.Flow) (bool, error)
 	csrfKey    []byte
+	attempts   *seal.Sealer // seals upstream sign-in attempts
 	secure     bool
 	proxies    []netip.Prefix
 	devices    *signals.DeviceCookie
@@ -147,6 +150,7 @@ func New(o Options) *Server {
 		users:      o.Users,
 		pending:    o.Pending,
 		csrfKey:    derive.Sum(nil),
+		attempts:   attemptSealer(o.CSRFKey),
 		secure:     o.SecureCookies,
 		proxies:    slices.Clone(o.TrustedProxies),
 		devices:    o.Devices,

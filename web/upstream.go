@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/stepup-auth/stepup/acr"
 	"github.com/stepup-auth/stepup/stepup"
+	"github.com/stepup-auth/stepup/stepup/seal"
 	"github.com/stepup-auth/stepup/stepup/store"
 )
 
@@ -47,7 +46,7 @@ const UpstreamCookie = "stepup_upstream"
 const upstreamAttemptLifetime = 10 * time.Minute
 
 // upstreamAttempt is one sign-in at an upstream, from the button to the
-// callback. It travels in a cookie, sealed (AES-GCM): the verifier is a
+// callback. It travels in a cookie, sealed (stepup/seal, AES-GCM): the verifier is a
 // secret, and the browser must not be able to change the flow it returns
 // to.
 type upstreamAttempt struct {
@@ -63,18 +62,18 @@ type upstreamAttempt struct {
 // expired, or of another browser.
 var errAttempt = errors.New("web: invalid or expired upstream attempt")
 
-func (s *Server) attemptCipher() cipher.AEAD {
-	mac := hmac.New(sha256.New, s.csrfKey)
+// attemptSealer is the sealer of upstream attempts, under a key derived
+// from key (the pages' CSRF key) for this use alone.
+func attemptSealer(key []byte) *seal.Sealer {
+	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte("stepup web upstream attempt v1"))
-	block, err := aes.NewCipher(mac.Sum(nil))
+	k := seal.Key{Secret: [seal.KeySize]byte(mac.Sum(nil))}
+	k.ID = seal.DeriveKeyID(k.Secret)
+	sealer, err := seal.New(k)
 	if err != nil {
-		panic(err) // a 32-byte key always makes a cipher
+		panic(err) // a derived key id is always valid
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		panic(err)
-	}
-	return aead
+	return sealer
 }
 
 // sealAttempt seals a for the browser of binding.
@@ -83,27 +82,25 @@ func (s *Server) sealAttempt(a upstreamAttempt, binding string) (string, error) 
 	if err != nil {
 		return "", fmt.Errorf("web: seal upstream attempt: %w", err)
 	}
-	aead := s.attemptCipher()
-	nonce := make([]byte, aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
+	sealed, err := s.attempts.Seal(body, []byte(binding))
+	if err != nil {
 		return "", fmt.Errorf("web: seal upstream attempt: %w", err)
 	}
-	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, body, []byte(binding))), nil
+	return base64.RawURLEncoding.EncodeToString(sealed), nil
 }
 
 // openAttempt opens a sealed attempt of the browser of binding. The
-// binding is the AEAD's additional data: a cookie planted from another
-// browser does not open.
+// binding is the sealed data's associated data: a cookie planted from
+// another browser does not open.
 func (s *Server) openAttempt(sealed, binding string, now time.Time) (upstreamAttempt, error) {
 	if binding == "" || len(sealed) > 4096 {
 		return upstreamAttempt{}, errAttempt
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(sealed)
-	aead := s.attemptCipher()
-	if err != nil || len(raw) < aead.NonceSize()+aead.Overhead() {
+	if err != nil {
 		return upstreamAttempt{}, errAttempt
 	}
-	body, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], []byte(binding))
+	body, err := s.attempts.Open(raw, []byte(binding))
 	if err != nil {
 		return upstreamAttempt{}, errAttempt
 	}

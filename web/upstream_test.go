@@ -6,9 +6,13 @@ import (
 	"time"
 )
 
-func newAttemptServer(t *testing.T) *Server {
+func newAttemptServer(t testing.TB) *Server {
 	t.Helper()
-	return &Server{csrfKey: []byte(strings.Repeat("k", 32))}
+	return attemptServer("k")
+}
+
+func attemptServer(key string) *Server {
+	return &Server{attempts: attemptSealer([]byte(strings.Repeat(key, 32)))}
 }
 
 func TestUpstreamAttemptSealing(t *testing.T) {
@@ -37,7 +41,7 @@ func TestUpstreamAttemptSealing(t *testing.T) {
 			return err
 		},
 		"another key": func() error {
-			other := &Server{csrfKey: []byte(strings.Repeat("j", 32))}
+			other := attemptServer("j")
 			_, err := other.openAttempt(sealed, "binding-1", now)
 			return err
 		},
@@ -49,7 +53,7 @@ func TestUpstreamAttemptSealing(t *testing.T) {
 }
 
 func FuzzOpenUpstreamAttempt(f *testing.F) {
-	s := &Server{csrfKey: []byte(strings.Repeat("k", 32))}
+	s := attemptServer("k")
 	now := time.Unix(1700000000, 0)
 	sealed, _ := s.sealAttempt(upstreamAttempt{Upstream: "kc", State: "s", Nonce: "n", Verifier: "v", ExpiresAt: now.Add(time.Hour)}, "b")
 	f.Add(sealed, "b")
