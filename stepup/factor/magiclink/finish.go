@@ -94,9 +94,9 @@ func (f *Factor) checkCode(ctx context.Context, id string, response []byte) erro
 	if len(response) == 0 {
 		return ErrOpenedElsewhere
 	}
-	code, ok := parseCode(response)
-	if !ok {
-		return fmt.Errorf("magiclink: a code is six digits: %w", factor.ErrMalformed)
+	code, err := factor.ParseCode(response)
+	if err != nil {
+		return fmt.Errorf("magiclink: %w", err)
 	}
 	c, err := f.challenges.Attempt(ctx, id)
 	switch {
@@ -121,25 +121,6 @@ func (f *Factor) checkCode(ctx context.Context, id string, response []byte) erro
 // every further guess anyway, and the store sweeps it at expiry.
 func (f *Factor) drop(ctx context.Context, id string) {
 	_ = f.challenges.Delete(context.WithoutCancel(ctx), id)
-}
-
-// parseCode accepts six digits, with the spaces and dashes people type
-// between groups.
-func parseCode(b []byte) (string, bool) {
-	if len(b) > 32 {
-		return "", false
-	}
-	var out []byte
-	for _, c := range b {
-		switch {
-		case '0' <= c && c <= '9':
-			out = append(out, c)
-		case c == ' ' || c == '-':
-		default:
-			return "", false
-		}
-	}
-	return string(out), len(out) == 6
 }
 
 // Opened reports, without changing anything, whether the link of

@@ -3,10 +3,8 @@ package magiclink
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"math/big"
 	"time"
 
 	"github.com/stepup-auth/stepup/stepup/factor"
@@ -74,7 +72,7 @@ func (f *Factor) Open(ctx context.Context, token, browser string) (Opened, error
 	if browser != "" && hmac.Equal(f.browserHash(browser), d.Browser) {
 		d.State, out.SameBrowser = confirmed, true
 	} else {
-		if out.Code, err = f.newCode(); err != nil {
+		if out.Code, err = factor.NewCode(f.rand); err != nil {
 			return Opened{}, err
 		}
 		d.State, next.SecretHash = elsewhere, f.codeHash(c.ID, out.Code)
@@ -129,13 +127,4 @@ func (f *Factor) live(ctx context.Context, id string) (*store.Challenge, error) 
 		return nil, fmt.Errorf("magiclink: challenge %s expired at %s: %w", id, c.ExpiresAt.Format(time.RFC3339), factor.ErrExpired)
 	}
 	return c, nil
-}
-
-// newCode returns six uniform random digits.
-func (f *Factor) newCode() (string, error) {
-	n, err := rand.Int(f.rand, big.NewInt(1_000_000))
-	if err != nil {
-		return "", fmt.Errorf("magiclink: random code: %w", err)
-	}
-	return fmt.Sprintf("%06d", n.Int64()), nil
 }

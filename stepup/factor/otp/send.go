@@ -100,7 +100,7 @@ func (f *Factor) send(ctx context.Context, t factor.Target, p pending) (factor.P
 	if err := f.o.Limits.Allow(LimitKey(p.Destination), region, now); err != nil {
 		return factor.Prompt{}, fmt.Errorf("otp: %w", err)
 	}
-	code, err := newCode(f.o.Rand)
+	code, err := factor.NewCode(f.o.Rand)
 	if err != nil {
 		return factor.Prompt{}, err
 	}

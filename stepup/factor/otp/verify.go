@@ -78,7 +78,7 @@ func (f *Factor) FinishEnroll(ctx context.Context, u *store.User, t factor.Targe
 // check spends an attempt of the challenge a names, compares the code,
 // and consumes the challenge when it is right.
 func (f *Factor) check(ctx context.Context, t factor.Target, a factor.Answer, enrolling bool) (pending, error) {
-	code, err := parseCode(a.Response)
+	code, err := factor.ParseCode(a.Response)
 	if err != nil {
 		return pending{}, err
 	}
