@@ -1,6 +1,6 @@
 // Package phone guards the SMS and WhatsApp factors against SMS pumping
-// and message bombing: it decides which numbers may receive a code and how
-// often. It sends nothing and knows nothing of codes; a factor calls it
+// and message bombing: it decides which numbers may receive a code. It
+// sends nothing and knows nothing of codes; a factor calls it
 // before handing a deliver.Message to a sender.
 //
 // # Numbers
@@ -24,14 +24,11 @@
 //
 // # Send limits
 //
-// A Limiter (sendlimit's, keyed by number and country) counts sends in
-// memory with sliding windows: a cool-down between two sends to one
-// number, limits per number, per country (each country may have its own)
-// and overall. A refused send is counted
-// nowhere, and its *LimitError says which limit refused it and when to try
-// again. DefaultLimits documents the defaults and their reasons.
+// How often a number may be sent to is package sendlimit's: a factor
+// counts each send under the number's E.164 form and its Region, so that
+// a country's sends share a limit of their own.
 //
-// Errors for the user wrap ErrInvalidNumber, ErrCannotReceiveSMS,
-// ErrCountryNotAllowed or ErrTooManyMessages, whose texts a page may show;
+// Errors for the user wrap ErrInvalidNumber, ErrCannotReceiveSMS or
+// ErrCountryNotAllowed, whose texts a page may show;
 // the rest of an error is for the log. No error repeats the number.
 package phone

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stepup-auth/stepup/stepup/factor/phone"
+	"github.com/stepup-auth/stepup/stepup/factor/sendlimit"
 )
 
 func Example() {
@@ -13,7 +14,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	limiter, err := phone.NewLimiter(phone.DefaultLimits())
+	limiter, err := sendlimit.NewLimiter(sendlimit.DefaultLimits())
 	if err != nil {
 		panic(err)
 	}
@@ -27,13 +28,13 @@ func Example() {
 
 	n, _ := policy.Parse("0151 1234 5678")
 	fmt.Println(n.E164, n.Region, n.Type)
-	fmt.Println(limiter.Allow(n, now))
-	err = limiter.Allow(n, now.Add(10*time.Second)) // "resend" too soon
-	var limit *phone.LimitError
+	fmt.Println(limiter.Allow(n.E164, n.Region, now))
+	err = limiter.Allow(n.E164, n.Region, now.Add(10*time.Second)) // "resend" too soon
+	var limit *sendlimit.LimitError
 	if errors.As(err, &limit) {
 		fmt.Println(limit.Scope, limit.RetryAfter)
 	}
-	fmt.Println(errors.Is(err, phone.ErrTooManyMessages))
+	fmt.Println(errors.Is(err, sendlimit.ErrTooManyMessages))
 	// Output:
 	// phone: text messages cannot be sent to numbers of this country: FR
 	// phone: this number cannot receive text messages; enter a mobile number: premium-rate number

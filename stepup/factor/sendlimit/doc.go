@@ -11,6 +11,6 @@
 // verifications are counted in the store, by factor.Limiter), so a
 // ceiling per replica still bounds what an attacker can spend.
 //
-// Package phone wraps a Limiter for phone numbers, checking the region
-// names; the email factor uses one directly, with no region.
+// The SMS and WhatsApp factors count a number under its country (package
+// phone gives both); the email factor counts an address under no region.
 package sendlimit

@@ -9,8 +9,6 @@ import (
 	"github.com/stepup-auth/stepup/stepup/factor/sendlimit"
 )
 
-var t0 = time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC)
-
 // TestAllowWithoutRegion checks that sends naming no region (email) are
 // held by the cool-down, destination and global limits and by no region
 // limit, however many there are.

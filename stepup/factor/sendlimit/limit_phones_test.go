@@ -1,4 +1,4 @@
-package phone_test
+package sendlimit_test
 
 import (
 	"errors"
@@ -9,21 +9,27 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepup-auth/stepup/stepup/factor/phone"
+	"github.com/stepup-auth/stepup/stepup/factor/sendlimit"
 )
 
 var t0 = time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC)
 
+// dest is a destination with its region: a phone number and its country.
+type dest struct{ to, region string }
+
+func (d dest) String() string { return d.to }
+
 // num makes the i-th of many distinct German mobile numbers.
-func num(i int) phone.Number {
-	return phone.Number{E164: fmt.Sprintf("+49151%08d", i), Region: "DE", Type: phone.Mobile}
-}
+func num(i int) dest { return dest{fmt.Sprintf("+49151%08d", i), "DE"} }
 
-var fr = phone.Number{E164: "+33612345678", Region: "FR", Type: phone.Mobile}
+var fr = dest{"+33612345678", "FR"}
 
-func newLimiter(t *testing.T, l phone.Limits) *phone.Limiter {
+// allow sends to d through lim.
+func allow(lim *sendlimit.Limiter, d dest, at time.Time) error { return lim.Allow(d.to, d.region, at) }
+
+func newLimiter(t *testing.T, l sendlimit.Limits) *sendlimit.Limiter {
 	t.Helper()
-	lim, err := phone.NewLimiter(l)
+	lim, err := sendlimit.NewLimiter(l)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,36 +38,36 @@ func newLimiter(t *testing.T, l phone.Limits) *phone.Limiter {
 
 // roomy limits everything far beyond a test's sends, so that the test
 // sees only the limit it sets.
-func roomy() phone.Limits {
-	big := []phone.Window{{Max: 1 << 20, Period: time.Second}}
-	return phone.Limits{Cooldown: time.Nanosecond, Destination: big, Region: big, Global: big}
+func roomy() sendlimit.Limits {
+	big := []sendlimit.Window{{Max: 1 << 20, Period: time.Second}}
+	return sendlimit.Limits{Cooldown: time.Nanosecond, Destination: big, Region: big, Global: big}
 }
 
 type send struct {
-	n     phone.Number
-	at    time.Duration // after t0
-	scope phone.Scope   // "" means allowed
-	retry time.Duration // when refused
+	n     dest
+	at    time.Duration   // after t0
+	scope sendlimit.Scope // "" means allowed
+	retry time.Duration   // when refused
 }
 
-func runSends(t *testing.T, lim *phone.Limiter, sends []send) {
+func runSends(t *testing.T, lim *sendlimit.Limiter, sends []send) {
 	t.Helper()
 	for i, s := range sends {
-		err := lim.Allow(s.n, t0.Add(s.at))
+		err := allow(lim, s.n, t0.Add(s.at))
 		if s.scope == "" {
 			if err != nil {
 				t.Fatalf("send %d to %s at +%s: %v", i, s.n, s.at, err)
 			}
 			continue
 		}
-		var le *phone.LimitError
+		var le *sendlimit.LimitError
 		if !errors.As(err, &le) {
 			t.Fatalf("send %d to %s at +%s: err = %v, want a %s limit", i, s.n, s.at, err, s.scope)
 		}
 		if le.Scope != s.scope || le.RetryAfter != s.retry {
 			t.Fatalf("send %d to %s at +%s: %v; want %s limit, retry after %s", i, s.n, s.at, err, s.scope, s.retry)
 		}
-		if !errors.Is(err, phone.ErrTooManyMessages) {
+		if !errors.Is(err, sendlimit.ErrTooManyMessages) {
 			t.Fatalf("%v does not wrap ErrTooManyMessages", err)
 		}
 	}
@@ -74,24 +80,24 @@ func TestLimiterCooldown(t *testing.T) {
 	runSends(t, newLimiter(t, l), []send{
 		{n: a, at: 0},
 		{n: b, at: time.Second}, // another number is not held back
-		{n: a, at: 29 * time.Second, scope: phone.ScopeCooldown, retry: time.Second},
+		{n: a, at: 29 * time.Second, scope: sendlimit.ScopeCooldown, retry: time.Second},
 		{n: a, at: 30 * time.Second},
-		{n: a, at: 30*time.Second + 1, scope: phone.ScopeCooldown, retry: 30*time.Second - 1},
+		{n: a, at: 30*time.Second + 1, scope: sendlimit.ScopeCooldown, retry: 30*time.Second - 1},
 	})
 }
 
 func TestLimiterDestination(t *testing.T) {
 	l := roomy()
-	l.Destination = []phone.Window{{Max: 3, Period: 10 * time.Minute}, {Max: 10, Period: 24 * time.Hour}}
+	l.Destination = []sendlimit.Window{{Max: 3, Period: 10 * time.Minute}, {Max: 10, Period: 24 * time.Hour}}
 	a := num(1)
 	sends := []send{
 		{n: a, at: 0},
 		{n: a, at: time.Minute},
 		{n: a, at: 2 * time.Minute},
-		{n: a, at: 3 * time.Minute, scope: phone.ScopeDestination, retry: 7 * time.Minute},
+		{n: a, at: 3 * time.Minute, scope: sendlimit.ScopeDestination, retry: 7 * time.Minute},
 		{n: num(2), at: 3 * time.Minute},
 		{n: a, at: 10 * time.Minute}, // the send at 0 has left the window
-		{n: a, at: 10*time.Minute + 1, scope: phone.ScopeDestination, retry: time.Minute - 1},
+		{n: a, at: 10*time.Minute + 1, scope: sendlimit.ScopeDestination, retry: time.Minute - 1},
 	}
 	// Six more, each four minutes apart so that the ten-minute window
 	// never fills, bring the day to ten.
@@ -99,7 +105,7 @@ func TestLimiterDestination(t *testing.T) {
 		sends = append(sends, send{n: a, at: time.Duration(14+4*i) * time.Minute})
 	}
 	sends = append(sends,
-		send{n: a, at: 50 * time.Minute, scope: phone.ScopeDestination, retry: 24*time.Hour - 50*time.Minute},
+		send{n: a, at: 50 * time.Minute, scope: sendlimit.ScopeDestination, retry: 24*time.Hour - 50*time.Minute},
 		send{n: a, at: 24 * time.Hour},
 	)
 	runSends(t, newLimiter(t, l), sends)
@@ -107,26 +113,26 @@ func TestLimiterDestination(t *testing.T) {
 
 func TestLimiterRegion(t *testing.T) {
 	l := roomy()
-	l.Region = []phone.Window{{Max: 2, Period: time.Minute}}
-	l.Regions = map[string][]phone.Window{"fr": {{Max: 1, Period: time.Hour}}}
+	l.Region = []sendlimit.Window{{Max: 2, Period: time.Minute}}
+	l.Regions = map[string][]sendlimit.Window{"FR": {{Max: 1, Period: time.Hour}}}
 	runSends(t, newLimiter(t, l), []send{
 		{n: num(1), at: 0},
 		{n: num(2), at: 10 * time.Second},
-		{n: num(3), at: 20 * time.Second, scope: phone.ScopeRegion, retry: 40 * time.Second},
+		{n: num(3), at: 20 * time.Second, scope: sendlimit.ScopeRegion, retry: 40 * time.Second},
 		{n: fr, at: 20 * time.Second}, // France counts apart
-		{n: phone.Number{E164: "+33698765432", Region: "FR"}, at: 30 * time.Second, scope: phone.ScopeRegion, retry: time.Hour - 10*time.Second},
+		{n: dest{"+33698765432", "FR"}, at: 30 * time.Second, scope: sendlimit.ScopeRegion, retry: time.Hour - 10*time.Second},
 		{n: num(3), at: time.Minute},
 	})
 }
 
 func TestLimiterGlobal(t *testing.T) {
 	l := roomy()
-	l.Global = []phone.Window{{Max: 3, Period: time.Minute}}
+	l.Global = []sendlimit.Window{{Max: 3, Period: time.Minute}}
 	runSends(t, newLimiter(t, l), []send{
 		{n: num(1), at: 0},
 		{n: fr, at: time.Second},
 		{n: num(2), at: 2 * time.Second},
-		{n: phone.Number{E164: "+447400123456", Region: "GB"}, at: 3 * time.Second, scope: phone.ScopeGlobal, retry: 57 * time.Second},
+		{n: dest{"+447400123456", "GB"}, at: 3 * time.Second, scope: sendlimit.ScopeGlobal, retry: 57 * time.Second},
 		{n: num(3), at: time.Minute},
 	})
 }
@@ -135,16 +141,16 @@ func TestLimiterGlobal(t *testing.T) {
 // resetting at fixed boundaries.
 func TestLimiterSlides(t *testing.T) {
 	l := roomy()
-	l.Destination = []phone.Window{{Max: 2, Period: time.Minute}}
+	l.Destination = []sendlimit.Window{{Max: 2, Period: time.Minute}}
 	a := num(1)
 	runSends(t, newLimiter(t, l), []send{
 		{n: a, at: 0},
 		{n: a, at: 40 * time.Second},
-		{n: a, at: 59 * time.Second, scope: phone.ScopeDestination, retry: time.Second},
+		{n: a, at: 59 * time.Second, scope: sendlimit.ScopeDestination, retry: time.Second},
 		{n: a, at: 60 * time.Second},
-		{n: a, at: 99 * time.Second, scope: phone.ScopeDestination, retry: time.Second},
+		{n: a, at: 99 * time.Second, scope: sendlimit.ScopeDestination, retry: time.Second},
 		{n: a, at: 100 * time.Second},
-		{n: a, at: 119 * time.Second, scope: phone.ScopeDestination, retry: time.Second},
+		{n: a, at: 119 * time.Second, scope: sendlimit.ScopeDestination, retry: time.Second},
 	})
 }
 
@@ -154,28 +160,28 @@ func TestLimiterSlides(t *testing.T) {
 func TestLimiterRefusalCountsNothing(t *testing.T) {
 	l := roomy()
 	l.Cooldown = time.Second
-	l.Destination = []phone.Window{{Max: 2, Period: time.Hour}}
-	l.Regions = map[string][]phone.Window{"FR": {{Max: 1, Period: time.Hour}}}
-	l.Global = []phone.Window{{Max: 2, Period: time.Minute}}
+	l.Destination = []sendlimit.Window{{Max: 2, Period: time.Hour}}
+	l.Regions = map[string][]sendlimit.Window{"FR": {{Max: 1, Period: time.Hour}}}
+	l.Global = []sendlimit.Window{{Max: 2, Period: time.Minute}}
 	lim := newLimiter(t, l)
 	a := num(1)
-	if err := lim.Allow(a, t0); err != nil {
+	if err := allow(lim, a, t0); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 1000 {
-		if err := lim.Allow(a, t0.Add(time.Millisecond*time.Duration(i%999+1)/2)); err == nil {
+		if err := allow(lim, a, t0.Add(time.Millisecond*time.Duration(i%999+1)/2)); err == nil {
 			t.Fatalf("send %d in the cool-down allowed", i)
 		}
 	}
-	if err := lim.Allow(a, t0.Add(time.Second)); err != nil {
+	if err := allow(lim, a, t0.Add(time.Second)); err != nil {
 		t.Fatalf("second send after refused ones: %v", err)
 	}
 	// The global limit is full: France is refused, and must not have
 	// spent its one send an hour.
-	if err := lim.Allow(fr, t0.Add(2*time.Second)); err == nil {
+	if err := allow(lim, fr, t0.Add(2*time.Second)); err == nil {
 		t.Fatal("global limit not applied")
 	}
-	if err := lim.Allow(fr, t0.Add(time.Minute+time.Second)); err != nil {
+	if err := allow(lim, fr, t0.Add(time.Minute+time.Second)); err != nil {
 		t.Fatalf("France after a refused send: %v", err)
 	}
 }
@@ -188,7 +194,7 @@ func TestLimiterEvictsOldest(t *testing.T) {
 	lim := newLimiter(t, l)
 	deadline := time.Now().Add(10 * time.Second)
 	for i := range 20 * max {
-		if err := lim.Allow(num(i), t0.Add(time.Duration(i)*time.Millisecond)); err != nil {
+		if err := allow(lim, num(i), t0.Add(time.Duration(i)*time.Millisecond)); err != nil {
 			t.Fatalf("number %d: %v", i, err)
 		}
 		if got := lim.Destinations(); got > max {
@@ -201,12 +207,12 @@ func TestLimiterEvictsOldest(t *testing.T) {
 	now := t0.Add(20 * max * time.Millisecond)
 	// The latest max numbers are remembered and still cooling down.
 	for i := 19 * max; i < 20*max; i++ {
-		if err := lim.Allow(num(i), now); err == nil {
+		if err := allow(lim, num(i), now); err == nil {
 			t.Fatalf("number %d, among the latest, forgotten", i)
 		}
 	}
 	// The oldest were forgotten: their cool-down no longer holds them.
-	if err := lim.Allow(num(0), now); err != nil {
+	if err := allow(lim, num(0), now); err != nil {
 		t.Fatalf("number 0, the oldest, still remembered: %v", err)
 	}
 }
@@ -218,7 +224,7 @@ func TestLimiterEvictsOldest(t *testing.T) {
 func TestLimiterEvictsLeastRecentlySent(t *testing.T) {
 	l := roomy()
 	l.Cooldown = time.Second
-	l.Destination = []phone.Window{{Max: 2, Period: time.Hour}}
+	l.Destination = []sendlimit.Window{{Max: 2, Period: time.Hour}}
 	l.MaxDestinations = 3
 	a, b, c, d := num(1), num(2), num(3), num(4)
 	runSends(t, newLimiter(t, l), []send{
@@ -227,7 +233,7 @@ func TestLimiterEvictsLeastRecentlySent(t *testing.T) {
 		{n: c, at: 2 * time.Second},
 		{n: a, at: 3 * time.Second}, // a is now the newest, b the oldest
 		{n: d, at: 4 * time.Second}, // evicts b
-		{n: a, at: 5 * time.Second, scope: phone.ScopeDestination, retry: time.Hour - 5*time.Second},
+		{n: a, at: 5 * time.Second, scope: sendlimit.ScopeDestination, retry: time.Hour - 5*time.Second},
 		{n: b, at: 5 * time.Second},
 		{n: b, at: 6 * time.Second}, // b starts afresh: its first send was forgotten
 	})
@@ -236,7 +242,7 @@ func TestLimiterEvictsLeastRecentlySent(t *testing.T) {
 func TestLimiterConcurrent(t *testing.T) {
 	l := roomy()
 	l.Cooldown = time.Minute
-	l.Global = []phone.Window{{Max: 50, Period: time.Minute}}
+	l.Global = []sendlimit.Window{{Max: 50, Period: time.Minute}}
 	lim := newLimiter(t, l)
 	var allowed, sameAllowed atomic.Int64
 	var wg sync.WaitGroup
@@ -245,10 +251,10 @@ func TestLimiterConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 100 {
-				if lim.Allow(num(1), t0) == nil {
+				if allow(lim, num(1), t0) == nil {
 					sameAllowed.Add(1)
 				}
-				if lim.Allow(num(1000+g*100+i), t0) == nil {
+				if allow(lim, num(1000+g*100+i), t0) == nil {
 					allowed.Add(1)
 				}
 			}
@@ -264,37 +270,31 @@ func TestLimiterConcurrent(t *testing.T) {
 }
 
 func TestNewLimiter(t *testing.T) {
-	lim := newLimiter(t, phone.Limits{})
+	lim := newLimiter(t, sendlimit.Limits{})
 	a := num(1)
-	if err := lim.Allow(a, t0); err != nil {
+	if err := allow(lim, a, t0); err != nil {
 		t.Fatal(err)
 	}
-	var le *phone.LimitError
-	if err := lim.Allow(a, t0.Add(29*time.Second)); !errors.As(err, &le) || le.Scope != phone.ScopeCooldown {
+	var le *sendlimit.LimitError
+	if err := allow(lim, a, t0.Add(29*time.Second)); !errors.As(err, &le) || le.Scope != sendlimit.ScopeCooldown {
 		t.Errorf("zero Limits: err = %v, want the default 30 s cool-down", err)
 	}
-	if err := lim.Allow(a, t0.Add(30*time.Second)); err != nil {
+	if err := allow(lim, a, t0.Add(30*time.Second)); err != nil {
 		t.Errorf("zero Limits, after 30 s: %v", err)
 	}
 
-	for _, n := range []phone.Number{{}, {E164: "+4915112345678"}, {Region: "DE"}} {
-		if err := lim.Allow(n, t0.Add(time.Hour)); err == nil || errors.Is(err, phone.ErrTooManyMessages) {
-			t.Errorf("Allow(%+v) = %v, want a refusal of an unparsed number", n, err)
-		}
-	}
-
-	_, err := phone.NewLimiter(phone.Limits{
+	_, err := sendlimit.NewLimiter(sendlimit.Limits{
 		Cooldown:        -time.Second,
-		Destination:     []phone.Window{{Max: 0, Period: time.Minute}},
-		Region:          []phone.Window{},
-		Global:          []phone.Window{{Max: 1, Period: 0}},
-		Regions:         map[string][]phone.Window{"XX": {{Max: 1, Period: time.Minute}}},
+		Destination:     []sendlimit.Window{{Max: 0, Period: time.Minute}},
+		Region:          []sendlimit.Window{},
+		Global:          []sendlimit.Window{{Max: 1, Period: 0}},
+		Regions:         map[string][]sendlimit.Window{"XX": {{Max: 0, Period: time.Minute}}},
 		MaxDestinations: -1,
 	})
 	if err == nil {
 		t.Fatal("invalid limits accepted")
 	}
-	for _, key := range []string{"'cooldown'", "'destination[0]'", "'region'", "'global[0]'", `"XX"`, "'max_destinations'"} {
+	for _, key := range []string{"'cooldown'", "'destination[0]'", "'region'", "'global[0]'", "'regions.XX[0]'", "'max_destinations'"} {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("error does not name %s:\n%v", key, err)
 		}
