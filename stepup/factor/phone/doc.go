@@ -1,7 +1,7 @@
-// Package phone guards the SMS and WhatsApp factors against SMS pumping
-// and message bombing: it decides which numbers may receive a code. It
-// sends nothing and knows nothing of codes; a factor calls it
-// before handing a deliver.Message to a sender.
+// Package phone decides which numbers the SMS and WhatsApp factors may
+// send a code to, against SMS pumping. It sends nothing and knows nothing
+// of codes, or of how often (package sendlimit); a factor calls it before
+// handing a deliver.Message to a sender.
 //
 // # Numbers
 //
